@@ -1,0 +1,54 @@
+"""Every error the core raises, each with a stable machine-readable code.
+
+The service and the command line turn these into HTTP 4xx bodies and
+stderr lines; nothing outside this module invents an error code.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DedupError", "InvalidArticle", "InvalidParams", "NotFound", "TooLarge"]
+
+
+class DedupError(Exception):
+    """Base class: ``code`` is stable, ``message`` is for people."""
+
+    code = "dedup_error"
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+class InvalidArticle(DedupError):
+    """An article that cannot be indexed: no text, wrong types, bad id."""
+
+    code = "invalid_article"
+    status = 400
+
+
+class TooLarge(InvalidArticle):
+    """An article whose text exceeds ``Params.max_text_bytes``."""
+
+    code = "too_large"
+    status = 413
+
+
+class InvalidParams(DedupError, ValueError):
+    """A parameter outside its allowed range (also a ``ValueError``)."""
+
+    code = "invalid_params"
+    status = 400
+
+
+class NotFound(DedupError, KeyError):
+    """An id or cluster the index does not hold."""
+
+    code = "not_found"
+    status = 404
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return self.message

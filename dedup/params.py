@@ -1,0 +1,134 @@
+"""The one frozen parameter object, validated once at construction."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from dedup.errors import InvalidParams
+
+__all__ = ["Params", "optimal_bands"]
+
+
+def _integral(f, lo: float, hi: float, steps: int = 200) -> float:
+    xs = np.linspace(lo, hi, steps)
+    ys = f(xs)
+    return float(np.sum((ys[1:] + ys[:-1]) * np.diff(xs)) / 2)
+
+
+def optimal_bands(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5) -> tuple[int, int]:
+    """Choose LSH ``(bands, rows)`` for a Jaccard threshold.
+
+    Minimises the weighted area under the S-curve ``1 - (1 - s**r)**b``
+    below the threshold (false positives) plus the area above it that the
+    curve misses (false negatives), over every ``b * r <= num_perm``: the
+    same criterion as datasketch's ``MinHashLSH``.
+
+    Example:
+        >>> optimal_bands(0.5, 128)
+        (25, 5)
+    """
+    best, best_err = (1, num_perm), math.inf
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            fp = _integral(lambda s: 1 - (1 - s**r) ** b, 0.0, threshold)
+            fn = _integral(lambda s: (1 - s**r) ** b, threshold, 1.0)
+            err = fp * fp_weight + fn * fn_weight
+            if err < best_err:
+                best, best_err = (b, r), err
+    return best
+
+
+@dataclass(frozen=True)
+class Params:
+    """Everything that decides what counts as a duplicate.
+
+    Args:
+        num_perm: MinHash permutations (signature length, uint32 each).
+        seed: permutation seed; with ``num_perm`` it fixes the permutations
+            exactly as datasketch's ``MinHash(num_perm, seed)`` does.
+        shingle_size: words per shingle (texts shorter than this use one
+            shingle of all their words).
+        lsh_threshold: estimated Jaccard at which LSH should start proposing
+            candidates. Kept low on purpose so that truncated copies (whose
+            Jaccard is their length ratio) still reach the refinement step.
+        bands, rows: explicit LSH banding; derived from ``lsh_threshold``
+            with :func:`optimal_bands` when left ``None``.
+        similarity: token-sequence similarity (rapidfuzz Indel, 0..1) at or
+            above which a candidate is a ``near`` duplicate. 0.8 means: after
+            normalisation, 80% of the two texts' words line up in order.
+        containment: share of the shorter text's words found, in order,
+            inside the longer one at or above which it is ``contained``.
+        min_contained_tokens: a text shorter than this is never declared
+            ``contained`` (a one-line brief is contained in many stories).
+        figures_guard: reject a pair whose aligned text swaps one number for
+            another (template briefs with other figures).
+        max_text_bytes: larger texts are refused (``TooLarge``).
+
+    Raises:
+        InvalidParams: naming the argument and the allowed range.
+    """
+
+    num_perm: int = 128
+    seed: int = 1
+    shingle_size: int = 5
+    lsh_threshold: float = 0.3
+    bands: int | None = None
+    rows: int | None = None
+    similarity: float = 0.8
+    containment: float = 0.9
+    min_contained_tokens: int = 40
+    figures_guard: bool = True
+    max_text_bytes: int = 1_000_000
+    _banding: tuple[int, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        def check(ok: bool, name: str, why: str) -> None:
+            if not ok:
+                raise InvalidParams(f"{name}={getattr(self, name)!r}: {why}")
+
+        check(isinstance(self.num_perm, int) and 8 <= self.num_perm <= 1024, "num_perm", "must be an int in [8, 1024]")
+        check(isinstance(self.seed, int) and 0 <= self.seed < 2**32, "seed", "must be an int in [0, 2**32)")
+        check(isinstance(self.shingle_size, int) and 1 <= self.shingle_size <= 16, "shingle_size", "must be an int in [1, 16]")
+        for name in ("lsh_threshold", "similarity", "containment"):
+            v = getattr(self, name)
+            check(isinstance(v, (int, float)) and 0.0 < v <= 1.0, name, "must be a number in (0, 1]")
+        check(isinstance(self.min_contained_tokens, int) and self.min_contained_tokens >= 1, "min_contained_tokens", "must be an int >= 1")
+        check(isinstance(self.max_text_bytes, int) and self.max_text_bytes >= 1, "max_text_bytes", "must be an int >= 1")
+        if (self.bands is None) != (self.rows is None):
+            raise InvalidParams("bands and rows must be given together (or both left None)")
+        if self.bands is None:
+            banding = _cached_bands(float(self.lsh_threshold), self.num_perm)
+        else:
+            check(isinstance(self.bands, int) and self.bands >= 1, "bands", "must be an int >= 1")
+            check(isinstance(self.rows, int) and self.rows >= 1, "rows", "must be an int >= 1")
+            if self.bands * self.rows > self.num_perm:
+                raise InvalidParams(f"bands*rows={self.bands * self.rows} exceeds num_perm={self.num_perm}")
+            banding = (self.bands, self.rows)
+        object.__setattr__(self, "_banding", banding)
+
+    @property
+    def banding(self) -> tuple[int, int]:
+        """``(bands, rows)`` actually used by the LSH index."""
+        return self._banding
+
+    def with_(self, **changes) -> "Params":
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if not k.startswith("_")}
+        d["bands"], d["rows"] = self.banding
+        return d
+
+
+_BAND_CACHE: dict[tuple[float, int], tuple[int, int]] = {}
+
+
+def _cached_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    key = (threshold, num_perm)
+    if key not in _BAND_CACHE:
+        _BAND_CACHE[key] = optimal_bands(threshold, num_perm)
+    return _BAND_CACHE[key]

@@ -1,0 +1,160 @@
+"""The records the core takes and gives back: articles, links, clusters."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Literal
+
+from dedup.errors import InvalidArticle
+
+__all__ = ["Article", "Cluster", "Link", "Passage", "parse_published", "content_id"]
+
+Kind = Literal["exact", "near", "contained"]
+
+
+def content_id(text: str) -> str:
+    """A stable id for a record that has none: a hash of its text."""
+    return "sha1:" + hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def parse_published(value: object) -> float | None:
+    """Seconds since the epoch for an ISO 8601 date/time (or epoch number).
+
+    Naive times are taken as UTC. Returns ``None`` for ``None``/empty;
+    raises :class:`InvalidArticle` for anything else it cannot read.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidArticle(f"published: expected an ISO 8601 string, got {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str):
+        s = value.strip()
+        if s.endswith("Z"):
+            s = s[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(s)
+        except ValueError:
+            raise InvalidArticle(f"published: {value!r} is not an ISO 8601 date") from None
+    else:
+        raise InvalidArticle(f"published: expected an ISO 8601 string, got {type(value).__name__}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One news article. Only ``id`` and ``text`` are required.
+
+    Build it from a loose mapping with :meth:`from_dict`, which checks
+    types and fills a content-hash id when there is none.
+    """
+
+    id: str
+    text: str
+    title: str | None = None
+    url: str | None = None
+    source: str | None = None
+    published: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict, *, id_field: str = "id", text_field: str = "text") -> "Article":
+        """Validate a mapping (JSON object, CSV row) into an ``Article``.
+
+        Raises:
+            InvalidArticle: missing/empty text, or a field of the wrong type.
+        """
+        if not isinstance(d, dict):
+            raise InvalidArticle(f"expected a JSON object, got {type(d).__name__}")
+        text = d.get(text_field)
+        if text is None:
+            raise InvalidArticle(f"missing field {text_field!r}")
+        if not isinstance(text, str):
+            raise InvalidArticle(f"field {text_field!r} must be a string, got {type(text).__name__}")
+        if not text.strip():
+            raise InvalidArticle(f"field {text_field!r} is empty")
+        raw_id = d.get(id_field)
+        if raw_id is None or raw_id == "":
+            art_id = content_id(text)
+        elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
+            art_id = str(raw_id)
+        else:
+            raise InvalidArticle(f"field {id_field!r} must be a string or integer, got {type(raw_id).__name__}")
+        opt = {}
+        for name in ("title", "url", "source", "published"):
+            v = d.get(name)
+            if v is not None and not isinstance(v, str):
+                raise InvalidArticle(f"field {name!r} must be a string, got {type(v).__name__}")
+            opt[name] = v or None
+        if opt["published"] is not None:
+            parse_published(opt["published"])
+        return cls(id=art_id, text=text, **opt)
+
+    @property
+    def published_ts(self) -> float | None:
+        return parse_published(self.published)
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A run of words that the two texts share, in token offsets."""
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A confirmed duplicate pair and why it was confirmed.
+
+    ``jaccard`` is the MinHash estimate of shingle Jaccard; ``containment_ab``
+    is the share of ``a``'s words found in order in ``b`` (and ``_ba`` the
+    reverse); ``score`` is the rapidfuzz Indel similarity of the two word
+    sequences. ``kind`` is ``exact`` (same words), ``near`` (score at or above
+    ``Params.similarity``) or ``contained`` (the shorter one lies inside the
+    longer one).
+    """
+
+    a: str
+    b: str
+    kind: Kind
+    jaccard: float
+    containment_ab: float
+    containment_ba: float
+    score: float
+    passages: tuple[Passage, ...] = ()
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for k in ("jaccard", "containment_ab", "containment_ba", "score"):
+            d[k] = round(d[k], 4)
+        if not self.passages:
+            del d["passages"]
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """A story: its canonical copy, every member and the links that bind them."""
+
+    id: int | str
+    canonical: str
+    members: tuple[str, ...]
+    pairs: tuple[Link, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        return {
+            "cluster": self.id,
+            "canonical": self.canonical,
+            "members": list(self.members),
+            "pairs": [p.to_dict() for p in self.pairs],
+        }
