@@ -1,0 +1,323 @@
+"""Deduplicate a whole feed dump: articles in, story clusters out.
+
+Streaming, in bounded memory:
+
+1. Articles arrive as an iterable and are fingerprinted in chunks (by
+   ``jobs`` worker processes). Only the signatures (``num_perm * 4`` bytes
+   an article), a few numbers and the id stay in memory; the word ids that
+   refinement needs are spooled to a temporary file and read back through
+   a memory map for the candidate pairs only.
+2. Candidate pairs come from sorting LSH band hashes (:mod:`dedup.lsh`).
+3. Each candidate is confirmed or rejected by :func:`dedup.refine.confirm`
+   (in ``jobs`` processes).
+4. Confirmed links become clusters (:mod:`dedup.cluster`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import tempfile
+import time
+from array import array
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+import numpy as np
+
+from dedup.cluster import canonical_index, cluster_links
+from dedup.deduplicator import prepare
+from dedup.errors import DedupError
+from dedup.lsh import candidate_pairs
+from dedup.minhash import signatures
+from dedup.normalise import Normaliser
+from dedup.params import Params
+from dedup.refine import confirm
+from dedup.types import Article, Cluster, Link
+
+__all__ = ["BatchResult", "cluster_articles"]
+
+_MAX_SKIPS_KEPT = 1000
+
+
+@dataclass
+class BatchResult:
+    """What :func:`cluster_articles` found.
+
+    Attributes:
+        clusters: clusters of two or more members, numbered from 1 in the
+            input order of their canonical copy.
+        n_articles: articles fingerprinted (skipped ones excluded).
+        skipped: ``(id, reason)`` of skipped articles (first 1,000).
+        n_skipped: how many were skipped in all.
+        stats: counts and timings (seconds) of each stage.
+    """
+
+    clusters: list[Cluster]
+    n_articles: int
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    n_skipped: int = 0
+    stats: dict = field(default_factory=dict)
+
+
+def _fingerprint_chunk(args):
+    texts, params, normaliser = args
+    kept, errors, joined = [], [], []
+    for i, text in enumerate(texts):
+        try:
+            words = prepare(Article("", text), params, normaliser)
+        except DedupError as exc:
+            errors.append((i, str(exc)))
+            continue
+        kept.append(i)
+        joined.append(" ".join(words))
+    sigs, words = signatures(joined, params.num_perm, params.seed, params.shingle_size)
+    lengths = np.fromiter((len(w) for w in words), np.int64, len(words))
+    flat = np.concatenate(words) if words else np.empty(0, np.uint32)
+    return kept, errors, sigs, lengths, flat
+
+
+class _Spool:
+    """Word ids of every article, appended to a temporary file."""
+
+    def __init__(self) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="dedup-words-", suffix=".u32")
+        self._file = os.fdopen(fd, "wb")
+        self.offsets = array("q", [0])
+
+    def append(self, flat: np.ndarray, lengths: np.ndarray) -> None:
+        self._file.write(flat.astype(np.uint32, copy=False).tobytes())
+        ends = self.offsets[-1] + np.cumsum(lengths)
+        self.offsets.extend(ends.tolist())
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        self._file.close()
+        offsets = np.frombuffer(self.offsets, dtype=np.int64)
+        if offsets[-1] == 0:
+            return np.empty(0, np.uint32), offsets
+        return np.memmap(self.path, dtype=np.uint32, mode="r"), offsets
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+class _Growable:
+    """A 2-D uint32 array that grows by doubling (no list of chunks)."""
+
+    def __init__(self, width: int) -> None:
+        self.data = np.empty((1024, width), np.uint32)
+        self.n = 0
+
+    def extend(self, rows: np.ndarray) -> None:
+        need = self.n + rows.shape[0]
+        if need > self.data.shape[0]:
+            grown = np.empty((max(need, 2 * self.data.shape[0]), self.data.shape[1]), np.uint32)
+            grown[: self.n] = self.data[: self.n]
+            self.data = grown
+        self.data[self.n : need] = rows
+        self.n = need
+
+    def view(self) -> np.ndarray:
+        return self.data[: self.n]
+
+
+# State shared with forked refinement workers (set before the pool forks).
+_REFINE: dict = {}
+
+
+def _refine_chunk(pairs: np.ndarray) -> list[tuple]:
+    words, offsets, sigs, params = _REFINE["words"], _REFINE["offsets"], _REFINE["sigs"], _REFINE["params"]
+    out = []
+    est = (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1) if len(pairs) else []
+    for (i, j), jac in zip(pairs.tolist(), est):
+        a = np.asarray(words[offsets[i] : offsets[i + 1]])
+        b = np.asarray(words[offsets[j] : offsets[j + 1]])
+        got = confirm(str(i), a, str(j), b, params, jaccard=float(jac))
+        if isinstance(got, Link):
+            out.append((i, j, got.kind, got.jaccard, got.containment_ab, got.containment_ba, got.score))
+        else:
+            out.append((i, j, got))
+    return out
+
+
+def _chunks(it: Iterable, size: int) -> Iterator[list]:
+    it = iter(it)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _pool(jobs: int):
+    return mp.get_context("fork").Pool(jobs) if jobs > 1 else None
+
+
+def cluster_articles(
+    articles: Iterable[Article],
+    params: Params | None = None,
+    *,
+    jobs: int = 1,
+    progress: bool = False,
+    chunk_size: int = 500,
+    normaliser: Normaliser | None = None,
+    on_skip: Callable[[str, str], None] | None = None,
+) -> BatchResult:
+    """Cluster a stream of articles into stories.
+
+    Args:
+        articles: any iterable (a generator over a file is fine).
+        params: detection parameters.
+        jobs: worker processes (``0`` means one per CPU).
+        progress: show a tqdm progress bar on stderr.
+        chunk_size: articles per unit of work.
+        normaliser: custom :class:`~dedup.normalise.Normaliser`.
+        on_skip: called with ``(id, reason)`` for each article skipped
+            (too large, no words after normalisation).
+
+    Returns:
+        A :class:`BatchResult`.
+
+    Example:
+        >>> body = "Russian President Vladimir Putin signed treaties Friday to annex occupied areas. " * 4
+        >>> res = cluster_articles([Article("a", body), Article("b", "KYIV (AP) - " + body), Article("c", "Other news.")])
+        >>> [c.members for c in res.clusters]
+        [('a', 'b')]
+    """
+    params = params or Params()
+    normaliser = normaliser or Normaliser()
+    jobs = jobs or os.cpu_count() or 1
+    t0 = time.perf_counter()
+    ids: list[str] = []
+    published = array("d")
+    sigs = _Growable(params.num_perm)
+    spool = _Spool()
+    skipped: list[tuple[str, str]] = []
+    n_skipped = 0
+    bar = _progress(progress)
+    pool = _pool(jobs)
+    try:
+        def tasks():
+            for chunk in _chunks(articles, chunk_size):
+                yield chunk, ([a.text for a in chunk], params, normaliser)
+
+        def results():
+            work = tasks()
+            if pool is None:
+                for chunk, task in work:
+                    yield chunk, _fingerprint_chunk(task)
+            else:  # at most 2*jobs chunks in flight, results in input order
+                pending: deque = deque()
+                for chunk, task in work:
+                    pending.append((chunk, pool.apply_async(_fingerprint_chunk, (task,))))
+                    while len(pending) > 2 * jobs:
+                        c, r = pending.popleft()
+                        yield c, r.get()
+                while pending:
+                    c, r = pending.popleft()
+                    yield c, r.get()
+
+        for chunk, (kept, errors, chunk_sigs, lengths, flat) in results():
+            for i, reason in errors:
+                n_skipped += 1
+                if len(skipped) < _MAX_SKIPS_KEPT:
+                    skipped.append((chunk[i].id, reason))
+                if on_skip:
+                    on_skip(chunk[i].id, reason)
+            for i in kept:
+                ids.append(chunk[i].id)
+                published.append(_ts(chunk[i]))
+            sigs.extend(chunk_sigs)
+            spool.append(flat, lengths)
+            if bar:
+                bar.update(len(chunk))
+        if bar:
+            bar.close()
+        t_sig = time.perf_counter()
+        all_sigs = sigs.view()
+        pairs = candidate_pairs(all_sigs, params)
+        t_lsh = time.perf_counter()
+        words, offsets = spool.finish()
+        lengths = np.diff(offsets)
+        _REFINE.update(words=words, offsets=offsets, sigs=all_sigs, params=params)
+        verdicts = _refine_all(pairs, jobs)
+        t_refine = time.perf_counter()
+    finally:
+        if pool is not None:
+            pool.terminate()
+        spool.close()
+        _REFINE.clear()
+
+    confirmed = [v for v in verdicts if len(v) == 7]
+    groups, dropped = cluster_links(len(ids), ((v[0], v[1], v[2]) for v in confirmed), lengths.tolist())
+    clusters = _build_clusters(groups, confirmed, ids, published, lengths)
+    t_end = time.perf_counter()
+    reasons = Counter(v[2] for v in verdicts if len(v) == 3)
+    stats = {
+        "articles": len(ids),
+        "skipped": n_skipped,
+        "candidate_pairs": int(len(pairs)),
+        "confirmed_pairs": len(confirmed),
+        "rejected_pairs": dict(reasons),
+        "links_dropped_by_compilation_guard": len(dropped),
+        "clusters": len(clusters),
+        "duplicates": sum(len(c.members) - 1 for c in clusters),
+        "cluster_sizes": dict(sorted(Counter(len(c.members) for c in clusters).items())),
+        "seconds": {
+            "fingerprint": round(t_sig - t0, 3),
+            "candidates": round(t_lsh - t_sig, 3),
+            "refine": round(t_refine - t_lsh, 3),
+            "cluster": round(t_end - t_refine, 3),
+            "total": round(t_end - t0, 3),
+        },
+        "params": params.to_dict(),
+        "jobs": jobs,
+    }
+    return BatchResult(clusters, len(ids), skipped, n_skipped, stats)
+
+
+def _ts(article: Article) -> float:
+    try:
+        ts = article.published_ts
+    except DedupError:
+        ts = None
+    return float("nan") if ts is None else ts
+
+
+def _refine_all(pairs: np.ndarray, jobs: int) -> list[tuple]:
+    if len(pairs) == 0:
+        return []
+    size = 2000
+    parts = [pairs[i : i + size] for i in range(0, len(pairs), size)]
+    if jobs <= 1 or len(parts) == 1:
+        return [v for part in parts for v in _refine_chunk(part)]
+    with mp.get_context("fork").Pool(jobs) as pool:
+        return [v for chunk in pool.imap(_refine_chunk, parts) for v in chunk]
+
+
+def _build_clusters(groups, confirmed, ids, published, lengths) -> list[Cluster]:
+    group_of = {i: n for n, g in enumerate(groups) for i in g}
+    links: list[list[Link]] = [[] for _ in groups]
+    for v in confirmed:
+        n = group_of.get(v[0])
+        if n is not None and n == group_of.get(v[1]):
+            links[n].append(Link(ids[v[0]], ids[v[1]], v[2], v[3], v[4], v[5], v[6]))
+    pub = [None if p != p else p for p in published]  # NaN -> None
+    lens = lengths.tolist()
+    made = sorted((canonical_index(sorted(g), pub, lens), sorted(g), n) for n, g in enumerate(groups))
+    return [
+        Cluster(k, ids[canon], tuple(ids[i] for i in g), tuple(links[n]))
+        for k, (canon, g, n) in enumerate(made, start=1)
+    ]
+
+
+def _progress(enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(unit=" articles", desc="fingerprinting", smoothing=0.1, mininterval=0.5)

@@ -1,0 +1,101 @@
+"""From confirmed links to story clusters, each with one canonical copy.
+
+Clustering rule (union-find, two stages):
+
+1. ``exact`` and ``near`` links are symmetric (the two texts are about the
+   same length and mostly the same words), so they always merge.
+2. ``contained`` links are asymmetric: a short text inside a longer one.
+   They are applied from the shortest container up. A container absorbs
+   the texts it contains only when those are, by then, all one story; a
+   text that contains two stories that are not copies of each other is a
+   compilation (a roundup, a live blog, a digest) and merges nothing. This
+   is the guard against chaining unrelated stories through one long text.
+
+Canonical copy: the earliest ``published``; ties (or no dates) go to the
+most complete text (most words), then to the first in input order.
+Articles without a date come after every dated one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+__all__ = ["UnionFind", "cluster_links", "canonical_index"]
+
+
+class UnionFind:
+    """Disjoint sets over ``0..n-1`` with path halving and union by size."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+        self.size = [1] * n
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, x: int, y: int) -> int:
+        rx, ry = self.find(x), self.find(y)
+        if rx == ry:
+            return rx
+        if self.size[rx] < self.size[ry]:
+            rx, ry = ry, rx
+        self.parent[ry] = rx
+        self.size[rx] += self.size[ry]
+        return rx
+
+
+def cluster_links(
+    n: int, links: Iterable[tuple[int, int, str]], lengths: Sequence[int]
+) -> tuple[list[list[int]], set[tuple[int, int]]]:
+    """Group ``n`` items by confirmed links.
+
+    Args:
+        n: number of items.
+        links: ``(i, j, kind)`` with ``kind`` in ``exact``, ``near``,
+            ``contained``.
+        lengths: words per item (decides which side of a ``contained``
+            link is the container).
+
+    Returns:
+        ``(groups, dropped)``: groups of two or more indices (sorted), and
+        the ``contained`` links the compilation guard refused.
+    """
+    uf = UnionFind(n)
+    contains: dict[int, list[int]] = defaultdict(list)
+    touched: set[int] = set()
+    for i, j, kind in links:
+        touched.update((i, j))
+        if kind == "contained":
+            small, big = (i, j) if (lengths[i], i) < (lengths[j], j) else (j, i)
+            contains[big].append(small)
+        else:
+            uf.union(i, j)
+    dropped: set[tuple[int, int]] = set()
+    for big in sorted(contains, key=lambda x: (lengths[x], x)):
+        own = uf.find(big)
+        roots = {uf.find(s) for s in contains[big]} - {own}
+        if len(roots) <= 1:
+            for s in contains[big]:
+                uf.union(big, s)
+        else:
+            dropped.update((min(big, s), max(big, s)) for s in contains[big])
+    groups: dict[int, list[int]] = defaultdict(list)
+    for x in sorted(touched):
+        groups[uf.find(x)].append(x)
+    return [g for g in groups.values() if len(g) > 1], dropped
+
+
+def canonical_index(members: Sequence[int], published: Sequence[float | None], lengths: Sequence[int]) -> int:
+    """The canonical member: earliest date, then most words, then first."""
+
+    def key(i: int) -> tuple[float, int, int]:
+        p = published[i]
+        return (math.inf if p is None else p, -lengths[i], i)
+
+    return min(members, key=key)

@@ -1,0 +1,183 @@
+"""The online deduplicator: ``add`` an article, ``query`` without storing,
+``remove`` one; the index behind it is memory or Redis (same contract)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+
+from dedup.cluster import canonical_index
+from dedup.errors import InvalidArticle, TooLarge
+from dedup.index import Fingerprint, Index, MemoryIndex
+from dedup.minhash import jaccard, signatures
+from dedup.normalise import Normaliser, tokens
+from dedup.params import Params
+from dedup.refine import confirm
+from dedup.types import Article, Link
+
+__all__ = ["Deduplicator", "Match", "prepare"]
+
+
+def prepare(article: Article, params: Params, normaliser: Normaliser) -> list[str]:
+    """Check an article's size and return its normalised words.
+
+    Raises:
+        TooLarge: text over ``params.max_text_bytes`` (UTF-8).
+        InvalidArticle: no words left after normalisation.
+    """
+    size = len(article.text.encode("utf-8", "surrogatepass"))
+    if size > params.max_text_bytes:
+        raise TooLarge(f"text is {size} bytes; the limit is {params.max_text_bytes}")
+    words = tokens(normaliser(article.text))
+    if not words:
+        raise InvalidArticle("text has no words after normalisation")
+    return words
+
+
+@dataclass(frozen=True)
+class Match:
+    """The answer about one article.
+
+    ``duplicates`` are the stored articles it was confirmed against, best
+    first; ``cluster`` and ``canonical`` describe the story it belongs to
+    (for ``query``: the story of its best duplicate, ``None`` if it has
+    none); ``created`` is ``False`` when ``add`` found the same id with the
+    same content already stored (an idempotent retry).
+    """
+
+    id: str
+    cluster: str | None
+    canonical: str | None
+    duplicates: list[Link] = field(default_factory=list)
+    created: bool = True
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "cluster": self.cluster,
+            "canonical": self.canonical,
+            "duplicates": [_dup_dict(self.id, link) for link in self.duplicates],
+        }
+
+
+def _dup_dict(me: str, link: Link) -> dict:
+    """A link seen from ``me``: the other article's id first."""
+    mine_is_a = link.a == me
+    d = {
+        "id": link.b if mine_is_a else link.a,
+        "kind": link.kind,
+        "jaccard": round(link.jaccard, 4),
+        "containment": round(link.containment_ab if mine_is_a else link.containment_ba, 4),
+        "score": round(link.score, 4),
+    }
+    if link.passages:
+        d["passages"] = [
+            {"start": p.a_start, "end": p.a_end, "their_start": p.b_start, "their_end": p.b_end, "text": p.text}
+            for p in link.passages
+        ]
+    return d
+
+
+class Deduplicator:
+    """Answers "have I seen this story already?" one article at a time.
+
+    Args:
+        params: detection parameters (default :class:`Params`).
+        index: where fingerprints live; a :class:`MemoryIndex` by default.
+        normaliser: text normaliser (extend its boilerplate list here).
+
+    Example:
+        >>> d = Deduplicator()
+        >>> text = "Putin signed treaties on Friday to annex four occupied regions of Ukraine. " * 3
+        >>> d.add(Article("a", text)).duplicates
+        []
+        >>> [link.kind for link in d.add(Article("b", "MOSCOW (AP) - " + text)).duplicates]
+        ['exact']
+    """
+
+    def __init__(self, params: Params | None = None, index: Index | None = None, normaliser: Normaliser | None = None):
+        self.params = params or (index.params if index is not None else Params())
+        self.index = index if index is not None else MemoryIndex(self.params)
+        if self.index.params != self.params:
+            raise ValueError("the index was built with other Params than the deduplicator's")
+        self.normaliser = normaliser or Normaliser()
+
+    def fingerprint(self, article: Article) -> tuple[Fingerprint, list[str]]:
+        """The article's fingerprint and its normalised words."""
+        words = prepare(article, self.params, self.normaliser)
+        p = self.params
+        sigs, ids = signatures([" ".join(words)], p.num_perm, p.seed, p.shingle_size)
+        fp = Fingerprint(article.id, sigs[0], ids[0], article.published_ts, time.time())
+        return fp, words
+
+    def _confirm_all(self, fp, words, found, explain, similarity) -> list[Link]:
+        links = []
+        for other in found:
+            got = confirm(
+                fp.id, fp.tokens, other.id, other.tokens, self.params,
+                jaccard=jaccard(fp.signature, other.signature), similarity=similarity,
+                explain=explain, words_a=words,
+            )
+            if isinstance(got, Link):
+                links.append(got)
+        links.sort(key=lambda link: (-link.score, link.b))
+        return links
+
+    def _canonical(self, cluster: str | None) -> str | None:
+        if cluster is None:
+            return None
+        fps = [f for f in (self.index.get(m) for m in self.index.members(cluster)) if f is not None]
+        if not fps:
+            return None
+        best = canonical_index(range(len(fps)), [f.published for f in fps], [len(f.tokens) for f in fps])
+        return fps[best].id
+
+    def query(self, article: Article, *, explain: bool = False, similarity: float | None = None) -> Match:
+        """Find the stored duplicates of ``article`` without storing it."""
+        fp, words = self.fingerprint(article)
+        found = [f for f in self.index.candidates(fp) if f.id != fp.id]
+        links = self._confirm_all(fp, words, found, explain, similarity)
+        cluster = self.index.cluster_of(links[0].b) if links else None
+        return Match(fp.id, cluster, self._canonical(cluster), links, created=False)
+
+    def add(self, article: Article, *, explain: bool = False, similarity: float | None = None) -> Match:
+        """Find the duplicates of ``article`` among stored ones, then store it.
+
+        Candidate look-up and insertion are one atomic index operation, so
+        two copies added concurrently always find each other.
+        """
+        fp, words = self.fingerprint(article)
+        old = self.index.get(fp.id)
+        if old is not None and old.same_content(fp):
+            links = self.index.links(fp.id)
+            links = [self._explain(fp, words, link) for link in links] if explain else links
+            cluster = self.index.cluster_of(fp.id)
+            return Match(fp.id, cluster, self._canonical(cluster), links, created=False)
+        found = self.index.add(fp)
+        links = self._confirm_all(fp, words, found, explain, similarity)
+        for link in links:
+            self.index.link(link)
+        cluster = self.index.cluster_of(fp.id)
+        return Match(fp.id, cluster, self._canonical(cluster), links, created=True)
+
+    def _explain(self, fp: Fingerprint, words: list[str], link: Link) -> Link:
+        other = self.index.get(link.b if link.a == fp.id else link.a)
+        if other is None:
+            return link
+        got = confirm(fp.id, fp.tokens, other.id, other.tokens, self.params, jaccard=link.jaccard,
+                      similarity=0.0, explain=True, words_a=words)
+        return got if isinstance(got, Link) else link
+
+    def remove(self, doc_id: str) -> bool:
+        """Forget an article (``False`` if it was not stored)."""
+        return self.index.remove(doc_id)
+
+    def get(self, doc_id: str) -> Fingerprint | None:
+        """The stored fingerprint of ``doc_id``, or ``None``."""
+        return self.index.get(doc_id)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+

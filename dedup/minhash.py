@@ -1,0 +1,230 @@
+"""MinHash signatures, byte-identical to datasketch's ``affine32`` scheme.
+
+A shingle is ``shingle_size`` consecutive words joined by one space; its
+hash is ``xxh32(shingle.encode("utf-8"), seed=0)``. A signature is then
+exactly what datasketch 2.x computes with::
+
+    m = datasketch.MinHash(num_perm=P, seed=S, hashfunc=xxhash.xxh32_intdigest)
+    for sh in shingles: m.update(sh.encode("utf-8"))
+    m.hashvalues  # == our signature (uint32)
+
+so signatures move freely between this library and datasketch's
+``MinHashLSH`` (see :func:`to_datasketch`). Texts with fewer words than
+``shingle_size`` get one shingle of all their words.
+
+The work for a whole batch runs in one numba kernel over one byte buffer:
+no Python loop per shingle or per word. The same kernel also returns each
+text's word ids (``xxh32`` of the word, top bit set for words that contain a
+digit), which the refinement step aligns with rapidfuzz.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numba as nb
+import numpy as np
+
+__all__ = [
+    "NUMERIC_BIT",
+    "permutations",
+    "signatures",
+    "signature",
+    "jaccard",
+    "to_datasketch",
+    "from_datasketch",
+]
+
+#: Set in a word id when the word contains a digit (a figure).
+NUMERIC_BIT = np.uint32(1 << 31)
+
+_P1, _P2, _P3, _P4, _P5 = (np.uint64(x) for x in (0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1))
+_M32 = np.uint64(0xFFFFFFFF)
+_FM1, _FM2 = np.uint64(0x85EBCA6B), np.uint64(0xC2B2AE35)
+_TOP, _LOW31 = np.uint64(0x80000000), np.uint64(0x7FFFFFFF)
+_S1, _S7, _S11, _S12, _S13, _S15, _S16, _S17, _S18, _S8, _S24, _S32 = (np.uint64(i) for i in (1, 7, 11, 12, 13, 15, 16, 17, 18, 8, 24, 32))
+
+
+@lru_cache(maxsize=16)
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(a, b)`` uint32 arrays of datasketch's ``affine32`` scheme.
+
+    ``a`` is odd, so ``h -> a*h + b mod 2**32`` is a bijection. The draws
+    replay ``numpy.random.RandomState(seed)`` exactly as datasketch does.
+    """
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    a.setflags(write=False)
+    b.setflags(write=False)
+    return a, b
+
+
+@nb.njit(inline="always")
+def _rotl(x, r):
+    return ((x << r) | (x >> (_S32 - r))) & _M32
+
+
+@nb.njit(inline="always")
+def _u32le(buf, i):
+    return np.uint64(buf[i]) | (np.uint64(buf[i + 1]) << _S8) | (np.uint64(buf[i + 2]) << _S16) | (np.uint64(buf[i + 3]) << _S24)
+
+
+@nb.njit(cache=True)
+def _xxh32(buf, start, end):
+    """xxHash32 (seed 0) of ``buf[start:end]``, as ``xxhash.xxh32_intdigest``."""
+    n = end - start
+    i = start
+    if n >= 16:
+        v1 = (_P1 + _P2) & _M32
+        v2 = _P2
+        v3 = np.uint64(0)
+        v4 = (np.uint64(1 << 32) - _P1) & _M32
+        limit = end - 16
+        while i <= limit:
+            v1 = (_rotl((v1 + _u32le(buf, i) * _P2) & _M32, _S13) * _P1) & _M32
+            v2 = (_rotl((v2 + _u32le(buf, i + 4) * _P2) & _M32, _S13) * _P1) & _M32
+            v3 = (_rotl((v3 + _u32le(buf, i + 8) * _P2) & _M32, _S13) * _P1) & _M32
+            v4 = (_rotl((v4 + _u32le(buf, i + 12) * _P2) & _M32, _S13) * _P1) & _M32
+            i += 16
+        h = (_rotl(v1, _S1) + _rotl(v2, _S7) + _rotl(v3, _S12) + _rotl(v4, _S18)) & _M32
+    else:
+        h = _P5
+    h = (h + np.uint64(n)) & _M32
+    while i + 4 <= end:
+        h = (_rotl((h + _u32le(buf, i) * _P3) & _M32, _S17) * _P4) & _M32
+        i += 4
+    while i < end:
+        h = (_rotl((h + np.uint64(buf[i]) * _P5) & _M32, _S11) * _P1) & _M32
+        i += 1
+    h ^= h >> _S15
+    h = (h * _P2) & _M32
+    h ^= h >> _S13
+    h = (h * _P3) & _M32
+    h ^= h >> _S16
+    return h
+
+
+@nb.njit(inline="always")
+def _fmix32(h):
+    h ^= h >> _S16
+    h = (h * _FM1) & _M32
+    h ^= h >> _S13
+    h = (h * _FM2) & _M32
+    h ^= h >> _S16
+    return h
+
+
+@nb.njit(cache=True, nogil=True)
+def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
+    """Signatures and word ids for every text in ``buf``.
+
+    Text ``d`` is ``buf[offsets[d]:offsets[d+1]]``: lower-case words joined
+    by single spaces. Word ids of text ``d`` are written to
+    ``tok_out[tok_offsets[d]:tok_offsets[d+1]]`` (``tok_offsets`` is filled
+    here; ``tok_out`` must hold one slot per byte, an upper bound).
+    """
+    P = a.shape[0]
+    a64 = a.astype(np.uint64)
+    b64 = b.astype(np.uint64)
+    starts = np.empty(buf.shape[0] // 2 + 2, np.int64)
+    ends = np.empty(buf.shape[0] // 2 + 2, np.int64)
+    acc = np.empty(P, np.uint64)
+    nt_total = 0
+    tok_offsets[0] = 0
+    for d in range(offsets.shape[0] - 1):
+        lo, hi = offsets[d], offsets[d + 1]
+        n = 0
+        i = lo
+        while i < hi:  # words are separated by exactly one space (0x20)
+            j = i
+            while j < hi and buf[j] != 32:
+                j += 1
+            if j > i:
+                starts[n] = i
+                ends[n] = j
+                n += 1
+            i = j + 1
+        for p in range(P):
+            acc[p] = _M32
+        kk = k if n >= k else n
+        for s in range(n - kk + 1 if n > 0 else 0):
+            h = _fmix32(_xxh32(buf, starts[s], ends[s + kk - 1]))
+            for p in range(P):
+                v = (a64[p] * h + b64[p]) & _M32
+                if v < acc[p]:
+                    acc[p] = v
+        for p in range(P):
+            sigs[d, p] = acc[p]
+        for t in range(n):
+            h = _xxh32(buf, starts[t], ends[t]) & _LOW31
+            for q in range(starts[t], ends[t]):
+                if 48 <= buf[q] <= 57:
+                    h |= _TOP
+                    break
+            tok_out[nt_total] = h
+            nt_total += 1
+        tok_offsets[d + 1] = nt_total
+
+
+def signatures(
+    texts: Sequence[str], num_perm: int = 128, seed: int = 1, shingle_size: int = 5
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """MinHash signatures and word ids for a batch of tokenised texts.
+
+    Args:
+        texts: each a text in shingling form, lower-case words joined by
+            single spaces (``" ".join(dedup.normalise.tokens(...))``).
+        num_perm, seed: datasketch's ``MinHash`` arguments.
+        shingle_size: words per shingle.
+
+    Returns:
+        ``(sigs, word_ids)``: ``sigs`` is ``uint32[len(texts), num_perm]``;
+        ``word_ids[i]`` is ``uint32[words in text i]``. A text with no words
+        gets the empty signature (every value ``2**32 - 1``).
+
+    Example:
+        >>> sigs, words = signatures(["putin signed treaties friday"], num_perm=4)
+        >>> sigs.shape, words[0].shape
+        ((1, 4), (4,))
+    """
+    a, b = permutations(num_perm, seed)
+    encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+    lengths = np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded))
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    sigs = np.empty((len(encoded), num_perm), dtype=np.uint32)
+    tok_out = np.empty(buf.shape[0] // 2 + 1, dtype=np.uint32)
+    tok_offsets = np.empty(len(encoded) + 1, dtype=np.int64)
+    _kernel(buf, offsets, a, b, shingle_size, sigs, tok_out, tok_offsets)
+    words = np.split(tok_out[: tok_offsets[-1]], tok_offsets[1:-1])
+    return sigs, words
+
+
+def signature(text: str, num_perm: int = 128, seed: int = 1, shingle_size: int = 5) -> np.ndarray:
+    """The signature of one text in shingling form (see :func:`signatures`)."""
+    return signatures([text], num_perm, seed, shingle_size)[0][0]
+
+
+def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    """Estimated Jaccard similarity: the share of equal signature slots."""
+    return float(np.count_nonzero(sig_a == sig_b)) / sig_a.shape[0]
+
+
+def to_datasketch(sig: np.ndarray, seed: int = 1):
+    """A ``datasketch.MinHash`` holding ``sig`` (for ``MinHashLSH`` etc.)."""
+    import datasketch
+    import xxhash
+
+    return datasketch.MinHash(
+        num_perm=sig.shape[0], seed=seed, hashfunc=xxhash.xxh32_intdigest, hashvalues=sig, scheme="affine32"
+    )
+
+
+def from_datasketch(m) -> np.ndarray:
+    """The uint32 signature of an ``affine32`` ``datasketch.MinHash``."""
+    if getattr(m, "scheme", "affine32") != "affine32":
+        raise ValueError(f"only the affine32 scheme is compatible, got {m.scheme!r}")
+    return np.asarray(m.hashvalues, dtype=np.uint32)
