@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["BOILERPLATE", "Normaliser", "normalise", "tokens", "TOKEN_RE"]
+__all__ = ["BOILERPLATE", "INLINE_BOILERPLATE", "Normaliser", "normalise", "tokens", "TOKEN_RE"]
 
 # Whole lines that syndication adds around a story. Each pattern must match
 # an entire line (it is anchored with fullmatch) and is case-insensitive.
@@ -43,6 +43,18 @@ BOILERPLATE: tuple[str, ...] = (
     r"editor'?s'? note\s*:.{0,400}",
     r"by [\w.'-]+(?: [\w.'-]+){0,3}(?:,? (?:the )?(?:associated press|ap|reuters|afp|bloomberg|upi|staff writer|[\w ]{0,30}correspondent))?",
     r"reuters?",
+)
+
+# Fixed sentences that sites glue to the first or last paragraph of a story.
+# Stripped only at the start or the end of a line, so they must be specific
+# (no open-ended wildcards that could reach into the body).
+INLINE_BOILERPLATE: tuple[str, ...] = (
+    r"fox news flash top headlines (?:for [\w ,]+ )?are here\. check out what's clicking on foxnews\.com\.",
+    r"(?:copyright )?(?:©|\(c\) )?\d{4} (?:the )?associated press\. all rights reserved\.",
+    r"this material may not be published, broadcast, rewritten,? or redistributed(?: without permission)?\.",
+    r"(?:the )?associated press contributed to this report\.",
+    r"click here to get the fox news app\.?",
+    r"click here to sign up for [\w' ]{1,60}\.?",
 )
 
 _AGENCY = r"(?:AP|Reuters|AFP|UPI|Bloomberg|dpa|CNN|PA|IANS|PTI|ANI|Xinhua|TASS|Interfax|EFE|ANSA)"
@@ -104,6 +116,8 @@ class Normaliser:
         boilerplate: extra whole-line patterns (regular expressions, matched
             case-insensitively against a full line) added to
             :data:`BOILERPLATE`.
+        inline: extra fixed sentences stripped where they open or close a
+            paragraph, added to :data:`INLINE_BOILERPLATE`.
         strip_datelines: remove a leading dateline / wire credit.
 
     Example:
@@ -112,17 +126,25 @@ class Normaliser:
     """
 
     boilerplate: tuple[str, ...] = ()
+    inline: tuple[str, ...] = ()
     strip_datelines: bool = True
 
     def __post_init__(self) -> None:
-        pats = BOILERPLATE + tuple(self.boilerplate)
+        lines = "|".join(f"(?:{p})" for p in BOILERPLATE + tuple(self.boilerplate))
+        inline = "|".join(f"(?:{p})" for p in INLINE_BOILERPLATE + tuple(self.inline))
         try:
-            object.__setattr__(self, "_bp", re.compile("|".join(f"(?:{p})" for p in pats), re.I))
+            object.__setattr__(self, "_bp", re.compile(lines, re.I))
+            object.__setattr__(self, "_head", re.compile(rf"(?:{inline})(?: |$)", re.I))
+            object.__setattr__(self, "_tail", re.compile(rf"(?:^| )(?:{inline})$", re.I))
         except re.error as exc:
             raise ValueError(f"boilerplate: invalid pattern: {exc}") from None
 
     def _strip(self, text: str) -> str:
-        lines = [ln for ln in text.split("\n") if not self._bp.fullmatch(ln.strip(" .-"))]
+        lines = []
+        for ln in text.split("\n"):
+            ln = self._tail.sub("", self._head.sub("", ln, count=1), count=1).strip()
+            if ln and not self._bp.fullmatch(ln.strip(" .-")):
+                lines.append(ln)
         if self.strip_datelines and lines:
             first = lines[0]
             m = _DATELINE.match(first) or _AGENCY_ONLY.match(first)
