@@ -1,0 +1,255 @@
+"""Build labelled evaluation sets (JSONL) from the real corpora in ../shared/data.
+
+Deterministic: a fixed seed (``--seed``, default 20240501) decides every
+choice, so the same command writes the same bytes.
+
+Each line: ``{"id", "text", "title", "published"?, "label", "category",
+"track", "source"}``; ``label`` is the gold cluster, fixed by how the set
+was built (never by looking at a detector's output).
+
+Tracks and categories:
+
+* ``syndicated``: BBC (2004-05) and Reuters-21578 (1987) stories, each an
+  ``original`` plus 1-4 copies; a copy's ``category`` is its main
+  transformation (dateline, byline, wire_credit, boilerplate, typography,
+  html, whitespace, headline, editor_note, truncate, drop_paragraph), often
+  with one or two more cosmetic ones stacked on. Other originals are left
+  without copies (``original``, singletons) as same-topic distractors.
+* ``reworded``: harder copies. BBC/Reuters copies whose main change is
+  ``reword`` (synonyms, word swaps on 5-10% of words) or ``ocr_noise``
+  (1-2% of words), and the Clough-Stevenson answers that were made from a
+  Wikipedia source by ``cut_and_paste`` (label 3) or ``light_revision``
+  (label 2), with the source (``original``) in their cluster.
+* ``negative``: hard negatives, each its own gold label:
+  ``semeval_same_story`` (SemEval-2022 Task 8 en-en pairs with Overall <=
+  1.5: the same event written by two outlets), ``template_brief`` (Reuters
+  earnings/dividend briefs, ``Shr ...``/``Qtly div ...``, that share their
+  wording but not their figures; a third of them also get one cosmetic
+  copy, category ``template_brief_copy``, so precision on the category is
+  measurable), ``independent_answer`` (Clough-Stevenson label 0 answers,
+  written without copying the source).
+
+Originals that are already near-duplicates of each other in the corpora are
+dropped so the gold labels are right: every BBC/Reuters document named in a
+``DERIVED_near_dup_candidates.tsv`` pair, and then any original whose
+5-word shingles overlap another original's by Jaccard >= 0.5 or containment
+>= 0.5 (template briefs are instead kept apart by distinct figures).
+
+Usage:
+    python bench/evalset.py --size small --out bench/results/eval_small.jsonl
+    python bench/evalset.py --size full --out bench/results/eval_full.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from evalset_corpora import (  # noqa: E402
+    bbc_articles,
+    clough_stevenson,
+    reuters_documents,
+    semeval_same_story,
+    shingles,
+    template_briefs,
+)
+
+from dedup.evaluation.transforms import COSMETIC, Doc, apply_transforms  # noqa: E402
+
+__all__ = ["SIZES", "build", "near_duplicate_conflicts", "main"]
+
+DEFAULT_SEED = 20240501
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+SYNDICATED_MAIN = (
+    "dateline", "byline", "wire_credit", "boilerplate", "typography", "html",
+    "whitespace", "headline", "editor_note", "truncate", "drop_paragraph",
+)
+REWORDED_MAIN = ("reword", "ocr_noise")
+BRIEF_COPY = ("dateline", "whitespace", "headline", "wire_credit", "typography", "html")
+
+# per source: originals with syndicated copies, with reworded/OCR copies, left alone (distractors)
+SIZES = {
+    "tiny": dict(bbc=(6, 2, 3), reuters=(6, 2, 4), briefs=16, semeval=5, cs_per_label=3, reuters_files=2),
+    "small": dict(bbc=(30, 10, 20), reuters=(30, 10, 20), briefs=45, semeval=20, cs_per_label=None, reuters_files=4),
+    "full": dict(bbc=(900, 250, 600), reuters=(1200, 300, 1500), briefs=700, semeval=None, cs_per_label=None, reuters_files=22),
+}
+
+
+def near_duplicate_conflicts(texts: dict[str, str], labels: dict[str, str], *, skip=lambda a, b: False,
+                             jaccard: float = 0.5, containment: float = 0.5, max_postings: int = 30) -> set[str]:
+    """Ids to drop so that no two differently-labelled texts are near-duplicates.
+
+    An inverted index of 5-word shingles finds every pair sharing at least
+    one shingle (shingles shared by more than ``max_postings`` texts, i.e.
+    boilerplate, are not used to find pairs but still count in the overlap);
+    of a pair with Jaccard or containment at or above the cut-offs, the
+    later id (in ``texts`` order) is dropped.
+
+    Args:
+        texts: ``{id: text}`` in a fixed order.
+        labels: ``{id: gold label}``; same-label pairs are not conflicts.
+        skip: ``skip(a, b)`` true for pairs that must not be checked.
+        jaccard, containment: the cut-offs.
+        max_postings: see above.
+
+    Returns:
+        The ids to drop.
+    """
+    order = {k: n for n, k in enumerate(texts)}
+    sh = {k: shingles(t) for k, t in texts.items()}
+    postings: dict[int, list[str]] = {}
+    for k, s in sh.items():
+        for h in s:
+            postings.setdefault(h, []).append(k)
+    pairs = set()
+    for ids in postings.values():
+        if 1 < len(ids) <= max_postings:
+            for a in range(len(ids)):
+                for b in range(a + 1, len(ids)):
+                    pairs.add((ids[a], ids[b]))
+    drop: set[str] = set()
+    for a, b in sorted(pairs, key=lambda p: (order[p[0]], order[p[1]])):
+        if labels[a] == labels[b] or a in drop or b in drop or skip(a, b):
+            continue
+        inter = len(sh[a] & sh[b])
+        small = min(len(sh[a]), len(sh[b])) or 1
+        if inter / (len(sh[a] | sh[b]) or 1) >= jaccard or inter / small >= containment:
+            drop.add(max(a, b, key=order.__getitem__))
+    return drop
+
+
+def _copies(rec: dict, mains: tuple[str, ...], track: str, rng: random.Random, cycle: Iterator[str], k: int) -> list[dict]:
+    out = []
+    for n in range(1, k + 1):
+        main = next(cycle)
+        extra = [c for c in COSMETIC if c != main]
+        names = [main] + rng.sample(extra, rng.choice([0, 0, 1, 1, 2]))
+        doc = apply_transforms(Doc(rec["text"], rec.get("title")), names, rng)
+        copy = dict(rec, id=f"{rec['id']}-c{n}", text=doc.text, title=doc.title, category=main, track=track,
+                    transforms=sorted(names))
+        if rec.get("published"):
+            copy["published"] = _shift(rec["published"], rng)
+        out.append(copy)
+    return out
+
+
+def _shift(iso: str, rng: random.Random) -> str:
+    from datetime import datetime, timedelta
+
+    return (datetime.fromisoformat(iso) + timedelta(minutes=rng.randint(5, 72 * 60))).isoformat()
+
+
+def _cycler(names: tuple[str, ...], rng: random.Random) -> Iterator[str]:
+    while True:
+        order = list(names)
+        rng.shuffle(order)
+        yield from order
+
+
+def build(data: Path, size: str = "small", seed: int = DEFAULT_SEED) -> list[dict]:
+    """Build the labelled records of one evaluation set.
+
+    Args:
+        data: the ``shared/data`` directory.
+        size: ``tiny`` (CI sample), ``small`` (a few hundred) or ``full``.
+        seed: the only source of randomness.
+
+    Returns:
+        Records in a shuffled but fixed order.
+
+    Raises:
+        ValueError: unknown size; FileNotFoundError: a corpus is missing.
+    """
+    if size not in SIZES:
+        raise ValueError(f"size={size!r}: expected one of {sorted(SIZES)}")
+    cfg = SIZES[size]
+    rng = random.Random(seed)
+    originals: list[dict] = []  # candidates; conflicts removed below
+    for name, pool in (("bbc", bbc_articles(data)), ("reuters", reuters_documents(data, cfg["reuters_files"]))):
+        syn, rew, alone = cfg[name]
+        want = syn + rew + alone
+        pick = rng.sample(pool, min(len(pool), int(want * 1.15) + 5))
+        for k, rec in enumerate(pick):
+            rec["_role"] = "syndicated" if k < syn else "reworded" if k < syn + rew else "alone"
+            rec["_want"] = {"syndicated": syn, "reworded": rew, "alone": alone}
+        originals += pick
+    briefs = template_briefs(data, cfg["reuters_files"])
+    briefs = rng.sample(briefs, min(len(briefs), cfg["briefs"]))
+    semeval = semeval_same_story(data)
+    if cfg["semeval"] is not None:
+        semeval = rng.sample(semeval, min(len(semeval), cfg["semeval"]))
+    semeval_recs = [r for pair in semeval for r in pair]
+    cs = clough_stevenson(data)
+    if cfg["cs_per_label"] is not None:
+        keep = []
+        for cat in ("cut_and_paste", "light_revision", "independent_answer"):
+            keep += rng.sample([r for r in cs if r["category"] == cat], cfg["cs_per_label"])
+        cs = [r for r in cs if r["category"] == "original"] + keep
+
+    everything = originals + briefs + semeval_recs + cs
+    is_brief = {r["id"] for r in briefs}
+    drop = near_duplicate_conflicts(
+        {r["id"]: r["text"] for r in everything},
+        {r["id"]: r["label"] for r in everything},
+        skip=lambda a, b: a in is_brief and b in is_brief,
+    )
+    records: list[dict] = []
+    syn_cycle, rew_cycle, brief_cycle = _cycler(SYNDICATED_MAIN, rng), _cycler(REWORDED_MAIN, rng), _cycler(BRIEF_COPY, rng)
+    used = {"bbc": {"syndicated": 0, "reworded": 0, "alone": 0}, "reuters": {"syndicated": 0, "reworded": 0, "alone": 0}}
+    for rec in originals:
+        src, role = rec["source"], rec.pop("_role")
+        want = rec.pop("_want")
+        if rec["id"] in drop or used[src][role] >= want[role]:
+            continue
+        used[src][role] += 1
+        track = "reworded" if role == "reworded" else "syndicated"
+        records.append(dict(rec, category="original", track=track))
+        if role != "alone":
+            mains = SYNDICATED_MAIN if role == "syndicated" else REWORDED_MAIN
+            records += _copies(rec, mains, track, rng, syn_cycle if role == "syndicated" else rew_cycle, rng.randint(1, 4))
+    for k, rec in enumerate(r for r in briefs if r["id"] not in drop):
+        records.append(rec)
+        if k % 3 == 0:
+            for copy in _copies(rec, BRIEF_COPY, "negative", rng, brief_cycle, 1):
+                copy["category"] = "template_brief_copy"
+                records.append(copy)
+    records += [r for r in semeval_recs + cs if r["id"] not in drop]
+    rng.shuffle(records)
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: write the set as JSONL and a one-line summary to stderr."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", choices=sorted(SIZES), default="small")
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared/data directory")
+    ap.add_argument("--out", default="-", help="output JSONL file, '-' for stdout")
+    args = ap.parse_args(argv)
+    records = build(args.data.resolve(), args.size, args.seed)
+    fh = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")
+    try:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
+    finally:
+        if fh is not sys.stdout:
+            fh.close()
+    cats: dict[str, int] = {}
+    for r in records:
+        cats[f"{r['track']}/{r['category']}"] = cats.get(f"{r['track']}/{r['category']}", 0) + 1
+    print(f"{len(records)} records, {len({r['label'] for r in records})} gold clusters: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(cats.items())), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
