@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["BOILERPLATE", "INLINE_BOILERPLATE", "Normaliser", "normalise", "tokens", "TOKEN_RE"]
+__all__ = ["BOILERPLATE", "INLINE_BOILERPLATE", "Normaliser", "clean", "normalise", "tokens", "TOKEN_RE"]
 
 # Whole lines that syndication adds around a story. Each pattern must match
 # an entire line (it is anchored with fullmatch) and is case-insensitive.
@@ -108,6 +108,17 @@ def _quote(m: re.Match) -> str:
     return _QUOTES[ord(m.group())]
 
 
+def clean(text: str) -> str:
+    """Only the typographic part of normalisation (no boilerplate or
+    dateline removal), repeated to its fixed point."""
+    for _ in range(20):
+        nxt = _clean(text)
+        if nxt == text:
+            break
+        text = nxt
+    return text
+
+
 @dataclass(frozen=True)
 class Normaliser:
     """A configured normaliser.
@@ -156,12 +167,7 @@ class Normaliser:
         """Normalise ``text``; see the module docstring for the guarantees."""
         if not isinstance(text, str):
             raise TypeError(f"text must be str, not {type(text).__name__}")
-        cleaned = text
-        for _ in range(20):  # fixed point: every stage is safe to repeat
-            nxt = _clean(cleaned)
-            if nxt == cleaned:
-                break
-            cleaned = nxt
+        cleaned = clean(text)
         stripped = cleaned
         for _ in range(20):
             nxt = self._strip(stripped)

@@ -51,7 +51,7 @@ def figures_swapped(a: Sequence[int], b: Sequence[int], opcodes=None) -> bool:
     truncated tail or an added dateline never trips it; a hunk trips it when
     both sides hold words with digits and those words differ.
     """
-    ops = opcodes if opcodes is not None else Indel.opcodes(a, b)
+    ops = list(opcodes if opcodes is not None else Indel.opcodes(a, b))
     equal = [i for i, op in enumerate(ops) if op.tag == "equal"]
     if len(equal) < 2:
         return False

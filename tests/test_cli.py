@@ -1,0 +1,156 @@
+"""The dedup command line through click's CliRunner."""
+
+import csv
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pytest
+import zstandard
+from click.testing import CliRunner
+
+from service.cli import cli
+
+ROOT = Path(__file__).parent.parent
+SAMPLE = ROOT / "seeds" / "sample.jsonl"
+RECORDS = [json.loads(line) for line in SAMPLE.open()]
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, list(map(str, args)), input=input, catch_exceptions=False)
+
+
+def clusters_of(text):
+    return [sorted(json.loads(line)["members"]) for line in text.splitlines() if line.strip()]
+
+
+def test_sample_to_stdout_gives_the_one_cluster():
+    r = run("batch", SAMPLE, "--quiet")
+    assert r.exit_code == 0
+    assert clusters_of(r.stdout) == [["2", "3"]]
+    line = json.loads(r.stdout)
+    assert set(line) == {"cluster", "canonical", "members", "pairs"}
+    assert set(line["pairs"][0]) == {"a", "b", "kind", "jaccard", "containment_ab", "containment_ba", "score"}
+
+
+def test_all_outputs(tmp_path):
+    out = {k: tmp_path / k for k in ("c.jsonl", "d.jsonl", "r.json", "c.csv")}
+    r = run("batch", SAMPLE, "--clusters", out["c.jsonl"], "--deduped", out["d.jsonl"], "--report", out["r.json"], "-q")
+    assert r.exit_code == 0 and r.stdout == ""
+    assert clusters_of(out["c.jsonl"].read_text()) == [["2", "3"]]
+    deduped = [json.loads(line) for line in out["d.jsonl"].open()]
+    assert [d["id"] for d in deduped] == ["1", "2", "4", "5"]
+    assert deduped[1]["duplicates"] == ["3"] and deduped[1]["source"] == "AP"
+    report = json.loads(out["r.json"].read_text())
+    assert report["articles"] == 5 and report["clusters"] == 1 and report["cluster_sizes"] == {"2": 1}
+    assert report["params"]["similarity"] == 0.8 and "total" in report["seconds"]
+    run("batch", SAMPLE, "--clusters", out["c.csv"], "--format", "csv", "-q")
+    rows = list(csv.DictReader(out["c.csv"].open()))
+    assert [(r["cluster"], r["member"], r["kind"]) for r in rows] == [("1", "2", ""), ("1", "3", "exact")]
+
+
+def _write_inputs(tmp_path):
+    """The sample in every supported format."""
+    paths = {}
+    (tmp_path / "csv").mkdir()
+    with open(tmp_path / "csv" / "s.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, ["id", "text", "source"])
+        w.writeheader()
+        w.writerows(RECORDS)
+    paths["csv"] = tmp_path / "csv" / "s.csv"
+    folder = tmp_path / "txt"
+    folder.mkdir()
+    for rec in RECORDS:
+        (folder / f"{rec['id']}.txt").write_text(rec["text"])
+    paths["txt"] = folder
+    items = "".join(
+        f"<item><guid>{r['id']}</guid><title>t{r['id']}</title><description><![CDATA[<p>{r['text']}</p>]]></description>"
+        f"<pubDate>Fri, 30 Sep 2022 1{r['id']}:00:00 GMT</pubDate></item>" for r in RECORDS)
+    (tmp_path / "feed.rss").write_text(f'<?xml version="1.0"?><rss version="2.0"><channel><title>AP</title>{items}</channel></rss>')
+    paths["rss"] = tmp_path / "feed.rss"
+    paths["gz"] = tmp_path / "s.jsonl.gz"
+    paths["gz"].write_bytes(gzip.compress(SAMPLE.read_bytes()))
+    paths["zst"] = tmp_path / "s.jsonl.zst"
+    paths["zst"].write_bytes(zstandard.ZstdCompressor().compress(SAMPLE.read_bytes()))
+    return paths
+
+
+@pytest.mark.parametrize("fmt", ["csv", "txt", "rss", "gz", "zst"])
+def test_every_input_format(tmp_path, fmt):
+    path = _write_inputs(tmp_path)[fmt]
+    r = run("batch", path, "-q")
+    assert r.exit_code == 0, r.output
+    assert clusters_of(r.stdout) == [["2", "3"]]
+
+
+def test_stdin_and_custom_field_names(tmp_path):
+    renamed = "".join(json.dumps({"key": r["id"], "body": r["text"]}) + "\n" for r in RECORDS)
+    r = run("batch", "-", "--id-field", "key", "--text-field", "body", "-q", "--deduped", tmp_path / "d.jsonl", input=renamed)
+    assert r.exit_code == 0
+    assert [json.loads(x)["key"] for x in (tmp_path / "d.jsonl").open()] == ["1", "2", "4", "5"]
+
+
+def test_records_without_id_get_stable_content_ids():
+    lines = "".join(json.dumps({"text": r["text"]}) + "\n" for r in RECORDS)
+    a, b = run("batch", "-", "-q", input=lines), run("batch", "-", "-q", input=lines)
+    assert a.stdout == b.stdout and clusters_of(a.stdout)[0][0].startswith("sha1:")
+
+
+def test_bad_records_are_reported_and_skipped(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    with open(bad, "wb") as fh:
+        fh.write(SAMPLE.read_bytes())
+        fh.write(b'{"id": "broken", "text": \n')
+        fh.write(b'{"id": "latin", "text": "caf\xe9"}\n')
+        fh.write(b'{"id": "notext"}\n')
+        fh.write(b'{"id": "num", "text": 12}\n')
+        fh.write(b'{"id": "2", "text": "a second record with an id already used"}\n')
+        fh.write(b'{"id": "huge", "text": "' + b"x " * (6 * 1024 * 1024) + b'"}\n')
+        fh.write(b'{"id": "punct", "text": "!!! ..."}\n')
+        fh.write(b'["not", "an", "object"]\n')
+    r = run("batch", bad, "-q", "--report", tmp_path / "r.json", "--clusters", tmp_path / "c.jsonl")
+    assert r.exit_code == 0
+    errs = r.stderr.splitlines()
+    for needle in ["line 6: broken JSON", "line 7: not valid UTF-8", "line 8: missing field 'text'",
+                   "line 9: field 'text' must be a string", "line 10: duplicate id '2'",
+                   "line 11: record is", "id punct: text has no words", "line 13: expected a JSON object"]:
+        assert any(needle in e for e in errs), (needle, errs)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["bad_records"] + report["skipped_articles"] == 8 and report["articles"] == 5
+    assert clusters_of((tmp_path / "c.jsonl").read_text()) == [["2", "3"]]
+
+
+def test_strict_stops_with_exit_code_1(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(SAMPLE.read_bytes() + b"{oops\n")
+    r = run("batch", bad, "-q", "--strict")
+    assert r.exit_code == 1 and "line 6: broken JSON" in r.stderr and "--strict" in r.stderr
+
+
+def test_canonical_is_earliest_published(tmp_path):
+    recs = [dict(RECORDS[1], published="2022-09-30T12:00:00Z"), dict(RECORDS[2], published="2022-09-30T08:00:00Z")]
+    path = tmp_path / "p.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    assert json.loads(run("batch", path, "-q").stdout)["canonical"] == "3"
+    recs[1]["published"] = "yesterday"
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    r = run("batch", path, "-q")
+    assert "line 2: published: 'yesterday' is not an ISO 8601 date" in r.stderr
+
+
+def test_usage_errors():
+    assert run("batch", "nope.jsonl").exit_code == 2
+    r = run("batch", SAMPLE, "--similarity", "1.5")
+    assert r.exit_code == 2 and "similarity" in r.output
+    assert run("batch", ROOT / "pyproject.toml").exit_code == 2
+
+
+def test_custom_boilerplate_file(tmp_path):
+    bp = tmp_path / "bp.txt"
+    bp.write_text("subscribe to the ap daily.*\n")
+    recs = [RECORDS[1], dict(RECORDS[2], text="Subscribe to the AP Daily for more\n" + RECORDS[2]["text"])]
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    pairs = json.loads(run("batch", path, "-q", "--boilerplate", bp).stdout)["pairs"]
+    assert pairs[0]["kind"] == "exact"

@@ -1,0 +1,32 @@
+from dedup.cluster import UnionFind, canonical_index, cluster_links
+
+
+def test_union_find_reference():
+    uf = UnionFind(6)
+    for a, b in [(0, 1), (2, 3), (1, 3)]:
+        uf.union(a, b)
+    assert len({uf.find(x) for x in range(4)}) == 1 and uf.find(4) != uf.find(5)
+
+
+def test_compilation_does_not_chain_two_stories():
+    # 2 is a roundup containing stories 0 and 1, which are not copies of each other
+    groups, dropped = cluster_links(3, [(0, 2, "contained"), (1, 2, "contained")], [100, 100, 400])
+    assert groups == [] and dropped == {(0, 2), (1, 2)}
+
+
+def test_nested_truncations_of_one_story_merge():
+    # 0 is the first 40%, 1 the first 70% of story 2
+    links = [(0, 2, "contained"), (1, 2, "contained"), (0, 1, "contained")]
+    groups, dropped = cluster_links(3, links, [40, 70, 100])
+    assert groups == [[0, 1, 2]] and not dropped
+
+
+def test_near_links_merge_and_a_copy_of_a_copy_joins():
+    groups, _ = cluster_links(5, [(0, 1, "near"), (1, 2, "exact"), (3, 4, "contained")], [50, 50, 50, 40, 90])
+    assert sorted(groups) == [[0, 1, 2], [3, 4]]
+
+
+def test_canonical_rule_earliest_then_longest_then_first():
+    assert canonical_index([0, 1, 2], [20.0, 10.0, 10.0], [5, 5, 9]) == 2
+    assert canonical_index([0, 1, 2], [None, None, None], [5, 9, 9]) == 1
+    assert canonical_index([0, 1], [None, 1e9], [500, 5]) == 1  # a date beats no date

@@ -1,0 +1,73 @@
+"""The numba MinHash against datasketch (the reference) and xxhash."""
+
+import datasketch
+import numpy as np
+import pytest
+import xxhash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.minhash import (
+    NUMERIC_BIT, _xxh32, from_datasketch, jaccard, permutations, signature, signatures, to_datasketch,
+)
+
+words = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Cc")), min_size=1, max_size=12)
+docs = st.lists(words, min_size=0, max_size=60)
+
+
+def reference(doc_words, num_perm=128, seed=1, k=5):
+    """datasketch itself, fed the same shingles."""
+    m = datasketch.MinHash(num_perm=num_perm, seed=seed, hashfunc=xxhash.xxh32_intdigest)
+    kk = min(k, len(doc_words))
+    for i in range(len(doc_words) - kk + 1 if doc_words else 0):
+        m.update(" ".join(doc_words[i : i + kk]).encode("utf-8"))
+    return m.hashvalues
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(docs, min_size=1, max_size=5), st.sampled_from([16, 128]), st.integers(0, 2**32 - 1), st.integers(1, 7))
+def test_signatures_equal_datasketch(batch, num_perm, seed, k):
+    sigs, ids = signatures([" ".join(d) for d in batch], num_perm, seed, k)
+    for row, d, wid in zip(sigs, batch, ids):
+        assert np.array_equal(row, reference(d, num_perm, seed, k))
+        assert len(wid) == len(d)
+
+
+@given(st.binary(max_size=80))
+def test_xxh32_equals_xxhash(data):
+    buf = np.frombuffer(data, dtype=np.uint8) if data else np.zeros(0, np.uint8)
+    assert _xxh32(buf, 0, len(data)) == xxhash.xxh32_intdigest(data)
+
+
+@pytest.mark.parametrize("num_perm,seed", [(128, 1), (64, 7), (256, 2**31)])
+def test_permutations_are_datasketchs(num_perm, seed):
+    a, b = permutations(num_perm, seed)
+    ref = datasketch.MinHash(num_perm=num_perm, seed=seed).permutations
+    assert np.array_equal(a, ref[0]) and np.array_equal(b, ref[1])
+
+
+def test_word_ids_flag_figures_and_match_xxhash():
+    _, ids = signatures(["shr 10 cts vs nine"])
+    got = ids[0]
+    assert [bool(x & NUMERIC_BIT) for x in got] == [False, True, False, False, False]
+    assert int(got[0]) == xxhash.xxh32_intdigest(b"shr") & 0x7FFFFFFF
+
+
+def test_empty_text_has_empty_signature():
+    sig = signature("")
+    assert (sig == 2**32 - 1).all()
+
+
+def test_round_trip_and_datasketch_lsh_finds_our_signatures():
+    a = signature(" ".join(f"w{i}" for i in range(200)))
+    b = signature(" ".join(f"w{i}" for i in range(190)) + " x y z")
+    assert np.array_equal(from_datasketch(to_datasketch(a)), a)
+    lsh = datasketch.MinHashLSH(threshold=0.5, num_perm=128)
+    lsh.insert("a", to_datasketch(a))
+    assert lsh.query(to_datasketch(b)) == ["a"]
+    assert abs(jaccard(a, b) - to_datasketch(a).jaccard(to_datasketch(b))) < 1e-12
+
+
+def test_from_datasketch_refuses_legacy_scheme():
+    with pytest.raises(ValueError, match="affine32"):
+        from_datasketch(datasketch.MinHash(num_perm=16, scheme="legacy"))

@@ -1,0 +1,83 @@
+"""Confirmation decisions on real and constructed pairs."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from dedup.minhash import signatures
+from dedup.normalise import normalise, tokens
+from dedup.params import Params
+from dedup.refine import Verdict, confirm, figures_swapped
+from dedup.types import Link
+
+P = Params()
+SEED = [json.loads(line)["text"] for line in Path(__file__).parent.parent.joinpath("seeds/sample.jsonl").open()]
+
+
+def words(text):
+    return signatures([" ".join(tokens(normalise(text)))])[1][0]
+
+
+def check(a, b, **kw):
+    return confirm("a", words(a), "b", words(b), P, jaccard=0.0, **kw)
+
+
+def test_seed_wire_copies_are_exact():
+    got = check(SEED[1], SEED[2])
+    assert isinstance(got, Link) and got.kind == "exact"
+
+
+def test_seed_same_events_written_independently_are_rejected():
+    for i, j in [(0, 3), (0, 1), (3, 4), (1, 4)]:
+        assert check(SEED[i], SEED[j]) == Verdict.TOO_DIFFERENT
+
+
+def test_truncated_copy_is_contained():
+    story = SEED[2]
+    cut = " ".join(story.split()[: int(len(story.split()) * 0.45)])
+    got = check(cut, story)
+    assert isinstance(got, Link) and got.kind == "contained"
+    assert got.containment_ab > 0.95 and got.containment_ba < 0.5
+
+
+def test_short_text_is_never_contained():
+    assert check("Putin signed treaties Friday", SEED[2]) == Verdict.TOO_DIFFERENT
+
+
+def test_light_edit_is_near():
+    edited = SEED[2].replace("Friday", "on Friday").replace("sternly", "firmly")
+    got = check(SEED[2], edited)
+    assert isinstance(got, Link) and got.kind == "near" and got.score > 0.95
+
+
+def test_template_briefs_with_other_figures_are_rejected():
+    a = ("Qtly div 10 cts vs 10 cts prior Pay April 15 Record April One. The company said the dividend "
+         "is payable to shareholders of record and reflects its regular quarterly policy.")
+    b = a.replace("div 10 cts", "div 12 cts")
+    assert check(a, b) == Verdict.FIGURES_DIFFER
+    assert isinstance(confirm("a", words(a), "b", words(b), P.with_(figures_guard=False), jaccard=0), Link)
+
+
+def test_figures_in_a_dropped_tail_do_not_trip_the_guard():
+    full = SEED[2] + " Officials said 12 people died and 40 were hurt."
+    got = check(SEED[2], full)
+    assert isinstance(got, Link)
+    assert not figures_swapped([1, 2, 3], [1, 2, 3, 0x80000005])
+
+
+def test_explain_returns_aligned_passages_with_text():
+    got = check(SEED[1], SEED[2], explain=True, words_a=tokens(normalise(SEED[1])))
+    assert got.passages and got.passages[0].text.startswith("russian president vladimir putin")
+    assert got.passages[0].a_end - got.passages[0].a_start >= 8
+
+
+def test_similarity_override_per_call():
+    edited = " ".join(w if i % 4 else "x" for i, w in enumerate(SEED[2].split()))
+    assert check(SEED[2], edited) == Verdict.TOO_DIFFERENT
+    assert isinstance(check(SEED[2], edited, similarity=0.7), Link)
+
+
+def test_empty_sequences_are_rejected():
+    e = np.empty(0, np.uint32)
+    assert confirm("a", e, "b", e, P, jaccard=1.0) == Verdict.TOO_DIFFERENT
