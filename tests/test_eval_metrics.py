@@ -71,6 +71,10 @@ def test_category_recall_and_precision_by_hand():
     assert s["original"]["predicted_pairs"] == 3
     # a category with no pair at all scores 1.0 on empty denominators, with zero counts
     assert s["semeval"]["gold_pairs"] == 0 and s["semeval"]["recall"] == 1.0
+    # copy recall: is the copy in its original's predicted cluster? b yes, c no, e yes; f has no original
+    assert (s["dateline"]["copies"], s["dateline"]["copies_attached"], s["dateline"]["copy_recall"]) == (1, 1, 1.0)
+    assert (s["truncate"]["copies"], s["truncate"]["copy_recall"]) == (1, 0.0)
+    assert s["html"]["copy_recall"] == 1.0 and s["semeval"]["copy_recall"] is None
 
 
 def test_false_merges_grouped_by_negative_category():

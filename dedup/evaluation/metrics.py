@@ -40,7 +40,7 @@ def _c2(k: int) -> int:
     return k * (k - 1) // 2
 
 
-def _ratio(num: float, den: float, empty: float = 1.0) -> float:
+def _ratio(num: float, den: float, empty: float | None = 1.0) -> float | None:
     """``num / den`` rounded; ``empty`` when there is nothing to measure."""
     return round(num / den, 4) if den else empty
 
@@ -162,7 +162,7 @@ def bcubed_scores(gold: Mapping[str, Hashable], predicted: Clusters) -> dict:
 
 
 def category_scores(
-    gold: Mapping[str, Hashable], predicted: Clusters, categories: Mapping[str, str]
+    gold: Mapping[str, Hashable], predicted: Clusters, categories: Mapping[str, str], *, original: str = "original"
 ) -> dict[str, dict]:
     """Pairwise recall and precision restricted to pairs touching a category.
 
@@ -171,15 +171,22 @@ def category_scores(
     share of predicted pairs with at least one member of ``c`` that are gold
     pairs. Computed from counts per (cell, category): ``O(n * categories)``.
 
+    ``copy_recall`` asks the simpler question "was this copy attached to its
+    source?": the share of the category's articles, in gold clusters that
+    hold an article of category ``original``, predicted in the same cluster
+    as one of those originals (``None`` when no such article exists).
+
     Args:
         gold: ``{article_id: gold_label}``.
         predicted: member-id lists of the predicted clusters.
         categories: ``{article_id: category}`` (e.g. the transformation that
             made a copy); ids missing here count as ``"unknown"``.
+        original: the category of the source articles copies derive from.
 
     Returns:
         ``{category: {"articles", "gold_pairs", "found_pairs", "recall",
-        "predicted_pairs", "precision"}}``, sorted by category.
+        "predicted_pairs", "precision", "copies", "copies_attached",
+        "copy_recall"}}``, sorted by category.
     """
     assigned = assign_clusters(gold, predicted)
     cells, rows, cols = _tables(gold, assigned)
@@ -197,11 +204,23 @@ def category_scores(
         out[c]["predicted_pairs"] += _c2(cols[j]) - _c2(cols[j] - k)
     for (i, j, c), k in in_cell.items():
         out[c]["found_pairs"] += _c2(cells[(i, j)]) - _c2(cells[(i, j)] - k)
+    source_clusters: dict[Hashable, set] = defaultdict(set)  # gold label -> predicted keys of its originals
+    for m in gold:
+        if cat_of[m] == original:
+            source_clusters[gold[m]].add(assigned[m])
+    copies: Counter = Counter()
+    attached: Counter = Counter()
+    for m in gold:
+        if cat_of[m] != original and gold[m] in source_clusters:
+            copies[cat_of[m]] += 1
+            attached[cat_of[m]] += assigned[m] in source_clusters[gold[m]]
     result = {}
     for c in sorted(out):
         d = out[c]
         d["recall"] = _ratio(d["found_pairs"], d["gold_pairs"])
         d["precision"] = _ratio(d["found_pairs"], d["predicted_pairs"])
+        d["copies"], d["copies_attached"] = copies[c], attached[c]
+        d["copy_recall"] = _ratio(attached[c], copies[c], None) if copies[c] else None
         result[c] = d
     return result
 

@@ -128,10 +128,14 @@ def format_report(report: Mapping, *, examples: int = 3, name: str = "") -> str:
             for key in ("precision", "recall", "f1"):
                 lines.append(row(f"  {t} {key}", [report[s]["tracks"][t]["pairwise"][key] for s in systems]))
     negative = set(ours.get("negative_categories", []))
-    lines += ["", row("recall by category (gold pairs)", systems)]
+    cols = [f"{s} {k}" for s in systems for k in ("pairs", "copies")]
+    lines += ["", row("recall by category (gold pairs)", cols)]
     for c, d in ours["categories"].items():
         if d["gold_pairs"]:
-            lines.append(row(f"  {c} ({d['gold_pairs']})", [report[s]["categories"][c]["recall"] for s in systems]))
+            vals = [report[s]["categories"][c][k] for s in systems for k in ("recall", "copy_recall")]
+            lines.append(row(f"  {c} ({d['gold_pairs']})", ["-" if v is None else v for v in vals]))
+    lines.append("  (pairs: share of gold pairs touching the category found; copies: share of its copies")
+    lines.append("   put in the same cluster as their original)")
     lines += ["", row("precision by category (pred. pairs)", systems)]
     for c, d in ours["categories"].items():
         counts = "/".join(str(report[s]["categories"][c]["predicted_pairs"]) for s in systems)
