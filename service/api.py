@@ -1,0 +1,237 @@
+"""The HTTP routes: ``/v1`` (articles, duplicates, clusters, batch) and the
+operational ones (``/healthz``, ``/readyz``, ``/openapi.json``).
+
+Every input is checked before anything is written; every failure is a
+:class:`~dedup.errors.DedupError` that the app's handler turns into
+``{"error": {"code", "message"}}`` with its status.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+
+from dedup import Article, Deduplicator, Match
+from dedup.cluster import canonical_index
+from dedup.errors import DedupError, InvalidArticle, NotFound, TooLarge
+from service.errors import (
+    Forbidden, InvalidEncoding, InvalidJSON, InvalidNamespace, InvalidOption, Unauthorized, UnknownField,
+    UnsupportedMediaType,
+)
+from service.store import RedisIndex, StoreUnavailable, valid_namespace
+
+__all__ = ["ARTICLE_FIELDS", "bp", "parse_article"]
+
+bp = Blueprint("api", __name__)
+
+#: The fields an article may have; anything else is refused (``unknown_field``).
+ARTICLE_FIELDS = frozenset({"id", "text", "title", "url", "source", "published"})
+_JSON_TYPES = ("application/json",)
+_NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/ndjson")
+
+
+def _service():
+    return current_app.extensions["dedup"]
+
+
+def _namespace() -> str:
+    """The request's namespace (header ``X-Dedup-Namespace``), after the API key check."""
+    ns = request.headers.get("X-Dedup-Namespace") or current_app.config["DEFAULT_NAMESPACE"]
+    if not valid_namespace(ns):
+        raise InvalidNamespace(f"namespace {ns!r}: must be 1-64 characters of [A-Za-z0-9_.-]")
+    keys = _service().api_keys
+    if keys is not None:
+        auth = request.headers.get("Authorization", "")
+        given = auth[7:].strip() if auth.lower().startswith("bearer ") else request.headers.get("X-API-Key", "")
+        match = next((spaces for k, spaces in keys.items() if given and hmac.compare_digest(k, given)), None)
+        if match is None:
+            raise Unauthorized("an API key is required: 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
+        if "*" not in match and ns not in match:
+            raise Forbidden(f"this API key may not use namespace {ns!r}")
+    return ns
+
+
+def _dedup() -> tuple[str, Deduplicator]:
+    ns = _namespace()
+    return ns, _service().deduplicator(ns)
+
+
+def _decode(raw: bytes) -> object:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InvalidEncoding(f"the body is not UTF-8 (byte {e.start})") from None
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise InvalidJSON(f"malformed JSON: {e}") from None
+
+
+def _body(types: tuple[str, ...] = _JSON_TYPES) -> object:
+    if request.mimetype not in types:
+        raise UnsupportedMediaType(f"Content-Type must be {' or '.join(types)}, got {request.mimetype or 'none'!r}")
+    limit = 2 * current_app.config["MAX_TEXT_BYTES"] + 65536
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"body is {request.content_length} bytes; the limit is {limit}")
+    return _decode(request.get_data(cache=False))
+
+
+def parse_article(d: object) -> Article:
+    """A JSON value -> :class:`Article`, refusing unknown fields and wrong types.
+
+    Raises:
+        InvalidArticle, UnknownField, TooLarge.
+    """
+    if not isinstance(d, dict):
+        raise InvalidArticle(f"expected a JSON object, got {type(d).__name__}")
+    unknown = sorted(set(d) - ARTICLE_FIELDS)
+    if unknown:
+        raise UnknownField(f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(ARTICLE_FIELDS))}")
+    if isinstance(d.get("id"), str) and len(d["id"].encode("utf-8", "surrogatepass")) > 1024:
+        raise InvalidArticle("field 'id' is longer than 1024 bytes")
+    return Article.from_dict(d)
+
+
+def _options() -> dict:
+    """``explain`` and ``similarity`` from the query string, checked against the configured bounds."""
+    unknown = set(request.args) - {"explain", "similarity"}
+    if unknown:
+        raise InvalidOption(f"unknown option(s) {', '.join(sorted(map(repr, unknown)))}; allowed: explain, similarity")
+    explain = request.args.get("explain", "false").lower()
+    if explain not in ("true", "false", "1", "0"):
+        raise InvalidOption(f"explain={explain!r}: must be true or false")
+    opts: dict = {"explain": explain in ("true", "1")}
+    if "similarity" in request.args:
+        lo, hi = current_app.config["SIMILARITY_MIN"], current_app.config["SIMILARITY_MAX"]
+        try:
+            s = float(request.args["similarity"])
+        except ValueError:
+            s = float("nan")
+        if not lo <= s <= hi:
+            raise InvalidOption(f"similarity={request.args['similarity']!r}: must be a number in [{lo}, {hi}]")
+        opts["similarity"] = s
+    return opts
+
+
+def _iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _canonical(d: Deduplicator, members: list[str]):
+    fps = [f for f in (d.index.get(m) for m in members) if f is not None]
+    if not fps:
+        return None, fps
+    return fps[canonical_index(range(len(fps)), [f.published for f in fps], [len(f.tokens) for f in fps])].id, fps
+
+
+@bp.post("/v1/articles")
+def post_article():
+    """Find the article's duplicates among stored ones, then store it (201; 200 on a retry)."""
+    ns, d = _dedup()
+    opts = _options()
+    match: Match = d.add(parse_article(_body()), **opts)
+    return jsonify(match.to_dict()), 201 if match.created else 200
+
+
+@bp.post("/v1/duplicates")
+def post_duplicates():
+    """The same look-up without storing."""
+    ns, d = _dedup()
+    opts = _options()
+    return jsonify(d.query(parse_article(_body()), **opts).to_dict())
+
+
+@bp.get("/v1/articles/<path:doc_id>")
+def get_article(doc_id: str):
+    """What is stored about an article: dates, size, cluster, duplicates."""
+    ns, d = _dedup()
+    fp = d.get(doc_id)
+    if fp is None:
+        raise NotFound(f"article {doc_id!r} is not stored in namespace {ns!r}")
+    cluster = d.index.cluster_of(doc_id)
+    canonical, _ = _canonical(d, d.index.members(cluster)) if cluster else (None, [])
+    body = Match(doc_id, cluster, canonical, d.index.links(doc_id), created=False).to_dict()
+    body.update(published=_iso(fp.published), added=_iso(fp.added), words=int(len(fp.tokens)))
+    return jsonify(body)
+
+
+@bp.delete("/v1/articles/<path:doc_id>")
+def delete_article(doc_id: str):
+    """Forget an article and every key entry it touched (204; 404 if unknown)."""
+    ns, d = _dedup()
+    if not d.remove(doc_id):
+        raise NotFound(f"article {doc_id!r} is not stored in namespace {ns!r}")
+    return "", 204
+
+
+@bp.get("/v1/clusters/<path:cluster_id>")
+def get_cluster(cluster_id: str):
+    """A story: canonical copy, members in insertion order, the links that bind them."""
+    ns, d = _dedup()
+    members = d.index.members(cluster_id)
+    if not members:
+        raise NotFound(f"cluster {cluster_id!r} does not exist in namespace {ns!r}")
+    canonical, _ = _canonical(d, members)
+    pairs, seen = [], set()
+    for m in members:
+        for link in d.index.links(m):
+            if (link.a, link.b) not in seen:
+                seen.add((link.a, link.b))
+                pairs.append(link.to_dict())
+    return jsonify({"cluster": cluster_id, "canonical": canonical, "members": members, "pairs": pairs})
+
+
+@bp.post("/v1/batch")
+def post_batch():
+    """NDJSON in (one article per line), NDJSON out (one result per line, in order)."""
+    ns, d = _dedup()
+    opts = _options()
+    if request.mimetype not in _NDJSON_TYPES:
+        raise UnsupportedMediaType(f"Content-Type must be {' or '.join(_NDJSON_TYPES)}, got {request.mimetype or 'none'!r}")
+    stream = request.stream
+
+    def results() -> Iterator[str]:
+        for n, raw in enumerate(stream, 1):
+            if not raw.strip():
+                continue
+            try:
+                match = d.add(parse_article(_decode(raw)), **opts)
+                out = {"line": n, "status": 201 if match.created else 200, **match.to_dict()}
+            except StoreUnavailable as e:
+                yield json.dumps({"line": n, "status": e.status, "error": e.to_dict()}) + "\n"
+                return
+            except DedupError as e:
+                out = {"line": n, "status": e.status, "error": e.to_dict()}
+            yield json.dumps(out) + "\n"
+
+    return Response(stream_with_context(results()), mimetype="application/x-ndjson")
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is up (no Redis call)."""
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz():
+    """Redis answers: 200, else 503 ``store_unavailable``."""
+    _service().index(current_app.config["DEFAULT_NAMESPACE"]).ping()
+    return jsonify({"status": "ready"})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 description of these routes."""
+    from service.openapi import spec
+
+    return jsonify(spec(current_app.config))
+
+
+def index_of(namespace: str) -> RedisIndex:
+    """The app's index for ``namespace`` (for tools running inside an app context)."""
+    return _service().index(namespace)

@@ -1,0 +1,165 @@
+"""The Flask app factory: configuration, the Redis-backed service object,
+one JSON error handler, Prometheus metrics.
+
+Example:
+    >>> app = create_app({"REDIS_URL": "redis://127.0.0.1:6380/0"})
+    >>> app.extensions["dedup"].deduplicator("news")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import redis
+from flask import Flask, Response, g, jsonify, request
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from werkzeug.exceptions import HTTPException
+
+from dedup import Deduplicator, Params
+from dedup.errors import DedupError
+from service import config as cfg
+from service.store import RedisIndex, StoreUnavailable
+
+__all__ = ["DedupService", "create_app", "redis_client"]
+
+
+def redis_client(url: str, timeout: float) -> redis.Redis:
+    """A binary client with bounded timeouts and one quick retry, so a Redis
+    that is down gives an error within about ``2 * timeout`` seconds."""
+    return redis.Redis.from_url(
+        url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30,
+        retry=Retry(NoBackoff(), 1), decode_responses=False,
+    )
+
+
+class DedupService:
+    """What the routes need, created once per app: the Redis client and one
+    :class:`Deduplicator` over a :class:`RedisIndex` per namespace."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+        overrides = dict(config["PARAMS"] or {})
+        overrides.setdefault("max_text_bytes", int(config["MAX_TEXT_BYTES"]))
+        self.params = Params(**overrides)
+        self.client = redis_client(config["REDIS_URL"], float(config["REDIS_TIMEOUT"]))
+        self.api_keys = cfg.parse_api_keys(config["API_KEYS"])
+        days = config["RETENTION_DAYS"]
+        self.retention = float(days) * 86400 if days else None
+        self._dedups: dict[str, Deduplicator] = {}
+        self._lock = threading.Lock()
+
+    def index(self, namespace: str) -> RedisIndex:
+        """The namespace's index (cheap: no Redis call)."""
+        return self.deduplicator(namespace).index  # type: ignore[return-value]
+
+    def deduplicator(self, namespace: str) -> Deduplicator:
+        """The namespace's deduplicator, built on first use."""
+        with self._lock:
+            d = self._dedups.get(namespace)
+            if d is None:
+                index = RedisIndex(
+                    self.client, self.params, namespace=namespace, prefix=self.config["KEY_PREFIX"],
+                    capacity=int(self.config["CAPACITY"]), retention=self.retention,
+                    retention_by=self.config["RETENTION_BY"],
+                )
+                d = self._dedups[namespace] = Deduplicator(self.params, index)
+            return d
+
+    def namespaces(self) -> list[str]:
+        with self._lock:
+            return sorted(self._dedups)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _error(code: str, message: str, status: int):
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+def _http_code(e: HTTPException) -> str:
+    return {413: "too_large", 404: "not_found", 405: "method_not_allowed"}.get(
+        e.code or 0, (e.name or "error").lower().replace(" ", "_"))
+
+
+def _install_metrics(app: Flask, service: DedupService) -> None:
+    registry = CollectorRegistry(auto_describe=True)
+    requests = Counter("dedup_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry)
+    latency = Histogram("dedup_http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry,
+                        buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+
+    class IndexSize:
+        def collect(self):
+            gauge = GaugeMetricFamily("dedup_index_articles", "Stored articles per namespace", labels=["namespace"])
+            for ns in service.namespaces():
+                try:
+                    gauge.add_metric([ns], len(service.index(ns)))
+                except StoreUnavailable:
+                    pass
+            yield gauge
+
+    registry.register(IndexSize())
+    app.extensions["dedup_metrics"] = registry
+
+    @app.before_request
+    def _start() -> None:
+        g.t0 = time.perf_counter()
+
+    @app.after_request
+    def _count(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        requests.labels(request.method, route, str(response.status_code)).inc()
+        latency.labels(request.method, route).observe(time.perf_counter() - g.get("t0", time.perf_counter()))
+        return response
+
+    @app.get("/metrics")
+    def metrics():
+        """Prometheus text format: request counts, latency histograms, index size."""
+        return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4; charset=utf-8")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: defaults, then ``test_config``, then ``DEDUP_*`` variables.
+
+    Args:
+        test_config: settings that override the defaults (tests, embedding).
+
+    Raises:
+        InvalidParams: a setting out of range (checked once, here).
+    """
+    app = Flask(__name__, static_folder=None)
+    app.config.from_mapping(cfg.DEFAULTS)
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.config.from_prefixed_env(cfg.ENV_PREFIX)
+    cfg.validate(app.config)
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_BATCH_BYTES"])
+    app.json.sort_keys = False
+    service = DedupService(app.config)
+    app.extensions["dedup"] = service
+
+    @app.errorhandler(DedupError)
+    def _dedup_error(e: DedupError):
+        return _error(e.code, e.message, e.status)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(e: HTTPException):
+        return _error(_http_code(e), e.description or e.name, e.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(e: Exception):
+        if isinstance(e, (redis.ConnectionError, redis.TimeoutError)):
+            return _error("store_unavailable", f"redis unavailable: {e}", 503)
+        app.logger.exception("unhandled error")
+        return _error("internal_error", "unexpected server error (logged)", 500)
+
+    _install_metrics(app, service)
+    from service.api import bp
+
+    app.register_blueprint(bp)
+    return app

@@ -1,0 +1,92 @@
+"""Service configuration: defaults, then a mapping, then ``DEDUP_*`` variables.
+
+Every setting can come from the environment with the ``DEDUP_`` prefix
+(``DEDUP_REDIS_URL``, ``DEDUP_RETENTION_DAYS`` ...); Flask parses the values
+as JSON when they are JSON (numbers, ``null``), else keeps the string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from dedup.errors import InvalidParams
+from service.store import valid_namespace
+
+__all__ = ["DEFAULTS", "ENV_PREFIX", "parse_api_keys", "validate"]
+
+ENV_PREFIX = "DEDUP"
+
+#: Every setting the service reads, with its default.
+DEFAULTS: dict[str, object] = {
+    "REDIS_URL": "redis://127.0.0.1:6379/0",  # `dedup serve` starts a private one when not given
+    "REDIS_TIMEOUT": 2.0,  # seconds: connect and read timeout -> 503 when Redis is down
+    "KEY_PREFIX": "dd",
+    "DEFAULT_NAMESPACE": "default",
+    "CAPACITY": 200_000,  # expected live articles per namespace: sizes the hash shards
+    "RETENTION_DAYS": 30,  # 0 or null: keep forever
+    "RETENTION_BY": "added",  # or "published"
+    "MAX_TEXT_BYTES": 1_000_000,
+    "MAX_BATCH_BYTES": 64_000_000,
+    "SIMILARITY_MIN": 0.5,  # bounds of the ?similarity= override
+    "SIMILARITY_MAX": 1.0,
+    "API_KEYS": None,  # "key1=ns1,ns2;key2=*" or a JSON object {"key": ["ns", ...]}
+    "PARAMS": None,  # optional mapping of dedup.Params overrides
+}
+
+
+def parse_api_keys(value: object) -> dict[str, frozenset[str]] | None:
+    """``{"key": {"ns", ...}}`` from ``"k1=ns1,ns2;k2=*"`` or a mapping; ``None`` when unset.
+
+    Raises:
+        InvalidParams: a malformed value.
+    """
+    if value in (None, "", {}):
+        return None
+    if isinstance(value, str):
+        out = {}
+        for part in filter(None, (p.strip() for p in value.split(";"))):
+            key, sep, spaces = part.partition("=")
+            if not sep or not key.strip():
+                raise InvalidParams(f"API_KEYS: {part!r} is not key=namespace[,namespace...]")
+            out[key.strip()] = [s.strip() for s in spaces.split(",") if s.strip()]
+        value = out
+    if not isinstance(value, Mapping):
+        raise InvalidParams("API_KEYS: expected 'key=ns1,ns2;key2=*' or a JSON object")
+    keys = {}
+    for key, spaces in value.items():
+        spaces = [spaces] if isinstance(spaces, str) else list(spaces)
+        for ns in spaces:
+            if ns != "*" and not valid_namespace(ns):
+                raise InvalidParams(f"API_KEYS: namespace {ns!r} of a key is not [A-Za-z0-9_.-]{{1,64}}")
+        keys[str(key)] = frozenset(spaces)
+    return keys
+
+
+def validate(config: Mapping) -> None:
+    """Check the settings once, at app creation.
+
+    Raises:
+        InvalidParams: naming the setting and why.
+    """
+    def number(name: str, lo: float, allow_none: bool = False) -> None:
+        v = config[name]
+        if v is None and allow_none:
+            return
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < lo:
+            raise InvalidParams(f"{name}={v!r}: must be a number >= {lo}")
+
+    number("REDIS_TIMEOUT", 0.01)
+    number("CAPACITY", 1)
+    number("RETENTION_DAYS", 0, allow_none=True)
+    number("MAX_TEXT_BYTES", 1)
+    number("MAX_BATCH_BYTES", 1)
+    number("SIMILARITY_MIN", 0)
+    number("SIMILARITY_MAX", 0)
+    if not 0 < config["SIMILARITY_MIN"] <= config["SIMILARITY_MAX"] <= 1:
+        raise InvalidParams("SIMILARITY_MIN/SIMILARITY_MAX: need 0 < min <= max <= 1")
+    if config["RETENTION_BY"] not in ("added", "published"):
+        raise InvalidParams(f"RETENTION_BY={config['RETENTION_BY']!r}: must be 'added' or 'published'")
+    if not valid_namespace(config["DEFAULT_NAMESPACE"]):
+        raise InvalidParams(f"DEFAULT_NAMESPACE={config['DEFAULT_NAMESPACE']!r}: must be [A-Za-z0-9_.-]{{1,64}}")
+    if not isinstance(config["REDIS_URL"], str) or "://" not in config["REDIS_URL"]:
+        raise InvalidParams(f"REDIS_URL={config['REDIS_URL']!r}: must be a redis:// or unix:// URL")

@@ -1,0 +1,72 @@
+"""The service's own errors (HTTP-level), next to the core's in :mod:`dedup.errors`.
+
+Each has a stable ``code`` and an HTTP ``status``; the app's one error
+handler turns any :class:`~dedup.errors.DedupError` into
+``{"error": {"code", "message"}}``.
+"""
+
+from __future__ import annotations
+
+from dedup.errors import DedupError
+from service.store import NamespaceMismatch, StoreUnavailable
+
+__all__ = [
+    "Forbidden", "InvalidEncoding", "InvalidJSON", "InvalidNamespace", "InvalidOption", "NamespaceMismatch",
+    "StoreUnavailable", "Unauthorized", "UnknownField", "UnsupportedMediaType",
+]
+
+
+class InvalidJSON(DedupError):
+    """The body is not one JSON value (or not one per line for NDJSON)."""
+
+    code = "invalid_json"
+    status = 400
+
+
+class InvalidEncoding(DedupError):
+    """The body is not UTF-8."""
+
+    code = "invalid_encoding"
+    status = 400
+
+
+class UnknownField(DedupError):
+    """An article field the API does not know (a typo would be silently lost)."""
+
+    code = "unknown_field"
+    status = 400
+
+
+class InvalidOption(DedupError):
+    """A query option out of its bounds (``similarity``, ``explain``)."""
+
+    code = "invalid_option"
+    status = 400
+
+
+class InvalidNamespace(DedupError):
+    """A namespace that is not ``[A-Za-z0-9_.-]{1,64}``."""
+
+    code = "invalid_namespace"
+    status = 400
+
+
+class UnsupportedMediaType(DedupError):
+    """A body whose Content-Type the route does not take."""
+
+    code = "unsupported_media_type"
+    status = 415
+
+
+class Unauthorized(DedupError):
+    """No API key, or an unknown one, while keys are configured."""
+
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(DedupError):
+    """A valid API key used on a namespace it is not bound to."""
+
+    code = "forbidden"
+    status = 403

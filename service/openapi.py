@@ -1,0 +1,93 @@
+"""The OpenAPI 3 description of the service (``GET /openapi.json``).
+
+A test checks that its paths and methods are exactly the app's ``url_map``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["spec"]
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict:
+    return {str(c): {"description": "error", **_json(_ref("Error"))} for c in codes}
+
+
+_NS = {"name": "X-Dedup-Namespace", "in": "header", "required": False, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
+       "description": "Independent index to use (default: the configured DEFAULT_NAMESPACE)."}
+_EXPLAIN = {"name": "explain", "in": "query", "schema": {"type": "boolean"}, "description": "Return aligned matching passages."}
+
+
+def spec(config: Mapping) -> dict:
+    """The OpenAPI document, with the configured bounds filled in."""
+    sim = {"name": "similarity", "in": "query", "schema": {"type": "number", "minimum": config["SIMILARITY_MIN"], "maximum": config["SIMILARITY_MAX"]},
+           "description": "Override the token-similarity threshold for this request."}
+    article_in = {"required": True, **_json(_ref("Article"))}
+    id_param = {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    common = [_NS]
+    write_errors = _errors(400, 401, 403, 413, 415, 503)
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "dedup", "version": "1", "description": "Find duplicate and near-duplicate news articles."},
+        "paths": {
+            "/v1/articles": {"post": {
+                "summary": "Find the article's duplicates, then store it", "parameters": [*common, _EXPLAIN, sim],
+                "requestBody": article_in,
+                "responses": {"201": {"description": "stored", **_json(_ref("Match"))},
+                              "200": {"description": "same id and text already stored (idempotent retry)", **_json(_ref("Match"))},
+                              **write_errors}}},
+            "/v1/duplicates": {"post": {
+                "summary": "Find the article's duplicates without storing it", "parameters": [*common, _EXPLAIN, sim],
+                "requestBody": article_in,
+                "responses": {"200": {"description": "duplicates", **_json(_ref("Match"))}, **write_errors}}},
+            "/v1/articles/{doc_id}": {
+                "get": {"summary": "A stored article: dates, size, cluster, duplicates", "parameters": [*common, id_param],
+                        "responses": {"200": {"description": "stored", **_json(_ref("StoredArticle"))}, **_errors(401, 403, 404, 503)}},
+                "delete": {"summary": "Forget an article everywhere", "parameters": [*common, id_param],
+                           "responses": {"204": {"description": "removed"}, **_errors(401, 403, 404, 503)}}},
+            "/v1/clusters/{cluster_id}": {"get": {
+                "summary": "A story: canonical copy, members, links",
+                "parameters": [*common, {"name": "cluster_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "cluster", **_json(_ref("Cluster"))}, **_errors(401, 403, 404, 503)}}},
+            "/v1/batch": {"post": {
+                "summary": "Many articles as NDJSON; one result line per input line, streamed", "parameters": [*common, _EXPLAIN, sim],
+                "requestBody": {"required": True, "content": {"application/x-ndjson": {"schema": _ref("Article")}}},
+                "responses": {"200": {"description": "one JSON object per line: Match plus line and status, or line, status and error",
+                                      "content": {"application/x-ndjson": {"schema": {"type": "object"}}}}, **write_errors}}},
+            "/healthz": {"get": {"summary": "The process is up", "responses": {"200": {"description": "ok"}}}},
+            "/readyz": {"get": {"summary": "Redis is reachable", "responses": {"200": {"description": "ready"}, **_errors(503)}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text format",
+                                                                                          "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3", **_json({"type": "object"})}}}},
+        },
+        "components": {"schemas": {
+            "Article": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
+                "id": {"type": "string", "description": "default: sha1 of the text"},
+                "text": {"type": "string", "minLength": 1, "description": f"at most {config['MAX_TEXT_BYTES']} bytes"},
+                "title": {"type": "string"}, "url": {"type": "string"}, "source": {"type": "string"},
+                "published": {"type": "string", "description": "ISO 8601"}}},
+            "Duplicate": {"type": "object", "properties": {
+                "id": {"type": "string"}, "kind": {"type": "string", "enum": ["exact", "near", "contained"]},
+                "jaccard": {"type": "number"}, "containment": {"type": "number"}, "score": {"type": "number"},
+                "passages": {"type": "array", "items": {"type": "object"}}}},
+            "Match": {"type": "object", "properties": {
+                "id": {"type": "string"}, "cluster": {"type": "string", "nullable": True},
+                "canonical": {"type": "string", "nullable": True}, "duplicates": {"type": "array", "items": _ref("Duplicate")}}},
+            "StoredArticle": {"allOf": [_ref("Match"), {"type": "object", "properties": {
+                "published": {"type": "string", "nullable": True}, "added": {"type": "string"}, "words": {"type": "integer"}}}]},
+            "Cluster": {"type": "object", "properties": {
+                "cluster": {"type": "string"}, "canonical": {"type": "string"},
+                "members": {"type": "array", "items": {"type": "string"}}, "pairs": {"type": "array", "items": {"type": "object"}}}},
+            "Error": {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"}}}}},
+        }},
+    }

@@ -1,0 +1,186 @@
+"""Every route of the service through Flask's test client, on the private Redis."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+
+import pytest
+
+WORDS = ("minister bank rates inflation court ruling police storm election market shares profit council "
+         "hospital school budget report league match season club players strike union energy prices oil "
+         "talks treaty border army region company deal merger board chief executive said on tuesday").split()
+
+
+def story(seed: int, n: int = 120) -> str:
+    rnd = random.Random(seed)
+    return " ".join(rnd.choice(WORDS) for _ in range(n)) + f" reference {seed}."
+
+
+def post(client, body, path="/v1/articles", **kw):
+    return client.post(path, json=body, **kw)
+
+
+def test_post_finds_duplicates_then_stores(client):
+    text = story(1)
+    r = post(client, {"id": "a", "text": text, "title": "T", "url": "http://x/a", "source": "AP",
+                      "published": "2024-05-01T10:00:00Z"})
+    assert r.status_code == 201
+    assert r.json == {"id": "a", "cluster": "a", "canonical": "a", "duplicates": []}
+    r = post(client, {"id": "b", "text": "LONDON (Reuters) - " + text, "published": "2024-05-01T11:00:00Z"})
+    assert r.status_code == 201
+    body = r.json
+    assert body["cluster"] == "a" and body["canonical"] == "a"
+    (dup,) = body["duplicates"]
+    assert dup["id"] == "a" and dup["kind"] in ("exact", "near") and set(dup) >= {"jaccard", "containment", "score"}
+    assert post(client, {"id": "c", "text": story(2)}).json["duplicates"] == []
+
+
+def test_idempotent_retry_returns_200_and_same_answer(client):
+    text = story(3)
+    post(client, {"id": "a", "text": text})
+    first = post(client, {"id": "b", "text": text})
+    retry = post(client, {"id": "b", "text": text})
+    assert first.status_code == 201 and retry.status_code == 200
+    assert retry.json["cluster"] == first.json["cluster"] == "a"
+    assert [d["id"] for d in retry.json["duplicates"]] == ["a"]
+
+
+def test_post_without_id_uses_content_hash(client):
+    r = post(client, {"text": story(4)})
+    assert r.status_code == 201 and r.json["id"].startswith("sha1:")
+    assert post(client, {"text": story(4)}).status_code == 200
+
+
+def test_duplicates_does_not_store(client):
+    text = story(5)
+    post(client, {"id": "a", "text": text})
+    r = post(client, {"id": "q", "text": text}, "/v1/duplicates")
+    assert r.status_code == 200 and [d["id"] for d in r.json["duplicates"]] == ["a"]
+    assert r.json["cluster"] == "a"
+    assert client.get("/v1/articles/q").status_code == 404
+
+
+def test_explain_returns_passages(client):
+    text = story(6)
+    post(client, {"id": "a", "text": text})
+    r = post(client, {"id": "b", "text": "Breaking: " + text}, "/v1/duplicates?explain=true")
+    (dup,) = r.json["duplicates"]
+    assert dup["passages"] and {"start", "end", "their_start", "their_end", "text"} <= set(dup["passages"][0])
+
+
+def test_similarity_override_changes_the_decision(client):
+    text = story(7, 200)
+    post(client, {"id": "a", "text": text})
+    words = text.split()
+    edited = " ".join(words[:170] + ["rewritten"] * 30)  # the last 15% rewritten
+    assert post(client, {"text": edited}, "/v1/duplicates?similarity=0.5").json["duplicates"]
+    assert post(client, {"text": edited}, "/v1/duplicates?similarity=0.99").json["duplicates"] == []
+
+
+def test_get_article_and_cluster(client):
+    text = story(8)
+    post(client, {"id": "a", "text": text, "published": "2024-05-02T00:00:00Z"})
+    post(client, {"id": "b", "text": text + " More to follow.", "published": "2024-05-01T00:00:00Z"})
+    r = client.get("/v1/articles/b")
+    assert r.status_code == 200
+    body = r.json
+    assert body["id"] == "b" and body["cluster"] == "a" and body["canonical"] == "b"  # earliest published
+    assert body["published"] == "2024-05-01T00:00:00Z" and body["words"] > 100 and body["added"]
+    assert [d["id"] for d in body["duplicates"]] == ["a"]
+    c = client.get("/v1/clusters/a")
+    assert c.status_code == 200
+    assert c.json["members"] == ["a", "b"] and c.json["canonical"] == "b" and len(c.json["pairs"]) == 1
+    assert client.get("/v1/clusters/b").status_code == 404  # b is a member, not a cluster id
+    assert client.get("/v1/clusters/nope").json["error"]["code"] == "not_found"
+
+
+def test_ids_with_slashes(client):
+    assert post(client, {"id": "https://news.example/2024/05/a", "text": story(9)}).status_code == 201
+    assert client.get("/v1/articles/https://news.example/2024/05/a").status_code == 200
+    assert client.delete("/v1/articles/https://news.example/2024/05/a").status_code == 204
+
+
+def test_delete_leaves_no_keys(client, app, namespace):
+    text = story(10)
+    for i in range(5):
+        post(client, {"id": f"d{i}", "text": text if i % 2 else story(100 + i)})
+    index = app.extensions["dedup"].index(namespace)
+    assert index.keys()
+    for i in range(5):
+        assert client.delete(f"/v1/articles/d{i}").status_code == 204
+    assert client.delete("/v1/articles/d0").status_code == 404
+    assert index.keys() == []
+
+
+def test_namespaces_are_isolated(client):
+    text = story(11)
+    assert post(client, {"id": "a", "text": text}, headers={"X-Dedup-Namespace": "room-1"}).status_code == 201
+    r = post(client, {"id": "b", "text": text}, headers={"X-Dedup-Namespace": "room-2"})
+    assert r.json["duplicates"] == []
+    assert client.get("/v1/articles/a", headers={"X-Dedup-Namespace": "room-2"}).status_code == 404
+    assert client.get("/v1/articles/a", headers={"X-Dedup-Namespace": "room-1"}).status_code == 200
+    for ns, doc in (("room-1", "a"), ("room-2", "b")):
+        client.delete(f"/v1/articles/{doc}", headers={"X-Dedup-Namespace": ns})
+    bad = post(client, {"text": text}, headers={"X-Dedup-Namespace": "no{tags}"})
+    assert bad.status_code == 400 and bad.json["error"]["code"] == "invalid_namespace"
+
+
+def test_concurrent_posts_of_one_story_end_in_one_cluster(app, namespace):
+    """N clients post copies at the same moment: one cluster, every copy lists the others."""
+    n, text = 8, story(12)
+    barrier = threading.Barrier(n)
+    answers = {}
+
+    def worker(i: int) -> None:
+        c = app.test_client()
+        barrier.wait()
+        answers[i] = c.post("/v1/articles", json={"id": f"c{i}", "text": f"Agency {chr(65 + i)} - " + text})
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r.status_code == 201 for r in answers.values())
+    client = app.test_client()
+    clusters = {client.get(f"/v1/articles/c{i}").json["cluster"] for i in range(n)}
+    assert len(clusters) == 1
+    members = client.get(f"/v1/clusters/{clusters.pop()}").json["members"]
+    assert sorted(members) == sorted(f"c{i}" for i in range(n))
+    for i in range(n):
+        listed = {d["id"] for d in client.get(f"/v1/articles/c{i}").json["duplicates"]}
+        assert listed == {f"c{j}" for j in range(n) if j != i}
+
+
+def test_batch_streams_one_result_per_line(client):
+    text = story(13)
+    lines = [json.dumps({"id": "a", "text": text}), json.dumps({"id": "b", "text": text}), "{not json",
+             json.dumps({"id": "c"}), "", json.dumps({"id": "a", "text": text}), json.dumps({"id": "d", "text": story(14), "x": 1})]
+    r = client.post("/v1/batch", data="\n".join(lines) + "\n", content_type="application/x-ndjson")
+    assert r.status_code == 200 and r.mimetype == "application/x-ndjson"
+    out = [json.loads(x) for x in r.get_data(as_text=True).splitlines()]
+    assert [o["line"] for o in out] == [1, 2, 3, 4, 6, 7]
+    assert [o["status"] for o in out] == [201, 201, 400, 400, 200, 400]
+    assert out[1]["cluster"] == "a" and [d["id"] for d in out[1]["duplicates"]] == ["a"]
+    assert [o["error"]["code"] for o in out if "error" in o] == ["invalid_json", "invalid_article", "unknown_field"]
+    assert client.get("/v1/articles/c").status_code == 404
+
+
+def test_health_ready_metrics_openapi(client, app):
+    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/readyz").json == {"status": "ready"}
+    post(client, {"id": "m", "text": story(15)})
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'dedup_http_requests_total{method="POST",route="/v1/articles",status="201"} 1.0' in text
+    assert "dedup_http_request_seconds_bucket" in text
+    assert "dedup_index_articles{namespace=" in text
+    spec = client.get("/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    documented = {(path, m.upper()) for path, ops in spec["paths"].items() for m in ops}
+    served = set()
+    for rule in app.url_map.iter_rules():
+        path = rule.rule.replace("<path:", "{").replace("<", "{").replace(">", "}")
+        served |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert documented == served
