@@ -62,8 +62,16 @@ class BatchResult:
     stats: dict = field(default_factory=dict)
 
 
-def _fingerprint_chunk(args):
-    texts, params, normaliser = args
+# Worker state, set once per process by the pool initializer (fork: no pickling).
+_WORKER: dict = {}
+
+
+def _init_worker(params: Params, normaliser: Normaliser) -> None:
+    _WORKER.update(params=params, normaliser=normaliser)
+
+
+def _fingerprint_chunk(texts: list[str]):
+    params, normaliser = _WORKER["params"], _WORKER["normaliser"]
     kept, errors, joined = [], [], []
     for i, text in enumerate(texts):
         try:
@@ -153,8 +161,9 @@ def _chunks(it: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def _pool(jobs: int):
-    return mp.get_context("fork").Pool(jobs) if jobs > 1 else None
+def _pool(jobs: int, params: Params, normaliser: Normaliser):
+    _init_worker(params, normaliser)
+    return mp.get_context("fork").Pool(jobs, _init_worker, (params, normaliser)) if jobs > 1 else None
 
 
 def cluster_articles(
@@ -199,11 +208,11 @@ def cluster_articles(
     skipped: list[tuple[str, str]] = []
     n_skipped = 0
     bar = _progress(progress)
-    pool = _pool(jobs)
+    pool = _pool(jobs, params, normaliser)
     try:
         def tasks():
             for chunk in _chunks(articles, chunk_size):
-                yield chunk, ([a.text for a in chunk], params, normaliser)
+                yield chunk, [a.text for a in chunk]
 
         def results():
             work = tasks()
@@ -251,6 +260,7 @@ def cluster_articles(
             pool.terminate()
         spool.close()
         _REFINE.clear()
+        _WORKER.clear()
 
     confirmed = [v for v in verdicts if len(v) == 7]
     groups, dropped = cluster_links(len(ids), ((v[0], v[1], v[2]) for v in confirmed), lengths.tolist())

@@ -41,9 +41,13 @@ BOILERPLATE: tuple[str, ...] = (
     r"(?:the )?associated press (?:writers?|reporters?) .{0,200} contributed(?: to this report)?\.?",
     r"(?:reporting|writing|editing|additional reporting) by .{0,200}",
     r"editor'?s'? note\s*:.{0,400}",
-    r"by [\w.'-]+(?: [\w.'-]+){0,3}(?:,? (?:the )?(?:associated press|ap|reuters|afp|bloomberg|upi|staff writer|[\w ]{0,30}correspondent))?",
     r"reuters?",
 )
+
+# A byline: only looked for in the first and last two lines, since a
+# hard-wrapped body line ("by the end of the") can look like one.
+BYLINE = (r"by [\w.'-]+(?: [\w.'-]+){0,3}"
+          r"(?:,? (?:the )?(?:associated press|ap|reuters|afp|bloomberg|upi|staff writer|[\w ]{0,30}correspondent))?")
 
 # Fixed sentences that sites glue to the first or last paragraph of a story.
 # Stripped only at the start or the end of a line, so they must be specific
@@ -82,7 +86,6 @@ _QUOTES = str.maketrans(
 # Control, format, surrogate and private-use characters (Unicode category C).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f"
                       "\ufeff\ufff9-\ufffb\ud800-\udfff\ue000-\uf8ff]")
-_SPACES = re.compile(r"[ \t\r\f\v\x1c-\x1f\x85\u2028\u2029]{2,}|[\t\r\f\v\x1c-\x1f\x85\u2028\u2029]")
 _DASH_RUN = re.compile(r"-{3,}")
 _QUOTE_CHARS = re.compile("[" + "".join(chr(c) for c in _QUOTES) + "]")
 
@@ -93,15 +96,17 @@ TOKEN_RE = re.compile(r"\w+(?:[.,']\w+)*")
 
 def _clean(text: str) -> str:
     """Markup, entities, unicode forms, punctuation variants, whitespace."""
-    text = _BLOCK_TAG.sub("\n", text)
-    text = _TAG.sub(" ", text)
-    text = html.unescape(text)
-    text = unicodedata.normalize("NFKC", text)
-    text = _QUOTE_CHARS.sub(_quote, text)
+    if "<" in text:
+        text = _TAG.sub(" ", _BLOCK_TAG.sub("\n", text))
+    if "&" in text:
+        text = html.unescape(text)
     text = _CONTROL.sub("", text)
-    text = _DASH_RUN.sub(" -- ", text)
-    text = _SPACES.sub(" ", text)
-    return "\n".join(filter(None, (line.strip() for line in text.split("\n"))))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+        text = _QUOTE_CHARS.sub(_quote, text)
+    if "---" in text:
+        text = _DASH_RUN.sub(" -- ", text)
+    return "\n".join(filter(None, (" ".join(line.split()) for line in text.split("\n"))))
 
 
 def _quote(m: re.Match) -> str:
@@ -111,7 +116,11 @@ def _quote(m: re.Match) -> str:
 def clean(text: str) -> str:
     """Only the typographic part of normalisation (no boilerplate or
     dateline removal), repeated to its fixed point."""
-    for _ in range(20):
+    markup = "<" in text or "&" in text
+    text = _clean(text)
+    for _ in range(20):  # entities can hide tags and entities: repeat to the fixed point
+        if not markup:
+            break
         nxt = _clean(text)
         if nxt == text:
             break
@@ -145,17 +154,28 @@ class Normaliser:
         inline = "|".join(f"(?:{p})" for p in INLINE_BOILERPLATE + tuple(self.inline))
         try:
             object.__setattr__(self, "_bp", re.compile(lines, re.I))
+            object.__setattr__(self, "_byline", re.compile(BYLINE, re.I))
             object.__setattr__(self, "_head", re.compile(rf"(?:{inline})(?: |$)", re.I))
             object.__setattr__(self, "_tail", re.compile(rf"(?:^| )(?:{inline})$", re.I))
         except re.error as exc:
             raise ValueError(f"boilerplate: invalid pattern: {exc}") from None
 
     def _strip(self, text: str) -> str:
-        lines = []
-        for ln in text.split("\n"):
-            ln = self._tail.sub("", self._head.sub("", ln, count=1), count=1).strip()
-            if ln and not self._bp.fullmatch(ln.strip(" .-")):
-                lines.append(ln)
+        lines = text.split("\n")
+        if lines:  # inline sentences glued to the story's first or last paragraph
+            lines[0] = self._head.sub("", lines[0], count=1).strip()
+            last = lines[-1]
+            m = self._tail.search(last, max(0, len(last) - 400))
+            if m:
+                lines[-1] = last[: m.start()].strip()
+        n = len(lines)
+        kept = []
+        for i, ln in enumerate(lines):
+            core = ln.strip(" .-")
+            if not ln or self._bp.fullmatch(core) or ((i < 2 or i >= n - 2) and self._byline.fullmatch(core)):
+                continue
+            kept.append(ln)
+        lines = kept
         if self.strip_datelines and lines:
             first = lines[0]
             m = _DATELINE.match(first) or _AGENCY_ONLY.match(first)
