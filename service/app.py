@@ -105,6 +105,13 @@ def _install_metrics(app: Flask, service: DedupService) -> None:
 
     registry.register(IndexSize())
     app.extensions["dedup_metrics"] = registry
+    exposed = registry
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # gunicorn workers: sum every process's files
+        from prometheus_client import multiprocess
+
+        exposed = CollectorRegistry()
+        multiprocess.MultiProcessCollector(exposed)
+        exposed.register(IndexSize())
 
     @app.before_request
     def _start() -> None:
@@ -120,7 +127,7 @@ def _install_metrics(app: Flask, service: DedupService) -> None:
     @app.get("/metrics")
     def metrics():
         """Prometheus text format: request counts, latency histograms, index size."""
-        return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4; charset=utf-8")
+        return Response(generate_latest(exposed), mimetype="text/plain; version=0.0.4; charset=utf-8")
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -1,0 +1,78 @@
+"""docker-compose.yml and the Dockerfile, checked without a Docker engine."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from service.config import DEFAULTS, ENV_PREFIX
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name) or shutil.which(name, path=str(Path(__import__("sys").executable).parent))
+    if not found:
+        pytest.fail(f"{name} is a test dependency (pyproject [test] extra) but is not installed")
+    return found
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def test_compose_matches_the_compose_spec():
+    r = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_dockerfile_passes_hadolint():
+    r = subprocess.run([_tool("hadolint"), str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_redis_is_persistent_and_healthchecked(compose):
+    redis = compose["services"]["redis"]
+    command = " ".join(redis["command"])
+    assert "--appendonly yes" in command
+    volume, _, target = redis["volumes"][0].partition(":")
+    assert target == "/data" and volume in compose["volumes"]  # a named volume, not a bind mount
+    assert "ping" in " ".join(redis["healthcheck"]["test"])
+
+
+def test_service_waits_for_a_healthy_redis_and_is_healthchecked(compose):
+    svc = compose["services"]["dedup"]
+    assert svc["build"] == "." and DOCKERFILE.exists()
+    assert svc["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "/readyz" in " ".join(svc["healthcheck"]["test"])
+    assert svc["environment"]["DEDUP_REDIS_URL"].startswith("redis://redis:")
+
+
+def test_env_names_are_settings_the_app_reads(compose):
+    for name in compose["services"]["dedup"]["environment"]:
+        assert name.startswith(ENV_PREFIX + "_"), name
+        assert name[len(ENV_PREFIX) + 1:] in DEFAULTS, f"{name} is not a setting of service/config.py"
+
+
+def test_commands_exist():
+    """The image's CMD runs gunicorn on the app factory; the healthcheck routes exist."""
+    from service.app import create_app
+
+    cmd = re.search(r"^CMD (\[.*\])$", DOCKERFILE.read_text(), re.M).group(1)
+    args = yaml.safe_load(cmd)
+    assert args[0] == "gunicorn" and args[-1] == "service.app:create_app()"
+    assert shutil.which("gunicorn") or (Path(__import__("sys").executable).parent / "gunicorn").exists()
+    app = create_app({"REDIS_URL": "redis://127.0.0.1:1/0"})
+    rules = {r.rule for r in app.url_map.iter_rules()}
+    assert {"/healthz", "/readyz"} <= rules
+    for src in ("dedup", "service", "pyproject.toml"):
+        assert (ROOT / src).exists()
