@@ -191,3 +191,12 @@ class _stdout:
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+def _register() -> None:
+    from service.eval_cmd import eval_command
+
+    cli.add_command(eval_command)
+
+
+_register()
