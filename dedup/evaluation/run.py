@@ -106,10 +106,10 @@ def format_report(report: Mapping, *, examples: int = 3, name: str = "") -> str:
     p = report.get("params", {})
     if p:
         lines.append("params: " + ", ".join(f"{k}={p[k]}" for k in ("similarity", "containment", "lsh_threshold", "shingle_size", "num_perm", "bands", "rows") if k in p))
-    width = 34
+    width = 38
 
     def row(label: str, values: list) -> str:
-        return f"{label:<{width}}" + "".join(f"{_fmt(v):>12}" for v in values)
+        return f"{label:<{width}}" + "".join(f"{_fmt(v):>16}" for v in values)
 
     lines += ["", row("", systems)]
     for label, get in [
@@ -128,7 +128,7 @@ def format_report(report: Mapping, *, examples: int = 3, name: str = "") -> str:
             for key in ("precision", "recall", "f1"):
                 lines.append(row(f"  {t} {key}", [report[s]["tracks"][t]["pairwise"][key] for s in systems]))
     negative = set(ours.get("negative_categories", []))
-    cols = [f"{s} {k}" for s in systems for k in ("pairs", "copies")]
+    cols = [f"{s}:{k}" for s in systems for k in ("pairs", "copies")]
     lines += ["", row("recall by category (gold pairs)", cols)]
     for c, d in ours["categories"].items():
         if d["gold_pairs"]:
