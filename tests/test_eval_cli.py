@@ -109,3 +109,9 @@ def test_committed_sample_runs_in_ci():
     out = json.loads(res.output)
     assert out["ours"]["articles"] == out["baseline"]["articles"] > 100
     assert set(out["ours"]["tracks"]) == {"syndicated", "reworded", "negative"}
+    # quality floors (issue 5 targets the detector meets): a regression fails CI
+    syn = out["ours"]["tracks"]["syndicated"]["pairwise"]
+    assert syn["f1"] >= 0.98 and syn["precision"] >= 0.99
+    assert out["ours"]["pairwise"]["f1"] >= out["baseline"]["pairwise"]["f1"]
+    for group in ("semeval_same_story", "template_brief", "independent_answer"):
+        assert out["ours"]["false_merges"].get(group, {"count": 0})["count"] == 0, group

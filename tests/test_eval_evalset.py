@@ -105,3 +105,15 @@ def test_near_duplicate_conflicts_finds_containment():
     texts = {"a": long, "b": " ".join(long.split()[:60]), "c": "something else entirely here and there now"}
     assert evalset.near_duplicate_conflicts(texts, {"a": 1, "b": 2, "c": 3}) == {"b"}
     assert evalset.near_duplicate_conflicts(texts, {"a": 1, "b": 1, "c": 3}) == set()
+
+
+def test_small_set_quality_floors(small):
+    """The issue-5 targets the detector meets on the small set, as CI floors."""
+    from dedup.evaluation import run_evaluation
+
+    ours = run_evaluation(small)["ours"]
+    syn = ours["tracks"]["syndicated"]["pairwise"]
+    assert syn["f1"] >= 0.98 and syn["precision"] >= 0.99
+    assert ours["false_merges"].get("semeval_same_story", {"count": 0})["count"] == 0
+    assert ours["categories"]["template_brief"]["precision"] >= 0.99
+    assert ours["categories"]["reword"]["recall"] >= 0.9
