@@ -41,6 +41,8 @@ NUMERIC_BIT = np.uint32(1 << 31)
 
 _P1, _P2, _P3, _P4, _P5 = (np.uint64(x) for x in (0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1))
 _M32 = np.uint64(0xFFFFFFFF)
+_EMPTY = np.uint32(0xFFFFFFFF)
+_FNV_OFFSET, _FNV_PRIME = np.uint64(0x811C9DC5), np.uint64(0x01000193)
 _FM1, _FM2 = np.uint64(0x85EBCA6B), np.uint64(0xC2B2AE35)
 _TOP, _LOW31 = np.uint64(0x80000000), np.uint64(0x7FFFFFFF)
 _S1, _S7, _S11, _S12, _S13, _S15, _S16, _S17, _S18, _S8, _S24, _S32 = (np.uint64(i) for i in (1, 7, 11, 12, 13, 15, 16, 17, 18, 8, 24, 32))
@@ -116,7 +118,7 @@ def _fmix32(h):
     return h
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, fastmath=True)
 def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
     """Signatures and word ids for every text in ``buf``.
 
@@ -126,11 +128,9 @@ def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
     here; ``tok_out`` must hold one slot per byte, an upper bound).
     """
     P = a.shape[0]
-    a64 = a.astype(np.uint64)
-    b64 = b.astype(np.uint64)
     starts = np.empty(buf.shape[0] // 2 + 2, np.int64)
     ends = np.empty(buf.shape[0] // 2 + 2, np.int64)
-    acc = np.empty(P, np.uint64)
+    acc = np.empty(P, np.uint32)
     nt_total = 0
     tok_offsets[0] = 0
     for d in range(offsets.shape[0] - 1):
@@ -146,24 +146,24 @@ def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
                 ends[n] = j
                 n += 1
             i = j + 1
-        for p in range(P):
-            acc[p] = _M32
+        acc[:] = _EMPTY
         kk = k if n >= k else n
         for s in range(n - kk + 1 if n > 0 else 0):
-            h = _fmix32(_xxh32(buf, starts[s], ends[s + kk - 1]))
+            h = np.uint32(_fmix32(_xxh32(buf, starts[s], ends[s + kk - 1])))
+            # uint32 wrap-around IS the affine32 modulus; kept in 32 bits so
+            # LLVM vectorises it (AVX2 has no 64-bit multiply).
             for p in range(P):
-                v = (a64[p] * h + b64[p]) & _M32
-                if v < acc[p]:
-                    acc[p] = v
-        for p in range(P):
-            sigs[d, p] = acc[p]
-        for t in range(n):
-            h = _xxh32(buf, starts[t], ends[t]) & _LOW31
+                acc[p] = min(acc[p], np.uint32(a[p] * h + b[p]))
+        sigs[d, :] = acc
+        for t in range(n):  # word ids: FNV-1a (internal; only the shingles must match datasketch)
+            h = _FNV_OFFSET
+            digit = False
             for q in range(starts[t], ends[t]):
-                if 48 <= buf[q] <= 57:
-                    h |= _TOP
-                    break
-            tok_out[nt_total] = h
+                c = buf[q]
+                h = ((h ^ np.uint64(c)) * _FNV_PRIME) & _M32
+                digit |= 48 <= c <= 57
+            h = _fmix32(h) & _LOW31
+            tok_out[nt_total] = h | _TOP if digit else h
             nt_total += 1
         tok_offsets[d + 1] = nt_total
 

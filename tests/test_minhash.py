@@ -33,6 +33,7 @@ def test_signatures_equal_datasketch(batch, num_perm, seed, k):
         assert len(wid) == len(d)
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=80))
 def test_xxh32_equals_xxhash(data):
     buf = np.frombuffer(data, dtype=np.uint8) if data else np.zeros(0, np.uint8)
