@@ -155,25 +155,29 @@ class RedisIndex:
 
     # -- plumbing ----------------------------------------------------------
     def _run(self, calls: list[tuple[str, list, list]]) -> list:
-        """Run scripts in one pipeline (one round trip); load them on NOSCRIPT."""
+        """Run scripts in one round trip (a pipeline when several); load them on NOSCRIPT."""
         for attempt in range(2):
+            self.round_trips += 1
             try:
-                pipe = self.client.pipeline(transaction=False)
-                for name, keys, args in calls:
-                    pipe.evalsha(_SHAS[name], len(keys), *keys, *args)
-                self.round_trips += 1
-                out = pipe.execute(raise_on_error=False)
-            except (redis.ConnectionError, redis.TimeoutError) as e:
-                raise StoreUnavailable(f"redis unavailable: {e}") from None
-            missing = [c for c, r in zip(calls, out) if isinstance(r, NoScriptError)]
-            if missing and attempt == 0:
-                try:
-                    for name in {c[0] for c in missing}:
+                if len(calls) == 1:
+                    name, keys, args = calls[0]
+                    try:
+                        out = [self.client.evalsha(_SHAS[name], len(keys), *keys, *args)]
+                    except ResponseError as e:  # NoScriptError included
+                        out = [e]
+                else:
+                    pipe = self.client.pipeline(transaction=False)
+                    for name, keys, args in calls:
+                        pipe.evalsha(_SHAS[name], len(keys), *keys, *args)
+                    out = pipe.execute(raise_on_error=False)
+                missing = {c[0] for c, r in zip(calls, out) if isinstance(r, NoScriptError)}
+                if missing and attempt == 0:
+                    for name in missing:
                         self.client.script_load(getattr(lua, name))
                         self.round_trips += 1
-                except (redis.ConnectionError, redis.TimeoutError) as e:
-                    raise StoreUnavailable(f"redis unavailable: {e}") from None
-                continue
+                    continue
+            except (redis.ConnectionError, redis.TimeoutError) as e:
+                raise StoreUnavailable(f"redis unavailable: {e}") from None
             for r in out:
                 if isinstance(r, ResponseError):
                     msg = str(r)
