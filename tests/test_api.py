@@ -184,3 +184,22 @@ def test_health_ready_metrics_openapi(client, app):
         path = rule.rule.replace("<path:", "{").replace("<", "{").replace(">", "}")
         served |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert documented == served
+
+
+def test_retention_expires_articles_through_the_api(redis_server, namespace):
+    import time
+
+    from service.app import create_app
+
+    app = create_app({"REDIS_URL": redis_server.url, "DEFAULT_NAMESPACE": namespace, "CAPACITY": 100,
+                      "RETENTION_DAYS": 0.4 / 86400})  # a 0.4 s window
+    c = app.test_client()
+    text = story(16)
+    assert post(c, {"id": "old", "text": text}).status_code == 201
+    assert [d["id"] for d in post(c, {"text": text}, "/v1/duplicates").json["duplicates"]] == ["old"]
+    time.sleep(0.6)
+    r = post(c, {"id": "new", "text": text})  # the write sweeps what expired first
+    assert r.status_code == 201 and r.json["duplicates"] == []
+    assert c.get("/v1/articles/old").status_code == 404
+    c.delete("/v1/articles/new")
+    assert app.extensions["dedup"].index(namespace).keys() == []
