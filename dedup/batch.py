@@ -28,7 +28,7 @@ from itertools import islice
 import numpy as np
 
 from dedup.cluster import canonical_index, cluster_links
-from dedup.deduplicator import prepare
+from dedup.deduplicator import NO_WORDS, check_size
 from dedup.errors import DedupError
 from dedup.lsh import candidate_pairs
 from dedup.minhash import signatures
@@ -71,18 +71,25 @@ def _init_worker(params: Params, normaliser: Normaliser) -> None:
 
 
 def _fingerprint_chunk(texts: list[str]):
+    """Normalise and fingerprint a chunk; words are cut inside the kernel."""
     params, normaliser = _WORKER["params"], _WORKER["normaliser"]
-    kept, errors, joined = [], [], []
+    kept, errors, lowered = [], [], []
     for i, text in enumerate(texts):
         try:
-            words = prepare(Article("", text), params, normaliser)
+            check_size(text, params)
         except DedupError as exc:
             errors.append((i, str(exc)))
             continue
         kept.append(i)
-        joined.append(" ".join(words))
-    sigs, words = signatures(joined, params.num_perm, params.seed, params.shingle_size)
+        lowered.append(normaliser(text).lower())
+    sigs, words = signatures(lowered, params.num_perm, params.seed, params.shingle_size)
     lengths = np.fromiter((len(w) for w in words), np.int64, len(words))
+    if not lengths.all():
+        empty = set(np.flatnonzero(lengths == 0).tolist())
+        errors = sorted(errors + [(kept[x], NO_WORDS) for x in empty])
+        keep = lengths > 0
+        kept = [i for x, i in enumerate(kept) if x not in empty]
+        sigs, lengths, words = sigs[keep], lengths[keep], [w for w in words if len(w)]
     flat = np.concatenate(words) if words else np.empty(0, np.uint32)
     return kept, errors, sigs, lengths, flat
 

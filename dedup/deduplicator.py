@@ -16,7 +16,17 @@ from dedup.params import Params
 from dedup.refine import confirm
 from dedup.types import Article, Link
 
-__all__ = ["Deduplicator", "Match", "prepare"]
+__all__ = ["Deduplicator", "Match", "check_size", "prepare", "NO_WORDS"]
+
+NO_WORDS = "text has no words after normalisation"
+
+
+def check_size(text: str, params: Params) -> None:
+    """Raise :class:`TooLarge` for a text over ``params.max_text_bytes`` (UTF-8)."""
+    if len(text) * 4 > params.max_text_bytes:  # cheap bound before encoding
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > params.max_text_bytes:
+            raise TooLarge(f"text is {size} bytes; the limit is {params.max_text_bytes}")
 
 
 def prepare(article: Article, params: Params, normaliser: Normaliser) -> list[str]:
@@ -26,12 +36,10 @@ def prepare(article: Article, params: Params, normaliser: Normaliser) -> list[st
         TooLarge: text over ``params.max_text_bytes`` (UTF-8).
         InvalidArticle: no words left after normalisation.
     """
-    size = len(article.text.encode("utf-8", "surrogatepass"))
-    if size > params.max_text_bytes:
-        raise TooLarge(f"text is {size} bytes; the limit is {params.max_text_bytes}")
+    check_size(article.text, params)
     words = tokens(normaliser(article.text))
     if not words:
-        raise InvalidArticle("text has no words after normalisation")
+        raise InvalidArticle(NO_WORDS)
     return words
 
 
@@ -155,9 +163,13 @@ class Deduplicator:
             cluster = self.index.cluster_of(fp.id)
             return Match(fp.id, cluster, self._canonical(cluster), links, created=False)
         found = self.index.add(fp)
-        links = self._confirm_all(fp, words, found, explain, similarity)
-        for link in links:
-            self.index.link(link)
+        links = []
+        for link in self._confirm_all(fp, words, found, explain, similarity):
+            try:
+                self.index.link(link)
+            except KeyError:  # the other article expired or was deleted meanwhile
+                continue
+            links.append(link)
         cluster = self.index.cluster_of(fp.id)
         return Match(fp.id, cluster, self._canonical(cluster), links, created=True)
 

@@ -1,7 +1,7 @@
 """MinHash signatures, byte-identical to datasketch's ``affine32`` scheme.
 
-A shingle is ``shingle_size`` consecutive words joined by one space; its
-hash is ``xxh32(shingle.encode("utf-8"), seed=0)``. A signature is then
+A shingle is ``shingle_size`` consecutive words (:func:`dedup.normalise.tokens`)
+joined by one space; its hash is ``xxh32(shingle.encode("utf-8"), seed=0)``. A signature is then
 exactly what datasketch 2.x computes with::
 
     m = datasketch.MinHash(num_perm=P, seed=S, hashfunc=xxhash.xxh32_intdigest)
@@ -12,8 +12,9 @@ so signatures move freely between this library and datasketch's
 ``MinHashLSH`` (see :func:`to_datasketch`). Texts with fewer words than
 ``shingle_size`` get one shingle of all their words.
 
-The work for a whole batch runs in one numba kernel over one byte buffer:
-no Python loop per shingle or per word. The same kernel also returns each
+The work for a whole batch (cutting words, hashing shingles, permuting)
+runs in one numba kernel over one byte buffer: no Python object, let alone
+a Python loop, per shingle or per word. The same kernel also returns each
 text's word ids (``xxh32`` of the word, top bit set for words that contain a
 digit), which the refinement step aligns with rapidfuzz.
 """
@@ -118,16 +119,30 @@ def _fmix32(h):
     return h
 
 
+@nb.njit(inline="always")
+def _is_word(c):
+    # ASCII letters, digits, "_", and every byte of a non-ASCII character:
+    # the byte-level twin of dedup.normalise.TOKEN_RE.
+    return (97 <= c <= 122) or (48 <= c <= 57) or c >= 128 or (65 <= c <= 90) or c == 95
+
+
+@nb.njit(inline="always")
+def _is_joiner(c):
+    return c == 46 or c == 44 or c == 39  # . , '
+
+
 @nb.njit(cache=True, nogil=True, fastmath=True)
 def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
-    """Signatures and word ids for every text in ``buf``.
+    """Tokenise, shingle and MinHash every text in ``buf``.
 
-    Text ``d`` is ``buf[offsets[d]:offsets[d+1]]``: lower-case words joined
-    by single spaces. Word ids of text ``d`` are written to
-    ``tok_out[tok_offsets[d]:tok_offsets[d+1]]`` (``tok_offsets`` is filled
-    here; ``tok_out`` must hold one slot per byte, an upper bound).
+    Text ``d`` is ``buf[offsets[d]:offsets[d+1]]`` (UTF-8, lower-cased).
+    Its words are copied, joined by single spaces, into a scratch buffer, so
+    a shingle's bytes are exactly ``" ".join(words)``. Word ids of text
+    ``d`` go to ``tok_out[tok_offsets[d]:tok_offsets[d+1]]`` (``tok_offsets``
+    is filled here; ``tok_out`` must hold ``len(buf) // 2 + 1`` slots).
     """
     P = a.shape[0]
+    joined = np.empty(buf.shape[0] + 1, np.uint8)
     starts = np.empty(buf.shape[0] // 2 + 2, np.int64)
     ends = np.empty(buf.shape[0] // 2 + 2, np.int64)
     acc = np.empty(P, np.uint32)
@@ -136,20 +151,33 @@ def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
     for d in range(offsets.shape[0] - 1):
         lo, hi = offsets[d], offsets[d + 1]
         n = 0
+        j = 0
         i = lo
-        while i < hi:  # words are separated by exactly one space (0x20)
-            j = i
-            while j < hi and buf[j] != 32:
+        while i < hi:
+            if not _is_word(buf[i]):
+                i += 1
+                continue
+            if n > 0:
+                joined[j] = 32
                 j += 1
-            if j > i:
-                starts[n] = i
-                ends[n] = j
-                n += 1
-            i = j + 1
+            starts[n] = j
+            while True:
+                while i < hi and _is_word(buf[i]):
+                    joined[j] = buf[i]
+                    j += 1
+                    i += 1
+                if i + 1 < hi and _is_joiner(buf[i]) and _is_word(buf[i + 1]):
+                    joined[j] = buf[i]
+                    j += 1
+                    i += 1
+                else:
+                    break
+            ends[n] = j
+            n += 1
         acc[:] = _EMPTY
         kk = k if n >= k else n
         for s in range(n - kk + 1 if n > 0 else 0):
-            h = np.uint32(_fmix32(_xxh32(buf, starts[s], ends[s + kk - 1])))
+            h = np.uint32(_fmix32(_xxh32(joined, starts[s], ends[s + kk - 1])))
             # uint32 wrap-around IS the affine32 modulus; kept in 32 bits so
             # LLVM vectorises it (AVX2 has no 64-bit multiply).
             for p in range(P):
@@ -159,7 +187,7 @@ def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
             h = _FNV_OFFSET
             digit = False
             for q in range(starts[t], ends[t]):
-                c = buf[q]
+                c = joined[q]
                 h = ((h ^ np.uint64(c)) * _FNV_PRIME) & _M32
                 digit |= 48 <= c <= 57
             h = _fmix32(h) & _LOW31
@@ -174,8 +202,9 @@ def signatures(
     """MinHash signatures and word ids for a batch of tokenised texts.
 
     Args:
-        texts: each a text in shingling form, lower-case words joined by
-            single spaces (``" ".join(dedup.normalise.tokens(...))``).
+        texts: normalised, lower-cased texts (``normalise(raw).lower()``);
+            they are cut into words exactly as :func:`dedup.normalise.tokens`
+            does, without making a Python string per word.
         num_perm, seed: datasketch's ``MinHash`` arguments.
         shingle_size: words per shingle.
 

@@ -89,9 +89,12 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u20
 _DASH_RUN = re.compile(r"-{3,}")
 _QUOTE_CHARS = re.compile("[" + "".join(chr(c) for c in _QUOTES) + "]")
 
-#: A word: letters/digits, with inner ``.``, ``,`` or ``'`` kept (``1.13bn``,
-#: ``U.S``, ``don't``, ``1,000``).
-TOKEN_RE = re.compile(r"\w+(?:[.,']\w+)*")
+#: A word: a run of ASCII letters, digits, ``_`` and non-ASCII characters,
+#: with inner ``.``, ``,`` or ``'`` kept (``1.13bn``, ``u.s``, ``don't``,
+#: ``1,000``). Defined on characters so that the numba kernel in
+#: :mod:`dedup.minhash` can apply the same rule to UTF-8 bytes.
+_W = "0-9A-Za-z_\x80-\U0010ffff"
+TOKEN_RE = re.compile(f"[{_W}]+(?:[.,'][{_W}]+)*")
 
 
 def _clean(text: str) -> str:

@@ -54,3 +54,17 @@ def test_bad_articles():
         d.add(Article("p", "!!! ... ---"))
     with pytest.raises(ValueError, match="other Params"):
         Deduplicator(Params(), MemoryIndex(Params(similarity=0.5)))
+
+
+def test_candidate_removed_between_add_and_link_is_dropped_not_fatal():
+    class Vanishing(MemoryIndex):
+        def add(self, fp):
+            found = super().add(fp)
+            for other in found:  # another client deletes it right after the look-up
+                self.remove(other.id)
+            return found
+
+    d = Deduplicator(index=Vanishing(Params()))
+    d.add(SEED[1])
+    m = d.add(SEED[2])
+    assert m.duplicates == [] and m.cluster == "3" and len(d) == 1
