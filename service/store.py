@@ -249,7 +249,13 @@ class RedisIndex:
         return "ADD", all_keys, args
 
     def _candidates_from(self, out: list) -> list[Fingerprint]:
-        return [self._fingerprint(out[i + 1], out[i + 2]) for i in range(2, len(out), 3)]
+        """Decode the script's candidates, leaving out any that already expired
+        (the sweep that removes them may still be on its way)."""
+        recs = [(out[i + 1], out[i + 2]) for i in range(2, len(out), 3)]
+        if self.retention is not None:
+            cutoff = int((self.clock() - self.retention) * 1000)
+            recs = [(r, t) for r, t in recs if int.from_bytes(r[20:28], "big") > cutoff]
+        return [self._fingerprint(r, t) for r, t in recs]
 
     # -- the Index protocol -------------------------------------------------
     def add(self, fp: Fingerprint) -> list[Fingerprint]:

