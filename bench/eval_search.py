@@ -80,8 +80,10 @@ def search(records: list[dict], jobs: int) -> list[dict]:
     return points
 
 
-PLOTTED = (("precision", "o-"), ("syndicated_recall", "s-"), ("truncate_recall", "^--"),
-           ("template_brief_precision", "v--"), ("reword_ocr_recall", "x:"), ("cs_copy_recall", "d:"))
+PLOTTED = (
+    (("precision", "o-"), ("syndicated_recall", "s-"), ("truncate_recall", "^--"), ("reword_ocr_recall", "x:")),
+    (("template_brief_precision", "v--"), ("cs_copy_recall", "d:"), ("ari", "o-")),
+)
 
 
 def plot(points: list[dict], path: Path) -> None:
@@ -91,20 +93,21 @@ def plot(points: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = list(SWEEPS)
-    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.6), sharey=True)
-    for ax, name in zip(axes, names):
-        pts = [p for p in points if p["param"] == name]
-        xs = [p["value"] for p in pts]
-        for key, style in PLOTTED:
-            ax.plot(xs, [p[key] for p in pts], style, label=key.replace("_", " "), markersize=4)
-        ax.axvline(getattr(Params(), name), color="grey", lw=0.8, ls=":")
-        ax.set_xlabel(name)
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel("score (pairwise)")
-    low = min(p[k] for p in points for k, _ in PLOTTED)
-    axes[0].set_ylim(max(0.0, low - 0.02), 1.005)
-    axes[-1].legend(loc="lower right", fontsize=7)
-    fig.suptitle("dedup: precision / recall against each parameter (others at defaults; dotted line = default)", fontsize=10)
+    fig, axes = plt.subplots(2, len(names), figsize=(4 * len(names), 6.4), sharey="row")
+    for row, keys in enumerate(PLOTTED):
+        low = min(p[k] for p in points for k, _ in keys)
+        for ax, name in zip(axes[row], names):
+            pts = [p for p in points if p["param"] == name]
+            xs = [p["value"] for p in pts]
+            for key, style in keys:
+                ax.plot(xs, [p[key] for p in pts], style, label=key.replace("_", " "), markersize=4)
+            ax.axvline(getattr(Params(), name), color="grey", lw=0.8, ls=":")
+            ax.set_xlabel(name)
+            ax.grid(alpha=0.3)
+        axes[row][0].set_ylim(max(0.0, low - 0.01), 1.002)
+        axes[row][0].set_ylabel("pairwise score" if row == 0 else "score")
+        axes[row][-1].legend(loc="lower right", fontsize=7)
+    fig.suptitle("dedup on the generated full set: one parameter swept, others at defaults (dotted line = default)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
