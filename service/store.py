@@ -370,7 +370,7 @@ class RedisIndex:
 
     def keys(self) -> list[bytes]:
         """Every key of this namespace (SCAN; for tests and operators)."""
-        pattern = self.prefix.replace(b"[", b"\\[").replace(b"{", b"\\{").replace(b"}", b"\\}") + b"*"
+        pattern = b"".join(b"\\" + bytes([c]) if c in b"*?[]\\" else bytes([c]) for c in self.prefix) + b"*"
         return sorted(self.client.scan_iter(match=pattern, count=1000))
 
 
