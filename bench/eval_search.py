@@ -121,15 +121,15 @@ def table(points: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def quality(paths: list[Path], jobs: int) -> str:
-    out = []
+def quality(paths: list[Path], jobs: int, params: Params) -> str:
+    out = [f"Parameters of ours: {params.to_dict()}", ""]
     for path in paths:
         records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        rep = run_evaluation(records, Params(), baseline=True, jobs=jobs)
+        rep = run_evaluation(records, params, baseline=True, jobs=jobs)
         ours, base = rep["ours"], rep["baseline"]
         t_o, t_b = targets(ours), targets(base)
         out += [f"### {path.name}: {ours['articles']} articles, {ours['gold_clusters']} gold clusters", "",
-                "| metric | ours (defaults) | plain MinHashLSH |", "|---|---|---|"]
+                "| metric | ours | plain MinHashLSH |", "|---|---|---|"]
         for k in ("precision", "recall", "f1", "ari", "bcubed_f1", "syndicated_precision", "syndicated_recall",
                   "syndicated_f1", "truncate_recall", "truncate_copy_recall", "template_brief_precision",
                   "semeval_false_merges", "reword_ocr_recall", "cs_pair_recall", "cs_copy_recall", "seconds"):
@@ -161,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--out-dir", type=Path, default=Path(__file__).resolve().parent / "results")
     ap.add_argument("--quality", action="store_true", help="write quality_tables.md (ours vs baseline) instead")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a Params field for --quality")
+    ap.add_argument("--name", default="quality_tables.md", help="file name for --quality")
     ap.add_argument("--replot", action="store_true", help="redraw the plot and table from threshold_search.json")
     args = ap.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
@@ -170,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         plot(points, args.out_dir / "quality_threshold.png")
         return 0
     if args.quality:
-        (args.out_dir / "quality_tables.md").write_text(quality(args.labelled, args.jobs), encoding="utf-8")
+        given = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+        (args.out_dir / args.name).write_text(quality(args.labelled, args.jobs, Params(**given)), encoding="utf-8")
         return 0
     records = [json.loads(line) for line in args.labelled[0].read_text(encoding="utf-8").splitlines() if line.strip()]
     points = search(records, args.jobs)
