@@ -55,10 +55,12 @@ def read_labelled(fh) -> list[dict]:
 @click.option("--lsh-threshold", type=float, default=None, help="Estimated Jaccard where LSH starts proposing candidates.")
 @click.option("--shingle-size", type=int, default=None, help="Words per shingle.")
 @click.option("--num-perm", type=int, default=None, help="MinHash permutations.")
+@click.option("--min-contained-tokens", type=int, default=None, help="Shortest text (words) that may be declared contained.")
 @click.option("--baseline", is_flag=True, help="Also run plain datasketch MinHashLSH (5-gram, 0.5) side by side.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True, help="Worker processes (0 = all cores).")
 @click.option("--examples", type=click.IntRange(min=0), default=3, show_default=True, help="False-merge pairs shown per group.")
-def eval_command(labelled, as_json, similarity, containment, lsh_threshold, shingle_size, num_perm, baseline, jobs, examples):
+def eval_command(labelled, as_json, similarity, containment, lsh_threshold, shingle_size, num_perm, min_contained_tokens,
+                 baseline, jobs, examples):
     """Measure detection quality on LABELLED, a JSONL file ('-' for stdin).
 
     Each line: {"id", "text", "label"} (gold cluster), optionally "title",
@@ -68,7 +70,7 @@ def eval_command(labelled, as_json, similarity, containment, lsh_threshold, shin
     the false merges on hard negatives.
     """
     given = dict(similarity=similarity, containment=containment, lsh_threshold=lsh_threshold,
-                 shingle_size=shingle_size, num_perm=num_perm)
+                 shingle_size=shingle_size, num_perm=num_perm, min_contained_tokens=min_contained_tokens)
     try:
         params = Params(**{k: v for k, v in given.items() if v is not None})
     except InvalidParams as exc:

@@ -61,10 +61,11 @@ def test_json_output_scores_the_copies(labelled):
 
 
 def test_baseline_and_threshold_options(labelled):
-    res = CliRunner().invoke(eval_command, [str(labelled), "--json", "--baseline", "--threshold", "0.9", "--lsh-threshold", "0.4"])
+    res = CliRunner().invoke(eval_command, [str(labelled), "--json", "--baseline", "--threshold", "0.9", "--lsh-threshold", "0.4", "--min-contained-tokens", "30"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert out["params"]["similarity"] == 0.9 and out["params"]["lsh_threshold"] == 0.4
+    assert out["params"]["min_contained_tokens"] == 30
     assert set(out["baseline"]) >= {"pairwise", "ari", "bcubed", "categories", "false_merges", "tracks"}
     table = CliRunner().invoke(eval_command, [str(labelled), "--baseline"])
     assert table.exit_code == 0 and "baseline" in table.output.splitlines()[3]

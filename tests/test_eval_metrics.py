@@ -165,7 +165,7 @@ def labellings(draw):
     return gold, pred
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(labellings())
 def test_against_quadratic_reference(case):
     gold, pred = case
