@@ -178,7 +178,7 @@ return 1
 """
 
 #: KEYS: idmap a, idmap b. ARGV: P, siglen, digest a, ext a, digest b, ext b,
-#: link a->b. Returns the surviving root's record, or an error for unknown ids.
+#: the link as seen from a, the link as seen from b. Returns the surviving root's record, or an error for unknown ids.
 LINK = _PRELUDE + r"""
 local P, siglen = ARGV[1], tonumber(ARGV[2])
 local ia, ra = resolve(P, KEYS[1], ARGV[3], ARGV[4], siglen)
@@ -186,7 +186,7 @@ if not ia then return redis.error_reply('NOTFOUND ' .. ARGV[4]) end
 local ib, rb = resolve(P, KEYS[2], ARGV[5], ARGV[6], siglen)
 if not ib then return redis.error_reply('NOTFOUND ' .. ARGV[6]) end
 redis.call('HSET', P .. 'l' .. ia, ib, ARGV[7])
-redis.call('HSET', P .. 'l' .. ib, ia, ARGV[7])
+redis.call('HSET', P .. 'l' .. ib, ia, ARGV[8])
 local ca, cb = string.sub(ra, 1, 4), string.sub(rb, 1, 4)
 if ca == cb then return redis.call('GET', P .. 'r' .. ca) end
 local keep, drop = ca, cb
@@ -220,12 +220,19 @@ for _, m in ipairs(ms) do out[#out + 1] = string.sub(redis.call('GET', P .. 'r' 
 return out
 """
 
-#: KEYS: idmap. ARGV: P, siglen, digest, ext. Returns the stored link values.
+#: KEYS: idmap. ARGV: P, siglen, digest, ext.
+#: Returns {other ext id, link value, ...} for every stored link.
 LINKS = _PRELUDE + r"""
 local P, siglen = ARGV[1], tonumber(ARGV[2])
 local iid = resolve(P, KEYS[1], ARGV[3], ARGV[4], siglen)
 if not iid then return {} end
-return redis.call('HVALS', P .. 'l' .. iid)
+local kv = redis.call('HGETALL', P .. 'l' .. iid)
+local out = {}
+for i = 1, #kv, 2 do
+  local r = redis.call('GET', P .. 'r' .. kv[i])
+  if r then out[#out + 1] = ext_id(r, siglen); out[#out + 1] = kv[i + 1] end
+end
+return out
 """
 
 #: KEYS: (none). ARGV: P, cutoff_ms, limit.

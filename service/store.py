@@ -24,7 +24,8 @@ key                type    holds
 ``P r <iid>``      string  record: cluster root iid, added, published,
                            retention bucket, signature (uint32 LE), id
 ``P t <iid>``      string  normalised word ids (uint32 LE), to confirm
-``P l <iid>``      hash    confirmed links: other iid -> JSON link (only for
+``P l <iid>``      hash    confirmed links: other iid -> 33-byte packed link
+                           (+ JSON passages when explained; only for
                            articles that have duplicates)
 ``P k <iid>``      zset    members of the cluster rooted at iid, score iid
                            (only for clusters of two or more)
@@ -305,14 +306,15 @@ class RedisIndex:
         surviving cluster id. Raises ``KeyError`` for an unknown id."""
         ka, da, ea = self._idkey(link.a)
         kb, db, eb = self._idkey(link.b)
-        value = json.dumps(_link_dict(link), separators=(",", ":")).encode()
-        root = self._one("LINK", [ka, kb], [self.prefix, self._siglen, da, ea, db, eb, value])
+        va, vb = _pack_link(link, True), _pack_link(link, False)
+        root = self._one("LINK", [ka, kb], [self.prefix, self._siglen, da, ea, db, eb, va, vb])
         return self._ext(root)
 
     def links(self, doc_id: str) -> list[Link]:
         """Every confirmed link that involves ``doc_id``."""
         idkey, digest, ext = self._idkey(doc_id)
-        return [_link_from(json.loads(v)) for v in self._one("LINKS", [idkey], [self.prefix, self._siglen, digest, ext])]
+        out = self._one("LINKS", [idkey], [self.prefix, self._siglen, digest, ext])
+        return [_unpack_link(doc_id, out[i].decode("utf-8", "surrogatepass"), out[i + 1]) for i in range(0, len(out), 2)]
 
     def _cluster(self, doc_id: str) -> list:
         idkey, digest, ext = self._idkey(doc_id)
@@ -374,13 +376,22 @@ class RedisIndex:
         return sorted(self.client.scan_iter(match=pattern, count=1000))
 
 
-def _link_dict(link: Link) -> dict:
-    d = {k: getattr(link, k) for k in ("a", "b", "kind", "jaccard", "containment_ab", "containment_ba", "score")}
-    if link.passages:
-        d["passages"] = [[p.a_start, p.a_end, p.b_start, p.b_end, p.text] for p in link.passages]
-    return d
+_KINDS = ("exact", "near", "contained")
 
 
-def _link_from(d: dict) -> Link:
-    passages = tuple(Passage(*p) for p in d.pop("passages", ()))
-    return Link(**d, passages=passages)
+def _pack_link(link: Link, mine_is_a: bool) -> bytes:
+    """A link in 33 bytes (+ JSON passages when explained), so link hashes stay listpacks:
+    flags (bit 0: the hash's owner is ``a``; bits 1-2: kind), then four f64 scores."""
+    head = struct.pack("<B4d", int(mine_is_a) | _KINDS.index(link.kind) << 1,
+                       link.jaccard, link.containment_ab, link.containment_ba, link.score)
+    if not link.passages:
+        return head
+    return head + json.dumps([[p.a_start, p.a_end, p.b_start, p.b_end, p.text] for p in link.passages],
+                             separators=(",", ":")).encode()
+
+
+def _unpack_link(me: str, other: str, value: bytes) -> Link:
+    flags, jac, cab, cba, score = struct.unpack_from("<B4d", value)
+    a, b = (me, other) if flags & 1 else (other, me)
+    passages = tuple(Passage(*p) for p in json.loads(value[33:])) if len(value) > 33 else ()
+    return Link(a, b, _KINDS[flags >> 1], jac, cab, cba, score, passages)
