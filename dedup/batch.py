@@ -156,7 +156,7 @@ def _refine_chunk(pairs: np.ndarray) -> list[tuple]:
         b = np.asarray(words[offsets[j] : offsets[j + 1]])
         got = confirm(str(i), a, str(j), b, params, jaccard=float(jac))
         if isinstance(got, Link):
-            out.append((i, j, got.kind, got.jaccard, got.containment_ab, got.containment_ba, got.score))
+            out.append((i, j, got.kind, got.jaccard, got.containment_ab, got.containment_ba, got.score, got.span))
         else:
             out.append((i, j, got))
     return out
@@ -269,8 +269,8 @@ def cluster_articles(
         _REFINE.clear()
         _WORKER.clear()
 
-    confirmed = [v for v in verdicts if len(v) == 7]
-    groups, dropped = cluster_links(len(ids), ((v[0], v[1], v[2]) for v in confirmed), lengths.tolist())
+    confirmed = [v for v in verdicts if len(v) == 8]
+    groups, dropped = cluster_links(len(ids), ((v[0], v[1], v[2], v[7]) for v in confirmed), lengths.tolist())
     clusters = _build_clusters(groups, confirmed, ids, published, lengths)
     t_end = time.perf_counter()
     reasons = Counter(v[2] for v in verdicts if len(v) == 3)
@@ -322,7 +322,7 @@ def _build_clusters(groups, confirmed, ids, published, lengths) -> list[Cluster]
     for v in confirmed:
         n = group_of.get(v[0])
         if n is not None and n == group_of.get(v[1]):
-            links[n].append(Link(ids[v[0]], ids[v[1]], v[2], v[3], v[4], v[5], v[6]))
+            links[n].append(Link(ids[v[0]], ids[v[1]], v[2], v[3], v[4], v[5], v[6], (), v[7]))
     pub = [None if p != p else p for p in published]  # NaN -> None
     lens = lengths.tolist()
     made = sorted((canonical_index(sorted(g), pub, lens), sorted(g), n) for n, g in enumerate(groups))

@@ -6,8 +6,10 @@ Clustering rule (union-find, two stages):
    same length and mostly the same words), so they always merge.
 2. ``contained`` links are asymmetric: a short text inside a longer one.
    They are applied from the shortest container up. A container absorbs
-   the texts it contains only when those are, by then, all one story; a
-   text that contains two stories that are not copies of each other is a
+   the texts it contains when those are, by then, one story, or when they
+   lie over the same part of it (a copy cut to its first half and a copy
+   that lost a paragraph overlap in the original). A text holding two
+   stories that are not copies of each other, in different places, is a
    compilation (a roundup, a live blog, a digest) and merges nothing. This
    is the guard against chaining unrelated stories through one long text.
 
@@ -50,15 +52,37 @@ class UnionFind:
         return rx
 
 
+def _overlap(x: tuple[int, int], y: tuple[int, int]) -> bool:
+    inter = min(x[1], y[1]) - max(x[0], y[0])
+    return inter * 2 >= min(x[1] - x[0], y[1] - y[0])
+
+
+def _one_place(spans: dict[int, tuple[int, int] | None]) -> bool:
+    """Whether the contained stories' spans in the container form one
+    overlapping group (unknown spans: no, stay apart)."""
+    if any(sp is None for sp in spans.values()):
+        return False
+    items = list(spans.values())
+    seen, todo = {0}, [0]
+    while todo:
+        x = todo.pop()
+        for y in range(len(items)):
+            if y not in seen and _overlap(items[x], items[y]):
+                seen.add(y)
+                todo.append(y)
+    return len(seen) == len(items)
+
+
 def cluster_links(
-    n: int, links: Iterable[tuple[int, int, str]], lengths: Sequence[int]
+    n: int, links: Iterable[tuple], lengths: Sequence[int]
 ) -> tuple[list[list[int]], set[tuple[int, int]]]:
     """Group ``n`` items by confirmed links.
 
     Args:
         n: number of items.
-        links: ``(i, j, kind)`` with ``kind`` in ``exact``, ``near``,
-            ``contained``.
+        links: ``(i, j, kind)`` or ``(i, j, kind, span)`` with ``kind`` in
+            ``exact``, ``near``, ``contained``; ``span`` is where the
+            shorter item lies in the longer one (``contained`` only).
         lengths: words per item (decides which side of a ``contained``
             link is the container).
 
@@ -67,24 +91,31 @@ def cluster_links(
         the ``contained`` links the compilation guard refused.
     """
     uf = UnionFind(n)
-    contains: dict[int, list[int]] = defaultdict(list)
+    contains: dict[int, list[tuple[int, tuple[int, int] | None]]] = defaultdict(list)
     touched: set[int] = set()
-    for i, j, kind in links:
+    for link in links:
+        i, j, kind = link[0], link[1], link[2]
         touched.update((i, j))
         if kind == "contained":
             small, big = (i, j) if (lengths[i], i) < (lengths[j], j) else (j, i)
-            contains[big].append(small)
+            contains[big].append((small, link[3] if len(link) > 3 else None))
         else:
             uf.union(i, j)
     dropped: set[tuple[int, int]] = set()
     for big in sorted(contains, key=lambda x: (lengths[x], x)):
         own = uf.find(big)
-        roots = {uf.find(s) for s in contains[big]} - {own}
-        if len(roots) <= 1:
-            for s in contains[big]:
-                uf.union(big, s)
+        spans: dict[int, tuple[int, int] | None] = {}
+        for small, span in contains[big]:
+            root = uf.find(small)
+            if root == own:
+                continue
+            old = spans.get(root, span)
+            spans[root] = None if old is None or span is None else (min(old[0], span[0]), max(old[1], span[1]))
+        if len(spans) <= 1 or _one_place(spans):
+            for small, _ in contains[big]:
+                uf.union(big, small)
         else:
-            dropped.update((min(big, s), max(big, s)) for s in contains[big])
+            dropped.update((min(big, s), max(big, s)) for s, _ in contains[big])
     groups: dict[int, list[int]] = defaultdict(list)
     for x in sorted(touched):
         groups[uf.find(x)].append(x)

@@ -15,7 +15,7 @@ so signatures move freely between this library and datasketch's
 The work for a whole batch (cutting words, hashing shingles, permuting)
 runs in one numba kernel over one byte buffer: no Python object, let alone
 a Python loop, per shingle or per word. The same kernel also returns each
-text's word ids (``xxh32`` of the word, top bit set for words that contain a
+text's word ids (FNV-1a of the word, top bit set for words that start with a
 digit), which the refinement step aligns with rapidfuzz.
 """
 
@@ -37,7 +37,7 @@ __all__ = [
     "from_datasketch",
 ]
 
-#: Set in a word id when the word contains a digit (a figure).
+#: Set in a word id when the word starts with a digit (a figure: 10, 1.13bn).
 NUMERIC_BIT = np.uint32(1 << 31)
 
 _P1, _P2, _P3, _P4, _P5 = (np.uint64(x) for x in (0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1))
@@ -127,8 +127,22 @@ def _is_word(c):
 
 
 @nb.njit(inline="always")
-def _is_joiner(c):
-    return c == 46 or c == 44 or c == 39  # . , '
+def _is_digit(c):
+    return 48 <= c <= 57
+
+
+@nb.njit(inline="always")
+def _joins(prev, c, nxt):
+    """Whether punctuation ``c`` between word bytes keeps one word:
+    ``.`` between two digits or two non-digits (1.13bn, u.s), ``,`` between
+    digits (1,000), ``'`` anywhere inside a word (don't)."""
+    if c == 39:
+        return True
+    if c == 46:
+        return _is_digit(prev) == _is_digit(nxt)
+    if c == 44:
+        return _is_digit(prev) and _is_digit(nxt)
+    return False
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True)
@@ -139,7 +153,7 @@ def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
     Its words are copied, joined by single spaces, into a scratch buffer, so
     a shingle's bytes are exactly ``" ".join(words)``. Word ids of text
     ``d`` go to ``tok_out[tok_offsets[d]:tok_offsets[d+1]]`` (``tok_offsets``
-    is filled here; ``tok_out`` must hold ``len(buf) // 2 + 1`` slots).
+    is filled here; ``tok_out`` must hold ``(len(buf) + texts) // 2 + 1`` slots).
     """
     P = a.shape[0]
     joined = np.empty(buf.shape[0] + 1, np.uint8)
@@ -166,7 +180,7 @@ def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
                     joined[j] = buf[i]
                     j += 1
                     i += 1
-                if i + 1 < hi and _is_joiner(buf[i]) and _is_word(buf[i + 1]):
+                if i + 1 < hi and _is_word(buf[i + 1]) and _joins(buf[i - 1], buf[i], buf[i + 1]):
                     joined[j] = buf[i]
                     j += 1
                     i += 1
@@ -185,13 +199,10 @@ def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
         sigs[d, :] = acc
         for t in range(n):  # word ids: FNV-1a (internal; only the shingles must match datasketch)
             h = _FNV_OFFSET
-            digit = False
             for q in range(starts[t], ends[t]):
-                c = joined[q]
-                h = ((h ^ np.uint64(c)) * _FNV_PRIME) & _M32
-                digit |= 48 <= c <= 57
+                h = ((h ^ np.uint64(joined[q])) * _FNV_PRIME) & _M32
             h = _fmix32(h) & _LOW31
-            tok_out[nt_total] = h | _TOP if digit else h
+            tok_out[nt_total] = h | _TOP if _is_digit(joined[starts[t]]) else h
             nt_total += 1
         tok_offsets[d + 1] = nt_total
 
@@ -225,7 +236,9 @@ def signatures(
     np.cumsum(lengths, out=offsets[1:])
     buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     sigs = np.empty((len(encoded), num_perm), dtype=np.uint32)
-    tok_out = np.empty(buf.shape[0] // 2 + 1, dtype=np.uint32)
+    # Words in one text are separated by at least one byte: at most
+    # (len + 1) // 2 words each, so (bytes + texts) // 2 + 1 in all.
+    tok_out = np.empty((buf.shape[0] + len(encoded)) // 2 + 1, dtype=np.uint32)
     tok_offsets = np.empty(len(encoded) + 1, dtype=np.int64)
     _kernel(buf, offsets, a, b, shingle_size, sigs, tok_out, tok_offsets)
     words = np.split(tok_out[: tok_offsets[-1]], tok_offsets[1:-1])

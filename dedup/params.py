@@ -74,12 +74,12 @@ class Params:
     num_perm: int = 128
     seed: int = 1
     shingle_size: int = 5
-    lsh_threshold: float = 0.3
+    lsh_threshold: float = 0.2
     bands: int | None = None
     rows: int | None = None
     similarity: float = 0.8
-    containment: float = 0.9
-    min_contained_tokens: int = 40
+    containment: float = 0.85
+    min_contained_tokens: int = 30
     figures_guard: bool = True
     max_text_bytes: int = 1_000_000
     _banding: tuple[int, int] = field(init=False, repr=False, compare=False)

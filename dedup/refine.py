@@ -14,25 +14,26 @@ word ids, microseconds for 1,000-word articles):
   has a Jaccard near 0.4 but a containment near 1.0.
 * The figures guard: template briefs ("Qtly div 10 cts vs 10 cts prior",
   "Shr 15 cts vs 9 cts") share almost every word with other briefs. Where
-  the aligned texts swap one number for another (an edit hunk *inside* the
-  shared region with different figures on the two sides) the pair is
-  rejected: figures that differ are evidence of a different story, while a
-  copy that lost a paragraph only *deletes* words.
+  the aligned texts swap one figure for another (numbers, number words,
+  months; see :func:`figures_swapped`) the pair is rejected: figures that
+  differ are evidence of a different story, while a copy that lost a
+  paragraph only *deletes* words.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz.distance import Indel, LCSseq
 
-from dedup.minhash import NUMERIC_BIT
+from dedup.minhash import NUMERIC_BIT, signatures
 from dedup.params import Params
 from dedup.types import Link, Passage
 
-__all__ = ["confirm", "figures_swapped", "passages", "Verdict"]
+__all__ = ["FIGURE_WORDS", "Verdict", "aligned_span", "confirm", "figures_swapped", "passages"]
 
 _MIN_PASSAGE = 8
 
@@ -44,32 +45,73 @@ class Verdict:
     FIGURES_DIFFER = "figures_differ"
 
 
-def figures_swapped(a: Sequence[int], b: Sequence[int], opcodes=None) -> bool:
-    """True when an edit inside the aligned region replaces figures.
+#: Words that are figures too: a brief that says "six cts" or "Pay June
+#: one" differs from "five cts" or "Pay April one" as much as 6 from 5.
+FIGURE_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million "
+    "billion trillion half quarter third fourth fifth sixth seventh eighth ninth tenth "
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday"
+).split()
 
-    Only hunks between the first and the last matching block count, so a
-    truncated tail or an added dateline never trips it; a hunk trips it when
-    both sides hold words with digits and those words differ.
+_EDGE = 4  # an unaligned head or tail this short on both sides is a swap, not a cut
+_ANCHOR = 2  # aligned runs shorter than this do not delimit the shared region
+
+
+@lru_cache(maxsize=1)
+def _figure_ids() -> frozenset[int]:
+    return frozenset(signatures([" ".join(FIGURE_WORDS)])[1][0].tolist())
+
+
+def _figures(words: Sequence[int]) -> list[int]:
+    ids = _figure_ids()
+    return [x for x in words if x & NUMERIC_BIT or x in ids]
+
+
+def figures_swapped(a: Sequence[int], b: Sequence[int], opcodes=None) -> bool:
+    """True when the alignment of ``a`` and ``b`` replaces figures.
+
+    The shared region runs from the first to the last aligned run of at
+    least two words. Inside it, each edit hunk (the words between two
+    aligned runs) trips the guard when both sides hold figures (numbers,
+    number words, months, weekdays) and they differ. Outside it, the
+    unaligned head or tail counts only when it is short on both sides
+    (a brief ending "Record March 13" vs "Record March 20"); a long one is a
+    truncation, an added credit or a dropped paragraph, never a swap.
     """
     ops = list(opcodes if opcodes is not None else Indel.opcodes(a, b))
-    equal = [i for i, op in enumerate(ops) if op.tag == "equal"]
-    if len(equal) < 2:
+    anchors = [i for i, op in enumerate(ops) if op.tag == "equal" and op.src_end - op.src_start >= _ANCHOR]
+    if not anchors:
         return False
+    first, last = ops[anchors[0]], ops[anchors[-1]]
+    for ea, eb in ((a[: first.src_start], b[: first.dest_start]), (a[last.src_end :], b[last.dest_end :])):
+        if 0 < len(ea) <= _EDGE and 0 < len(eb) <= _EDGE and _differs(_figures(ea), _figures(eb)):
+            return True
     hunk_a: list[int] = []
     hunk_b: list[int] = []
-    for op in ops[equal[0] + 1 : equal[-1] + 1]:
+    for op in ops[anchors[0] + 1 : anchors[-1] + 1]:
         if op.tag == "equal":
-            if _differs(hunk_a, hunk_b):
+            if _differs(_figures(hunk_a), _figures(hunk_b)):
                 return True
             hunk_a, hunk_b = [], []
         else:
-            hunk_a.extend(x for x in a[op.src_start : op.src_end] if x & NUMERIC_BIT)
-            hunk_b.extend(x for x in b[op.dest_start : op.dest_end] if x & NUMERIC_BIT)
+            hunk_a.extend(a[op.src_start : op.src_end])
+            hunk_b.extend(b[op.dest_start : op.dest_end])
     return False
 
 
-def _differs(hunk_a: list[int], hunk_b: list[int]) -> bool:
-    return bool(hunk_a) and bool(hunk_b) and Counter(hunk_a) != Counter(hunk_b)
+def _differs(fig_a: list[int], fig_b: list[int]) -> bool:
+    return bool(fig_a) and bool(fig_b) and Counter(fig_a) != Counter(fig_b)
+
+
+def aligned_span(opcodes, on_b: bool) -> tuple[int, int] | None:
+    """Where the alignment lies in one text: from the first to the end of
+    the last aligned run of two or more words (``None`` if there is none)."""
+    runs = [op for op in opcodes if op.tag == "equal" and op.src_end - op.src_start >= _ANCHOR]
+    if not runs:
+        return None
+    return (runs[0].dest_start, runs[-1].dest_end) if on_b else (runs[0].src_start, runs[-1].src_end)
 
 
 def passages(opcodes, words_a: Sequence[str] | None = None, min_len: int = _MIN_PASSAGE) -> tuple[Passage, ...]:
@@ -132,10 +174,9 @@ def confirm(
         kind = "contained"
     else:
         return Verdict.TOO_DIFFERENT
-    ops = None
-    if params.figures_guard and (np.any(a & NUMERIC_BIT) or explain):
-        ops = Indel.opcodes(al, bl)
-        if params.figures_guard and figures_swapped(al, bl, ops):
-            return Verdict.FIGURES_DIFFER
-    found = passages(ops if ops is not None else Indel.opcodes(al, bl), words_a) if explain else ()
-    return Link(a_id, b_id, kind, jaccard, c_ab, c_ba, score, found)
+    ops = Indel.opcodes(al, bl) if (params.figures_guard or explain or kind == "contained") else None
+    if params.figures_guard and figures_swapped(al, bl, ops):
+        return Verdict.FIGURES_DIFFER
+    span = aligned_span(ops, on_b=la <= lb) if kind == "contained" else None
+    found = passages(ops, words_a) if explain else ()
+    return Link(a_id, b_id, kind, jaccard, c_ab, c_ba, score, found, span)

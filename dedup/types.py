@@ -121,7 +121,9 @@ class Link:
     reverse); ``score`` is the rapidfuzz Indel similarity of the two word
     sequences. ``kind`` is ``exact`` (same words), ``near`` (score at or above
     ``Params.similarity``) or ``contained`` (the shorter one lies inside the
-    longer one).
+    longer one). For ``contained`` links, ``span`` is where, in the longer
+    text's word offsets, the shorter one lies (the compilation guard of
+    :mod:`dedup.cluster` uses it).
     """
 
     a: str
@@ -132,6 +134,7 @@ class Link:
     containment_ba: float
     score: float
     passages: tuple[Passage, ...] = ()
+    span: tuple[int, int] | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -139,6 +142,7 @@ class Link:
             d[k] = round(d[k], 4)
         if not self.passages:
             del d["passages"]
+        del d["span"]
         return d
 
 

@@ -14,6 +14,17 @@ def test_compilation_does_not_chain_two_stories():
     assert groups == [] and dropped == {(0, 2), (1, 2)}
 
 
+def test_compilation_guard_uses_where_the_texts_lie():
+    # 2 contains 0 at words 0-100 and 1 at words 300-400: a roundup
+    links = [(0, 2, "contained", (0, 100)), (1, 2, "contained", (300, 400))]
+    assert cluster_links(3, links, [100, 100, 400])[0] == []
+    # a copy cut to its first 40% and a copy that lost a paragraph overlap
+    # in the original although neither contains the other
+    links = [(0, 2, "contained", (0, 160)), (1, 2, "contained", (0, 400))]
+    groups, dropped = cluster_links(3, links, [160, 330, 400])
+    assert groups == [[0, 1, 2]] and not dropped
+
+
 def test_nested_truncations_of_one_story_merge():
     # 0 is the first 40%, 1 the first 70% of story 2
     links = [(0, 2, "contained"), (1, 2, "contained"), (0, 1, "contained")]

@@ -23,7 +23,7 @@ def reference(doc_words, num_perm=128, seed=1, k=5):
     m = datasketch.MinHash(num_perm=num_perm, seed=seed, hashfunc=xxhash.xxh32_intdigest)
     kk = min(k, len(doc_words))
     for i in range(len(doc_words) - kk + 1 if doc_words else 0):
-        m.update(" ".join(doc_words[i : i + kk]).encode("utf-8"))
+        m.update(" ".join(doc_words[i : i + kk]).encode("utf-8", "surrogatepass"))
     return m.hashvalues
 
 
@@ -53,7 +53,7 @@ def test_permutations_are_datasketchs(num_perm, seed):
 
 
 def word_id(word: str) -> int:
-    """Plain reference: FNV-1a 32, murmur3 fmix32, top bit = has a digit."""
+    """Plain reference: FNV-1a 32, murmur3 fmix32, top bit = starts with a digit."""
     h = 0x811C9DC5
     for c in word.encode("utf-8"):
         h = ((h ^ c) * 0x01000193) & 0xFFFFFFFF
@@ -62,7 +62,7 @@ def word_id(word: str) -> int:
     h ^= h >> 13
     h = (h * 0xC2B2AE35) & 0xFFFFFFFF
     h ^= h >> 16
-    return (h & 0x7FFFFFFF) | (0x80000000 if any("0" <= ch <= "9" for ch in word) else 0)
+    return (h & 0x7FFFFFFF) | (0x80000000 if "0" <= word[0] <= "9" else 0)
 
 
 @given(docs)
@@ -73,8 +73,8 @@ def test_word_ids_equal_reference(doc_words):
 
 
 def test_word_ids_flag_figures():
-    _, ids = signatures(["shr 10 cts vs nine 1.5bn"])
-    assert [bool(x & NUMERIC_BIT) for x in ids[0]] == [False, True, False, False, False, True]
+    _, ids = signatures(["shr 10 cts vs nine 1.5bn sa1es"])
+    assert [bool(x & NUMERIC_BIT) for x in ids[0]] == [False, True, False, False, False, True, False]
 
 
 def test_empty_text_has_empty_signature():
