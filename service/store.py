@@ -380,18 +380,24 @@ _KINDS = ("exact", "near", "contained")
 
 
 def _pack_link(link: Link, mine_is_a: bool) -> bytes:
-    """A link in 33 bytes (+ JSON passages when explained), so link hashes stay listpacks:
-    flags (bit 0: the hash's owner is ``a``; bits 1-2: kind), then four f64 scores."""
-    head = struct.pack("<B4d", int(mine_is_a) | _KINDS.index(link.kind) << 1,
-                       link.jaccard, link.containment_ab, link.containment_ba, link.score)
-    if not link.passages:
-        return head
-    return head + json.dumps([[p.a_start, p.a_end, p.b_start, p.b_end, p.text] for p in link.passages],
-                             separators=(",", ":")).encode()
+    """A link in 33 bytes (+8 for a span, + JSON passages when explained), so link
+    hashes stay listpacks: flags (bit 0: the hash's owner is ``a``; bits 1-2:
+    kind; bit 3: a span follows), four f64 scores, then the optional parts."""
+    flags = int(mine_is_a) | _KINDS.index(link.kind) << 1 | (8 if link.span is not None else 0)
+    out = struct.pack("<B4d", flags, link.jaccard, link.containment_ab, link.containment_ba, link.score)
+    if link.span is not None:
+        out += struct.pack("<2I", *link.span)
+    if link.passages:
+        out += json.dumps([[p.a_start, p.a_end, p.b_start, p.b_end, p.text] for p in link.passages],
+                          separators=(",", ":")).encode()
+    return out
 
 
 def _unpack_link(me: str, other: str, value: bytes) -> Link:
     flags, jac, cab, cba, score = struct.unpack_from("<B4d", value)
     a, b = (me, other) if flags & 1 else (other, me)
-    passages = tuple(Passage(*p) for p in json.loads(value[33:])) if len(value) > 33 else ()
-    return Link(a, b, _KINDS[flags >> 1], jac, cab, cba, score, passages)
+    pos, span = 33, None
+    if flags & 8:
+        span, pos = struct.unpack_from("<2I", value, 33), 41
+    passages = tuple(Passage(*p) for p in json.loads(value[pos:])) if len(value) > pos else ()
+    return Link(a, b, _KINDS[(flags >> 1) & 3], jac, cab, cba, score, passages, span)

@@ -122,10 +122,15 @@ def test_link_merges_clusters_into_the_oldest(index):
 def test_links_are_stored_both_ways_with_passages(index):
     index.add(fp("d0"))
     index.add(fp("d1"))
-    lk = link("d1", "d0", kind="contained", score=0.93, passages=(Passage(0, 5, 2, 7, "five words of the text"),))
+    lk = link("d1", "d0", kind="contained", score=0.93, passages=(Passage(0, 5, 2, 7, "five words of the text"),),
+              span=(2, 40))
     index.link(lk)
     assert index.links("d0") == [lk] and index.links("d1") == [lk]
     assert index.links("d9") == []
+    index.add(fp("d2"))
+    plain = link("d2", "d1", kind="exact", score=1.0, span=(0, 7))
+    index.link(plain)
+    assert index.links("d2") == [plain]
 
 
 def test_link_unknown_id_raises_keyerror(index):
