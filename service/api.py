@@ -42,8 +42,6 @@ def _service():
 def _namespace() -> str:
     """The request's namespace (header ``X-Dedup-Namespace``), after the API key check."""
     ns = request.headers.get("X-Dedup-Namespace") or current_app.config["DEFAULT_NAMESPACE"]
-    if not valid_namespace(ns):
-        raise InvalidNamespace(f"namespace {ns!r}: must be 1-64 characters of [A-Za-z0-9_.-]")
     keys = _service().api_keys
     if keys is not None:
         auth = request.headers.get("Authorization", "")
@@ -53,6 +51,8 @@ def _namespace() -> str:
             raise Unauthorized("an API key is required: 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
         if "*" not in match and ns not in match:
             raise Forbidden(f"this API key may not use namespace {ns!r}")
+    if not valid_namespace(ns):
+        raise InvalidNamespace(f"namespace {ns!r}: must be 1-64 characters of [A-Za-z0-9_.-]")
     return ns
 
 
