@@ -94,6 +94,7 @@ def run_batch(dump: str, jobs: int, out_dir: str) -> dict:
     cmd = [os.path.join(BIN, "dedup"), "batch", dump, "--clusters", clusters, "--report", report,
            "--jobs", str(jobs), "--quiet"]
     timefile = os.path.join(out_dir, "time.txt")
+    code = code_version()  # per run: others may be editing the core meanwhile
     t0 = time.perf_counter()
     proc = psutil.Popen(["/usr/bin/time", "-v", "-o", timefile] + cmd)
     peak, stop = {"rss": 0, "pss": 0, "anon": 0, "file": 0, "cpu": {}}, threading.Event()
@@ -116,7 +117,7 @@ def run_batch(dump: str, jobs: int, out_dir: str) -> dict:
     user = float(re.search(r"User time \(seconds\): ([\d.]+)", gnu).group(1))
     system = float(re.search(r"System time \(seconds\): ([\d.]+)", gnu).group(1))
     return {
-        "command": " ".join(["dedup"] + cmd[1:]), "articles": n, "wall_s": round(wall, 2),
+        "command": " ".join(["dedup"] + cmd[1:]), "code": code, "articles": n, "wall_s": round(wall, 2),
         "articles_per_s": round(n / wall, 1), "max_single_process_rss_mb": round(maxrss_kb / 1024, 1),
         "peak_tree_rss_mb": round(peak["rss"] / 2**20, 1), "peak_tree_pss_mb": round(peak["pss"] / 2**20, 1),
         "peak_tree_pss_anon_mb": round(peak["anon"] / 2**20, 1), "peak_tree_pss_file_mb": round(peak["file"] / 2**20, 1),
