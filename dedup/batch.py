@@ -34,7 +34,7 @@ from dedup.lsh import candidate_pairs
 from dedup.minhash import signatures
 from dedup.normalise import Normaliser
 from dedup.params import Params
-from dedup.refine import confirm
+from dedup.refine import code_points, confirm
 from dedup.types import Article, Cluster, Link
 
 __all__ = ["BatchResult", "cluster_articles"]
@@ -95,7 +95,8 @@ def _fingerprint_chunk(texts: list[str]):
 
 
 class _Spool:
-    """Word ids of every article, appended to a temporary file."""
+    """Every article's words, appended to a temporary file as the UTF-32
+    code points that :func:`dedup.refine.encode` gives them."""
 
     def __init__(self) -> None:
         fd, self.path = tempfile.mkstemp(prefix="dedup-words-", suffix=".u32")
@@ -103,7 +104,7 @@ class _Spool:
         self.offsets = array("q", [0])
 
     def append(self, flat: np.ndarray, lengths: np.ndarray) -> None:
-        self._file.write(flat.astype(np.uint32, copy=False).tobytes())
+        self._file.write(code_points(flat).tobytes())
         ends = self.offsets[-1] + np.cumsum(lengths)
         self.offsets.extend(ends.tolist())
 
@@ -147,19 +148,26 @@ class _Growable:
 _REFINE: dict = {}
 
 
-def _refine_chunk(pairs: np.ndarray) -> list[tuple]:
+def _refine_chunk(pairs: np.ndarray) -> tuple[list[tuple], Counter]:
+    """Confirmed pairs of a chunk, plus a count of the rejections by reason."""
     words, offsets, sigs, params = _REFINE["words"], _REFINE["offsets"], _REFINE["sigs"], _REFINE["params"]
+    i, j = pairs[:, 0], pairs[:, 1]
+    est = (sigs[i] == sigs[j]).mean(axis=1)
+    shingles = np.maximum(np.diff(offsets) - params.shingle_size + 1, 1)
+    si, sj = shingles[i], shingles[j]
+    est_containment = est * (si + sj) / (1 + est) / np.minimum(si, sj)
+    keep = est_containment >= params.min_estimated_containment
+    rejected = Counter({"prefiltered": int((~keep).sum())})
     out = []
-    est = (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1) if len(pairs) else []
-    for (i, j), jac in zip(pairs.tolist(), est):
-        a = np.asarray(words[offsets[i] : offsets[i + 1]])
-        b = np.asarray(words[offsets[j] : offsets[j + 1]])
-        got = confirm(str(i), a, str(j), b, params, jaccard=float(jac))
+    for (a, b), jac in zip(pairs[keep].tolist(), est[keep].tolist()):
+        ta = words[offsets[a] : offsets[a + 1]].tobytes().decode("utf-32-le")
+        tb = words[offsets[b] : offsets[b + 1]].tobytes().decode("utf-32-le")
+        got = confirm("", ta, "", tb, params, jaccard=jac)
         if isinstance(got, Link):
-            out.append((i, j, got.kind, got.jaccard, got.containment_ab, got.containment_ba, got.score, got.span))
+            out.append((a, b, got.kind, got.jaccard, got.containment_ab, got.containment_ba, got.score, got.span))
         else:
-            out.append((i, j, got))
-    return out
+            rejected[got] += 1
+    return out, rejected
 
 
 def _chunks(it: Iterable, size: int) -> Iterator[list]:
@@ -260,7 +268,7 @@ def cluster_articles(
         words, offsets = spool.finish()
         lengths = np.diff(offsets)
         _REFINE.update(words=words, offsets=offsets, sigs=all_sigs, params=params)
-        verdicts = _refine_all(pairs, jobs)
+        confirmed, reasons = _refine_all(pairs, jobs)
         t_refine = time.perf_counter()
     finally:
         if pool is not None:
@@ -269,11 +277,9 @@ def cluster_articles(
         _REFINE.clear()
         _WORKER.clear()
 
-    confirmed = [v for v in verdicts if len(v) == 8]
     groups, dropped = cluster_links(len(ids), ((v[0], v[1], v[2], v[7]) for v in confirmed), lengths.tolist())
     clusters = _build_clusters(groups, confirmed, ids, published, lengths)
     t_end = time.perf_counter()
-    reasons = Counter(v[2] for v in verdicts if len(v) == 3)
     stats = {
         "articles": len(ids),
         "skipped": n_skipped,
@@ -305,15 +311,24 @@ def _ts(article: Article) -> float:
     return float("nan") if ts is None else ts
 
 
-def _refine_all(pairs: np.ndarray, jobs: int) -> list[tuple]:
+def _refine_all(pairs: np.ndarray, jobs: int) -> tuple[list[tuple], Counter]:
+    confirmed: list[tuple] = []
+    rejected: Counter = Counter()
     if len(pairs) == 0:
-        return []
+        return confirmed, rejected
     size = 2000
     parts = [pairs[i : i + size] for i in range(0, len(pairs), size)]
     if jobs <= 1 or len(parts) == 1:
-        return [v for part in parts for v in _refine_chunk(part)]
+        results = map(_refine_chunk, parts)
+        for out, rej in results:
+            confirmed.extend(out)
+            rejected.update(rej)
+        return confirmed, rejected
     with mp.get_context("fork").Pool(jobs) as pool:
-        return [v for chunk in pool.imap(_refine_chunk, parts) for v in chunk]
+        for out, rej in pool.imap(_refine_chunk, parts):
+            confirmed.extend(out)
+            rejected.update(rej)
+    return confirmed, rejected
 
 
 def _build_clusters(groups, confirmed, ids, published, lengths) -> list[Cluster]:

@@ -89,6 +89,7 @@ _QUOTES = str.maketrans(
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f"
                       "\ufeff\ufff9-\ufffb\ud800-\udfff\ue000-\uf8ff]")
 _DASH_RUN = re.compile(r"-{3,}")
+_SENTENCE_GAP = re.compile(r"[.!?\"')] ")
 _QUOTE_CHARS = re.compile("[" + "".join(chr(c) for c in _QUOTES) + "]")
 
 #: A word: a run of ASCII letters, digits, ``_`` and non-ASCII characters,
@@ -107,7 +108,8 @@ def _clean(text: str) -> str:
         text = _TAG.sub(" ", _BLOCK_TAG.sub("\n", text))
     if "&" in text:
         text = html.unescape(text)
-    text = _CONTROL.sub("", text)
+    if not text.replace("\n", " ").isprintable():  # C-speed check before the regex
+        text = _CONTROL.sub("", text)
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
         text = _QUOTE_CHARS.sub(_quote, text)
@@ -163,18 +165,17 @@ class Normaliser:
             object.__setattr__(self, "_bp", re.compile(lines, re.I))
             object.__setattr__(self, "_byline", re.compile(BYLINE, re.I))
             object.__setattr__(self, "_head", re.compile(rf"(?:{inline})(?: |$)", re.I))
-            object.__setattr__(self, "_tail", re.compile(rf"(?:^| )(?:{inline})$", re.I))
+            object.__setattr__(self, "_inline", re.compile(rf"(?:{inline})", re.I))
         except re.error as exc:
             raise ValueError(f"boilerplate: invalid pattern: {exc}") from None
 
     def _strip(self, text: str) -> str:
         lines = text.split("\n")
         if lines:  # inline sentences glued to the story's first or last paragraph
-            lines[0] = self._head.sub("", lines[0], count=1).strip()
-            last = lines[-1]
-            m = self._tail.search(last, max(0, len(last) - 400))
+            m = self._head.match(lines[0])
             if m:
-                lines[-1] = last[: m.start()].strip()
+                lines[0] = lines[0][m.end() :].strip()
+            lines[-1] = self._cut_tail(lines[-1])
         n = len(lines)
         kept = []
         for i, ln in enumerate(lines):
@@ -189,6 +190,17 @@ class Normaliser:
             if m and m.end() < len(first):
                 lines[0] = first[m.end():]
         return "\n".join(lines).strip()
+
+    def _cut_tail(self, line: str) -> str:
+        """Drop inline boilerplate that closes ``line``: tried from each of
+        the last sentence starts only, not from every position."""
+        lo = max(0, len(line) - 400)
+        starts = [lo] if lo == 0 else []
+        starts += [m.end() for m in _SENTENCE_GAP.finditer(line, lo)]
+        for pos in starts:
+            if self._inline.fullmatch(line, pos):
+                return line[:pos].strip()
+        return line
 
     def __call__(self, text: str) -> str:
         """Normalise ``text``; see the module docstring for the guarantees."""

@@ -65,6 +65,11 @@ class Params:
             ``contained`` (a one-line brief is contained in many stories).
         figures_guard: reject a pair whose aligned text swaps one number for
             another (template briefs with other figures).
+        min_estimated_containment: batch only: a candidate whose MinHash
+            estimate of shingle containment (of the shorter text in the
+            longer) is below this is rejected without aligning the words.
+            Confirmed pairs measured so far never went below 0.33
+            (generated evaluation set) and 0.53 (synthetic bench dump).
         max_text_bytes: larger texts are refused (``TooLarge``).
 
     Raises:
@@ -81,6 +86,7 @@ class Params:
     containment: float = 0.85
     min_contained_tokens: int = 30
     figures_guard: bool = True
+    min_estimated_containment: float = 0.25
     max_text_bytes: int = 1_000_000
     _banding: tuple[int, int] = field(init=False, repr=False, compare=False)
 
@@ -92,6 +98,8 @@ class Params:
         check(isinstance(self.num_perm, int) and 8 <= self.num_perm <= 1024, "num_perm", "must be an int in [8, 1024]")
         check(isinstance(self.seed, int) and 0 <= self.seed < 2**32, "seed", "must be an int in [0, 2**32)")
         check(isinstance(self.shingle_size, int) and 1 <= self.shingle_size <= 16, "shingle_size", "must be an int in [1, 16]")
+        check(isinstance(self.min_estimated_containment, (int, float)) and 0.0 <= self.min_estimated_containment <= 1.0,
+              "min_estimated_containment", "must be a number in [0, 1]")
         for name in ("lsh_threshold", "similarity", "containment"):
             v = getattr(self, name)
             check(isinstance(v, (int, float)) and 0.0 < v <= 1.0, name, "must be a number in (0, 1]")

@@ -137,12 +137,13 @@ class Link:
     span: tuple[int, int] | None = None
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        for k in ("jaccard", "containment_ab", "containment_ba", "score"):
-            d[k] = round(d[k], 4)
-        if not self.passages:
-            del d["passages"]
-        del d["span"]
+        d = {
+            "a": self.a, "b": self.b, "kind": self.kind, "jaccard": round(self.jaccard, 4),
+            "containment_ab": round(self.containment_ab, 4), "containment_ba": round(self.containment_ba, 4),
+            "score": round(self.score, 4),
+        }
+        if self.passages:
+            d["passages"] = [asdict(p) for p in self.passages]
         return d
 
 

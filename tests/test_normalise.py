@@ -92,3 +92,10 @@ def test_idempotent_on_wire_fragments(parts):
 def test_never_removes_more_than_three_quarters(head, body):
     text = "Sign up for news!\n" + head + "\n" + body
     assert len(normalise(text)) * 4 >= len(clean(text))
+
+
+def test_inline_boilerplate_only_where_it_opens_or_closes_a_paragraph():
+    fox = "Fox News Flash top headlines are here. Check out what's clicking on Foxnews.com."
+    middle = "The ministry said so. " + fox + " " + BODY
+    assert fox in normalise(middle)
+    assert normalise(fox + " " + BODY) == normalise(BODY) == normalise(BODY + " " + fox)

@@ -8,7 +8,8 @@ import numpy as np
 from dedup.minhash import signatures
 from dedup.normalise import normalise, tokens
 from dedup.params import Params
-from dedup.refine import Verdict, confirm, figures_swapped
+from dedup.minhash import NUMERIC_BIT
+from dedup.refine import FIGURE_WORDS, Verdict, code_points, confirm, encode, figures_swapped
 from dedup.types import Link
 
 P = Params()
@@ -63,7 +64,8 @@ def test_figures_in_a_dropped_tail_do_not_trip_the_guard():
     full = SEED[2] + " Officials said 12 people died and 40 were hurt."
     got = check(SEED[2], full)
     assert isinstance(got, Link)
-    assert not figures_swapped([1, 2, 3], [1, 2, 3, 0x80000005])
+    ids = np.array([1, 2, 3], np.uint32)
+    assert not figures_swapped(encode(ids), encode(np.append(ids, np.uint32(0x80000005))))
 
 
 def test_explain_returns_aligned_passages_with_text():
@@ -81,3 +83,19 @@ def test_similarity_override_per_call():
 def test_empty_sequences_are_rejected():
     e = np.empty(0, np.uint32)
     assert confirm("a", e, "b", e, P, jaccard=1.0) == Verdict.TOO_DIFFERENT
+
+
+def test_encode_puts_figures_in_private_planes_and_avoids_surrogates():
+    ids = np.array([0, 0xD7FF, 0xD800, 0xDFFF, 0xEF7FF, 2**31 - 1, 5 | NUMERIC_BIT], np.uint32)
+    cps = code_points(ids)
+    figure = cps >= 0xF0000
+    assert figure.tolist() == [False] * 6 + [True]
+    assert not ((cps >= 0xD800) & (cps <= 0xDFFF)).any() and (cps <= 0x10FFFF).all()
+    assert encode(ids) == "".join(map(chr, cps.tolist()))
+    months = words(" ".join(FIGURE_WORDS))
+    assert (code_points(months) >= 0xF0000).all()
+
+
+def test_str_and_array_inputs_agree():
+    a, b = words(SEED[1]), words(SEED[2] + " Officials said 12 people died.")
+    assert confirm("a", a, "b", b, P, jaccard=0.5) == confirm("a", encode(a), "b", encode(b), P, jaccard=0.5)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from datasketch import MinHash, MinHashLSH
 
 __all__ = ["baseline_clusters"]
 
@@ -48,6 +47,8 @@ def baseline_clusters(
     Raises:
         ValueError: a repeated id or an argument out of range (from datasketch).
     """
+    from datasketch import MinHash, MinHashLSH  # imported here: it pulls in scipy (~2 s)
+
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     parent: dict[str, str] = {}
 
