@@ -3,10 +3,10 @@
 Streaming, in bounded memory:
 
 1. Articles arrive as an iterable and are fingerprinted in chunks (by
-   ``jobs`` worker processes). Only the signatures (``num_perm * 4`` bytes
-   an article), a few numbers and the id stay in memory; the word ids that
-   refinement needs are spooled to a temporary file and read back through
-   a memory map for the candidate pairs only.
+   ``jobs`` worker processes). Only the id and a few numbers per article
+   stay in private memory; signatures (``num_perm * 4`` bytes an article)
+   and the words that refinement needs are spooled to temporary files and
+   read back through memory maps (page cache the kernel can drop).
 2. Candidate pairs come from sorting LSH band hashes (:mod:`dedup.lsh`).
 3. Each candidate is confirmed or rejected by :func:`dedup.refine.confirm`
    (in ``jobs`` processes).
@@ -95,25 +95,21 @@ def _fingerprint_chunk(texts: list[str]):
 
 
 class _Spool:
-    """Every article's words, appended to a temporary file as the UTF-32
-    code points that :func:`dedup.refine.encode` gives them."""
+    """Rows appended to a temporary file, read back through a memory map:
+    file-backed pages the kernel can drop, not private memory."""
 
-    def __init__(self) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="dedup-words-", suffix=".u32")
+    def __init__(self, kind: str) -> None:
+        fd, self.path = tempfile.mkstemp(prefix=f"dedup-{kind}-", suffix=".u32")
         self._file = os.fdopen(fd, "wb")
-        self.offsets = array("q", [0])
 
-    def append(self, flat: np.ndarray, lengths: np.ndarray) -> None:
-        self._file.write(code_points(flat).tobytes())
-        ends = self.offsets[-1] + np.cumsum(lengths)
-        self.offsets.extend(ends.tolist())
+    def write(self, array: np.ndarray) -> None:
+        self._file.write(np.ascontiguousarray(array, dtype=np.uint32).tobytes())
 
-    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+    def finish(self, shape: tuple[int, ...]) -> np.ndarray:
         self._file.close()
-        offsets = np.frombuffer(self.offsets, dtype=np.int64)
-        if offsets[-1] == 0:
-            return np.empty(0, np.uint32), offsets
-        return np.memmap(self.path, dtype=np.uint32, mode="r"), offsets
+        if 0 in shape:
+            return np.empty(shape, np.uint32)
+        return np.memmap(self.path, dtype=np.uint32, mode="r", shape=shape)
 
     def close(self) -> None:
         if not self._file.closed:
@@ -122,26 +118,6 @@ class _Spool:
             os.unlink(self.path)
         except FileNotFoundError:
             pass
-
-
-class _Growable:
-    """A 2-D uint32 array that grows by doubling (no list of chunks)."""
-
-    def __init__(self, width: int) -> None:
-        self.data = np.empty((1024, width), np.uint32)
-        self.n = 0
-
-    def extend(self, rows: np.ndarray) -> None:
-        need = self.n + rows.shape[0]
-        if need > self.data.shape[0]:
-            grown = np.empty((max(need, 2 * self.data.shape[0]), self.data.shape[1]), np.uint32)
-            grown[: self.n] = self.data[: self.n]
-            self.data = grown
-        self.data[self.n : need] = rows
-        self.n = need
-
-    def view(self) -> np.ndarray:
-        return self.data[: self.n]
 
 
 # State shared with forked refinement workers (set before the pool forks).
@@ -218,8 +194,8 @@ def cluster_articles(
     t0 = time.perf_counter()
     ids: list[str] = []
     published = array("d")
-    sigs = _Growable(params.num_perm)
-    spool = _Spool()
+    sig_spool, word_spool = _Spool("signatures"), _Spool("words")
+    offsets = array("q", [0])  # word offsets: article i's words are [offsets[i], offsets[i+1])
     skipped: list[tuple[str, str]] = []
     n_skipped = 0
     bar = _progress(progress)
@@ -255,17 +231,19 @@ def cluster_articles(
             for i in kept:
                 ids.append(chunk[i].id)
                 published.append(_ts(chunk[i]))
-            sigs.extend(chunk_sigs)
-            spool.append(flat, lengths)
+            sig_spool.write(chunk_sigs)
+            word_spool.write(code_points(flat))  # ready for dedup.refine's str alignment
+            offsets.extend((offsets[-1] + np.cumsum(lengths)).tolist())
             if bar:
                 bar.update(len(chunk))
         if bar:
             bar.close()
         t_sig = time.perf_counter()
-        all_sigs = sigs.view()
+        all_sigs = sig_spool.finish((len(ids), params.num_perm))
         pairs = candidate_pairs(all_sigs, params)
         t_lsh = time.perf_counter()
-        words, offsets = spool.finish()
+        offsets = np.frombuffer(offsets, dtype=np.int64)
+        words = word_spool.finish((int(offsets[-1]),))
         lengths = np.diff(offsets)
         _REFINE.update(words=words, offsets=offsets, sigs=all_sigs, params=params)
         confirmed, reasons = _refine_all(pairs, jobs)
@@ -273,7 +251,8 @@ def cluster_articles(
     finally:
         if pool is not None:
             pool.terminate()
-        spool.close()
+        sig_spool.close()
+        word_spool.close()
         _REFINE.clear()
         _WORKER.clear()
 
