@@ -46,7 +46,7 @@ import xxhash  # noqa: E402
 from datasketch import MinHash  # noqa: E402
 
 from dedup.minhash import signatures  # noqa: E402
-from dedup.normalise import normalise, tokens  # noqa: E402
+from dedup.normalisation import normalise, tokens  # noqa: E402
 from make_dump import benchmark_texts, code_version  # noqa: E402
 
 P, SEED, K = 128, 1, 5

@@ -12,7 +12,7 @@ from dedup.deduplicator import Deduplicator, Match
 from dedup.errors import DedupError, InvalidArticle, InvalidParams, NotFound, TooLarge
 from dedup.index import Fingerprint, Index, MemoryIndex
 from dedup.minhash import signature, signatures
-from dedup.normalise import Normaliser, normalise, tokens
+from dedup.normalisation import Normaliser, normalise, tokens
 from dedup.params import Params
 from dedup.types import Article, Cluster, Link, Passage
 

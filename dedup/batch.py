@@ -32,7 +32,7 @@ from dedup.deduplicator import NO_WORDS, check_size
 from dedup.errors import DedupError
 from dedup.lsh import candidate_pairs
 from dedup.minhash import signatures
-from dedup.normalise import Normaliser
+from dedup.normalisation import Normaliser
 from dedup.params import Params
 from dedup.refine import code_points, confirm
 from dedup.types import Article, Cluster, Link
@@ -175,7 +175,7 @@ def cluster_articles(
         jobs: worker processes (``0`` means one per CPU).
         progress: show a tqdm progress bar on stderr.
         chunk_size: articles per unit of work.
-        normaliser: custom :class:`~dedup.normalise.Normaliser`.
+        normaliser: custom :class:`~dedup.normalisation.Normaliser`.
         on_skip: called with ``(id, reason)`` for each article skipped
             (too large, no words after normalisation).
 

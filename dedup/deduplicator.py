@@ -11,7 +11,7 @@ from dedup.cluster import canonical_index
 from dedup.errors import InvalidArticle, TooLarge
 from dedup.index import Fingerprint, Index, MemoryIndex
 from dedup.minhash import jaccard, signatures
-from dedup.normalise import Normaliser, tokens
+from dedup.normalisation import Normaliser, tokens
 from dedup.params import Params
 from dedup.refine import confirm
 from dedup.types import Article, Link

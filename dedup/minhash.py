@@ -1,6 +1,6 @@
 """MinHash signatures, byte-identical to datasketch's ``affine32`` scheme.
 
-A shingle is ``shingle_size`` consecutive words (:func:`dedup.normalise.tokens`)
+A shingle is ``shingle_size`` consecutive words (:func:`dedup.normalisation.tokens`)
 joined by one space; its hash is ``xxh32(shingle.encode("utf-8"), seed=0)``. A signature is then
 exactly what datasketch 2.x computes with::
 
@@ -122,7 +122,7 @@ def _fmix32(h):
 @nb.njit(inline="always")
 def _is_word(c):
     # ASCII letters, digits, "_", and every byte of a non-ASCII character:
-    # the byte-level twin of dedup.normalise.TOKEN_RE.
+    # the byte-level twin of dedup.normalisation.TOKEN_RE.
     return (97 <= c <= 122) or (48 <= c <= 57) or c >= 128 or (65 <= c <= 90) or c == 95
 
 
@@ -214,7 +214,7 @@ def signatures(
 
     Args:
         texts: normalised, lower-cased texts (``normalise(raw).lower()``);
-            they are cut into words exactly as :func:`dedup.normalise.tokens`
+            they are cut into words exactly as :func:`dedup.normalisation.tokens`
             does, without making a Python string per word.
         num_perm, seed: datasketch's ``MinHash`` arguments.
         shingle_size: words per shingle.

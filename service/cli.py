@@ -17,7 +17,7 @@ import click
 from dedup import Params, __version__
 from dedup.batch import BatchResult, cluster_articles
 from dedup.errors import InvalidParams
-from dedup.normalise import Normaliser
+from dedup.normalisation import Normaliser
 from service.readers import FORMATS, read_records, spool_stdin
 
 __all__ = ["cli", "main", "params_options", "params_from_options"]

@@ -7,7 +7,7 @@ import xxhash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.normalise import tokens
+from dedup.normalisation import tokens
 from dedup.minhash import (
     NUMERIC_BIT, _xxh32, from_datasketch, jaccard, permutations, signature, signatures, to_datasketch,
 )

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from dedup.minhash import signatures
-from dedup.normalise import normalise, tokens
+from dedup.normalisation import normalise, tokens
 from dedup.params import Params
 from dedup.minhash import NUMERIC_BIT
 from dedup.refine import FIGURE_WORDS, Verdict, code_points, confirm, encode, figures_swapped

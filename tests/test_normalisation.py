@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.normalise import Normaliser, clean, normalise, tokens
+from dedup.normalisation import Normaliser, clean, normalise, tokens
 
 BODY = ("Russian President Vladimir Putin signed treaties Friday to annex occupied areas of Ukraine "
         "and said he would use all available means to protect the territory. ") * 3
