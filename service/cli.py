@@ -194,9 +194,11 @@ def main() -> None:
 
 
 def _register() -> None:
+    from service.bench_cmd import bench_command
     from service.eval_cmd import eval_command
 
     cli.add_command(eval_command)
+    cli.add_command(bench_command)
 
 
 _register()

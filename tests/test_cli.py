@@ -154,3 +154,12 @@ def test_custom_boilerplate_file(tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in recs))
     pairs = json.loads(run("batch", path, "-q", "--boilerplate", bp).stdout)["pairs"]
     assert pairs[0]["kind"] == "exact"
+
+
+def test_bench_runs_the_repository_scripts():
+    from service.bench_cmd import BENCHMARKS, bench_dir
+
+    assert all((bench_dir() / script).exists() for script, _ in BENCHMARKS.values())
+    r = CliRunner().invoke(cli, ["bench", "dump", "--", "--help"])
+    assert r.exit_code == 0
+    assert run("bench", "nope").exit_code == 2
