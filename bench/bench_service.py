@@ -7,8 +7,9 @@ What it does (bounded: every phase has a count, nothing leaves 127.0.0.1):
 2. stores ``--articles`` synthetic news articles (default 100,000: sentences
    of BBC and Reuters-21578 texts from /work/shared/data recombined, 20%
    edited copies of earlier ones) through ``POST /v1/batch`` on two streams;
-3. times ``--timed`` single ``POST /v1/articles`` with ``--clients``
-   keep-alive clients (req/s, p50, p99) and ``--queries`` ``POST /v1/duplicates``;
+3. times ``--timed`` single ``POST /v1/articles`` (a fifth with 1 client, a
+   fifth with 2, the rest with ``--clients`` keep-alive clients: req/s, p50,
+   p99) and ``--queries`` ``POST /v1/duplicates``;
 4. counts Redis round trips per insert in-process (the same Deduplicator +
    RedisIndex code path, socket writes counted) and reads Redis memory
    (``INFO memory`` before/after, ``MEMORY USAGE`` by key kind on a sample);
@@ -237,6 +238,13 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"loaded {load_n} in {res['load_seconds']} s", file=sys.stderr)
 
         bodies = [json.dumps(gen.get(i)).encode() for i in range(load_n, a.articles)]
+        res["sweep"] = []
+        for clients in (1, 2):  # latency without queueing first: part of the timed articles
+            part, bodies = bodies[: a.timed // 5], bodies[a.timed // 5:]
+            secs, lat, _ = timed_posts(port, part, "/v1/articles", clients)
+            res["sweep"].append({"clients": clients, "n": len(part), "req_per_s": round(len(part) / secs, 1),
+                                 "p50_ms": round(float(np.percentile(lat, 50)), 2),
+                                 "p99_ms": round(float(np.percentile(lat, 99)), 2)})
         calls0 = script_calls(rc)
         secs, lat, st = timed_posts(port, bodies, "/v1/articles", a.clients)
         res["evalsha_per_post"] = round((script_calls(rc) - calls0) / len(bodies), 2)
@@ -346,10 +354,12 @@ def write_results(res: dict, out: Path) -> None:
         "",
         "| measure | dedup service | datasketch MinHashLSH (Redis storage) |",
         "|---|---|---|",
-        f"| stored articles | {m['stored']:,} | {ds['n']:,} |",
+        f"| stored articles | {m['stored']:,} | {ds['n']:,} (bounded: ~12 ms per insert) |",
         f"| inserts/s | {p['req_per_s']} (HTTP POST /v1/articles, {res['clients']} clients, incl. normalising, MinHash, confirming) "
         f"| {ds['inserts_per_s']} (in-process `insert`, MinHash precomputed) |",
         f"| insert latency p50 / p99 | {p['p50_ms']} / {p['p99_ms']} ms | {ds['insert_ms']} ms mean |",
+        *[f"| with {w['clients']} client(s): inserts/s, p50 / p99 | {w['req_per_s']}, {w['p50_ms']} / {w['p99_ms']} ms "
+          f"({w['n']} posts) | - |" for w in res["sweep"]],
         f"| queries/s | {q['req_per_s']} (HTTP POST /v1/duplicates; p50 {q['p50_ms']}, p99 {q['p99_ms']} ms) | {ds['queries_per_s']} |",
         f"| Redis round trips per insert | {r['per_index_add']} for `RedisIndex.add`; {r['per_insert_deduplicator']} for the whole "
         f"`Deduplicator.add` | {ds['round_trips_per_insert']} |",
