@@ -10,7 +10,11 @@ Streaming, in bounded memory:
 2. Candidate pairs come from sorting LSH band hashes (:mod:`dedup.lsh`).
 3. Each candidate is confirmed or rejected by :func:`dedup.refine.confirm`
    (in ``jobs`` processes).
-4. Confirmed links become clusters (:mod:`dedup.cluster`).
+4. With ``Params.reuse`` set, a second pass looks for reworded copies
+   (:mod:`dedup.reuse`): candidates from shared rare 4-word shingles, each
+   pair not already linked confirmed by its reused share of sentences.
+5. Confirmed links become clusters (:mod:`dedup.cluster`); ``reused``
+   links merge like ``near`` ones.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from dedup.minhash import signatures
 from dedup.normalisation import Normaliser
 from dedup.params import Params
 from dedup.refine import code_points, confirm
+from dedup.reuse import confirm_reuse, reuse_candidates, sentence_lengths
 from dedup.types import Article, Cluster, Link
 
 __all__ = ["BatchResult", "cluster_articles"]
@@ -71,7 +76,11 @@ def _init_worker(params: Params, normaliser: Normaliser) -> None:
 
 
 def _fingerprint_chunk(texts: list[str]):
-    """Normalise and fingerprint a chunk; words are cut inside the kernel."""
+    """Normalise and fingerprint a chunk; words are cut inside the kernel.
+
+    With ``Params.reuse`` set, also the words per sentence of each text
+    (flat) and the number of sentences per text; empty arrays otherwise.
+    """
     params, normaliser = _WORKER["params"], _WORKER["normaliser"]
     kept, errors, lowered = [], [], []
     for i, text in enumerate(texts):
@@ -89,9 +98,13 @@ def _fingerprint_chunk(texts: list[str]):
         errors = sorted(errors + [(kept[x], NO_WORDS) for x in empty])
         keep = lengths > 0
         kept = [i for x, i in enumerate(kept) if x not in empty]
+        lowered = [t for x, t in enumerate(lowered) if x not in empty]
         sigs, lengths, words = sigs[keep], lengths[keep], [w for w in words if len(w)]
     flat = np.concatenate(words) if words else np.empty(0, np.uint32)
-    return kept, errors, sigs, lengths, flat
+    cuts = [sentence_lengths(t) for t in lowered] if params.reuse is not None else []
+    sentences = np.concatenate(cuts) if cuts else np.empty(0, np.int64)
+    per_text = np.fromiter((len(c) for c in cuts), np.int64, len(cuts))
+    return kept, errors, sigs, lengths, flat, sentences, per_text
 
 
 class _Spool:
@@ -146,6 +159,33 @@ def _refine_chunk(pairs: np.ndarray) -> tuple[list[tuple], Counter]:
     return out, rejected
 
 
+def _reuse_chunk(pairs: np.ndarray) -> tuple[list[tuple], Counter]:
+    """Reuse candidates of a chunk confirmed by :func:`dedup.reuse.confirm_reuse`."""
+    words, offsets, sigs, params = _REFINE["words"], _REFINE["offsets"], _REFINE["sigs"], _REFINE["params"]
+    sentences, sent_offsets = _REFINE["sentences"], _REFINE["sent_offsets"]
+    est = (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1)
+    out, rejected = [], Counter()
+    for (a, b), jac in zip(pairs.tolist(), est.tolist()):
+        ta = words[offsets[a] : offsets[a + 1]].tobytes().decode("utf-32-le")
+        tb = words[offsets[b] : offsets[b + 1]].tobytes().decode("utf-32-le")
+        sa = sentences[sent_offsets[a] : sent_offsets[a + 1]]
+        sb = sentences[sent_offsets[b] : sent_offsets[b + 1]]
+        got = confirm_reuse("", ta, sa, "", tb, sb, params, jaccard=jac)
+        if isinstance(got, Link):
+            out.append((a, b, got.kind, got.jaccard, got.containment_ab, got.containment_ba, got.score, got.span))
+        else:
+            rejected["reuse_" + got] += 1
+    return out, rejected
+
+
+def _new_pairs(pairs: np.ndarray, confirmed: list[tuple], n: int) -> np.ndarray:
+    """``pairs`` minus those already confirmed."""
+    if not confirmed or len(pairs) == 0:
+        return pairs
+    done = np.array([v[0] * n + v[1] for v in confirmed], dtype=np.int64)
+    return pairs[~np.isin(pairs[:, 0] * np.int64(n) + pairs[:, 1], done)]
+
+
 def _chunks(it: Iterable, size: int) -> Iterator[list]:
     it = iter(it)
     while chunk := list(islice(it, size)):
@@ -194,8 +234,9 @@ def cluster_articles(
     t0 = time.perf_counter()
     ids: list[str] = []
     published = array("d")
-    sig_spool, word_spool = _Spool("signatures"), _Spool("words")
+    sig_spool, word_spool, sent_spool = _Spool("signatures"), _Spool("words"), _Spool("sentences")
     offsets = array("q", [0])  # word offsets: article i's words are [offsets[i], offsets[i+1])
+    sent_offsets = array("q", [0])  # the same for words per sentence (Params.reuse only)
     skipped: list[tuple[str, str]] = []
     n_skipped = 0
     bar = _progress(progress)
@@ -221,7 +262,7 @@ def cluster_articles(
                     c, r = pending.popleft()
                     yield c, r.get()
 
-        for chunk, (kept, errors, chunk_sigs, lengths, flat) in results():
+        for chunk, (kept, errors, chunk_sigs, lengths, flat, sentences, per_text) in results():
             for i, reason in errors:
                 n_skipped += 1
                 if len(skipped) < _MAX_SKIPS_KEPT:
@@ -234,6 +275,9 @@ def cluster_articles(
             sig_spool.write(chunk_sigs)
             word_spool.write(code_points(flat))  # ready for dedup.refine's str alignment
             offsets.extend((offsets[-1] + np.cumsum(lengths)).tolist())
+            if params.reuse is not None:
+                sent_spool.write(sentences)
+                sent_offsets.extend((sent_offsets[-1] + np.cumsum(per_text)).tolist())
             if bar:
                 bar.update(len(chunk))
         if bar:
@@ -248,22 +292,40 @@ def cluster_articles(
         _REFINE.update(words=words, offsets=offsets, sigs=all_sigs, params=params)
         confirmed, reasons = _refine_all(pairs, jobs)
         t_refine = time.perf_counter()
+        reuse_pairs = np.empty((0, 2), np.int64)
+        if params.reuse is not None:
+            sent_offsets = np.frombuffer(sent_offsets, dtype=np.int64)
+            _REFINE.update(sentences=sent_spool.finish((int(sent_offsets[-1]),)), sent_offsets=sent_offsets)
+            reuse_pairs = _new_pairs(reuse_candidates(words, offsets), confirmed, len(ids))
+            t_reuse_candidates = time.perf_counter()
+            found, why = _refine_all(reuse_pairs, jobs, _reuse_chunk)
+            confirmed += found
+            reasons.update(why)
+        t_reuse = time.perf_counter()
     finally:
         if pool is not None:
             pool.terminate()
         sig_spool.close()
         word_spool.close()
+        sent_spool.close()
         _REFINE.clear()
         _WORKER.clear()
 
     groups, dropped = cluster_links(len(ids), ((v[0], v[1], v[2], v[7]) for v in confirmed), lengths.tolist())
     clusters = _build_clusters(groups, confirmed, ids, published, lengths)
     t_end = time.perf_counter()
+    reuse_stats = {}
+    if params.reuse is not None:
+        reuse_stats = {
+            "reuse_candidate_pairs": int(len(reuse_pairs)),
+            "reused_pairs": sum(1 for v in confirmed if v[2] == "reused"),
+        }
     stats = {
         "articles": len(ids),
         "skipped": n_skipped,
         "candidate_pairs": int(len(pairs)),
         "confirmed_pairs": len(confirmed),
+        **reuse_stats,
         "rejected_pairs": dict(reasons),
         "links_dropped_by_compilation_guard": len(dropped),
         "clusters": len(clusters),
@@ -273,7 +335,9 @@ def cluster_articles(
             "fingerprint": round(t_sig - t0, 3),
             "candidates": round(t_lsh - t_sig, 3),
             "refine": round(t_refine - t_lsh, 3),
-            "cluster": round(t_end - t_refine, 3),
+            **({"reuse_candidates": round(t_reuse_candidates - t_refine, 3),
+                "reuse_refine": round(t_reuse - t_reuse_candidates, 3)} if params.reuse is not None else {}),
+            "cluster": round(t_end - t_reuse, 3),
             "total": round(t_end - t0, 3),
         },
         "params": params.to_dict(),
@@ -290,7 +354,7 @@ def _ts(article: Article) -> float:
     return float("nan") if ts is None else ts
 
 
-def _refine_all(pairs: np.ndarray, jobs: int) -> tuple[list[tuple], Counter]:
+def _refine_all(pairs: np.ndarray, jobs: int, work=_refine_chunk) -> tuple[list[tuple], Counter]:
     confirmed: list[tuple] = []
     rejected: Counter = Counter()
     if len(pairs) == 0:
@@ -298,13 +362,13 @@ def _refine_all(pairs: np.ndarray, jobs: int) -> tuple[list[tuple], Counter]:
     size = 2000
     parts = [pairs[i : i + size] for i in range(0, len(pairs), size)]
     if jobs <= 1 or len(parts) == 1:
-        results = map(_refine_chunk, parts)
+        results = map(work, parts)
         for out, rej in results:
             confirmed.extend(out)
             rejected.update(rej)
         return confirmed, rejected
     with mp.get_context("fork").Pool(jobs) as pool:
-        for out, rej in pool.imap(_refine_chunk, parts):
+        for out, rej in pool.imap(work, parts):
             confirmed.extend(out)
             rejected.update(rej)
     return confirmed, rejected

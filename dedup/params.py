@@ -71,6 +71,15 @@ class Params:
             Confirmed pairs measured so far never went below 0.33
             (generated evaluation set) and 0.53 (synthetic bench dump).
         max_text_bytes: larger texts are refused (``TooLarge``).
+        reuse: batch only, off when ``None``: also look for reworded copies
+            (:mod:`dedup.reuse`), texts whose sentences were reordered or
+            lightly reworded. A pair is ``reused`` when at least this share
+            of the shorter text's words lies in sentences found again in the
+            other text (each at least ``reuse_sentence`` similar). 0.25
+            means: a quarter of the shorter text is sentences taken, at
+            least 70% intact, from the other one.
+        reuse_sentence: Indel similarity (0..1) a sentence needs with its
+            best match (a sentence, or two adjacent ones) to count as reused.
 
     Raises:
         InvalidParams: naming the argument and the allowed range.
@@ -88,6 +97,8 @@ class Params:
     figures_guard: bool = True
     min_estimated_containment: float = 0.25
     max_text_bytes: int = 1_000_000
+    reuse: float | None = None
+    reuse_sentence: float = 0.7
     _banding: tuple[int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -104,6 +115,10 @@ class Params:
             v = getattr(self, name)
             check(isinstance(v, (int, float)) and 0.0 < v <= 1.0, name, "must be a number in (0, 1]")
         check(isinstance(self.min_contained_tokens, int) and self.min_contained_tokens >= 1, "min_contained_tokens", "must be an int >= 1")
+        check(self.reuse is None or (isinstance(self.reuse, (int, float)) and 0.0 < self.reuse <= 1.0),
+              "reuse", "must be None (off) or a number in (0, 1]")
+        check(isinstance(self.reuse_sentence, (int, float)) and 0.0 < self.reuse_sentence <= 1.0,
+              "reuse_sentence", "must be a number in (0, 1]")
         check(isinstance(self.max_text_bytes, int) and self.max_text_bytes >= 1, "max_text_bytes", "must be an int >= 1")
         if (self.bands is None) != (self.rows is None):
             raise InvalidParams("bands and rows must be given together (or both left None)")

@@ -11,7 +11,7 @@ from dedup.errors import InvalidArticle
 
 __all__ = ["Article", "Cluster", "Link", "Passage", "parse_published", "content_id"]
 
-Kind = Literal["exact", "near", "contained"]
+Kind = Literal["exact", "near", "contained", "reused"]
 
 
 def content_id(text: str) -> str:
@@ -120,8 +120,10 @@ class Link:
     is the share of ``a``'s words found in order in ``b`` (and ``_ba`` the
     reverse); ``score`` is the rapidfuzz Indel similarity of the two word
     sequences. ``kind`` is ``exact`` (same words), ``near`` (score at or above
-    ``Params.similarity``) or ``contained`` (the shorter one lies inside the
-    longer one). For ``contained`` links, ``span`` is where, in the longer
+    ``Params.similarity``), ``contained`` (the shorter one lies inside the
+    longer one) or ``reused`` (batch with ``Params.reuse`` only: the shorter
+    one is largely sentences of the longer one, reordered or lightly
+    reworded; ``score`` is then that share, see :mod:`dedup.reuse`). For ``contained`` links, ``span`` is where, in the longer
     text's word offsets, the shorter one lies (the compilation guard of
     :mod:`dedup.cluster` uses it).
     """
