@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 
 from dedup.cluster import canonical_index
-from dedup.errors import InvalidArticle, TooLarge
+from dedup.errors import InvalidArticle, InvalidParams, TooLarge
 from dedup.index import Fingerprint, Index, MemoryIndex
 from dedup.minhash import jaccard, signatures
 from dedup.normalisation import Normaliser, tokens
@@ -106,6 +106,8 @@ class Deduplicator:
 
     def __init__(self, params: Params | None = None, index: Index | None = None, normaliser: Normaliser | None = None):
         self.params = params or (index.params if index is not None else Params())
+        if self.params.reuse is not None:
+            raise InvalidParams("reuse: the reworded-copy pass is batch-only (cluster_articles); leave it None here")
         self.index = index if index is not None else MemoryIndex(self.params)
         if self.index.params != self.params:
             raise ValueError("the index was built with other Params than the deduplicator's")

@@ -68,3 +68,8 @@ def test_candidate_removed_between_add_and_link_is_dropped_not_fatal():
     d.add(SEED[1])
     m = d.add(SEED[2])
     assert m.duplicates == [] and m.cluster == "3" and len(d) == 1
+
+
+def test_batch_only_reuse_pass_is_refused_online():
+    with pytest.raises(ValueError, match="batch-only"):
+        Deduplicator(Params(reuse=0.5))
