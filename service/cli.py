@@ -14,36 +14,13 @@ from pathlib import Path
 
 import click
 
-from dedup import Params, __version__
+from dedup import __version__
 from dedup.batch import BatchResult, cluster_articles
-from dedup.errors import InvalidParams
 from dedup.normalisation import Normaliser
+from service.options import params_from_options, params_options
 from service.readers import FORMATS, read_records, spool_stdin
 
-__all__ = ["cli", "main", "params_options", "params_from_options"]
-
-
-def params_options(f):
-    """The detection parameters as options, shared by every command."""
-    opts = [
-        click.option("--similarity", type=float, default=None, help="Word-sequence similarity for a near duplicate (0-1]."),
-        click.option("--containment", type=float, default=None, help="Share of the shorter text found in the longer (0-1]."),
-        click.option("--lsh-threshold", type=float, default=None, help="Estimated Jaccard where LSH starts proposing candidates."),
-        click.option("--shingle-size", type=int, default=None, help="Words per shingle."),
-        click.option("--num-perm", type=int, default=None, help="MinHash permutations."),
-    ]
-    for opt in reversed(opts):
-        f = opt(f)
-    return f
-
-
-def params_from_options(**kw) -> Params:
-    """Build :class:`Params` from the shared options (unset ones keep defaults)."""
-    given = {k: v for k, v in kw.items() if v is not None}
-    try:
-        return Params(**given)
-    except InvalidParams as exc:
-        raise click.BadParameter(exc.message) from None
+__all__ = ["cli", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -112,7 +89,7 @@ def _write_deduped(result: BatchResult, records, out) -> int:
 def batch(input_path, clusters_path, deduped_path, report_path, out_format, input_format, id_field, text_field,
           boilerplate, jobs, quiet, strict, **param_opts) -> None:
     """Cluster the articles of a feed dump (JSONL, CSV, folder of .txt, RSS/Atom, or - for stdin)."""
-    params = params_from_options(**param_opts)
+    params = params_from_options(param_opts)
     extra = tuple(ln.strip() for ln in Path(boilerplate).read_text().splitlines() if ln.strip()) if boilerplate else ()
     try:
         normaliser = Normaliser(boilerplate=extra)

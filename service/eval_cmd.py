@@ -10,9 +10,9 @@ import json
 
 import click
 
-from dedup.errors import DedupError, InvalidParams
+from dedup.errors import DedupError
 from dedup.evaluation.run import format_report, run_evaluation
-from dedup.params import Params
+from service.options import params_from_options, params_options
 
 __all__ = ["eval_command", "read_labelled"]
 
@@ -49,18 +49,11 @@ def read_labelled(fh) -> list[dict]:
 @click.command("eval")
 @click.argument("labelled", type=click.File("r", encoding="utf-8"))
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
-@click.option("--threshold", "--similarity", "similarity", type=float, default=None,
-              help="Word-sequence similarity for a near duplicate (0-1] (Params.similarity).")
-@click.option("--containment", type=float, default=None, help="Share of the shorter text found in the longer (0-1].")
-@click.option("--lsh-threshold", type=float, default=None, help="Estimated Jaccard where LSH starts proposing candidates.")
-@click.option("--shingle-size", type=int, default=None, help="Words per shingle.")
-@click.option("--num-perm", type=int, default=None, help="MinHash permutations.")
-@click.option("--min-contained-tokens", type=int, default=None, help="Shortest text (words) that may be declared contained.")
+@params_options
 @click.option("--baseline", is_flag=True, help="Also run plain datasketch MinHashLSH (5-gram, 0.5) side by side.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True, help="Worker processes (0 = all cores).")
 @click.option("--examples", type=click.IntRange(min=0), default=3, show_default=True, help="False-merge pairs shown per group.")
-def eval_command(labelled, as_json, similarity, containment, lsh_threshold, shingle_size, num_perm, min_contained_tokens,
-                 baseline, jobs, examples):
+def eval_command(labelled, as_json, baseline, jobs, examples, **param_opts):
     """Measure detection quality on LABELLED, a JSONL file ('-' for stdin).
 
     Each line: {"id", "text", "label"} (gold cluster), optionally "title",
@@ -69,12 +62,7 @@ def eval_command(labelled, as_json, similarity, containment, lsh_threshold, shin
     and F1, the adjusted Rand index, B-cubed F1, recall per category and
     the false merges on hard negatives.
     """
-    given = dict(similarity=similarity, containment=containment, lsh_threshold=lsh_threshold,
-                 shingle_size=shingle_size, num_perm=num_perm, min_contained_tokens=min_contained_tokens)
-    try:
-        params = Params(**{k: v for k, v in given.items() if v is not None})
-    except InvalidParams as exc:
-        raise click.BadParameter(exc.message) from None
+    params = params_from_options(param_opts)
     records = read_labelled(labelled)
     if not records:
         raise click.ClickException("no labelled records")

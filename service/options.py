@@ -1,0 +1,41 @@
+"""Command-line options shared by the commands: the detection parameters."""
+
+from __future__ import annotations
+
+import click
+
+from dedup.errors import InvalidParams
+from dedup.params import Params
+
+__all__ = ["params_options", "params_from_options"]
+
+_OPTIONS = [
+    click.option("--similarity", "--threshold", "similarity", type=float, default=None,
+                 help="Word-sequence similarity for a near duplicate, (0-1]: 0.8 = 80% of both texts' words line up."),
+    click.option("--containment", type=float, default=None,
+                 help="Share of the shorter text found, in order, in the longer for 'contained', (0-1]."),
+    click.option("--lsh-threshold", type=float, default=None, help="Estimated Jaccard where LSH starts proposing candidates."),
+    click.option("--shingle-size", type=int, default=None, help="Words per shingle."),
+    click.option("--num-perm", type=int, default=None, help="MinHash permutations."),
+    click.option("--min-contained-tokens", type=int, default=None, help="Shortest text (words) that may be declared contained."),
+    click.option("--reuse", type=float, default=None,
+                 help="Also look for reworded copies (batch only, off by default): share of reused sentences, (0-1]."),
+]
+_NAMES = ("similarity", "containment", "lsh_threshold", "shingle_size", "num_perm", "min_contained_tokens", "reuse")
+
+
+def params_options(f):
+    """Decorate a command with the detection parameters as options."""
+    for opt in reversed(_OPTIONS):
+        f = opt(f)
+    return f
+
+
+def params_from_options(kwargs: dict) -> Params:
+    """Pop the detection options from a command's ``kwargs`` into :class:`Params`
+    (options left unset keep the defaults)."""
+    given = {k: kwargs.pop(k) for k in _NAMES if k in kwargs}
+    try:
+        return Params(**{k: v for k, v in given.items() if v is not None})
+    except InvalidParams as exc:
+        raise click.BadParameter(exc.message) from None
