@@ -134,22 +134,30 @@ class Deduplicator:
         links.sort(key=lambda link: (-link.score, link.b))
         return links
 
-    def _canonical(self, cluster: str | None) -> str | None:
-        if cluster is None:
+    def story(self, doc_id: str) -> tuple[str, str, list[str]] | None:
+        """``(cluster id, canonical id, member ids)`` of the story holding
+        ``doc_id`` (one index look-up), or ``None`` if it is not stored."""
+        got = self.index.cluster(doc_id)
+        if got is None:
             return None
-        fps = [f for f in (self.index.get(m) for m in self.index.members(cluster)) if f is not None]
-        if not fps:
-            return None
-        best = canonical_index(range(len(fps)), [f.published for f in fps], [len(f.tokens) for f in fps])
-        return fps[best].id
+        cid, members = got
+        best = canonical_index(range(len(members)), [m[1] for m in members], [m[2] for m in members])
+        return cid, members[best][0], [m[0] for m in members]
+
+    def _match(self, doc_id: str, of: str, links: list[Link], created: bool) -> Match:
+        story = self.story(of)
+        if story is None:
+            return Match(doc_id, None, None, links, created)
+        return Match(doc_id, story[0], story[1], links, created)
 
     def query(self, article: Article, *, explain: bool = False, similarity: float | None = None) -> Match:
         """Find the stored duplicates of ``article`` without storing it."""
         fp, words = self.fingerprint(article)
         found = [f for f in self.index.candidates(fp) if f.id != fp.id]
         links = self._confirm_all(fp, words, found, explain, similarity)
-        cluster = self.index.cluster_of(links[0].b) if links else None
-        return Match(fp.id, cluster, self._canonical(cluster), links, created=False)
+        if not links:
+            return Match(fp.id, None, None, links, created=False)
+        return self._match(fp.id, links[0].b, links, created=False)
 
     def add(self, article: Article, *, explain: bool = False, similarity: float | None = None) -> Match:
         """Find the duplicates of ``article`` among stored ones, then store it.
@@ -162,8 +170,7 @@ class Deduplicator:
         if old is not None and old.same_content(fp):
             links = self.index.links(fp.id)
             links = [self._explain(fp, words, link) for link in links] if explain else links
-            cluster = self.index.cluster_of(fp.id)
-            return Match(fp.id, cluster, self._canonical(cluster), links, created=False)
+            return self._match(fp.id, fp.id, links, created=False)
         found = self.index.add(fp)
         links = []
         for link in self._confirm_all(fp, words, found, explain, similarity):
@@ -172,8 +179,9 @@ class Deduplicator:
             except KeyError:  # the other article expired or was deleted meanwhile
                 continue
             links.append(link)
-        cluster = self.index.cluster_of(fp.id)
-        return Match(fp.id, cluster, self._canonical(cluster), links, created=True)
+        if not links:  # a story of its own: no need to ask the index
+            return Match(fp.id, fp.id, fp.id, links, created=True)
+        return self._match(fp.id, fp.id, links, created=True)
 
     def _explain(self, fp: Fingerprint, words: list[str], link: Link) -> Link:
         other = self.index.get(link.b if link.a == fp.id else link.a)

@@ -21,7 +21,10 @@ from dedup.lsh import band_keys
 from dedup.params import Params
 from dedup.types import Link
 
-__all__ = ["Fingerprint", "Index", "MemoryIndex"]
+__all__ = ["Fingerprint", "Index", "Member", "MemoryIndex"]
+
+#: One member of a story: ``(id, published or None, words)``.
+Member = tuple[str, "float | None", int]
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -78,11 +81,10 @@ class Index(Protocol):
     def links(self, doc_id: str) -> list[Link]:
         """Every confirmed link that involves ``doc_id``."""
 
-    def cluster_of(self, doc_id: str) -> str | None:
-        """The id of the cluster holding ``doc_id`` (``None`` if not stored)."""
-
-    def members(self, cluster_id: str) -> list[str]:
-        """The ids in a cluster, in insertion order (empty if unknown)."""
+    def cluster(self, doc_id: str) -> tuple[str, list[Member]] | None:
+        """The story holding ``doc_id``, in one look-up: the cluster id and
+        every member's ``(id, published, words)`` in insertion order (what
+        choosing the canonical copy needs); ``None`` if not stored."""
 
     def __len__(self) -> int:
         """Number of stored articles."""
@@ -183,11 +185,13 @@ class MemoryIndex:
     def links(self, doc_id: str) -> list[Link]:
         return list(self._links.get(doc_id, {}).values())
 
-    def cluster_of(self, doc_id: str) -> str | None:
-        return self._cluster.get(doc_id)
-
-    def members(self, cluster_id: str) -> list[str]:
-        return list(self._members.get(cluster_id, []))
+    def cluster(self, doc_id: str) -> tuple[str, list[Member]] | None:
+        with self._lock:
+            cid = self._cluster.get(doc_id)
+            if cid is None:
+                return None
+            docs = [self._docs[m] for m in self._members[cid]]
+            return cid, [(d.id, d.published, len(d.tokens)) for d in docs]
 
     def __len__(self) -> int:
         return len(self._docs)

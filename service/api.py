@@ -17,7 +17,6 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from dedup import Article, Deduplicator, Match
-from dedup.cluster import canonical_index
 from dedup.errors import DedupError, InvalidArticle, NotFound, TooLarge
 from service.errors import (
     Forbidden, InvalidEncoding, InvalidJSON, InvalidNamespace, InvalidOption, Unauthorized, UnknownField,
@@ -122,11 +121,6 @@ def _iso(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def _canonical(d: Deduplicator, members: list[str]):
-    fps = [f for f in (d.index.get(m) for m in members) if f is not None]
-    if not fps:
-        return None, fps
-    return fps[canonical_index(range(len(fps)), [f.published for f in fps], [len(f.tokens) for f in fps])].id, fps
 
 
 @bp.post("/v1/articles")
@@ -153,8 +147,8 @@ def get_article(doc_id: str):
     fp = d.get(doc_id)
     if fp is None:
         raise NotFound(f"article {doc_id!r} is not stored in namespace {ns!r}")
-    cluster = d.index.cluster_of(doc_id)
-    canonical, _ = _canonical(d, d.index.members(cluster)) if cluster else (None, [])
+    story = d.story(doc_id)
+    cluster, canonical = story[:2] if story else (None, None)
     body = Match(doc_id, cluster, canonical, d.index.links(doc_id), created=False).to_dict()
     body.update(published=_iso(fp.published), added=_iso(fp.added), words=int(len(fp.tokens)))
     return jsonify(body)
@@ -173,10 +167,10 @@ def delete_article(doc_id: str):
 def get_cluster(cluster_id: str):
     """A story: canonical copy, members in insertion order, the links that bind them."""
     ns, d = _dedup()
-    members = d.index.members(cluster_id)
-    if not members:
+    story = d.story(cluster_id)
+    if story is None or story[0] != cluster_id:  # unknown, or a member that is not the cluster's id
         raise NotFound(f"cluster {cluster_id!r} does not exist in namespace {ns!r}")
-    canonical, _ = _canonical(d, members)
+    _, canonical, members = story
     pairs, seen = [], set()
     for m in members:
         for link in d.index.links(m):

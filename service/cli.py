@@ -173,7 +173,9 @@ def main() -> None:
 def _register() -> None:
     from service.bench_cmd import bench_command
     from service.eval_cmd import eval_command
+    from service.serve_cmd import serve_command
 
+    cli.add_command(serve_command)
     cli.add_command(eval_command)
     cli.add_command(bench_command)
 

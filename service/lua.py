@@ -16,7 +16,7 @@ signature (uint32 LE), then the external id (UTF-8).
 
 from __future__ import annotations
 
-__all__ = ["ADD", "GET", "LINK", "LINKS", "MEMBERS", "PURGE_SCAN", "REMOVE"]
+__all__ = ["ADD", "CLUSTER", "GET", "LINK", "LINKS", "PURGE_SCAN", "REMOVE"]
 
 _PRELUDE = r"""
 local function drop_id(v, id)
@@ -206,17 +206,23 @@ return redis.call('GET', P .. 'r' .. keep)
 """
 
 #: KEYS: idmap. ARGV: P, siglen, digest, ext.
-#: Returns {root_rec, member_rec...}: records of the cluster holding the id
-#: (members in insertion order) or {} when unknown.
-MEMBERS = _PRELUDE + r"""
+#: Returns {root ext id, then per member in insertion order: ext id,
+#: published (8 bytes, f64 LE, NaN when unknown), words} or {} when unknown:
+#: what choosing the canonical copy needs, without signatures or words.
+CLUSTER = _PRELUDE + r"""
 local P, siglen = ARGV[1], tonumber(ARGV[2])
 local iid, rec = resolve(P, KEYS[1], ARGV[3], ARGV[4], siglen)
 if not iid then return {} end
 local root = string.sub(rec, 1, 4)
-local out = {redis.call('GET', P .. 'r' .. root)}
+local out = {ext_id(redis.call('GET', P .. 'r' .. root), siglen)}
 local ms = redis.call('ZRANGE', P .. 'k' .. root, 0, -1)
 if #ms == 0 then ms = {root} end
-for _, m in ipairs(ms) do out[#out + 1] = string.sub(redis.call('GET', P .. 'r' .. m), 29 + siglen) end
+for _, m in ipairs(ms) do
+  local r = redis.call('GET', P .. 'r' .. m)
+  out[#out + 1] = ext_id(r, siglen)
+  out[#out + 1] = string.sub(r, 13, 20)
+  out[#out + 1] = math.floor(redis.call('STRLEN', P .. 't' .. m) / 4)
+end
 return out
 """
 

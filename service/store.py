@@ -54,7 +54,7 @@ import xxhash
 from redis.exceptions import NoScriptError, ResponseError
 
 from dedup.errors import DedupError, InvalidParams
-from dedup.index import Fingerprint
+from dedup.index import Fingerprint, Member
 from dedup.lsh import band_keys
 from dedup.params import Params
 from dedup.types import Link, Passage
@@ -316,21 +316,18 @@ class RedisIndex:
         out = self._one("LINKS", [idkey], [self.prefix, self._siglen, digest, ext])
         return [_unpack_link(doc_id, out[i].decode("utf-8", "surrogatepass"), out[i + 1]) for i in range(0, len(out), 2)]
 
-    def _cluster(self, doc_id: str) -> list:
+    def cluster(self, doc_id: str) -> tuple[str, list[Member]] | None:
+        """The story holding ``doc_id``: its cluster id (the oldest member's
+        id) and each member's ``(id, published, words)``, in one round trip."""
         idkey, digest, ext = self._idkey(doc_id)
-        return self._one("MEMBERS", [idkey], [self.prefix, self._siglen, digest, ext])
-
-    def cluster_of(self, doc_id: str) -> str | None:
-        """The id of the cluster holding ``doc_id`` (its oldest member)."""
-        out = self._cluster(doc_id)
-        return self._ext(out[0]) if out else None
-
-    def members(self, cluster_id: str) -> list[str]:
-        """The ids of a cluster in insertion order (empty if not a cluster id)."""
-        out = self._cluster(cluster_id)
-        if not out or self._ext(out[0]) != cluster_id:
-            return []
-        return [m.decode("utf-8", "surrogatepass") for m in out[1:]]
+        out = self._one("CLUSTER", [idkey], [self.prefix, self._siglen, digest, ext])
+        if not out:
+            return None
+        members = []
+        for i in range(1, len(out), 3):
+            (pub,) = struct.unpack("<d", out[i + 1])
+            members.append((out[i].decode("utf-8", "surrogatepass"), None if math.isnan(pub) else pub, int(out[i + 2])))
+        return out[0].decode("utf-8", "surrogatepass"), members
 
     def __len__(self) -> int:
         try:

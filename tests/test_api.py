@@ -6,7 +6,6 @@ import json
 import random
 import threading
 
-import pytest
 
 WORDS = ("minister bank rates inflation court ruling police storm election market shares profit council "
          "hospital school budget report league match season club players strike union energy prices oil "

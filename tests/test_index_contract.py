@@ -26,6 +26,16 @@ def index(request) -> Index:
     assert idx.keys() == []  # and nothing leaked
 
 
+def cluster_of(index, doc_id):
+    got = index.cluster(doc_id)
+    return got[0] if got else None
+
+
+def members(index, cluster_id):
+    got = index.cluster(cluster_id)
+    return [m[0] for m in got[1]] if got and got[0] == cluster_id else []
+
+
 def fp(doc_id: str, sig: np.ndarray | None = None, tokens=None, published=None, added=1_000.0) -> Fingerprint:
     if sig is None:
         sig = np.random.default_rng(abs(hash(doc_id)) % 2**32).integers(0, 2**32, PARAMS.num_perm, dtype=np.uint32)
@@ -102,7 +112,7 @@ def test_readd_replaces_and_excludes_itself(index):
     assert np.array_equal(index.get("d0").tokens, [9])
     assert len(index) == 2
     assert index.links("d1") == [] and index.links("d0") == []
-    assert index.cluster_of("d0") == "d0" and index.cluster_of("d1") == "d1"
+    assert cluster_of(index, "d0") == "d0" and cluster_of(index, "d1") == "d1"
     assert [f.id for f in index.candidates(fp("x", a.signature))] == ["d1"]
 
 
@@ -111,11 +121,11 @@ def test_link_merges_clusters_into_the_oldest(index):
         index.add(fp(f"d{i}"))
     assert index.link(link("d1", "d2")) == "d1"
     assert index.link(link("d3", "d0")) == "d0"
-    assert index.members("d1") == ["d1", "d2"]
+    assert members(index, "d1") == ["d1", "d2"]
     assert index.link(link("d2", "d3")) == "d0"
-    assert index.members("d0") == ["d0", "d1", "d2", "d3"]
-    assert {index.cluster_of(f"d{i}") for i in range(4)} == {"d0"}
-    assert index.members("d1") == []  # no longer a cluster id
+    assert members(index, "d0") == ["d0", "d1", "d2", "d3"]
+    assert {cluster_of(index, f"d{i}") for i in range(4)} == {"d0"}
+    assert members(index, "d1") == []  # no longer a cluster id
     assert index.link(link("d0", "d1")) == "d0"  # same cluster: no change
 
 
@@ -150,18 +160,18 @@ def test_remove_forgets_everywhere_and_cluster_lives_on(index):
     assert index.remove("d0") is True
     assert index.remove("d0") is False
     assert index.get("d0") is None and len(index) == 2
-    assert index.cluster_of("d1") == "d1" and index.cluster_of("d2") == "d1"
-    assert index.members("d1") == ["d1", "d2"]
+    assert cluster_of(index, "d1") == "d1" and cluster_of(index, "d2") == "d1"
+    assert members(index, "d1") == ["d1", "d2"]
     assert index.links("d1") == [] and index.links("d2") == []
     assert [f.id for f in index.candidates(fp("x", a.signature))] == ["d1", "d2"]
     index.remove("d1")
-    assert index.cluster_of("d2") == "d2" and index.members("d2") == ["d2"]
-    assert index.cluster_of("d1") is None and index.members("d1") == []
+    assert cluster_of(index, "d2") == "d2" and members(index, "d2") == ["d2"]
+    assert cluster_of(index, "d1") is None and members(index, "d1") == []
 
 
 def test_unknown_ids(index):
-    assert index.cluster_of("nope") is None
-    assert index.members("nope") == []
+    assert cluster_of(index, "nope") is None
+    assert members(index, "nope") == []
     assert index.remove("nope") is False
     assert len(index) == 0
 
@@ -173,9 +183,20 @@ def test_deduplicator_runs_on_the_index(index):
     second = d.add(Article("d1", "LONDON (Reuters) - " + text))
     assert first.created and second.created
     assert [x.b for x in second.duplicates] == ["d0"]
-    assert second.cluster == "d0" and index.members("d0") == ["d0", "d1"]
+    assert second.cluster == "d0" and members(index, "d0") == ["d0", "d1"]
     again = d.add(Article("d1", "LONDON (Reuters) - " + text))
     assert again.created is False and again.cluster == "d0"
     q = d.query(Article("d2", text))
     assert sorted(x.b for x in q.duplicates) == ["d0", "d1"] and q.cluster == "d0"
     assert len(index) == 2
+
+
+def test_cluster_gives_each_members_facts_in_one_look_up(index):
+    a = fp("d0", tokens=np.arange(50, dtype=np.uint32), published=1_700_000_000.0)
+    b = fp("d1", sig=a.signature, tokens=np.arange(70, dtype=np.uint32))
+    index.add(a)
+    index.add(b)
+    assert index.cluster("d1") == ("d1", [("d1", None, 70)])
+    index.link(Link("d1", "d0", "near", 1.0, 1.0, 0.7, 0.8))
+    assert index.cluster("d1") == ("d0", [("d0", 1_700_000_000.0, 50), ("d1", None, 70)])
+    assert index.cluster("nope") is None
