@@ -16,7 +16,7 @@ from dedup.params import Params
 from dedup.refine import confirm
 from dedup.types import Article, Link
 
-__all__ = ["Deduplicator", "Match", "check_size", "prepare", "NO_WORDS"]
+__all__ = ["Deduplicator", "Match", "check_size", "NO_WORDS"]
 
 NO_WORDS = "text has no words after normalisation"
 
@@ -27,20 +27,6 @@ def check_size(text: str, params: Params) -> None:
         size = len(text.encode("utf-8", "surrogatepass"))
         if size > params.max_text_bytes:
             raise TooLarge(f"text is {size} bytes; the limit is {params.max_text_bytes}")
-
-
-def prepare(article: Article, params: Params, normaliser: Normaliser) -> list[str]:
-    """Check an article's size and return its normalised words.
-
-    Raises:
-        TooLarge: text over ``params.max_text_bytes`` (UTF-8).
-        InvalidArticle: no words left after normalisation.
-    """
-    check_size(article.text, params)
-    words = tokens(normaliser(article.text))
-    if not words:
-        raise InvalidArticle(NO_WORDS)
-    return words
 
 
 @dataclass(frozen=True)
@@ -113,13 +99,22 @@ class Deduplicator:
             raise ValueError("the index was built with other Params than the deduplicator's")
         self.normaliser = normaliser or Normaliser()
 
-    def fingerprint(self, article: Article) -> tuple[Fingerprint, list[str]]:
-        """The article's fingerprint and its normalised words."""
-        words = prepare(article, self.params, self.normaliser)
+    def fingerprint(self, article: Article, *, words: bool = False) -> tuple[Fingerprint, list[str] | None]:
+        """The article's fingerprint, and its normalised words when ``words``
+        (only passages need them: the kernel cuts words without Python strings).
+
+        Raises:
+            TooLarge: text over ``params.max_text_bytes``.
+            InvalidArticle: no words left after normalisation.
+        """
+        check_size(article.text, self.params)
+        text = self.normaliser(article.text)
         p = self.params
-        sigs, ids = signatures([" ".join(words)], p.num_perm, p.seed, p.shingle_size)
+        sigs, ids = signatures([text.lower()], p.num_perm, p.seed, p.shingle_size)
+        if len(ids[0]) == 0:
+            raise InvalidArticle(NO_WORDS)
         fp = Fingerprint(article.id, sigs[0], ids[0], article.published_ts, time.time())
-        return fp, words
+        return fp, (tokens(text) if words else None)
 
     def _confirm_all(self, fp, words, found, explain, similarity) -> list[Link]:
         links = []
@@ -152,7 +147,7 @@ class Deduplicator:
 
     def query(self, article: Article, *, explain: bool = False, similarity: float | None = None) -> Match:
         """Find the stored duplicates of ``article`` without storing it."""
-        fp, words = self.fingerprint(article)
+        fp, words = self.fingerprint(article, words=explain)
         found = [f for f in self.index.candidates(fp) if f.id != fp.id]
         links = self._confirm_all(fp, words, found, explain, similarity)
         if not links:
@@ -165,7 +160,7 @@ class Deduplicator:
         Candidate look-up and insertion are one atomic index operation, so
         two copies added concurrently always find each other.
         """
-        fp, words = self.fingerprint(article)
+        fp, words = self.fingerprint(article, words=explain)
         old = self.index.get(fp.id)
         if old is not None and old.same_content(fp):
             links = self.index.links(fp.id)
