@@ -22,6 +22,7 @@ word ids, microseconds for 1,000-word articles):
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
@@ -192,7 +193,12 @@ def confirm(
     if ta == tb:
         ops = Indel.opcodes(ta, tb) if explain else ()
         return Link(a_id, b_id, "exact", jaccard, 1.0, 1.0, 1.0, passages(ops, words_a) if explain else ())
-    lcs = LCSseq.similarity(ta, tb)
+    # The shortest LCS that could pass either test: below it rapidfuzz may
+    # stop early and return 0 (4 us instead of 20 us on 460-word articles).
+    need = math.ceil(sim_cut * (la + lb) / 2 - 1e-9)
+    if may_contain:
+        need = min(need, math.ceil(params.containment * short - 1e-9))
+    lcs = LCSseq.similarity(ta, tb, score_cutoff=max(need, 1))
     score = 2 * lcs / (la + lb)
     c_ab, c_ba = lcs / la, lcs / lb
     if score >= sim_cut:
