@@ -311,7 +311,7 @@ def cluster_articles(
         _REFINE.clear()
         _WORKER.clear()
 
-    groups, dropped = cluster_links(len(ids), ((v[0], v[1], v[2], v[7]) for v in confirmed), lengths.tolist())
+    groups, dropped = cluster_links(len(ids), ((v[0], v[1], v[2], v[7], v[6]) for v in confirmed), lengths.tolist())
     clusters = _build_clusters(groups, confirmed, ids, published, lengths)
     t_end = time.perf_counter()
     reuse_stats = {}

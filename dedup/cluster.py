@@ -2,10 +2,14 @@
 
 Clustering rule (union-find, two stages):
 
-1. ``exact`` and ``near`` links are symmetric (the two texts are about the
-   same length and mostly the same words), so they always merge.
-2. ``contained`` links are asymmetric: a short text inside a longer one.
-   They are applied from the shortest container up. A container absorbs
+1. Links between texts of about the same length (``exact``, or ``near``
+   with the shorter at least 90% of the longer) always merge.
+2. A ``near`` link between a shorter and a longer text is asymmetric: a
+   shorter text whose near partners belong to different stories joins
+   only the one it matches best. A copy of a brief cut before its figures
+   ("Qtly div 12-1/2 cts vs 12-1/2 cts prior Pay") truly matches every
+   brief that starts that way; it must not chain them into one story.
+3. ``contained`` links are applied from the shortest container up. A container absorbs
    the texts it contains when those are, by then, one story, or when they
    lie over the same part of it (a copy cut to its first half and a copy
    that lost a paragraph overlap in the original). A text holding two
@@ -25,6 +29,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 __all__ = ["UnionFind", "cluster_links", "canonical_index"]
+
+_SAME_LENGTH = 0.9  # a near link between texts this close in length is symmetric
 
 
 class UnionFind:
@@ -80,27 +86,40 @@ def cluster_links(
 
     Args:
         n: number of items.
-        links: ``(i, j, kind)`` or ``(i, j, kind, span)`` with ``kind`` in
-            ``exact``, ``near``, ``contained``; ``span`` is where the
-            shorter item lies in the longer one (``contained`` only).
+        links: ``(i, j, kind[, span[, score]])`` with ``kind`` in ``exact``,
+            ``near``, ``contained``; ``span`` is where the shorter item lies
+            in the longer one; ``score`` ranks a shorter item's partners.
         lengths: words per item (decides which side of a ``contained``
             link is the container).
 
     Returns:
         ``(groups, dropped)``: groups of two or more indices (sorted), and
-        the ``contained`` links the compilation guard refused.
+        the links the guards refused (a shorter text's other partners, a
+        compilation's links).
     """
     uf = UnionFind(n)
-    contains: dict[int, list[tuple[int, tuple[int, int] | None]]] = defaultdict(list)
     touched: set[int] = set()
+    contains: dict[int, list[tuple[int, tuple[int, int] | None]]] = defaultdict(list)
+    shorter: dict[int, list[tuple[tuple, int]]] = defaultdict(list)  # near links of a shorter text
     for link in links:
         i, j, kind = link[0], link[1], link[2]
+        span = link[3] if len(link) > 3 else None
+        score = link[4] if len(link) > 4 else 0.0
         touched.update((i, j))
+        small, big = (i, j) if (lengths[i], i) < (lengths[j], j) else (j, i)
         if kind == "contained":
-            small, big = (i, j) if (lengths[i], i) < (lengths[j], j) else (j, i)
-            contains[big].append((small, link[3] if len(link) > 3 else None))
-        else:
+            contains[big].append((small, span))
+        elif kind == "exact" or lengths[small] >= _SAME_LENGTH * lengths[big]:
             uf.union(i, j)
+        else:
+            shorter[small].append(((score, lengths[big], -big), big))
+    ambiguous: set[tuple[int, int]] = set()
+    for small, partners in shorter.items():  # one story per shorter text
+        stories = {uf.find(big) for _, big in partners}
+        keep = partners if len(stories) == 1 else [max(partners)]
+        for _, big in keep:
+            uf.union(small, big)
+        ambiguous.update((min(small, big), max(small, big)) for _, big in partners if (_, big) not in keep)
     dropped: set[tuple[int, int]] = set()
     for big in sorted(contains, key=lambda x: (lengths[x], x)):
         own = uf.find(big)
@@ -116,6 +135,7 @@ def cluster_links(
                 uf.union(big, small)
         else:
             dropped.update((min(big, s), max(big, s)) for s, _ in contains[big])
+    dropped |= ambiguous
     groups: dict[int, list[int]] = defaultdict(list)
     for x in sorted(touched):
         groups[uf.find(x)].append(x)

@@ -56,7 +56,7 @@ FIGURE_WORDS = (
     "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday"
 ).split()
 
-_EDGE = 4  # an unaligned head or tail this short on both sides is a swap, not a cut
+_EDGE = 4  # unaligned heads/tails this short on both sides are compared whatever their ratio
 _ANCHOR = 2  # aligned runs shorter than this do not delimit the shared region
 
 
@@ -102,9 +102,11 @@ def figures_swapped(a: str, b: str, opcodes=None) -> bool:
     least two words. Inside it, each edit hunk (the words between two
     aligned runs) trips the guard when both sides hold figures (numbers,
     number words, months, weekdays) and they differ. Outside it, the
-    unaligned head or tail counts only when it is short on both sides
-    (a brief ending "Record March 13" vs "Record March 20"); a long one is a
-    truncation, an added credit or a dropped paragraph, never a swap.
+    unaligned head or tail counts when both sides have one of comparable
+    length (both at most four words, or the shorter at least half the
+    longer): a brief ending "Pay 20 May Record 20 April" vs "Pay April 30
+    Record April 15". Tails of very different lengths are a truncation, an
+    added credit or a dropped paragraph, never a swap.
     """
     ops = list(opcodes if opcodes is not None else Indel.opcodes(a, b))
     anchors = [i for i, op in enumerate(ops) if op.tag == "equal" and op.src_end - op.src_start >= _ANCHOR]
@@ -112,7 +114,8 @@ def figures_swapped(a: str, b: str, opcodes=None) -> bool:
         return False
     first, last = ops[anchors[0]], ops[anchors[-1]]
     for ea, eb in ((a[: first.src_start], b[: first.dest_start]), (a[last.src_end :], b[last.dest_end :])):
-        if 0 < len(ea) <= _EDGE and 0 < len(eb) <= _EDGE and _differs(_figures(ea), _figures(eb)):
+        lo, hi = sorted((len(ea), len(eb)))
+        if lo > 0 and (hi <= _EDGE or lo * 2 >= hi) and _differs(_figures(ea), _figures(eb)):
             return True
     hunk_a: list[str] = []
     hunk_b: list[str] = []
@@ -210,6 +213,6 @@ def confirm(
     ops = Indel.opcodes(ta, tb) if (params.figures_guard or explain or kind == "contained") else None
     if params.figures_guard and figures_swapped(ta, tb, ops):
         return Verdict.FIGURES_DIFFER
-    span = aligned_span(ops, on_b=la <= lb) if kind == "contained" else None
+    span = aligned_span(ops, on_b=la <= lb) if ops is not None else None
     found = passages(ops, words_a) if explain else ()
     return Link(a_id, b_id, kind, jaccard, c_ab, c_ba, score, found, span)

@@ -41,3 +41,15 @@ def test_canonical_rule_earliest_then_longest_then_first():
     assert canonical_index([0, 1, 2], [20.0, 10.0, 10.0], [5, 5, 9]) == 2
     assert canonical_index([0, 1, 2], [None, None, None], [5, 9, 9]) == 1
     assert canonical_index([0, 1], [None, 1e9], [500, 5]) == 1  # a date beats no date
+
+
+def test_a_cut_copy_matching_two_briefs_joins_only_its_best_match():
+    # 0 and 1 are different briefs of 15 words; 2 is a 10-word cut that matches both
+    links = [(2, 0, "near", (0, 10), 0.83), (2, 1, "near", (0, 10), 0.80)]
+    groups, dropped = cluster_links(3, links, [15, 15, 10])
+    assert groups == [[0, 2]] and dropped == {(1, 2)}
+
+
+def test_near_links_of_similar_length_always_merge():
+    links = [(0, 1, "near", None, 0.9), (1, 2, "near", None, 0.85)]
+    assert cluster_links(3, links, [100, 95, 100])[0] == [[0, 1, 2]]

@@ -99,3 +99,12 @@ def test_encode_puts_figures_in_private_planes_and_avoids_surrogates():
 def test_str_and_array_inputs_agree():
     a, b = words(SEED[1]), words(SEED[2] + " Officials said 12 people died.")
     assert confirm("a", a, "b", b, P, jaccard=0.5) == confirm("a", encode(a), "b", encode(b), P, jaccard=0.5)
+
+
+def test_briefs_whose_different_tails_share_only_single_words_are_rejected():
+    a = "Qtly div 12-1/2 cts vs 12-1/2 cts prior qtr\nPay 20 May\nRecord 20 April"
+    b = "Qtly div 12-1/2 cts vs 12-1/2 cts prior\nPay April 30\nRecord April 15"
+    assert check(a, b) == Verdict.FIGURES_DIFFER
+    cut = " ".join(SEED[2].split()[:120])
+    credit = cut + " (c) Copyright 2005 Example Newswire 12 34 56"  # a cut copy with its own short credit
+    assert isinstance(check(credit, SEED[2]), Link)
