@@ -278,9 +278,9 @@ def cluster_articles(
             if params.reuse is not None:
                 sent_spool.write(sentences)
                 sent_offsets.extend((sent_offsets[-1] + np.cumsum(per_text)).tolist())
-            if bar:
+            if bar is not None:
                 bar.update(len(chunk))
-        if bar:
+        if bar is not None:
             bar.close()
         t_sig = time.perf_counter()
         all_sigs = sig_spool.finish((len(ids), params.num_perm))

@@ -162,3 +162,10 @@ def test_bench_runs_the_repository_scripts():
     r = CliRunner().invoke(cli, ["bench", "dump", "--", "--help"])
     assert r.exit_code == 0
     assert run("bench", "nope").exit_code == 2
+
+
+def test_default_run_with_progress_bar_as_the_readme_shows():
+    r = run("batch", SAMPLE)  # no --quiet: the progress bar and summary go to stderr
+    assert r.exit_code == 0, r.output
+    assert clusters_of(r.stdout) == [["2", "3"]]
+    assert "fingerprinting" in r.stderr and "1 clusters" in r.stderr
