@@ -49,12 +49,12 @@ sys.path.insert(0, HERE)
 from make_dump import code_version  # noqa: E402
 
 
-def ensure_dump(n: int, dump_dir: str, seed: int) -> str:
-    path = os.path.join(dump_dir, f"dump-{n}-seed{seed}.jsonl")
+def ensure_dump(n: int, dump_dir: str, seed: int, fresh: bool = False) -> str:
+    path = os.path.join(dump_dir, f"dump-{n}-seed{seed}{'-fresh' if fresh else ''}.jsonl")
     if not os.path.exists(path):
         os.makedirs(dump_dir, exist_ok=True)
         subprocess.run([sys.executable, os.path.join(HERE, "make_dump.py"), "--n", str(n), "--seed", str(seed),
-                        "--out", path + ".part"], check=True)
+                        "--out", path + ".part", *(["--fresh"] if fresh else [])], check=True)
         os.replace(path + ".part", path)
     return path
 
@@ -166,6 +166,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--dump-dir", default="/tmp/dedup-bench")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--fresh", action="store_true", help="dumps made with make_dump.py --fresh (no recycled passages)")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "batch"))
     ap.add_argument("--report-only", action="store_true", help="rewrite OUT.md from OUT.json")
     args = ap.parse_args(argv)
@@ -176,7 +177,7 @@ def main(argv=None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     runs = []
     for n in sizes:
-        dump = ensure_dump(n, args.dump_dir, args.seed)
+        dump = ensure_dump(n, args.dump_dir, args.seed, args.fresh)
         r = run_batch(dump, args.jobs, args.dump_dir)
         print(json.dumps(r), file=sys.stderr)
         runs.append(r)

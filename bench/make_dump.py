@@ -26,6 +26,12 @@ How a dump is built:
   hours after it.
 
 The corpora's own near-duplicates (the BBC set has a few) are kept as is.
+
+Past ~100k records every paragraph recurs many times (about 130 times at
+1M), so stories share passages far more than a real feed's do and LSH
+candidates grow much faster than the input. ``--fresh`` perturbs 40% of the
+words of every paragraph dealt after the first pass over the deck, so a
+re-dealt paragraph keeps only ~8% of its 5-word shingles.
 """
 
 from __future__ import annotations
@@ -100,9 +106,23 @@ def benchmark_texts(n: int = 5000, data: str = DATA) -> tuple[list[str], dict]:
     return texts[:n], {"bbc": min(len(bbc), n), "reuters_100_words": max(0, min(n, len(texts)) - len(bbc))}
 
 
-def _stories(rng: random.Random, paragraphs: list[tuple[int, str]], titles: list[str]):
-    """Endless stories dealt from a reshuffled deck of paragraphs."""
+def _fresh(rng: random.Random, paragraph: str, vocabulary: list[str], share: float = 0.4) -> str:
+    """The paragraph with ``share`` of its words replaced by random corpus
+    words: a re-dealt paragraph keeps only ~(1 - share)**5 of its 5-word
+    shingles (8% at 0.4), so it no longer makes its stories look related."""
+    words = paragraph.split()
+    for i in range(len(words)):
+        if rng.random() < share:
+            words[i] = vocabulary[rng.randrange(len(vocabulary))]
+    return " ".join(words)
+
+
+def _stories(rng: random.Random, paragraphs: list[tuple[int, str]], titles: list[str], fresh: bool = False):
+    """Endless stories dealt from a reshuffled deck of paragraphs; with
+    ``fresh``, paragraphs dealt again after the first pass are perturbed."""
     deck: list[tuple[int, str]] = []
+    passes = 0
+    vocabulary = sorted({w for _, p in paragraphs for w in p.split()}) if fresh else []
     while True:
         target = min(1500, max(80, int(rng.lognormvariate(math.log(400), 0.45))))
         paras, words, first = [], 0, None
@@ -110,14 +130,17 @@ def _stories(rng: random.Random, paragraphs: list[tuple[int, str]], titles: list
             if not deck:
                 deck = paragraphs[:]
                 rng.shuffle(deck)
+                passes += 1
             src, p = deck.pop()
+            if fresh and passes > 1:
+                p = _fresh(rng, p, vocabulary)
             first = src if first is None else first
             paras.append(p)
             words += p.count(" ") + 1
         yield titles[first], paras
 
 
-def make_dump(n: int, seed: int = 7, copies: float = 0.3, data: str = DATA):
+def make_dump(n: int, seed: int = 7, copies: float = 0.3, data: str = DATA, fresh: bool = False):
     """Yield ``n`` records (dicts); see the module docstring."""
     from dedup.evaluation.transforms import Doc, apply_transforms
 
@@ -125,7 +148,7 @@ def make_dump(n: int, seed: int = 7, copies: float = 0.3, data: str = DATA):
     arts = bbc_articles(data) + reuters_articles(data)
     titles = [t for t, _ in arts]
     paragraphs = [(k, p) for k, (_, ps) in enumerate(arts) for p in ps]
-    stories = _stories(rng, paragraphs, titles)
+    stories = _stories(rng, paragraphs, titles, fresh)
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
     recent: list[tuple[str, str, datetime]] = []  # stories that may still be copied
     pending: list[tuple[datetime, str, str]] = []  # copies waiting to be emitted
@@ -157,13 +180,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--copies", type=float, default=0.3, help="share of wire copies (default 0.3)")
     ap.add_argument("--data", default=DATA, help="the shared data folder")
+    ap.add_argument("--fresh", action="store_true",
+                    help="perturb paragraphs dealt again after the first pass over the deck (40%% of their words), "
+                         "so that large dumps do not recycle passages across unrelated stories")
     args = ap.parse_args(argv)
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     t0 = time.perf_counter()
     out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")
     words = 0
     with out:
-        for rec in make_dump(args.n, args.seed, args.copies, args.data):
+        for rec in make_dump(args.n, args.seed, args.copies, args.data, args.fresh):
             words += len(rec["text"].split())
             out.write(json.dumps(rec, ensure_ascii=False) + "\n")
     print(f"{args.n} records, {words / max(args.n, 1):.0f} words mean, {time.perf_counter() - t0:.1f}s -> {args.out}",
