@@ -35,7 +35,7 @@ def band_keys(signature: np.ndarray, params: Params) -> list[bytes]:
         >>> import numpy as np
         >>> keys = band_keys(np.arange(128, dtype=np.uint32), Params())
         >>> len(keys), len(keys[0])
-        (37, 10)
+        (28, 10)
     """
     bands, rows = params.banding
     sig = np.ascontiguousarray(signature, dtype=np.uint32)

@@ -150,8 +150,9 @@ class Normaliser:
         strip_datelines: remove a leading dateline / wire credit.
 
     Example:
-        >>> Normaliser(boilerplate=(r"subscribe to the daily brief.*",))("Subscribe to the Daily Brief now\\nBody.")
-        'Body.'
+        >>> n = Normaliser(boilerplate=(r"subscribe to the daily brief.*",))
+        >>> n("Subscribe to the Daily Brief now\\nThe central bank raised interest rates on Thursday.")
+        'The central bank raised interest rates on Thursday.'
     """
 
     boilerplate: tuple[str, ...] = ()
