@@ -67,7 +67,7 @@ def _decode(raw: bytes) -> object:
         raise InvalidEncoding(f"the body is not UTF-8 (byte {e.start})") from None
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as e:
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, or an integer over Python's digit limit
         raise InvalidJSON(f"malformed JSON: {e}") from None
 
 
@@ -91,9 +91,10 @@ def parse_article(d: object) -> Article:
     unknown = sorted(set(d) - ARTICLE_FIELDS)
     if unknown:
         raise UnknownField(f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(ARTICLE_FIELDS))}")
-    if isinstance(d.get("id"), str) and len(d["id"].encode("utf-8", "surrogatepass")) > 1024:
+    art = Article.from_dict(d)
+    if len(art.id.encode("utf-8", "surrogatepass")) > 1024:  # string or integer ids alike
         raise InvalidArticle("field 'id' is longer than 1024 bytes")
-    return Article.from_dict(d)
+    return art
 
 
 def _options() -> dict:

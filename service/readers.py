@@ -48,7 +48,8 @@ def open_binary(path: str | os.PathLike) -> io.BufferedIOBase:
     fh = open(path, "rb")
     magic = fh.peek(4)[:4]
     if magic[:2] == _GZIP:
-        return gzip.GzipFile(fileobj=fh)
+        fh.close()  # GzipFile(fileobj=...) would not close it
+        return gzip.open(path, "rb")
     if magic == _ZSTD:
         import zstandard
 
@@ -124,6 +125,9 @@ def _jsonl(path, ids, id_field, text_field, max_line) -> Iterator[Record]:
                 continue
             except json.JSONDecodeError as exc:
                 yield Record(loc, error=f"broken JSON ({exc.msg} at column {exc.colno})")
+                continue
+            except (ValueError, RecursionError) as exc:  # e.g. an integer over Python's digit limit
+                yield Record(loc, error=f"unreadable JSON ({exc})")
                 continue
             yield _make(raw, loc, ids, id_field, text_field)
 

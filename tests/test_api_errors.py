@@ -175,3 +175,10 @@ def test_fuzzed_bodies_never_500(client, body):
         if path == "/v1/batch":
             for line in r.get_data(as_text=True).splitlines():
                 assert json.loads(line)["status"] < 500
+
+
+def test_huge_integers_and_long_integer_ids_are_4xx(client):
+    r = client.post("/v1/articles", data=b'{"text": "x y z", "n": ' + b"9" * 5000 + b"}", content_type="application/json")
+    assert r.status_code == 400 and r.json["error"]["code"] == "invalid_json"
+    r = client.post("/v1/articles", json={"id": int("9" * 1100), "text": "some words here"})
+    assert r.status_code == 400 and "1024 bytes" in r.json["error"]["message"]

@@ -169,3 +169,26 @@ def test_default_run_with_progress_bar_as_the_readme_shows():
     assert r.exit_code == 0, r.output
     assert clusters_of(r.stdout) == [["2", "3"]]
     assert "fingerprinting" in r.stderr and "1 clusters" in r.stderr
+
+
+def test_json_that_python_cannot_read_is_a_bad_record_not_a_crash(tmp_path):
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(SAMPLE.read_bytes() + b'{"id": ' + b"9" * 5000 + b', "text": "x"}\n' + b"[" * 100000 + b"\n")
+    r = run("batch", path, "-q")
+    assert r.exit_code == 0 and clusters_of(r.stdout) == [["2", "3"]]
+    assert "line 6: unreadable JSON" in r.stderr and "line 7:" in r.stderr
+
+
+def test_gzip_input_closes_its_file(tmp_path):
+    import gc
+    import warnings
+
+    from service.readers import read_records
+
+    path = tmp_path / "s.jsonl.gz"
+    path.write_bytes(gzip.compress(SAMPLE.read_bytes()))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert len(list(read_records(path))) == 5
+        gc.collect()
+    assert not [w for w in seen if issubclass(w.category, ResourceWarning)]  # nothing left unclosed
