@@ -142,7 +142,7 @@ def _refine_chunk(pairs: np.ndarray) -> tuple[list[tuple], Counter]:
     words, offsets, sigs, params = _REFINE["words"], _REFINE["offsets"], _REFINE["sigs"], _REFINE["params"]
     i, j = pairs[:, 0], pairs[:, 1]
     est = (sigs[i] == sigs[j]).mean(axis=1)
-    shingles = np.maximum(np.diff(offsets) - params.shingle_size + 1, 1)
+    shingles = np.maximum(_REFINE["lengths"] - params.shingle_size + 1, 1)
     si, sj = shingles[i], shingles[j]
     est_containment = est * (si + sj) / (1 + est) / np.minimum(si, sj)
     keep = est_containment >= params.min_estimated_containment
@@ -282,6 +282,9 @@ def cluster_articles(
                 bar.update(len(chunk))
         if bar is not None:
             bar.close()
+        if pool is not None:  # idle from here on: free it before refinement forks its own
+            pool.terminate()
+            pool = None
         t_sig = time.perf_counter()
         all_sigs = sig_spool.finish((len(ids), params.num_perm))
         pairs = candidate_pairs(all_sigs, params)
@@ -289,7 +292,7 @@ def cluster_articles(
         offsets = np.frombuffer(offsets, dtype=np.int64)
         words = word_spool.finish((int(offsets[-1]),))
         lengths = np.diff(offsets)
-        _REFINE.update(words=words, offsets=offsets, sigs=all_sigs, params=params)
+        _REFINE.update(words=words, offsets=offsets, lengths=lengths, sigs=all_sigs, params=params)
         confirmed, reasons = _refine_all(pairs, jobs)
         t_refine = time.perf_counter()
         reuse_pairs = np.empty((0, 2), np.int64)
@@ -383,7 +386,7 @@ def _build_clusters(groups, confirmed, ids, published, lengths) -> list[Cluster]
             links[n].append(Link(ids[v[0]], ids[v[1]], v[2], v[3], v[4], v[5], v[6], (), v[7]))
     pub = [None if p != p else p for p in published]  # NaN -> None
     lens = lengths.tolist()
-    made = sorted((canonical_index(sorted(g), pub, lens), sorted(g), n) for n, g in enumerate(groups))
+    made = sorted((canonical_index(g, pub, lens), g, n) for n, g in enumerate(groups))  # groups come sorted
     return [
         Cluster(k, ids[canon], tuple(ids[i] for i in g), tuple(links[n]))
         for k, (canon, g, n) in enumerate(made, start=1)

@@ -13,7 +13,7 @@ from dedup.index import Fingerprint, Index, MemoryIndex
 from dedup.minhash import jaccard, signatures
 from dedup.normalisation import Normaliser, tokens
 from dedup.params import Params
-from dedup.refine import confirm
+from dedup.refine import confirm, encode
 from dedup.types import Article, Link
 
 __all__ = ["Deduplicator", "Match", "check_size", "NO_WORDS"]
@@ -118,9 +118,10 @@ class Deduplicator:
 
     def _confirm_all(self, fp, words, found, explain, similarity) -> list[Link]:
         links = []
+        mine = encode(fp.tokens) if found else ""  # once, not once per candidate
         for other in found:
             got = confirm(
-                fp.id, fp.tokens, other.id, other.tokens, self.params,
+                fp.id, mine, other.id, other.tokens, self.params,
                 jaccard=jaccard(fp.signature, other.signature), similarity=similarity,
                 explain=explain, words_a=words,
             )

@@ -112,22 +112,23 @@ class MemoryIndex:
     def _keys(self, fp: Fingerprint) -> list[bytes]:
         return band_keys(fp.signature, self.params)
 
-    def _lookup(self, fp: Fingerprint) -> list[Fingerprint]:
+    def _lookup(self, fp: Fingerprint, keys: list[bytes]) -> list[Fingerprint]:
         ids: set[str] = set()
-        for k in self._keys(fp):
+        for k in keys:
             ids |= self._buckets.get(k, set())
         ids.discard(fp.id)
         return sorted((self._docs[i] for i in ids), key=lambda d: self._order[d.id])
 
     def add(self, fp: Fingerprint) -> list[Fingerprint]:
+        keys = self._keys(fp)
         with self._lock:
-            found = self._lookup(fp)
+            found = self._lookup(fp, keys)
             if fp.id in self._docs:
                 self.remove(fp.id)
             self._docs[fp.id] = fp
             self._order[fp.id] = self._seq
             self._seq += 1
-            for k in self._keys(fp):
+            for k in keys:
                 self._buckets.setdefault(k, set()).add(fp.id)
             self._links[fp.id] = {}
             self._cluster[fp.id] = fp.id
@@ -135,8 +136,9 @@ class MemoryIndex:
             return found
 
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
+        keys = self._keys(fp)
         with self._lock:
-            return self._lookup(fp)
+            return self._lookup(fp, keys)
 
     def get(self, doc_id: str) -> Fingerprint | None:
         return self._docs.get(doc_id)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = ["BOILERPLATE", "INLINE_BOILERPLATE", "Normaliser", "clean", "normalise", "tokens", "TOKEN_RE"]
@@ -235,8 +234,3 @@ def normalise(text: str) -> str:
 def tokens(normalised: str) -> list[str]:
     """The words of a normalised text, lower-cased, punctuation dropped."""
     return TOKEN_RE.findall(normalised.lower())
-
-
-def join_tokens(words: Iterable[str]) -> str:
-    """The canonical shingling form: words joined by single spaces."""
-    return " ".join(words)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -18,6 +19,7 @@ def _integral(f, lo: float, hi: float, steps: int = 200) -> float:
     return float(np.sum((ys[1:] + ys[:-1]) * np.diff(xs)) / 2)
 
 
+@lru_cache(maxsize=64)
 def optimal_bands(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5) -> tuple[int, int]:
     """Choose LSH ``(bands, rows)`` for a Jaccard threshold.
 
@@ -123,7 +125,7 @@ class Params:
         if (self.bands is None) != (self.rows is None):
             raise InvalidParams("bands and rows must be given together (or both left None)")
         if self.bands is None:
-            banding = _cached_bands(float(self.lsh_threshold), self.num_perm)
+            banding = optimal_bands(float(self.lsh_threshold), self.num_perm)
         else:
             check(isinstance(self.bands, int) and self.bands >= 1, "bands", "must be an int >= 1")
             check(isinstance(self.rows, int) and self.rows >= 1, "rows", "must be an int >= 1")
@@ -145,13 +147,3 @@ class Params:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__ if not k.startswith("_")}
         d["bands"], d["rows"] = self.banding
         return d
-
-
-_BAND_CACHE: dict[tuple[float, int], tuple[int, int]] = {}
-
-
-def _cached_bands(threshold: float, num_perm: int) -> tuple[int, int]:
-    key = (threshold, num_perm)
-    if key not in _BAND_CACHE:
-        _BAND_CACHE[key] = optimal_bands(threshold, num_perm)
-    return _BAND_CACHE[key]

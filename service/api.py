@@ -22,7 +22,7 @@ from service.errors import (
     Forbidden, InvalidEncoding, InvalidJSON, InvalidNamespace, InvalidOption, Unauthorized, UnknownField,
     UnsupportedMediaType,
 )
-from service.store import RedisIndex, StoreUnavailable, valid_namespace
+from service.store import StoreUnavailable, valid_namespace
 
 __all__ = ["ARTICLE_FIELDS", "bp", "parse_article"]
 
@@ -227,7 +227,3 @@ def openapi():
 
     return jsonify(spec(current_app.config))
 
-
-def index_of(namespace: str) -> RedisIndex:
-    """The app's index for ``namespace`` (for tools running inside an app context)."""
-    return _service().index(namespace)
