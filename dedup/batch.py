@@ -100,7 +100,8 @@ def _fingerprint_chunk(texts: list[str]):
         kept = [i for x, i in enumerate(kept) if x not in empty]
         lowered = [t for x, t in enumerate(lowered) if x not in empty]
         sigs, lengths, words = sigs[keep], lengths[keep], [w for w in words if len(w)]
-    flat = np.concatenate(words) if words else np.empty(0, np.uint32)
+    # as the code points dedup.refine aligns (computed here, in the worker)
+    flat = code_points(np.concatenate(words)) if words else np.empty(0, np.uint32)
     cuts = [sentence_lengths(t) for t in lowered] if params.reuse is not None else []
     sentences = np.concatenate(cuts) if cuts else np.empty(0, np.int64)
     per_text = np.fromiter((len(c) for c in cuts), np.int64, len(cuts))
@@ -273,7 +274,7 @@ def cluster_articles(
                 ids.append(chunk[i].id)
                 published.append(_ts(chunk[i]))
             sig_spool.write(chunk_sigs)
-            word_spool.write(code_points(flat))  # ready for dedup.refine's str alignment
+            word_spool.write(flat)
             offsets.extend((offsets[-1] + np.cumsum(lengths)).tolist())
             if params.reuse is not None:
                 sent_spool.write(sentences)
