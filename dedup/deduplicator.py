@@ -162,12 +162,11 @@ class Deduplicator:
         two copies added concurrently always find each other.
         """
         fp, words = self.fingerprint(article, words=explain)
-        old = self.index.get(fp.id)
-        if old is not None and old.same_content(fp):
+        found = self.index.add(fp)
+        if found is None:  # the same id with the same words: a retry, nothing written
             links = self.index.links(fp.id)
             links = [self._explain(fp, words, link) for link in links] if explain else links
             return self._match(fp.id, fp.id, links, created=False)
-        found = self.index.add(fp)
         links = []
         for link in self._confirm_all(fp, words, found, explain, similarity):
             try:

@@ -56,12 +56,14 @@ class Index(Protocol):
 
     params: Params
 
-    def add(self, fp: Fingerprint) -> list[Fingerprint]:
+    def add(self, fp: Fingerprint) -> list[Fingerprint] | None:
         """Atomically return the stored fingerprints that share at least one
         LSH band with ``fp``, then store ``fp`` as a cluster of its own.
 
         Two concurrent ``add`` calls are ordered: the later one sees the
-        earlier one among its candidates. Re-adding a stored id replaces it.
+        earlier one among its candidates. Re-adding a stored id with other
+        words replaces it; with the same words (a retry) nothing is written
+        and ``None`` is returned.
         """
 
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
@@ -119,11 +121,14 @@ class MemoryIndex:
         ids.discard(fp.id)
         return sorted((self._docs[i] for i in ids), key=lambda d: self._order[d.id])
 
-    def add(self, fp: Fingerprint) -> list[Fingerprint]:
+    def add(self, fp: Fingerprint) -> list[Fingerprint] | None:
         keys = self._keys(fp)
         with self._lock:
+            old = self._docs.get(fp.id)
+            if old is not None and old.same_content(fp):
+                return None
             found = self._lookup(fp, keys)
-            if fp.id in self._docs:
+            if old is not None:
                 self.remove(fp.id)
             self._docs[fp.id] = fp
             self._order[fp.id] = self._seq

@@ -108,6 +108,7 @@ end
 local idkey = KEYS[1]
 local prev, prev_rec = resolve(P, idkey, digest, ext, siglen)
 if mode == 'add' and prev then
+  if (redis.call('GET', P .. 't' .. prev) or '') == tokens then return {'same'} end  -- a retry: nothing to do
   if prev ~= old_iid or string.sub(prev_rec, 5, 12) ~= old_check then
     return {'exists', prev, prev_rec}
   end

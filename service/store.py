@@ -259,9 +259,10 @@ class RedisIndex:
         return [self._fingerprint(r, t) for r, t in recs]
 
     # -- the Index protocol -------------------------------------------------
-    def add(self, fp: Fingerprint) -> list[Fingerprint]:
+    def add(self, fp: Fingerprint) -> list[Fingerprint] | None:
         """Atomically return the stored candidates of ``fp``, then store it
-        (one round trip; two when the id was already stored)."""
+        (one round trip; two when the id was stored with other words;
+        ``None`` and no write when it was stored with the same words)."""
         calls = [self._add_call("add", fp)]
         if self.retention is not None:
             calls.insert(0, self._purge_call())
@@ -272,6 +273,8 @@ class RedisIndex:
         for _ in range(8):
             if out[0] == b"ok":
                 return self._candidates_from(out)
+            if out[0] == b"same":
+                return None
             out = self._one(*self._add_call("add", fp, old=(out[1], out[2])))
         raise StoreUnavailable(f"could not replace {fp.id!r}: it keeps changing under concurrent writers")
 

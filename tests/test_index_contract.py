@@ -200,3 +200,13 @@ def test_cluster_gives_each_members_facts_in_one_look_up(index):
     index.link(Link("d1", "d0", "near", 1.0, 1.0, 0.7, 0.8))
     assert index.cluster("d1") == ("d0", [("d0", 1_700_000_000.0, 50), ("d1", None, 70)])
     assert index.cluster("nope") is None
+
+
+def test_readd_with_the_same_words_is_a_no_op(index):
+    a = fp("d0")
+    assert index.add(a) == []
+    index.add(fp("d1", a.signature))
+    index.link(link("d1", "d0"))
+    assert index.add(fp("d0", a.signature)) is None  # a retry: nothing written
+    assert len(index) == 2 and [lk.b for lk in index.links("d1")] == ["d0"]
+    assert cluster_of(index, "d1") == "d0"

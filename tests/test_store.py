@@ -51,7 +51,7 @@ def test_remove_everything_leaves_no_key(redis_client, namespace):
     for i in range(0, 30, 3):
         if i:
             idx.link(Link(f"a{i}", "a0", "exact", 1.0, 1.0, 1.0, 1.0))
-    idx.add(fp("a3", base.signature))  # a replaced id
+    idx.add(fp("a3", base.signature, tokens=[1, 2, 3, 99]))  # a replaced id (other words)
     assert len(idx) == 30 and idx.keys()
     for i in reversed(range(30)):
         assert idx.remove(f"a{i}")
