@@ -138,9 +138,19 @@ class _Spool:
 _REFINE: dict = {}
 
 
+def _text(i: int) -> str:
+    """Article ``i``'s words as the ``str`` that :func:`dedup.refine.confirm` aligns."""
+    words, offsets = _REFINE["words"], _REFINE["offsets"]
+    return words[offsets[i] : offsets[i + 1]].tobytes().decode("utf-32-le")
+
+
+def _row(a: int, b: int, link: Link) -> tuple:
+    return (a, b, link.kind, link.jaccard, link.containment_ab, link.containment_ba, link.score, link.span)
+
+
 def _refine_chunk(pairs: np.ndarray) -> tuple[list[tuple], Counter]:
     """Confirmed pairs of a chunk, plus a count of the rejections by reason."""
-    words, offsets, sigs, params = _REFINE["words"], _REFINE["offsets"], _REFINE["sigs"], _REFINE["params"]
+    sigs, params = _REFINE["sigs"], _REFINE["params"]
     i, j = pairs[:, 0], pairs[:, 1]
     est = (sigs[i] == sigs[j]).mean(axis=1)
     shingles = np.maximum(_REFINE["lengths"] - params.shingle_size + 1, 1)
@@ -150,11 +160,9 @@ def _refine_chunk(pairs: np.ndarray) -> tuple[list[tuple], Counter]:
     rejected = Counter({"prefiltered": int((~keep).sum())})
     out = []
     for (a, b), jac in zip(pairs[keep].tolist(), est[keep].tolist()):
-        ta = words[offsets[a] : offsets[a + 1]].tobytes().decode("utf-32-le")
-        tb = words[offsets[b] : offsets[b + 1]].tobytes().decode("utf-32-le")
-        got = confirm("", ta, "", tb, params, jaccard=jac)
+        got = confirm("", _text(a), "", _text(b), params, jaccard=jac)
         if isinstance(got, Link):
-            out.append((a, b, got.kind, got.jaccard, got.containment_ab, got.containment_ba, got.score, got.span))
+            out.append(_row(a, b, got))
         else:
             rejected[got] += 1
     return out, rejected
@@ -162,18 +170,16 @@ def _refine_chunk(pairs: np.ndarray) -> tuple[list[tuple], Counter]:
 
 def _reuse_chunk(pairs: np.ndarray) -> tuple[list[tuple], Counter]:
     """Reuse candidates of a chunk confirmed by :func:`dedup.reuse.confirm_reuse`."""
-    words, offsets, sigs, params = _REFINE["words"], _REFINE["offsets"], _REFINE["sigs"], _REFINE["params"]
+    sigs, params = _REFINE["sigs"], _REFINE["params"]
     sentences, sent_offsets = _REFINE["sentences"], _REFINE["sent_offsets"]
     est = (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1)
     out, rejected = [], Counter()
     for (a, b), jac in zip(pairs.tolist(), est.tolist()):
-        ta = words[offsets[a] : offsets[a + 1]].tobytes().decode("utf-32-le")
-        tb = words[offsets[b] : offsets[b + 1]].tobytes().decode("utf-32-le")
         sa = sentences[sent_offsets[a] : sent_offsets[a + 1]]
         sb = sentences[sent_offsets[b] : sent_offsets[b + 1]]
-        got = confirm_reuse("", ta, sa, "", tb, sb, params, jaccard=jac)
+        got = confirm_reuse("", _text(a), sa, "", _text(b), sb, params, jaccard=jac)
         if isinstance(got, Link):
-            out.append((a, b, got.kind, got.jaccard, got.containment_ab, got.containment_ba, got.score, got.span))
+            out.append(_row(a, b, got))
         else:
             rejected["reuse_" + got] += 1
     return out, rejected

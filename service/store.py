@@ -222,7 +222,7 @@ class RedisIndex:
 
     def _fingerprint(self, rec: bytes, tokens: bytes) -> Fingerprint:
         added, pub = struct.unpack_from("<dd", rec, 4)
-        sig = np.frombuffer(rec, dtype="<u4", count=self.params.num_perm, offset=_HEADER).astype(np.uint32)
+        sig = self._sig(rec).astype(np.uint32)
         return Fingerprint(
             id=rec[_HEADER + self._siglen :].decode("utf-8", "surrogatepass"),
             signature=sig,
@@ -230,6 +230,10 @@ class RedisIndex:
             published=None if math.isnan(pub) else pub,
             added=added,
         )
+
+    def _sig(self, rec: bytes) -> np.ndarray:
+        """The signature packed in a record (a read-only uint32 view)."""
+        return np.frombuffer(rec, dtype="<u4", count=self.params.num_perm, offset=_HEADER)
 
     def _ext(self, rec: bytes) -> str:
         return rec[_HEADER + self._siglen :].decode("utf-8", "surrogatepass")
@@ -242,7 +246,7 @@ class RedisIndex:
         all_keys = [idkey, *keys]
         if old is not None:
             old_rec = old[1]
-            okeys, ofields = self._buckets(np.frombuffer(old_rec, "<u4", self.params.num_perm, _HEADER))
+            okeys, ofields = self._buckets(self._sig(old_rec))
             all_keys += okeys
             args += [old[0], old_rec[4:12], *ofields]
         else:
@@ -301,7 +305,7 @@ class RedisIndex:
 
     def _remove_call(self, iid: bytes, rec: bytes) -> tuple[str, list, list]:
         idkey, digest, ext = self._idkey(self._ext(rec))
-        keys, fields = self._buckets(np.frombuffer(rec, "<u4", self.params.num_perm, _HEADER))
+        keys, fields = self._buckets(self._sig(rec))
         return "REMOVE", [idkey, *keys], [self.prefix, self._siglen, digest, ext, iid, rec[4:12], *fields]
 
     def link(self, link: Link) -> str:
