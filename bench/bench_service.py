@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import RedisServer, free_port, redis_server_binary  # noqa: E402
 from dedup import Article, Deduplicator, Params  # noqa: E402
 from dedup.minhash import to_datasketch  # noqa: E402
-from service.store import RedisIndex  # noqa: E402
+from dedup_service.store import RedisIndex  # noqa: E402
 
 DATA = Path("/work/shared/data")
 NS = "bench"
@@ -98,7 +98,7 @@ class Articles:
 def start_service(redis_url: str, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DEDUP_", "PROMETHEUS_"))}
     env.update(DEDUP_DEFAULT_NAMESPACE=NS, DEDUP_RETENTION_DAYS="36500", DEDUP_MAX_BATCH_BYTES="200000000")
-    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from service.serve_cmd import serve_command; "
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from dedup.cli.serve import serve_command; "
             f"serve_command(['--port', '{port}', '--workers', '2', '--threads', '4', '--redis-url', {redis_url!r}])")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

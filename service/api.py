@@ -18,11 +18,11 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 
 from dedup import Article, Deduplicator, Match
 from dedup.errors import DedupError, InvalidArticle, NotFound, TooLarge
-from service.errors import (
+from dedup_service.errors import (
     Forbidden, InvalidEncoding, InvalidJSON, InvalidNamespace, InvalidOption, Unauthorized, UnknownField,
-    UnsupportedMediaType,
+    StoreUnavailable, UnsupportedMediaType,
 )
-from service.store import StoreUnavailable, valid_namespace
+from dedup_service.store import valid_namespace
 
 __all__ = ["ARTICLE_FIELDS", "bp", "parse_article"]
 
@@ -223,7 +223,7 @@ def readyz():
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3 description of these routes."""
-    from service.openapi import spec
+    from dedup_service.openapi import spec
 
     return jsonify(spec(current_app.config))
 

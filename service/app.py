@@ -22,8 +22,9 @@ from werkzeug.exceptions import HTTPException
 
 from dedup import Deduplicator, Params
 from dedup.errors import DedupError
-from service import config as cfg
-from service.store import RedisIndex, StoreUnavailable
+from dedup_service import config as cfg
+from dedup_service.errors import StoreUnavailable
+from dedup_service.store import RedisIndex
 
 __all__ = ["DedupService", "create_app", "redis_client"]
 
@@ -166,7 +167,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         return _error("internal_error", "unexpected server error (logged)", 500)
 
     _install_metrics(app, service)
-    from service.api import bp
+    from dedup_service.api import bp
 
     app.register_blueprint(bp)
     return app

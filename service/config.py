@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from dedup.errors import InvalidParams
-from service.store import valid_namespace
+from dedup_service.store import valid_namespace
 
 __all__ = ["DEFAULTS", "ENV_PREFIX", "parse_api_keys", "validate"]
 

@@ -1,19 +1,42 @@
-"""The service's own errors (HTTP-level), next to the core's in :mod:`dedup.errors`.
+"""Every error the service raises, next to the core's in :mod:`dedup.errors`.
 
 Each has a stable ``code`` and an HTTP ``status``; the app's one error
 handler turns any :class:`~dedup.errors.DedupError` into
-``{"error": {"code", "message"}}``.
+``{"error": {"code", "message"}}``. Nothing outside these two modules
+invents an error code: the store raises :class:`StoreUnavailable` and
+:class:`NamespaceMismatch` from here (Redis's own exceptions are translated
+in one place, ``RedisIndex._call``), the routes the rest.
 """
 
 from __future__ import annotations
 
 from dedup.errors import DedupError
-from service.store import NamespaceMismatch, StoreUnavailable
 
 __all__ = [
     "Forbidden", "InvalidEncoding", "InvalidJSON", "InvalidNamespace", "InvalidOption", "NamespaceMismatch",
-    "StoreUnavailable", "Unauthorized", "UnknownField", "UnsupportedMediaType",
+    "ServerError", "StoreUnavailable", "Unauthorized", "UnknownField", "UnsupportedMediaType",
 ]
+
+
+class StoreUnavailable(DedupError):
+    """Redis cannot be reached (or timed out)."""
+
+    code = "store_unavailable"
+    status = 503
+
+
+class NamespaceMismatch(DedupError):
+    """The namespace was built with other LSH parameters or shard counts."""
+
+    code = "namespace_mismatch"
+    status = 409
+
+
+class ServerError(DedupError):
+    """The service could not be started (no redis-server to run, or it did not answer)."""
+
+    code = "server_error"
+    status = 500
 
 
 class InvalidJSON(DedupError):

@@ -1,8 +1,8 @@
-"""The Lua scripts behind :class:`service.store.RedisIndex`, kept in one place.
+"""The Lua scripts behind :class:`dedup_service.store.RedisIndex`, kept in one place.
 
 Each script runs atomically inside Redis. They share a prelude of helpers;
 key names are ``P .. <one-letter kind> .. <binary id>`` where ``P`` is the
-namespace prefix (``dd{<namespace>}``), see :mod:`service.store` for the
+namespace prefix (``dd{<namespace>}``), see :mod:`dedup_service.store` for the
 schema. Every key a script touches carries the same ``{namespace}`` hash
 tag, so on Redis Cluster all of them live in one slot (keys computed inside
 a script are therefore always local to the node running it).

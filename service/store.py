@@ -53,32 +53,19 @@ import redis
 import xxhash
 from redis.exceptions import NoScriptError, ResponseError
 
-from dedup.errors import DedupError, InvalidParams
+from dedup.errors import InvalidParams
 from dedup.index import Fingerprint, Member
 from dedup.lsh import band_keys
 from dedup.params import Params
 from dedup.types import Link, Passage
-from service import lua
+from dedup_service import lua
+from dedup_service.errors import NamespaceMismatch, StoreUnavailable
 
-__all__ = ["NamespaceMismatch", "RedisIndex", "StoreUnavailable", "valid_namespace"]
+__all__ = ["RedisIndex", "valid_namespace"]
 
 _HEADER = 28
 _NAN = struct.pack("<d", math.nan)
 _SHAS = {name: hashlib.sha1(getattr(lua, name).encode()).hexdigest() for name in lua.__all__}
-
-
-class StoreUnavailable(DedupError):
-    """Redis cannot be reached (or timed out)."""
-
-    code = "store_unavailable"
-    status = 503
-
-
-class NamespaceMismatch(DedupError):
-    """The namespace was built with other LSH parameters or shard counts."""
-
-    code = "namespace_mismatch"
-    status = 409
 
 
 def valid_namespace(ns: object) -> bool:

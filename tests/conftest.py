@@ -110,7 +110,7 @@ def namespace() -> str:
 @pytest.fixture
 def app(redis_server, namespace):
     """The Flask app on the private Redis (small limits to test them)."""
-    from service.app import create_app
+    from dedup_service.app import create_app
 
     app = create_app({
         "TESTING": True,

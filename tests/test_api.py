@@ -188,7 +188,7 @@ def test_health_ready_metrics_openapi(client, app):
 def test_retention_expires_articles_through_the_api(redis_server, namespace):
     import time
 
-    from service.app import create_app
+    from dedup_service.app import create_app
 
     app = create_app({"REDIS_URL": redis_server.url, "DEFAULT_NAMESPACE": namespace, "CAPACITY": 100,
                       "RETENTION_DAYS": 0.4 / 86400})  # a 0.4 s window

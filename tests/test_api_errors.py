@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import free_port, redis_server_binary
-from service.app import create_app
+from dedup_service.app import create_app
 from test_api import story
 
 TEXT = story(1)

@@ -14,7 +14,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from conftest import free_port
-from service.serve_cmd import serve_command, start_private_redis
+from dedup.cli.serve import serve_command
+from dedup_service.server import start_private_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,7 +54,7 @@ def _get(url: str, data: bytes | None = None):
 def test_serve_gunicorn_with_private_redis(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DEDUP_", "PROMETHEUS_"))}
-    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from service.serve_cmd import serve_command; "
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from dedup.cli.serve import serve_command; "
             f"serve_command(['--port', '{port}', '--workers', '2', '--data-dir', {str(tmp_path / 'r')!r}])")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)

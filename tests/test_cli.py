@@ -9,7 +9,7 @@ import pytest
 import zstandard
 from click.testing import CliRunner
 
-from service.cli import cli
+from dedup.cli import cli
 
 ROOT = Path(__file__).parent.parent
 SAMPLE = ROOT / "seeds" / "sample.jsonl"
@@ -156,7 +156,7 @@ def test_custom_boilerplate_file(tmp_path):
 
 
 def test_bench_runs_the_repository_scripts():
-    from service.bench_cmd import BENCHMARKS, bench_dir
+    from dedup.cli.bench import BENCHMARKS, bench_dir
 
     assert all((bench_dir() / script).exists() for script, _ in BENCHMARKS.values())
     r = CliRunner().invoke(cli, ["bench", "dump", "--", "--help"])
@@ -183,7 +183,7 @@ def test_gzip_input_closes_its_file(tmp_path):
     import gc
     import warnings
 
-    from service.readers import read_records
+    from dedup.cli.readers import read_records
 
     path = tmp_path / "s.jsonl.gz"
     path.write_bytes(gzip.compress(SAMPLE.read_bytes()))

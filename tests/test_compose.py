@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from service.config import DEFAULTS, ENV_PREFIX
+from dedup_service.config import DEFAULTS, ENV_PREFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -65,11 +65,11 @@ def test_env_names_are_settings_the_app_reads(compose):
 
 def test_commands_exist():
     """The image's CMD runs gunicorn on the app factory; the healthcheck routes exist."""
-    from service.app import create_app
+    from dedup_service.app import create_app
 
     cmd = re.search(r"^CMD (\[.*\])$", DOCKERFILE.read_text(), re.M).group(1)
     args = yaml.safe_load(cmd)
-    assert args[0] == "gunicorn" and args[-1] == "service.app:create_app()"
+    assert args[0] == "gunicorn" and args[-1] == "dedup_service.app:create_app()"
     assert shutil.which("gunicorn") or (Path(__import__("sys").executable).parent / "gunicorn").exists()
     app = create_app({"REDIS_URL": "redis://127.0.0.1:1/0"})
     rules = {r.rule for r in app.url_map.iter_rules()}

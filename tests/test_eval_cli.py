@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from service.eval_cmd import eval_command
+from dedup.cli.eval import eval_command
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds" / "eval_tiny.jsonl"
 STORY = (

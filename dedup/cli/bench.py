@@ -26,7 +26,10 @@ BENCHMARKS = {
 
 
 def bench_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "bench"
+    """``bench/`` of the source checkout this package runs from (editable
+    install), else ``./bench`` (a checkout beside a regular install)."""
+    beside = Path(__file__).resolve().parents[2] / "bench"
+    return beside if beside.is_dir() else Path.cwd() / "bench"
 
 
 @click.command("bench", context_settings={"ignore_unknown_options": True, "help_option_names": ["-h", "--help"]})
@@ -41,5 +44,7 @@ def bench_command(which: str, args: tuple[str, ...]) -> None:
     script, pre = BENCHMARKS[which]
     path = bench_dir() / script
     if not path.exists():
-        raise click.ClickException(f"{path} not found: the benchmarks ship with the source checkout, not the package")
+        raise click.ClickException(
+            f"{path} not found: the benchmarks ship with the source checkout, not the package; run this from a "
+            "checkout, installed with: pip install -e '.[bench]'")
     raise SystemExit(subprocess.call([sys.executable, str(path), *pre, *args], cwd=path.parent.parent))

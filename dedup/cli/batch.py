@@ -1,8 +1,5 @@
-"""The ``dedup`` command line: a thin click layer over the library.
-
-``dedup batch`` clusters a feed dump; ``dedup serve`` runs the HTTP
-service; ``dedup eval`` measures detection quality on a labelled set.
-"""
+"""``dedup batch``: cluster the articles of a feed dump (a thin layer over
+:func:`dedup.cluster_articles`)."""
 
 from __future__ import annotations
 
@@ -16,17 +13,11 @@ import click
 
 from dedup import __version__
 from dedup.batch import BatchResult, cluster_articles
+from dedup.cli.options import params_from_options, params_options
+from dedup.cli.readers import FORMATS, read_records, spool_stdin
 from dedup.normalisation import Normaliser
-from service.options import params_from_options, params_options
-from service.readers import FORMATS, read_records, spool_stdin
 
-__all__ = ["cli", "main"]
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="dedup")
-def cli() -> None:
-    """Find duplicate and near-duplicate news articles."""
+__all__ = ["batch"]
 
 
 def _write_clusters(result: BatchResult, out, fmt: str) -> None:
@@ -68,7 +59,7 @@ def _write_deduped(result: BatchResult, records, out) -> int:
     return written
 
 
-@cli.command()
+@click.command()
 @click.argument("input_path", metavar="INPUT")
 @click.option("--clusters", "clusters_path", type=click.Path(dir_okay=False, writable=True),
               help="Write clusters of 2+ articles here (default: stdout when no output is named).")
@@ -163,21 +154,3 @@ class _stdout:
 
     def __exit__(self, *exc):
         sys.stdout.flush()
-
-
-def main() -> None:
-    """Console-script entry point."""
-    cli()
-
-
-def _register() -> None:
-    from service.bench_cmd import bench_command
-    from service.eval_cmd import eval_command
-    from service.serve_cmd import serve_command
-
-    cli.add_command(serve_command)
-    cli.add_command(eval_command)
-    cli.add_command(bench_command)
-
-
-_register()
