@@ -124,7 +124,7 @@ def _jsonl(path, ids, id_field, text_field, max_line) -> Iterator[Record]:
                 yield Record(loc, error=f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
                 continue
             except json.JSONDecodeError as exc:
-                yield Record(loc, error=f"broken JSON ({exc.msg} at column {exc.colno})")
+                yield Record(loc, error=f"broken JSON: {exc.msg.removesuffix(' at')} (character {exc.pos + 1})")
                 continue
             except (ValueError, RecursionError) as exc:  # e.g. an integer over Python's digit limit
                 yield Record(loc, error=f"unreadable JSON ({exc})")
