@@ -29,6 +29,7 @@ __all__ = ["FORMATS", "Record", "detect_format", "open_binary", "read_records", 
 
 FORMATS = ("jsonl", "csv", "txt", "rss")
 _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
+_DELIMITERS = ",;\t|"
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
              ".xml": "rss", ".rss": "rss", ".atom": "rss", ".txt": "txt"}
 
@@ -58,15 +59,34 @@ def open_binary(path: str | os.PathLike) -> io.BufferedIOBase:
 
 
 def detect_format(path: str | os.PathLike) -> str:
-    """``txt`` for a folder, otherwise from the suffix (ignoring .gz/.zst)."""
+    """``txt`` for a folder, otherwise from the suffix (ignoring .gz/.zst);
+    a file without a known suffix (stdin's copy, say) from its first bytes."""
     p = Path(path)
     if p.is_dir():
         return "txt"
     suffixes = [s for s in p.suffixes if s not in (".gz", ".zst", ".zstd")]
     fmt = _SUFFIXES.get(suffixes[-1].lower() if suffixes else "", None)
-    if fmt is None:
-        raise ValueError(f"{path}: cannot tell the format from the name; use --input-format {'|'.join(FORMATS)}")
-    return fmt
+    return fmt or sniff_format(path)
+
+
+def sniff_format(path: str | os.PathLike) -> str:
+    """``jsonl`` when the first non-blank byte is ``{``, ``rss`` for ``<``,
+    ``csv`` for a first line with a delimiter in it.
+
+    Raises:
+        ValueError: none of these (naming ``--input-format``).
+    """
+    with open_binary(path) as fh:
+        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:1] == b"{":
+        return "jsonl"
+    if head[:1] == b"<":
+        return "rss"
+    first = head.split(b"\n", 1)[0]
+    if any(d in first for d in _DELIMITERS.encode()):
+        return "csv"
+    raise ValueError(f"{path}: cannot tell the format from the name or the content; "
+                     f"use --input-format {'|'.join(FORMATS)}")
 
 
 def spool_stdin() -> str:
@@ -109,7 +129,7 @@ def _make(raw, locator: str, ids: _Ids, id_field: str, text_field: str) -> Recor
     return Record(locator, got, raw=raw)
 
 
-def _jsonl(path, ids, id_field, text_field, max_line) -> Iterator[Record]:
+def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterator[Record]:
     with open_binary(path) as fh:
         for n, line in enumerate(fh, start=1):
             loc = f"line {n}"
@@ -119,9 +139,9 @@ def _jsonl(path, ids, id_field, text_field, max_line) -> Iterator[Record]:
             if not line.strip():
                 continue
             try:
-                raw = json.loads(line.decode("utf-8"))
+                raw = json.loads(line.decode(encoding))
             except UnicodeDecodeError as exc:
-                yield Record(loc, error=f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
+                yield Record(loc, error=_not_utf8(exc, encoding))
                 continue
             except json.JSONDecodeError as exc:
                 yield Record(loc, error=f"broken JSON: {exc.msg.removesuffix(' at')} (character {exc.pos + 1})")
@@ -132,11 +152,18 @@ def _jsonl(path, ids, id_field, text_field, max_line) -> Iterator[Record]:
             yield _make(raw, loc, ids, id_field, text_field)
 
 
-def _csv(path, ids, id_field, text_field, max_line) -> Iterator[Record]:
+def _csv(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterator[Record]:
     csv.field_size_limit(max(max_line, 1 << 20))
     with open_binary(path) as fh:
-        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="strict", newline="")
-        reader = csv.DictReader(text)
+        enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+        text = io.TextIOWrapper(fh, encoding=enc, errors="strict", newline="")
+        try:
+            header = text.readline()
+        except UnicodeDecodeError as exc:
+            yield Record("row 1", error=_not_utf8(exc, encoding))
+            return
+        reader = csv.DictReader(text, fieldnames=next(csv.reader([header], delimiter=_delimiter(header))),
+                                delimiter=_delimiter(header))
         n = 1
         while True:
             n += 1
@@ -146,7 +173,7 @@ def _csv(path, ids, id_field, text_field, max_line) -> Iterator[Record]:
             except StopIteration:
                 return
             except UnicodeDecodeError as exc:
-                yield Record(loc, error=f"not valid UTF-8 ({exc.reason}); the rest of the file cannot be read")
+                yield Record(loc, error=_not_utf8(exc, encoding) + "; the rest of the file cannot be read")
                 return
             except csv.Error as exc:
                 yield Record(loc, error=f"broken CSV ({exc})")
@@ -155,8 +182,20 @@ def _csv(path, ids, id_field, text_field, max_line) -> Iterator[Record]:
             yield _make(row, loc, ids, id_field, text_field)
 
 
-def _txt(path, ids, id_field, text_field, max_line) -> Iterator[Record]:
-    for f in sorted(Path(path).iterdir()):
+def _delimiter(header: str) -> str:
+    """The CSV delimiter: the one of ``, ; tab |`` the header line uses most."""
+    return max(_DELIMITERS, key=header.count) if any(d in header for d in _DELIMITERS) else ","
+
+
+def _not_utf8(exc: UnicodeDecodeError, encoding: str) -> str:
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        return f"not valid UTF-8 ({exc.reason} at byte {exc.start}); if the file is Windows-1252, pass --encoding cp1252"
+    return f"not valid {encoding} ({exc.reason} at byte {exc.start})"
+
+
+def _txt(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterator[Record]:
+    files = [Path(path)] if Path(path).is_file() else sorted(Path(path).iterdir())
+    for f in files:
         if not f.is_file() or f.suffix.lower() != ".txt":
             continue
         loc = f"file {f.name}"
@@ -164,14 +203,14 @@ def _txt(path, ids, id_field, text_field, max_line) -> Iterator[Record]:
             yield Record(loc, error=f"file is {f.stat().st_size} bytes, over the {max_line}-byte limit")
             continue
         try:
-            text = f.read_bytes().decode("utf-8")
+            text = f.read_bytes().decode(encoding)
         except UnicodeDecodeError as exc:
-            yield Record(loc, error=f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
+            yield Record(loc, error=_not_utf8(exc, encoding))
             continue
         yield _make({id_field: f.stem, text_field: text}, loc, ids, id_field, text_field)
 
 
-def _rss(path, ids, id_field, text_field, max_line) -> Iterator[Record]:
+def _rss(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterator[Record]:
     import feedparser
 
     with open_binary(path) as fh:
@@ -204,6 +243,7 @@ def read_records(
     id_field: str = "id",
     text_field: str = "text",
     max_record_bytes: int = 10_000_000,
+    encoding: str = "utf-8",
 ) -> Iterator[Record]:
     """Yield every record of a feed dump, good or bad, in input order.
 
@@ -213,8 +253,18 @@ def read_records(
         id_field, text_field: the names of the id and text fields.
         max_record_bytes: a line/file above this is reported without being
             parsed (the text limit itself is ``Params.max_text_bytes``).
+        encoding: of JSONL, CSV and .txt input (RSS/Atom declare their own).
+
+    Raises:
+        ValueError: an unknown format or encoding, or one that cannot be told.
     """
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r}") from None
     fmt = detect_format(path) if fmt == "auto" else fmt
     if fmt not in _READERS:
         raise ValueError(f"unknown input format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    return _READERS[fmt](path, _Ids(), id_field, text_field, max_record_bytes)
+    return _READERS[fmt](path, _Ids(), id_field, text_field, max_record_bytes, encoding)

@@ -1,0 +1,63 @@
+"""Input readers: what a user hands ``dedup batch`` is read, or refused with a
+reason naming the record; never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from dedup.cli.readers import detect_format, read_records
+
+TEXT = "The central bank raised interest rates on Thursday for the third time this year."
+
+
+def _articles(records):
+    return [r.article.id for r in records if r.article is not None]
+
+
+def test_a_single_txt_file_is_one_article(tmp_path):
+    f = tmp_path / "one.txt"
+    f.write_text(TEXT)
+    assert _articles(read_records(f)) == ["one"]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_csv_delimiter_is_taken_from_the_header(tmp_path, delimiter):
+    f = tmp_path / "d.csv"
+    f.write_text(f"id{delimiter}text\n1{delimiter}{TEXT}\n2{delimiter}Other news today.\n")
+    assert _articles(read_records(f)) == ["1", "2"]
+
+
+def test_windows_1252_csv_says_how_to_read_it_and_reads_with_the_encoding(tmp_path):
+    f = tmp_path / "w.csv"
+    f.write_bytes(f"id,text\n1,Caf\xe9 prices rose \u201csharply\u201d {TEXT}\n".encode("cp1252"))
+    bad = list(read_records(f))
+    assert bad[0].article is None and "--encoding cp1252" in bad[0].error
+    good = list(read_records(f, encoding="cp1252"))
+    assert good[0].article.text.startswith("Café prices rose \u201csharply\u201d")
+
+
+def test_unknown_encoding_is_refused():
+    with pytest.raises(ValueError, match="unknown encoding"):
+        read_records("x.jsonl", encoding="no-such-codec")
+
+
+@pytest.mark.parametrize("head,fmt", [('{"id": 1, "text": "x"}\n', "jsonl"), ("id,text\n1,x\n", "csv"),
+                                       ("<rss><channel></channel></rss>", "rss"), ("id;text\n1;x\n", "csv")])
+def test_a_file_without_a_suffix_is_read_by_its_content(tmp_path, head, fmt):
+    f = tmp_path / "dedup-stdin-abc"
+    f.write_text(head)
+    assert detect_format(f) == fmt
+
+
+def test_content_that_is_no_known_format_names_the_option(tmp_path):
+    f = tmp_path / "blob"
+    f.write_text("just some words\n")
+    with pytest.raises(ValueError, match="--input-format"):
+        detect_format(f)
+
+
+def test_broken_json_message_reads_well(tmp_path):
+    f = tmp_path / "b.jsonl"
+    f.write_text('{"id": 1, "text": "unterminated\n')
+    err = list(read_records(f))[0].error
+    assert err.startswith("broken JSON: ") and " at (" not in err and "character" in err
