@@ -1,0 +1,56 @@
+"""``dedup serve --dev`` with its private redis-server: SIGTERM stops both."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from conftest import free_port
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def test_dev_server_stops_its_private_redis_on_sigterm(tmp_path):
+    port = free_port()
+    data = tmp_path / "redis-data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEDUP_", "PROMETHEUS_"))}
+    exe = Path(sys.executable).parent / "dedup"
+    proc = subprocess.Popen([str(exe), "serve", "--dev", "--port", str(port), "--data-dir", str(data)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not _ready(f"http://127.0.0.1:{port}/readyz"):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
+            time.sleep(0.1)
+        redis_pids = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid), "redis-server"],
+                                                       capture_output=True, text=True).stdout.split()]
+        assert redis_pids, "no private redis-server found"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+        deadline = time.monotonic() + 5
+        while any(_alive(p) for p in redis_pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(p) for p in redis_pids), "the private redis-server outlived dedup serve --dev"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
