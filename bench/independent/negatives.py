@@ -111,8 +111,8 @@ def _rates(r):
 def _traffic(r):
     return (f"Police in {r.choice(_TOWNS)} said the {r.choice(['A', 'B', 'M'])}{r.randint(1, 999)} was closed in both "
             f"directions for {r.randint(2, 9)} hours on {r.choice(['Monday', 'Wednesday', 'Friday', 'Sunday'])} after a "
-            f"collision involving {r.randint(2, 5)} vehicles. {r.choice(['One person', 'Two people', 'Three people'])} "
-            f"were taken to hospital with minor injuries.")
+            f"collision involving {r.randint(2, 5)} vehicles. {r.choice(['One person was', 'Two people were', 'Three people were'])} "
+            f"taken to hospital with minor injuries.")
 
 
 TEMPLATES = {"dividend": _dividend, "earnings": _earnings, "football": _football, "weather": _weather,
