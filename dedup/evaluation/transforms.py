@@ -147,9 +147,10 @@ _FULLWIDTH = {"\uff0c": ",", "\u3002": ".", "\uff1a": ":", "\uff1b": ";", "\uff0
 def _ml_typography(t: str, script: str, rng: random.Random) -> str:
     """Punctuation of non-Latin texts written the other way: full-width/ASCII for CJK, \u060c/, for Arabic, \u00ab\u00bb/\"\" for Cyrillic."""
     if script == "cjk":
-        if rng.random() < 0.5:
+        if re.search("[\uff0c\u3002\uff1a\uff1b\uff01\uff1f\uff08\uff09]", t):
             return t.translate(str.maketrans(_FULLWIDTH))
-        return re.sub(r"(?<=[\u4e00-\u9fff]),", "\uff0c", t).replace('"', "\u201d")
+        t = re.sub(r"(?<=[\u4e00-\u9fff]),", "\uff0c", t)
+        return re.sub(r"(?<=[\u4e00-\u9fff])\.(?=\s|$)", "\u3002", t).replace('"', "\u201d")
     if script == "arabic":
         return t.replace("\u060c", ",").replace("\u061b", ";") if "\u060c" in t else t.replace(", ", "\u060c ")
     if "\u00ab" in t:
@@ -430,7 +431,8 @@ def script_of(text: str) -> str:
 
 
 _LATIN_SENT = re.compile(r"(?<=[.!?])([\"'\u201d\u2019)]*)\s+(?=[\"'\u201c\u2018(]*[A-Z0-9])")
-_ML_SENT = re.compile(r"(?<=[.!?\u3002\uff01\uff1f\u06d4\u061f\u0964])([\"'\u201d\u2019\u300d\u300f\u00bb)]*)\s*")
+# a full-width or script stop ends a sentence anywhere; an ASCII one only before a blank (not in 3.5, a.com)
+_ML_END = re.compile(r"[\u3002\uff01\uff1f\u06d4\u061f\u0964][\"'\u201d\u2019\u300d\u300f\u00bb)\uff09]*|[.!?][\"'\u201d\u2019\u300d\u300f\u00bb)]*(?=\s)")
 
 
 def _sentences(text: str, script: str) -> list[str]:
@@ -442,8 +444,11 @@ def _sentences(text: str, script: str) -> list[str]:
         for k in range(0, len(parts), 2):  # split keeps the closing-quote group
             out.append(parts[k] + (parts[k + 1] if k + 1 < len(parts) else ""))
     else:
-        parts = _ML_SENT.split(text)
-        out = [parts[k] + (parts[k + 1] if k + 1 < len(parts) else "") for k in range(0, len(parts), 2)]
+        out, pos = [], 0
+        for m in _ML_END.finditer(text):
+            out.append(text[pos : m.end()])
+            pos = m.end()
+        out.append(text[pos:])
     return [s.strip() for s in out if s.strip()]
 
 
@@ -812,7 +817,8 @@ def update(doc: Doc, rng: random.Random) -> Doc:
     if changes and rng.random() < 0.4:
         a, _, old, new = changes[0]
         para = body[:a].count("\n\n") + 1
-        text = text.rstrip() + "\n\n" + rng.choice(_CORRECTIONS).format(old=old, new=new, para=para)
+        notes = _CORRECTIONS if old[:1].isdigit() else [_CORRECTIONS[0], _CORRECTIONS[3]]
+        text = text.rstrip() + "\n\n" + rng.choice(notes).format(old=old, new=new, para=para)
     return replace(doc, text=text, title=title)
 
 
