@@ -27,7 +27,29 @@ Tracks and categories:
   wording but not their figures; a third of them also get one cosmetic
   copy, category ``template_brief_copy``, so precision on the category is
   measurable), ``independent_answer`` (Clough-Stevenson label 0 answers,
-  written without copying the source).
+  written without copying the source), ``recurring_headline`` (different
+  stories under one recurring headline, "Markets close", "Weather" ...,
+  half of them with the feature's shared standfirst line on top).
+* ``edited``: what syndication does to a story's content. Further BBC and
+  Reuters originals with 1-3 copies whose main edit is ``reorder`` (two or
+  more paragraphs moved), ``insert`` (1-3 local sentences or one local
+  paragraph), ``delete`` (1-3 sentences), ``figures_respelled`` (5 pct/5%,
+  10 mln/10 million, $3.5 billion/$3.5bn, 1,000/1000; texts with 2+ such
+  figures), ``update`` (1-3 numbers, dates or weekdays changed in a story of
+  150+ words, maybe ``UPDATE 1-`` and a correction line; a third of these
+  originals end in ``Published 12 March 2024`` and the update in the next
+  day), ``synonyms`` (5-15% of words) or ``short_from_long`` (a 60-120-word
+  brief of a 500+-word story's sentences); cosmetic edits stack on as above.
+* ``multilingual``: non-Latin-script articles of the SemEval-2022 HFL sample
+  (Arabic; Chinese and Russian machine-translated by HFL), with copies
+  ``ml_plain`` (1-2 of dateline, boilerplate, whitespace, typography, in the
+  text's own language and punctuation), ``ml_reorder``, ``ml_insert``,
+  ``ml_delete``, ``ml_truncate`` (by characters for CJK), or alone.
+
+The ``edited``, ``multilingual`` and ``recurring_headline`` records are drawn
+from their own random stream after the others and put in at random places,
+so the other records keep their bytes and relative order (``edits=False``
+builds the set without them).
 
 Originals that are already near-duplicates of each other in the corpora are
 dropped so the gold labels are right: every BBC/Reuters document named in a
@@ -35,7 +57,8 @@ dropped so the gold labels are right: every BBC/Reuters document named in a
 5-word shingles overlap another original's by Jaccard >= 0.5 or containment
 >= 0.5, or whose headline repeats another original's (wire updates keep the
 headline while rewriting the body); template briefs are instead kept apart
-by distinct figures.
+by distinct figures. Multilingual originals are compared by 5-character
+shingles (CJK has no spaces) and by headline.
 
 Usage:
     python bench/evalset.py --size small --out bench/results/eval_small.jsonl
@@ -57,14 +80,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evalset_corpora import (  # noqa: E402
     bbc_articles,
+    char_shingles,
     clough_stevenson,
+    multilingual_articles,
     reuters_documents,
     semeval_same_story,
     shingles,
     template_briefs,
 )
 
-from dedup.evaluation.transforms import COSMETIC, Doc, apply_transforms  # noqa: E402
+from dedup.evaluation.transforms import (  # noqa: E402
+    COSMETIC,
+    Doc,
+    apply_transforms,
+    figure_spots,
+    synonym_slots,
+)
 
 __all__ = ["SIZES", "build", "near_duplicate_conflicts", "main"]
 
@@ -76,6 +107,21 @@ SYNDICATED_MAIN = (
     "whitespace", "headline", "editor_note", "truncate", "drop_paragraph",
 )
 REWORDED_MAIN = ("reword", "ocr_noise")
+EDITED_MAIN = ("reorder", "insert", "delete", "figures_respelled", "update", "synonyms", "short_from_long")
+ML_MAIN = ("ml_plain", "ml_reorder", "ml_insert", "ml_delete", "ml_truncate")
+ML_COSMETIC = ("dateline", "boilerplate", "whitespace", "typography")
+RECURRING_HEADLINES = [
+    ("Markets close", "Here is how the markets closed today."),
+    ("Weather", None),
+    ("Morning briefing", "Good morning. Here is what you need to know today."),
+    ("Stock market report", None),
+    ("Business live", "Our business live page follows the day's news."),
+    ("In brief", None),
+    ("Sports results", "The latest results and reaction."),
+    ("News in brief", None),
+    ("Traffic and travel", None),
+    ("Week ahead", "What to watch in the coming days."),
+]
 BRIEF_COPY = ("dateline", "whitespace", "headline", "wire_credit", "typography", "html")
 
 # per source: originals with syndicated copies, with reworded/OCR copies, left alone (distractors)
@@ -84,10 +130,18 @@ SIZES = {
     "small": dict(bbc=(30, 10, 20), reuters=(30, 10, 20), briefs=45, semeval=20, cs_per_label=None, reuters_files=4),
     "full": dict(bbc=(900, 250, 600), reuters=(1200, 300, 1500), briefs=700, semeval=None, cs_per_label=None, reuters_files=22),
 }
+# the edit categories added later (own random stream, so the records above keep their bytes):
+# originals with edited copies, multilingual originals (with copies, alone), recurring-headline groups x bodies
+EDIT_SIZES = {
+    "tiny": dict(edited=10, ml=(6, 2), recurring=(2, 3)),
+    "small": dict(edited=40, ml=(30, 10), recurring=(6, 3)),
+    "full": dict(edited=900, ml=(450, None), recurring=(40, 4)),
+}
 
 
 def near_duplicate_conflicts(texts: dict[str, str], labels: dict[str, str], *, skip=lambda a, b: False,
-                             jaccard: float = 0.5, containment: float = 0.5, max_postings: int = 30) -> set[str]:
+                             jaccard: float = 0.5, containment: float = 0.5, max_postings: int = 30,
+                             shingler=shingles) -> set[str]:
     """Ids to drop so that no two differently-labelled texts are near-duplicates.
 
     An inverted index of 5-word shingles finds every pair sharing at least
@@ -102,12 +156,14 @@ def near_duplicate_conflicts(texts: dict[str, str], labels: dict[str, str], *, s
         skip: ``skip(a, b)`` true for pairs that must not be checked.
         jaccard, containment: the cut-offs.
         max_postings: see above.
+        shingler: text -> set of hashed shingles (5-word by default;
+            5-character for scripts without spaces).
 
     Returns:
         The ids to drop.
     """
     order = {k: n for n, k in enumerate(texts)}
-    sh = {k: shingles(t) for k, t in texts.items()}
+    sh = {k: shingler(t) for k, t in texts.items()}
     postings: dict[int, list[str]] = {}
     for k, s in sh.items():
         for h in s:
@@ -144,6 +200,173 @@ def _copies(rec: dict, mains: tuple[str, ...], track: str, rng: random.Random, c
     return out
 
 
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+_SENTENCE_END = re.compile(r"[.!?\u3002\uff01\uff1f\u06d4\u061f\u0964]")
+_UPDATABLE = re.compile(r"(?<![\w.,$])\d+(?:\.\d+)?(?![\w,]|\.\d)|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+
+
+def _eligible(main: str, text: str) -> bool:
+    """Whether the edit ``main`` applies to a story (its category must describe what was done)."""
+    n = _words(text)
+    if main == "figures_respelled":
+        return figure_spots(text) >= 2
+    if main == "update":
+        return n >= 150 and len([m for m in _UPDATABLE.findall(text) if not re.fullmatch(r"19\d\d|20\d\d", m)]) >= 2
+    if main == "short_from_long":
+        return n >= 500
+    if main == "synonyms":
+        return synonym_slots(text) >= 0.05 * n
+    return len(_SENTENCE_END.findall(text)) >= 4
+
+
+def _pick_mains(rec: dict, pending: list[str], names: tuple[str, ...], k: int, rng: random.Random) -> list[str]:
+    """Up to ``k`` distinct edits for a story, in the order of a shuffled cycle, skipping those that do not apply."""
+    out: list[str] = []
+    for _ in range(k):
+        for attempt in range(2):
+            hit = next((c for c in pending if c not in out and _eligible(c, rec["text"])), None)
+            if hit is not None:
+                pending.remove(hit)
+                out.append(hit)
+                break
+            order = list(names)
+            rng.shuffle(order)
+            pending += order
+    return out
+
+
+def _published_line(rec: dict, rng: random.Random) -> str:
+    from datetime import date
+
+    d = date.fromisoformat(rec["published"][:10]) if rec.get("published") else date(2024, rng.randint(1, 12), rng.randint(1, 28))
+    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December"]
+    return f"\n\nPublished {d.day} {months[d.month - 1]} {d.year}"
+
+
+def _edited_copies(rec: dict, mains: list[str], rng: random.Random) -> list[dict]:
+    out = []
+    for n, main in enumerate(mains, 1):
+        extra = [c for c in COSMETIC if c != "headline" or main != "update"]
+        names = [main] + rng.sample(extra, rng.choice([0, 0, 1, 1, 2]))
+        doc = apply_transforms(Doc(rec["text"], rec.get("title")), names, rng)
+        copy = dict(rec, id=f"{rec['id']}-c{n}", text=doc.text, title=doc.title, category=main, track="edited",
+                    transforms=sorted(names))
+        if rec.get("published"):
+            copy["published"] = _shift(rec["published"], rng)
+        out.append(copy)
+    return out
+
+
+def _ml_copies(rec: dict, mains: list[str], rng: random.Random) -> list[dict]:
+    out = []
+    for n, main in enumerate(mains, 1):
+        if main == "ml_plain":
+            names = rng.sample(ML_COSMETIC, rng.choice([1, 1, 2]))
+        else:
+            names = [main[3:]] + rng.sample(ML_COSMETIC, rng.choice([0, 0, 1, 1, 2]))
+        doc = apply_transforms(Doc(rec["text"], rec.get("title")), names, rng)
+        out.append(dict(rec, id=f"{rec['id']}-c{n}", text=doc.text, title=doc.title, category=main,
+                        track="multilingual", transforms=sorted(names)))
+    return out
+
+
+def _edit_records(data: Path, size: str, seed: int, old: list[dict], used_ids: set[str],
+                  pools: dict[str, list[dict]]) -> list[dict]:
+    """The edited, multilingual and recurring-headline records (drawn after, and apart from, the others)."""
+    cfg = EDIT_SIZES[size]
+    rng = random.Random(f"{seed}-edits")
+    free = [r for name in ("bbc", "reuters") for r in pools[name] if r["id"] not in used_ids]
+    free = [dict(r) for r in free]
+    want = cfg["edited"]
+    n_long = want // 5
+    long_ = [r for r in free if _words(r["text"]) >= 500]
+    pick = rng.sample(long_, min(len(long_), int(n_long * 1.3) + 2))
+    taken = {r["id"] for r in pick}
+    rest = [r for r in free if r["id"] not in taken]
+    pick += rng.sample(rest, min(len(rest), int((want - n_long) * 1.3) + 5))
+    taken |= {r["id"] for r in pick}
+    groups, per = cfg["recurring"]
+    rest = [r for r in free if r["id"] not in taken]
+    bodies = rng.sample(rest, min(len(rest), int(groups * per * 1.3) + 3))
+    recurring = []
+    for k, r in enumerate(bodies):
+        g = k % groups
+        head, standfirst = RECURRING_HEADLINES[g % len(RECURRING_HEADLINES)]
+        title = head if g < len(RECURRING_HEADLINES) else f"{head} ({g // len(RECURRING_HEADLINES) + 1})"
+        text = f"{standfirst}\n\n{r['text']}" if standfirst and rng.random() < 0.5 else r["text"]
+        recurring.append(dict(r, id=f"rh-{r['id']}", label=f"rh-{r['id']}", title=title, text=text,
+                              category="recurring_headline", track="negative", _group=g))
+    # near-copies of anything already in the set, or of each other, are dropped (the later one)
+    new = pick + recurring
+    texts = {r["id"]: r["text"] for r in old} | {r["id"]: r["text"] for r in new}
+    labels = {r["id"]: r["label"] for r in old} | {r["id"]: r["label"] for r in new}
+    briefs = {r["id"] for r in old if r.get("category") in ("template_brief", "template_brief_copy")}
+    drop = near_duplicate_conflicts(texts, labels, skip=lambda a, b: a in briefs and b in briefs)
+    titles = {" ".join(re.findall(r"\w+", (r.get("title") or "").lower())) for r in old if r.get("category") == "original"}
+    out: list[dict] = []
+    pending: list[str] = []
+    for r in pick:
+        key = " ".join(re.findall(r"\w+", (r.get("title") or "").lower()))
+        if r["id"] in drop or key in titles:
+            continue
+        if sum(1 for x in out if x["category"] == "original") >= want:
+            break
+        titles.add(key)
+        mains = _pick_mains(r, pending, EDITED_MAIN, rng.randint(1, 3), rng)
+        if not mains:
+            continue
+        if "update" in mains and rng.random() < 0.35:
+            r = dict(r, text=r["text"] + _published_line(r, rng))
+        out.append(dict(r, category="original", track="edited"))
+        out += _edited_copies(r, mains, rng)
+    per_group: dict[int, int] = {}
+    for r in recurring:
+        g = r.pop("_group")
+        if r["id"] in drop or per_group.get(g, 0) >= per:
+            continue
+        per_group[g] = per_group.get(g, 0) + 1
+        out.append(r)
+    out += _ml_records(data, cfg["ml"], rng)
+    return out
+
+
+def _ml_records(data: Path, sizes: tuple[int, int | None], rng: random.Random) -> list[dict]:
+    with_copies, alone = sizes
+    pool = multilingual_articles(data)
+    drop = near_duplicate_conflicts({r["id"]: r["text"] for r in pool}, {r["id"]: r["label"] for r in pool},
+                                    shingler=char_shingles)
+    titles: set[str] = set()
+    kept = []
+    for r in pool:
+        key = " ".join((r.get("title") or "").lower().split())
+        if r["id"] in drop or (key and key in titles):
+            continue
+        titles.add(key)
+        kept.append(r)
+    n_alone = len(kept) - with_copies if alone is None else alone
+    pick = rng.sample(kept, min(len(kept), with_copies + max(0, n_alone)))
+    out: list[dict] = []
+    pending: list[str] = []
+    for k, r in enumerate(pick):
+        out.append(dict(r, category="original", track="multilingual"))
+        if k < with_copies:
+            mains = []
+            for _ in range(rng.randint(1, 3)):
+                if not pending:
+                    pending = list(ML_MAIN)
+                    rng.shuffle(pending)
+                m = next((c for c in pending if c not in mains), None)
+                if m:
+                    pending.remove(m)
+                    mains.append(m)
+            out += _ml_copies(r, mains, rng)
+    return out
+
+
 def _shift(iso: str, rng: random.Random) -> str:
     from datetime import datetime, timedelta
 
@@ -157,13 +380,15 @@ def _cycler(names: tuple[str, ...], rng: random.Random) -> Iterator[str]:
         yield from order
 
 
-def build(data: Path, size: str = "small", seed: int = DEFAULT_SEED) -> list[dict]:
+def build(data: Path, size: str = "small", seed: int = DEFAULT_SEED, *, edits: bool = True) -> list[dict]:
     """Build the labelled records of one evaluation set.
 
     Args:
         data: the ``shared/data`` directory.
         size: ``tiny`` (CI sample), ``small`` (a few hundred) or ``full``.
         seed: the only source of randomness.
+        edits: add the ``edited``, ``multilingual`` and ``recurring_headline``
+            records (without them: the set as it was before they existed).
 
     Returns:
         Records in a shuffled but fixed order.
@@ -233,7 +458,23 @@ def build(data: Path, size: str = "small", seed: int = DEFAULT_SEED) -> list[dic
                 records.append(copy)
     records += [r for r in semeval_recs + cs if r["id"] not in drop]
     rng.shuffle(records)
-    return records
+    if not edits:
+        return records
+    pools = {"bbc": bbc_articles(data), "reuters": reuters_documents(data, cfg["reuters_files"])}
+    used_ids = {r["id"] for r in originals} | {r["id"] for r in briefs}
+    extra = _edit_records(data, size, seed, records, used_ids, pools)
+    place = random.Random(f"{seed}-place")  # the new records go in at random places; the others keep their order
+    slots = sorted(place.randrange(len(records) + len(extra)) for _ in extra)
+    out, it = [], iter(records)
+    k = 0
+    for n in range(len(records) + len(extra)):
+        if k < len(extra) and slots[k] <= n:
+            out.append(extra[k])
+            k += 1
+        else:
+            out.append(next(it))
+    out += list(it)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import xxhash
 
-__all__ = ["shingles", "bbc_articles", "reuters_documents", "template_briefs", "semeval_same_story", "clough_stevenson"]
+__all__ = ["shingles", "char_shingles", "multilingual_articles", "bbc_articles", "reuters_documents", "template_briefs", "semeval_same_story", "clough_stevenson"]
 
 _TOKEN = re.compile(r"\w+")
 _NUMBER_WORDS = set(
@@ -203,4 +203,52 @@ def clough_stevenson(data: Path) -> list[dict]:
         out.append({"id": rid, "text": answer.translate(_CP1252).strip(), "title": None, "label": gold,
                     "source": "clough-stevenson", "category": cat,
                     "track": "negative" if cat == "independent_answer" else "reworded"})
+    return out
+
+
+def char_shingles(text: str, k: int = 5) -> set[int]:
+    """Hashed ``k``-character shingles of the text without blanks (for scripts without spaces, e.g. CJK)."""
+    t = "".join(text.lower().split())
+    if len(t) <= k:
+        return {xxhash.xxh64_intdigest(t.encode())} if t else set()
+    return {xxhash.xxh64_intdigest(t[i : i + k].encode()) for i in range(len(t) - k + 1)}
+
+
+_NON_LATIN = {"ar": "arabic", "zh": "cjk", "ru": "cyrillic", "hi": "devanagari", "ja": "cjk", "ko": "cjk", "fa": "arabic",
+              "uk": "cyrillic"}
+
+
+def multilingual_articles(data: Path) -> list[dict]:
+    """Non-Latin-script articles of the SemEval-2022 HFL sample (Arabic, Chinese, Russian ... as it holds).
+
+    Every ``text1``/``text2`` whose language is written in a non-Latin script,
+    once per distinct text (an article recurs across pairs), in file order.
+    The first line is the headline when it is short and followed by more;
+    texts under 300 characters, and an article id met before, are skipped. Chinese and Russian occur only
+    on the machine-translated side of HFL's augmented pairs (``pair_id`` with
+    a language suffix), Arabic in original pairs: ``mt`` says which.
+    """
+    seen: set[str] = set()
+    taken: set[str] = set()
+    out = []
+    for name in ("training_set.csv", "testing_set.csv"):
+        with open(data / "semeval2022-task8-hfl-sample" / name, encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                ids = row["pair_id"].split("_")
+                for k in ("1", "2"):
+                    lang = row["lang" + k]
+                    raw = row["text" + k].strip()
+                    if lang not in _NON_LATIN or len(raw) < 300 or raw in seen:
+                        continue
+                    seen.add(raw)
+                    head, sep, body = raw.partition("\n")
+                    title = head.strip() if sep and len(head) <= 200 and len(body.strip()) >= 200 else None
+                    text = body.strip() if title else raw
+                    aid = re.sub(r"\D", "", ids[int(k) - 1]) or str(len(out))
+                    rid = f"ml-{lang}-{aid}"
+                    if rid in taken:  # the same article again (another pair, or cut differently)
+                        continue
+                    taken.add(rid)
+                    out.append({"id": rid, "text": text, "title": title, "label": rid, "source": "semeval-ml",
+                                "lang": lang, "mt": not ids[int(k) - 1].isdigit()})
     return out

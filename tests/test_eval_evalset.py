@@ -37,12 +37,12 @@ def test_deterministic_and_seed_matters(small):
 
 
 def test_records_have_the_documented_fields(small):
-    tracks = {"syndicated", "reworded", "negative"}
-    documented = set(evalset.SYNDICATED_MAIN + evalset.REWORDED_MAIN) | {
+    tracks = {"syndicated", "reworded", "negative", "edited", "multilingual"}
+    documented = set(evalset.SYNDICATED_MAIN + evalset.REWORDED_MAIN + evalset.EDITED_MAIN + evalset.ML_MAIN) | {
         "original", "cut_and_paste", "light_revision", "semeval_same_story", "template_brief",
-        "template_brief_copy", "independent_answer",
+        "template_brief_copy", "independent_answer", "recurring_headline",
     }
-    assert 300 <= len(small) <= 800
+    assert 500 <= len(small) <= 1000
     assert len({r["id"] for r in small}) == len(small)
     for r in small:
         assert {"id", "text", "title", "label", "category", "track"} <= set(r)
@@ -59,10 +59,10 @@ def test_gold_clusters_are_built_as_documented(small):
     for label, members in by_label.items():
         assert len({m["track"] for m in members}) == 1, label  # a cluster lives in one track
         cats = Counter(m["category"] for m in members)
-        if members[0]["source"] in ("bbc", "reuters") and members[0]["track"] != "negative":
+        if members[0]["source"] in ("bbc", "reuters", "semeval-ml") and members[0]["track"] != "negative":
             assert cats["original"] == 1 and len(members) <= 5
             assert all(m["id"] == label or m["id"].startswith(label + "-c") for m in members)
-        if cats.keys() & {"semeval_same_story", "independent_answer"}:
+        if cats.keys() & {"semeval_same_story", "independent_answer", "recurring_headline"}:
             assert len(members) == 1  # hard negatives: each its own label
         if "template_brief" in cats:
             assert cats["template_brief"] == 1 and set(cats) <= {"template_brief", "template_brief_copy"}
@@ -81,8 +81,8 @@ def test_truncated_copies_keep_40_to_80_percent(small):
 
 
 def test_no_two_originals_with_different_labels_are_near_duplicates(small):
-    originals = [r for r in small if r["category"] not in evalset.SYNDICATED_MAIN + evalset.REWORDED_MAIN
-                 and r["category"] != "template_brief_copy"]
+    copies = evalset.SYNDICATED_MAIN + evalset.REWORDED_MAIN + evalset.EDITED_MAIN + evalset.ML_MAIN
+    originals = [r for r in small if r["category"] not in copies and r["category"] != "template_brief_copy"]
     briefs = {r["id"] for r in originals if r["category"] == "template_brief"}
     drop = evalset.near_duplicate_conflicts(
         {r["id"]: r["text"] for r in originals}, {r["id"]: r["label"] for r in originals},
@@ -117,3 +117,62 @@ def test_small_set_quality_floors(small):
     assert ours["false_merges"].get("semeval_same_story", {"count": 0})["count"] == 0
     assert ours["categories"]["template_brief"]["precision"] >= 0.99
     assert ours["categories"]["reword"]["recall"] >= 0.9
+
+
+def _by_label(records):
+    out = defaultdict(list)
+    for r in records:
+        out[r["label"]].append(r)
+    return out
+
+
+def test_new_edit_categories_are_labelled_with_their_original(small):
+    """Edited and multilingual copies sit in their original's cluster, on their own track, with what the category says."""
+    from dedup.evaluation.transforms import script_of
+
+    groups = _by_label(small)
+    counts = Counter(r["category"] for r in small)
+    for cat in evalset.EDITED_MAIN + evalset.ML_MAIN:
+        assert counts[cat] >= 5, cat
+    for r in small:
+        if r["category"] not in evalset.EDITED_MAIN + evalset.ML_MAIN:
+            continue
+        orig = next(m for m in groups[r["label"]] if m["category"] == "original")
+        assert r["track"] == orig["track"] == ("edited" if r["category"] in evalset.EDITED_MAIN else "multilingual")
+        main = r["category"][3:] if r["category"].startswith("ml_") and r["category"] != "ml_plain" else r["category"]
+        assert main in r["transforms"] or r["category"] == "ml_plain"
+        n, no = len(r["text"].split()), len(orig["text"].split())
+        if r["category"] == "short_from_long" and r["transforms"] == ["short_from_long"]:
+            assert no >= 500 and 60 <= n <= 120
+        if r["category"] == "update":
+            assert no >= 150 and r["text"] != orig["text"]
+        if r["track"] == "multilingual":
+            assert script_of(orig["text"]) != "latin" and script_of(r["text"]) == script_of(orig["text"])
+            if r["category"] == "ml_plain":
+                assert set(r["transforms"]) <= set(evalset.ML_COSMETIC)
+    published = [o for o in small if o["category"] == "original" and "\n\nPublished " in o["text"]]
+    assert published and all(any(c["category"] == "update" for c in groups[o["label"]]) for o in published)
+
+
+def test_recurring_headlines_share_a_title_not_a_story(small):
+    rh = [r for r in small if r["category"] == "recurring_headline"]
+    by_title = Counter(r["title"] for r in rh)
+    assert len(by_title) >= 3 and all(k >= 2 for k in by_title.values())
+    assert len({r["label"] for r in rh}) == len(rh)
+
+
+def test_multilingual_originals_are_not_near_copies_by_characters(small):
+    from evalset_corpora import char_shingles
+
+    ml = [r for r in small if r["track"] == "multilingual" and r["category"] == "original"]
+    assert len(ml) >= 20
+    assert evalset.near_duplicate_conflicts({r["id"]: r["text"] for r in ml}, {r["id"]: r["label"] for r in ml},
+                                            shingler=char_shingles) == set()
+
+
+def test_edit_records_do_not_disturb_the_older_ones(small):
+    """The edited/multilingual/recurring records come from their own random stream: the rest keeps its bytes and order."""
+    before = evalset.build(DATA, "small", edits=False)
+    new = {"edited", "multilingual"}
+    rest = [r for r in small if r["track"] not in new and r["category"] != "recurring_headline"]
+    assert rest == before and len(rest) < len(small)

@@ -153,3 +153,181 @@ def test_stacking_puts_content_changes_first_and_html_last():
     out = apply_transforms(DOC, ["html", "dateline", "truncate"], random.Random(4)).text
     assert out.startswith("<p>") or out.startswith("<strong>") or out.startswith("<p><strong>")
     assert len(html.unescape(re.sub(r"<[^>]+>", " ", out)).split()) < len(BODY.split())
+
+
+# --- the edits added for the "edited" and "multilingual" tracks ---------------------------------------------
+
+LONG = "\n\n".join([BODY] * 2).replace("TimeWarner", "Time Warner")
+AR = ("قال رئيس الوزراء، إن الحكومة ستعلن خطة جديدة الأسبوع المقبل. وأضاف أن الخطة تشمل دعم الأسر. "
+      "وكان البرلمان قد ناقش المسألة يوم الاثنين. ولم يصدر تعليق من المعارضة؟ وتوقع محللون أن تثير الخطة جدلا.")
+ZH = "政府周一宣布了新的计划。该计划包括对家庭的支持，预计将在下个月实施。议会上周讨论了这一问题。反对派尚未发表评论！分析人士认为，这项计划会引发争议。"
+RU = ("Правительство в понедельник объявило о новом плане. План включает поддержку семей. "
+      "Парламент обсуждал этот вопрос на прошлой неделе. Оппозиция пока не дала комментариев. Аналитики ждут споров.")
+
+
+def _sents(text):
+    from dedup.evaluation.transforms import _sentences, script_of
+
+    s = script_of(text)
+    return [x for p in re.split(r"\n\s*\n", text) for x in _sentences(p, s)]
+
+
+def test_script_detection():
+    from dedup.evaluation.transforms import script_of
+
+    assert [script_of(t) for t in (BODY, AR, ZH, RU)] == ["latin", "arabic", "cjk", "cyrillic"]
+
+
+@pytest.mark.parametrize("text", [BODY, AR, ZH, RU])
+def test_reorder_moves_two_or_more_paragraphs_and_keeps_every_sentence(text):
+    for seed in range(15):
+        out = apply_transforms(Doc(text), ["reorder"], random.Random(seed)).text
+        assert sorted(_sents(out)) == sorted(_sents(text))
+        paras = out.split("\n\n")
+        assert len(paras) >= 3
+        # the same multiset of paragraphs; at least two of them out of their reading order
+        flat = _sents(text)
+        order = [flat.index(_sents(p)[0]) for p in paras]
+        assert sum(a > b for a, b in zip(order, order[1:])) >= 1 and order != sorted(order)
+
+
+@pytest.mark.parametrize("text", [BODY, AR, ZH, RU])
+def test_insert_adds_1_to_4_local_sentences_at_a_paragraph_boundary_in_the_texts_script(text):
+    from dedup.evaluation.transforms import script_of
+
+    for seed in range(15):
+        out = apply_transforms(Doc(text), ["insert"], random.Random(seed)).text
+        before, after = _sents(text), _sents(out)
+        added = [s for s in after if s not in before]
+        assert 1 <= len(added) <= 4 and len(after) == len(before) + len(added)
+        assert [s for s in after if s in before] == before  # the story itself is untouched and in order
+        assert all(script_of(s) == script_of(text) or script_of(text) == "latin" for s in added)
+        assert after[0] == before[0]  # never before the lead
+        paras = [_sents(p) for p in out.split("\n\n")]
+        assert any(set(p) == set(added) for p in paras)  # the insertion is its own paragraph
+
+
+@pytest.mark.parametrize("text", [BODY, AR, ZH, RU])
+def test_delete_removes_1_to_3_sentences_not_the_lead(text):
+    for seed in range(15):
+        out = apply_transforms(Doc(text), ["delete"], random.Random(seed)).text
+        before, after = _sents(text), _sents(out)
+        assert 1 <= len(before) - len(after) <= 3
+        assert after[0] == before[0] and [s for s in before if s in after] == after
+
+
+def test_ml_sentences_end_at_the_scripts_own_stops():
+    assert len(_sents(ZH)) == 5 and all(s[-1] in "。！？" for s in _sents(ZH))
+    assert _sents(AR)[3].endswith("؟")
+    assert _sents("他说 3.5 万人来了 a.com 了。好") == ["他说 3.5 万人来了 a.com 了。", "好"]
+
+
+def test_ml_truncate_keeps_40_to_80_percent_of_characters_at_a_stop():
+    for seed in range(15):
+        out = apply_transforms(Doc(ZH * 3), ["truncate"], random.Random(seed)).text
+        assert (ZH * 3).startswith(out) and 0.4 <= len(out) / len(ZH * 3) <= 0.8 and out[-1] in "。！？"
+
+
+@pytest.mark.parametrize("name", ["dateline", "boilerplate"])
+def test_ml_cosmetic_additions_are_in_the_texts_script(name):
+    from dedup.evaluation.transforms import script_of
+
+    for text in (AR, ZH, RU):
+        out = apply_transforms(Doc(text), [name], random.Random(3)).text
+        assert text.strip() in out
+        extra = out.replace(text.strip(), "")
+        assert script_of(extra) == script_of(text), extra
+
+
+def test_ml_typography_changes_only_punctuation():
+    for seed in range(10):
+        for text in (ZH, ZH.translate(str.maketrans("，。！", ",.!"))):
+            out = apply_transforms(Doc(text), ["typography"], random.Random(seed)).text
+            assert re.sub(r"[\W_]", "", out) == re.sub(r"[\W_]", "", text)
+    assert apply_transforms(Doc(ZH), ["typography"], random.Random(0)).text != ZH
+    ru = apply_transforms(Doc('Он сказал "да" - и ушёл.'), ["typography"], random.Random(0)).text
+    assert ru == "Он сказал «да» — и ушёл."
+
+
+def test_synonyms_replace_5_to_15_percent_of_words():
+    import difflib
+
+    from dedup.evaluation.transforms import synonym_slots
+
+    text = BODY + ("\n\nOfficials said the government announced a new plan after talks with companies last week. "
+                   "The deal includes support for people who lost jobs, and prices are expected to rise soon. "
+                   "Police reported that the city was quiet, but the minister warned that costs could increase again.")
+    n = len(text.split())
+    assert synonym_slots(text) >= 0.15 * n
+    seen = set()
+    for seed in range(30):
+        out = apply_transforms(Doc(text), ["synonyms"], random.Random(seed)).text
+        a, b = text.split(), out.split()
+        ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        changed = sum(i2 - i1 for t, i1, i2, _, _ in ops if t != "equal")  # original words replaced
+        assert len(b) >= len(a)  # words replaced (a synonym may be two words), never dropped
+        assert 0.05 * n - 1 <= changed <= 0.15 * n + 1, changed
+        seen.add(changed)
+    assert max(seen) > 0.10 * n  # beyond reword's 10%
+
+
+def test_figures_respelled_keeps_values():
+    text = ("Profit rose 5 pct to 10 mln dlrs, or 1,250,000 shares, and sales were $3.5 billion; "
+            "the unit earned 1.5 billion dlrs, up 12.5% on 2,000 stg. Costs fell 3 percent to 450 mln stg.")
+    forms = set()
+
+    def values(t):
+        t = t.replace(",", "")
+        v = []
+        for num, unit in re.findall(r"(\d+(?:\.\d+)?) ?(%|pct|percent|per cent|mln|million|m\b|bln|billion|bn)?", t):
+            scale = {"mln": 1e6, "million": 1e6, "m": 1e6, "bln": 1e9, "billion": 1e9, "bn": 1e9}.get(unit, 1)
+            v.append(float(num) * scale)
+        return v
+
+    for seed in range(30):
+        out = apply_transforms(Doc(text), ["figures_respelled"], random.Random(seed)).text
+        assert out != text and values(out) == values(text), out
+        forms |= set(re.findall(r"\d(%| pct| percent| per cent|mln| mln| million|bn| bln| billion|m\b)", out))
+        assert ("$" in out) or ("dlrs" in out) or ("dollars" in out)
+    assert {"%", " pct", " percent", " million", "bn"} <= forms
+    plain = Doc("Nothing to re-spell in this sentence at all.")
+    assert apply_transforms(plain, ["figures_respelled"], random.Random(0)) == plain
+
+
+def test_update_changes_1_to_3_figures_or_days_and_may_add_prefix_and_correction():
+    import difflib
+
+    prefixed = corrected = 0
+    for seed in range(40):
+        out = apply_transforms(DOC, ["update"], random.Random(seed))
+        a, b = BODY.split(), out.text.split()
+        ops = [(a[i1:i2], b[j1:j2]) for t, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if t != "equal"]
+        core = [o for o in ops if o[0]]  # replacements; a correction line is a pure insertion at the end
+        assert 1 <= len(core) <= 3 and all(len(x) == len(y) == 1 for x, y in core)
+        for (x,), (y,) in core:
+            assert re.sub(r"\d", "0", x) != x or x.strip(".,'s") in ("Monday", "Tuesday")
+        prefixed += out.title.startswith(("UPDATE 1-", "UPDATE 2-"))
+        corrected += "corrected" in out.text.lower() or "Corrects" in out.text or "Correction:" in out.text
+        assert out.title.endswith(DOC.title)
+    assert 5 <= prefixed <= 35 and 3 <= corrected <= 30
+
+
+def test_update_moves_a_published_line_one_day_on():
+    doc = Doc(BODY + "\n\nPublished 12 March 2024", "T")
+    outs = [apply_transforms(doc, ["update"], random.Random(s)).text for s in range(10)]
+    assert all("Published 13 March 2024" in o for o in outs)
+    end = Doc(BODY + "\n\nPublished 31 December 2023")
+    assert "Published 1 January 2024" in apply_transforms(end, ["update"], random.Random(0)).text
+    # paragraph edits keep the line last
+    for name in ("reorder", "insert", "delete"):
+        assert apply_transforms(doc, [name], random.Random(1)).text.endswith("\n\nPublished 12 March 2024")
+
+
+def test_short_from_long_is_a_60_to_120_word_brief_of_the_storys_sentences():
+    story = "\n\n".join([BODY.replace("76%", f"{k}%") for k in range(6)])  # 500+ words
+    assert len(story.split()) >= 500
+    for seed in range(20):
+        out = apply_transforms(Doc(story), ["short_from_long"], random.Random(seed)).text
+        assert 60 <= len(out.split()) <= 120
+        sents = _sents(out)
+        assert sents[0] == _sents(story)[0] and all(s in _sents(story) for s in sents)
