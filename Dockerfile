@@ -10,6 +10,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY dedup ./dedup
 COPY service ./service
+# DL3013 (pin versions): this installs the project itself, whose dependencies pyproject.toml bounds
+# hadolint ignore=DL3013
 RUN pip install --no-cache-dir ".[service]" \
     && useradd --system --uid 10001 --home-dir /app dedup \
     && mkdir -p /tmp/dedup-metrics \
