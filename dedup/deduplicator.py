@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 
 from dedup.cluster import canonical_index
-from dedup.errors import InvalidArticle, InvalidParams, TooLarge
+from dedup.errors import InvalidArticle, InvalidParams, NotFound, TooLarge
 from dedup.index import Fingerprint, Index, MemoryIndex
 from dedup.minhash import jaccard, signatures
 from dedup.normalisation import Normaliser, tokens
@@ -171,7 +171,7 @@ class Deduplicator:
         for link in self._confirm_all(fp, words, found, explain, similarity):
             try:
                 self.index.link(link)
-            except KeyError:  # the other article expired or was deleted meanwhile
+            except NotFound:  # the other article expired or was deleted meanwhile
                 continue
             links.append(link)
         if not links:  # a story of its own: no need to ask the index

@@ -5,13 +5,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Literal, get_args
 
 from dedup.errors import InvalidArticle
 
-__all__ = ["Article", "Cluster", "Link", "Passage", "parse_published", "content_id"]
+__all__ = ["KINDS", "Article", "Cluster", "Kind", "Link", "Passage", "parse_published", "content_id"]
 
+#: What a link says about a pair. Append new kinds at the end only: a kind's
+#: position in :data:`KINDS` is stored (3 bits of the service's link value).
 Kind = Literal["exact", "near", "contained", "reused"]
+#: Every link kind, in their stored order.
+KINDS: tuple[str, ...] = get_args(Kind)
 
 
 def content_id(text: str) -> str:

@@ -101,6 +101,28 @@ def redis_client(redis_server) -> redis.Redis:
     return redis_server.client()
 
 
+class RequestCounter:
+    """Counts the requests (round trips) redis-py writes to any socket: a
+    command, a pipeline, a SCRIPT LOAD each count one."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+@pytest.fixture
+def redis_requests(monkeypatch) -> RequestCounter:
+    from redis.connection import AbstractConnection
+
+    counter, send = RequestCounter(), AbstractConnection.send_packed_command
+
+    def counting(conn, *a, **kw):
+        counter.n += 1
+        return send(conn, *a, **kw)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    return counter
+
+
 @pytest.fixture
 def namespace() -> str:
     """A fresh namespace per test, so tests never see each other's keys."""

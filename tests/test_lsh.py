@@ -53,3 +53,17 @@ def test_band_key_shape():
     keys = band_keys(np.arange(128, dtype=np.uint32), Params())
     assert len(keys) == Params().banding[0] and all(len(k) == 10 for k in keys)
     assert len(set(keys)) == len(keys)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(0, 2**32 - 1), min_size=128, max_size=128))
+def test_one_band_hash_online_and_batch(values):
+    """The online index and batch hash a band with the same function."""
+    from dedup.lsh import band_hashes, signature_band_hashes
+
+    sig = np.array(values, dtype=np.uint32)
+    bands, rows = Params().banding
+    online = signature_band_hashes(sig, Params())
+    batch = [band_hashes(sig[None, :], band, rows)[0] for band in range(bands)]
+    assert online.tolist() == [int(h) for h in batch]
+    assert [int.from_bytes(k[2:], "big") for k in band_keys(sig, Params())] == online.tolist()
