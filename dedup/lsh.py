@@ -30,24 +30,31 @@ _MIX2 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX3 = np.uint64(0x94D049BB133111EB)
 
 
-def _mix(block: np.ndarray, band: np.ndarray) -> np.ndarray:
-    """THE band hash: 64 bits from ``rows`` uint32 values (last axis of
-    ``block``) and the band's number, vectorised over the other axes. Both
-    the batch path and the online index hash bands with this, so a pair is
-    a candidate online exactly when it is one in batch."""
-    block = block.astype(np.uint64)
-    h = band.astype(np.uint64) * _MIX1
-    for r in range(block.shape[-1]):
-        h ^= block[..., r] + _MIX1 + (h << np.uint64(6)) + (h >> np.uint64(2))
-        h *= _MIX2
-        h ^= h >> np.uint64(31)
-    h *= _MIX3
-    return h ^ (h >> np.uint64(29))
+@nb.njit(cache=True)
+def _mix(block, band):
+    """THE band hash: 64 bits from each row of ``block`` (``rows`` uint32
+    values) and its band number ``band[i]``. The batch path (one band of
+    many signatures) and the online index (every band of one signature)
+    both hash with this, so a pair is a candidate online exactly when it
+    is one in batch. A numba loop: the same speed as numpy on a batch, and
+    a few microseconds for one signature where numpy's per-call overhead
+    would cost ~50."""
+    n, rows = block.shape
+    out = np.empty(n, np.uint64)
+    for i in range(n):
+        h = np.uint64(band[i]) * _MIX1
+        for r in range(rows):
+            h ^= np.uint64(block[i, r]) + _MIX1 + (h << np.uint64(6)) + (h >> np.uint64(2))
+            h *= _MIX2
+            h ^= h >> np.uint64(31)
+        h *= _MIX3
+        out[i] = h ^ (h >> np.uint64(29))
+    return out
 
 
 def band_hashes(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
     """The hash of band ``band`` of every row of ``sigs`` (batch: one band at a time)."""
-    sigs = np.asarray(sigs)
+    sigs = np.asarray(sigs, dtype=np.uint32)
     return _mix(sigs[:, band * rows : (band + 1) * rows], np.full(sigs.shape[0], band, dtype=np.uint64))
 
 
@@ -56,7 +63,7 @@ def signature_band_hashes(signature: np.ndarray, params: Params) -> np.ndarray:
     one signature at a time; the same hash as :func:`band_hashes`)."""
     bands, rows = params.banding
     block = np.asarray(signature, dtype=np.uint32)[: bands * rows].reshape(bands, rows)
-    return _mix(block, np.arange(bands, dtype=np.uint64))
+    return _mix(block, _band_numbers(bands))
 
 
 def band_keys(signature: np.ndarray, params: Params) -> list[bytes]:
@@ -73,6 +80,11 @@ def band_keys(signature: np.ndarray, params: Params) -> list[bytes]:
 
 
 _BAND_PREFIX = [struct.pack(">H", i) for i in range(1024)]
+_BAND_NUMBERS = np.arange(1024, dtype=np.uint64)
+
+
+def _band_numbers(bands: int) -> np.ndarray:
+    return _BAND_NUMBERS[:bands]
 
 
 @nb.njit(cache=True)

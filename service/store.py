@@ -193,12 +193,11 @@ class RedisIndex:
     def _buckets(self, signature: np.ndarray) -> tuple[list[bytes], list[bytes]]:
         """Each band's bucket shard key and field: the band hash's high 32 bits
         pick the shard, the field is the band number + its low 32 bits."""
-        h = signature_band_hashes(signature, self.params)
-        shards = ((h >> np.uint64(32)) % np.uint64(self.bucket_shards)).tolist()
-        low = (h & np.uint64(0xFFFFFFFF)).astype(">u4").tobytes()
-        b, w = self.prefix + b"b", self._band_width
-        keys = [b + shard.to_bytes(3, "big") for shard in shards]
-        fields = [band.to_bytes(w, "big") + low[4 * band : 4 * band + 4] for band in range(len(shards))]
+        b, w, n = self.prefix + b"b", self._band_width, self.bucket_shards
+        keys, fields = [], []
+        for band, h in enumerate(signature_band_hashes(signature, self.params).tolist()):
+            keys.append(b + ((h >> 32) % n).to_bytes(3, "big"))
+            fields.append(band.to_bytes(w, "big") + (h & 0xFFFFFFFF).to_bytes(4, "big"))
         return keys, fields
 
     def _time_bucket(self, fp: Fingerprint) -> int:
