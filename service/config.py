@@ -1,8 +1,11 @@
-"""Service configuration: defaults, then a mapping, then ``DEDUP_*`` variables.
+"""Service configuration: defaults, then ``DEDUP_*`` variables, then the
+mapping given to ``create_app`` (what the caller passes wins).
 
 Every setting can come from the environment with the ``DEDUP_`` prefix
 (``DEDUP_REDIS_URL``, ``DEDUP_RETENTION_DAYS`` ...); Flask parses the values
-as JSON when they are JSON (numbers, ``null``), else keeps the string.
+as JSON when they are JSON (numbers, ``null``, objects), else keeps the
+string. :func:`validate` checks every setting once, at app creation, and
+names the one that is wrong.
 """
 
 from __future__ import annotations
