@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 
 from dedup.cluster import canonical_index
-from dedup.errors import InvalidArticle, InvalidParams, TooLarge
+from dedup.errors import InvalidArticle, InvalidParams, NotFound, TooLarge
 from dedup.index import Fingerprint, Index, MemoryIndex
 from dedup.minhash import jaccard, signatures
 from dedup.normalisation import Normaliser, tokens
@@ -51,26 +51,8 @@ class Match:
             "id": self.id,
             "cluster": self.cluster,
             "canonical": self.canonical,
-            "duplicates": [_dup_dict(self.id, link) for link in self.duplicates],
+            "duplicates": [link.to_dict(me=self.id) for link in self.duplicates],
         }
-
-
-def _dup_dict(me: str, link: Link) -> dict:
-    """A link seen from ``me``: the other article's id first."""
-    mine_is_a = link.a == me
-    d = {
-        "id": link.b if mine_is_a else link.a,
-        "kind": link.kind,
-        "jaccard": round(link.jaccard, 4),
-        "containment": round(link.containment_ab if mine_is_a else link.containment_ba, 4),
-        "score": round(link.score, 4),
-    }
-    if link.passages:
-        d["passages"] = [
-            {"start": p.a_start, "end": p.a_end, "their_start": p.b_start, "their_end": p.b_end, "text": p.text}
-            for p in link.passages
-        ]
-    return d
 
 
 class Deduplicator:
@@ -171,7 +153,7 @@ class Deduplicator:
         for link in self._confirm_all(fp, words, found, explain, similarity):
             try:
                 self.index.link(link)
-            except KeyError:  # the other article expired or was deleted meanwhile
+            except NotFound:  # the other article expired or was deleted meanwhile
                 continue
             links.append(link)
         if not links:  # a story of its own: no need to ask the index

@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from dedup.errors import NotFound
 from dedup.lsh import band_keys
 from dedup.params import Params
 from dedup.types import Link
@@ -78,7 +79,12 @@ class Index(Protocol):
 
     def link(self, link: Link) -> str:
         """Record a confirmed link between two stored articles, merge their
-        clusters, and return the surviving cluster id (the older cluster's)."""
+        clusters, and return the surviving cluster id (the older cluster's).
+
+        Raises:
+            NotFound: ``link.a`` or ``link.b`` is not stored (it may have
+                expired or been removed since it was a candidate).
+        """
 
     def links(self, doc_id: str) -> list[Link]:
         """Every confirmed link that involves ``doc_id``."""
@@ -176,7 +182,7 @@ class MemoryIndex:
         with self._lock:
             for x in (link.a, link.b):
                 if x not in self._docs:
-                    raise KeyError(x)
+                    raise NotFound(f"article {x!r} is not stored")
             self._links[link.a][link.b] = link
             self._links[link.b][link.a] = link
             ca, cb = self._cluster[link.a], self._cluster[link.b]

@@ -5,13 +5,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Literal, get_args
 
 from dedup.errors import InvalidArticle
 
-__all__ = ["Article", "Cluster", "Link", "Passage", "parse_published", "content_id"]
+__all__ = ["KINDS", "Article", "Cluster", "Kind", "Link", "Passage", "parse_published", "content_id"]
 
+#: What a link says about a pair. Append new kinds at the end only: a kind's
+#: position in :data:`KINDS` is stored (3 bits of the service's link value).
 Kind = Literal["exact", "near", "contained", "reused"]
+#: Every link kind, in their stored order.
+KINDS: tuple[str, ...] = get_args(Kind)
 
 
 def content_id(text: str) -> str:
@@ -138,14 +142,40 @@ class Link:
     passages: tuple[Passage, ...] = ()
     span: tuple[int, int] | None = None
 
-    def to_dict(self) -> dict:
-        d = {
-            "a": self.a, "b": self.b, "kind": self.kind, "jaccard": round(self.jaccard, 4),
-            "containment_ab": round(self.containment_ab, 4), "containment_ba": round(self.containment_ba, 4),
-            "score": round(self.score, 4),
-        }
+    def to_dict(self, me: str | None = None) -> dict:
+        """The link as JSON: the pair ``a``/``b`` (batch output, a cluster's
+        pairs), or, with ``me``, as seen from that article (the API's
+        duplicates): the other one's ``id``, my ``containment`` in it, and
+        passages in my word offsets (``start``/``end``) and theirs.
+
+        Raises:
+            ValueError: ``me`` is neither ``a`` nor ``b``.
+
+        Example:
+            >>> link = Link("x", "y", "near", 0.8, 0.9, 0.7, 0.85)
+            >>> link.to_dict(me="y")["id"], link.to_dict(me="y")["containment"]
+            ('x', 0.7)
+        """
+        if me is None:
+            d = {"a": self.a, "b": self.b, "kind": self.kind, "jaccard": round(self.jaccard, 4),
+                 "containment_ab": round(self.containment_ab, 4), "containment_ba": round(self.containment_ba, 4),
+                 "score": round(self.score, 4)}
+            if self.passages:
+                d["passages"] = [asdict(p) for p in self.passages]
+            return d
+        if me not in (self.a, self.b):
+            raise ValueError(f"{me!r} is neither side of the link {self.a!r} - {self.b!r}")
+        mine_is_a = me == self.a
+        d = {"id": self.b if mine_is_a else self.a, "kind": self.kind, "jaccard": round(self.jaccard, 4),
+             "containment": round(self.containment_ab if mine_is_a else self.containment_ba, 4),
+             "score": round(self.score, 4)}
         if self.passages:
-            d["passages"] = [asdict(p) for p in self.passages]
+            d["passages"] = [
+                {"start": p.a_start, "end": p.a_end, "their_start": p.b_start, "their_end": p.b_end, "text": p.text}
+                if mine_is_a else
+                {"start": p.b_start, "end": p.b_end, "their_start": p.a_start, "their_end": p.a_end, "text": p.text}
+                for p in self.passages
+            ]
         return d
 
 

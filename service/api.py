@@ -1,6 +1,11 @@
 """The HTTP routes: ``/v1`` (articles, duplicates, clusters, batch) and the
 operational ones (``/healthz``, ``/readyz``, ``/openapi.json``).
 
+The ``/v1`` routes live on a blueprint made by :func:`v1_blueprint`, which
+checks the API key and the namespace before every request it serves
+(``before_request``): a route put on it cannot forget authentication.
+The operational routes (blueprint :data:`ops`, and ``/metrics``) stay open.
+
 Every input is checked before anything is written; every failure is a
 :class:`~dedup.errors.DedupError` that the app's handler turns into
 ``{"error": {"code", "message"}}`` with its status.
@@ -14,7 +19,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
 from dedup import Article, Deduplicator, Match
 from dedup.errors import DedupError, InvalidArticle, NotFound, TooLarge
@@ -24,9 +29,10 @@ from dedup_service.errors import (
 )
 from dedup_service.store import valid_namespace
 
-__all__ = ["ARTICLE_FIELDS", "bp", "parse_article"]
+__all__ = ["ARTICLE_FIELDS", "articles_blueprint", "ops", "parse_article", "v1_blueprint"]
 
-bp = Blueprint("api", __name__)
+#: The operational routes: no API key, no namespace.
+ops = Blueprint("ops", __name__)
 
 #: The fields an article may have; anything else is refused (``unknown_field``).
 ARTICLE_FIELDS = frozenset({"id", "text", "title", "url", "source", "published"})
@@ -38,25 +44,56 @@ def _service():
     return current_app.extensions["dedup"]
 
 
-def _namespace() -> str:
-    """The request's namespace (header ``X-Dedup-Namespace``), after the API key check."""
+def _api_key() -> str:
+    auth = request.headers.get("Authorization", "")
+    return auth[7:].strip() if auth.lower().startswith("bearer ") else request.headers.get("X-API-Key", "").strip()
+
+
+def _authenticate() -> None:
+    """Before every ``/v1`` request: the API key (when keys are configured)
+    and the namespace it asks for, kept in ``g.namespace``.
+
+    Raises:
+        Unauthorized: no key, or an unknown one. Forbidden: a key not bound
+        to the namespace. InvalidNamespace: a malformed namespace.
+    """
     ns = request.headers.get("X-Dedup-Namespace") or current_app.config["DEFAULT_NAMESPACE"]
     keys = _service().api_keys
     if keys is not None:
-        auth = request.headers.get("Authorization", "")
-        given = auth[7:].strip() if auth.lower().startswith("bearer ") else request.headers.get("X-API-Key", "")
-        match = next((spaces for k, spaces in keys.items() if given and hmac.compare_digest(k, given)), None)
-        if match is None:
+        given = _api_key()
+        if not given:
             raise Unauthorized("an API key is required: 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
+        raw, match = given.encode("utf-8", "surrogatepass"), None
+        for key, spaces in keys.items():  # every key compared, in constant time each
+            if hmac.compare_digest(key.encode("utf-8", "surrogatepass"), raw):
+                match = spaces
+        if match is None:
+            raise Unauthorized("unknown API key")
         if "*" not in match and ns not in match:
             raise Forbidden(f"this API key may not use namespace {ns!r}")
     if not valid_namespace(ns):
         raise InvalidNamespace(f"namespace {ns!r}: must be 1-64 characters of [A-Za-z0-9_.-]")
-    return ns
+    g.namespace = ns
+
+
+def v1_blueprint(name: str) -> Blueprint:
+    """An empty blueprint under ``/v1`` whose every request is authenticated
+    first: every route that reads or writes articles goes on one of these."""
+    bp = Blueprint(name, __name__, url_prefix="/v1")
+    bp.before_request(_authenticate)
+    return bp
+
+
+def articles_blueprint() -> Blueprint:
+    """The ``/v1`` article routes, on a :func:`v1_blueprint` (one per app)."""
+    bp = v1_blueprint("api")
+    for rule, view, methods in _ROUTES:
+        bp.add_url_rule(rule, view_func=view, methods=methods)
+    return bp
 
 
 def _dedup() -> tuple[str, Deduplicator]:
-    ns = _namespace()
+    ns = g.namespace
     return ns, _service().deduplicator(ns)
 
 
@@ -118,13 +155,24 @@ def _options() -> dict:
     return opts
 
 
+_ROUTES: list[tuple[str, object, list[str]]] = []
+
+
+def _route(method: str, rule: str):
+    """Collect a ``/v1`` route (``rule`` below ``/v1``) for :func:`articles_blueprint`."""
+    def register(view):
+        _ROUTES.append((rule, view, [method]))
+        return view
+    return register
+
+
 def _iso(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 
 
-@bp.post("/v1/articles")
+@_route("POST", "/articles")
 def post_article():
     """Find the article's duplicates among stored ones, then store it (201; 200 on a retry)."""
     ns, d = _dedup()
@@ -133,7 +181,7 @@ def post_article():
     return jsonify(match.to_dict()), 201 if match.created else 200
 
 
-@bp.post("/v1/duplicates")
+@_route("POST", "/duplicates")
 def post_duplicates():
     """The same look-up without storing."""
     ns, d = _dedup()
@@ -141,7 +189,7 @@ def post_duplicates():
     return jsonify(d.query(parse_article(_body()), **opts).to_dict())
 
 
-@bp.get("/v1/articles/<path:doc_id>")
+@_route("GET", "/articles/<path:doc_id>")
 def get_article(doc_id: str):
     """What is stored about an article: dates, size, cluster, duplicates."""
     ns, d = _dedup()
@@ -155,7 +203,7 @@ def get_article(doc_id: str):
     return jsonify(body)
 
 
-@bp.delete("/v1/articles/<path:doc_id>")
+@_route("DELETE", "/articles/<path:doc_id>")
 def delete_article(doc_id: str):
     """Forget an article and every key entry it touched (204; 404 if unknown)."""
     ns, d = _dedup()
@@ -164,7 +212,7 @@ def delete_article(doc_id: str):
     return "", 204
 
 
-@bp.get("/v1/clusters/<path:cluster_id>")
+@_route("GET", "/clusters/<path:cluster_id>")
 def get_cluster(cluster_id: str):
     """A story: canonical copy, members in insertion order, the links that bind them."""
     ns, d = _dedup()
@@ -177,11 +225,11 @@ def get_cluster(cluster_id: str):
         for link in d.index.links(m):
             if (link.a, link.b) not in seen:
                 seen.add((link.a, link.b))
-                pairs.append(link.to_dict())
+                pairs.append(link.to_dict())  # the a/b view: a pair of the cluster
     return jsonify({"cluster": cluster_id, "canonical": canonical, "members": members, "pairs": pairs})
 
 
-@bp.post("/v1/batch")
+@_route("POST", "/batch")
 def post_batch():
     """NDJSON in (one article per line), NDJSON out (one result per line, in order)."""
     ns, d = _dedup()
@@ -207,20 +255,20 @@ def post_batch():
     return Response(stream_with_context(results()), mimetype="application/x-ndjson")
 
 
-@bp.get("/healthz")
+@ops.get("/healthz")
 def healthz():
     """The process is up (no Redis call)."""
     return jsonify({"status": "ok"})
 
 
-@bp.get("/readyz")
+@ops.get("/readyz")
 def readyz():
     """Redis answers: 200, else 503 ``store_unavailable``."""
     _service().index(current_app.config["DEFAULT_NAMESPACE"]).ping()
     return jsonify({"status": "ready"})
 
 
-@bp.get("/openapi.json")
+@ops.get("/openapi.json")
 def openapi():
     """The OpenAPI 3 description of these routes."""
     from dedup_service.openapi import spec

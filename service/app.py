@@ -20,7 +20,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from werkzeug.exceptions import HTTPException
 
-from dedup import Deduplicator, Params
+from dedup import Deduplicator
 from dedup.errors import DedupError
 from dedup_service import config as cfg
 from dedup_service.errors import StoreUnavailable
@@ -44,9 +44,7 @@ class DedupService:
 
     def __init__(self, config) -> None:
         self.config = config
-        overrides = dict(config["PARAMS"] or {})
-        overrides.setdefault("max_text_bytes", int(config["MAX_TEXT_BYTES"]))
-        self.params = Params(**overrides)
+        self.params = cfg.params(config)
         self.client = redis_client(config["REDIS_URL"], float(config["REDIS_TIMEOUT"]))
         self.api_keys = cfg.parse_api_keys(config["API_KEYS"])
         days = config["RETENTION_DAYS"]
@@ -132,19 +130,21 @@ def _install_metrics(app: Flask, service: DedupService) -> None:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: defaults, then ``test_config``, then ``DEDUP_*`` variables.
+    """Build the app: defaults, then ``DEDUP_*`` variables, then ``test_config``.
 
     Args:
-        test_config: settings that override the defaults (tests, embedding).
+        test_config: settings that override the defaults and the
+            environment (tests, embedding: what the caller passes wins).
 
     Raises:
-        InvalidParams: a setting out of range (checked once, here).
+        InvalidParams: a setting out of range, naming it (every setting is
+            checked once, here).
     """
     app = Flask(__name__, static_folder=None)
     app.config.from_mapping(cfg.DEFAULTS)
+    app.config.from_prefixed_env(cfg.ENV_PREFIX)
     if test_config:
         app.config.from_mapping(test_config)
-    app.config.from_prefixed_env(cfg.ENV_PREFIX)
     cfg.validate(app.config)
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_BATCH_BYTES"])
     app.json.sort_keys = False
@@ -160,14 +160,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         return _error(_http_code(e), e.description or e.name, e.code or 500)
 
     @app.errorhandler(Exception)
-    def _unexpected(e: Exception):
-        if isinstance(e, (redis.ConnectionError, redis.TimeoutError)):
-            return _error("store_unavailable", f"redis unavailable: {e}", 503)
+    def _unexpected(e: Exception):  # Redis's own errors never get here: the store translates them
         app.logger.exception("unhandled error")
         return _error("internal_error", "unexpected server error (logged)", 500)
 
     _install_metrics(app, service)
-    from dedup_service.api import bp
+    from dedup_service.api import articles_blueprint, ops
 
-    app.register_blueprint(bp)
+    app.register_blueprint(articles_blueprint())
+    app.register_blueprint(ops)
     return app

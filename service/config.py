@@ -1,18 +1,23 @@
-"""Service configuration: defaults, then a mapping, then ``DEDUP_*`` variables.
+"""Service configuration: defaults, then ``DEDUP_*`` variables, then the
+mapping given to ``create_app`` (what the caller passes wins).
 
 Every setting can come from the environment with the ``DEDUP_`` prefix
 (``DEDUP_REDIS_URL``, ``DEDUP_RETENTION_DAYS`` ...); Flask parses the values
-as JSON when they are JSON (numbers, ``null``), else keeps the string.
+as JSON when they are JSON (numbers, ``null``, objects), else keeps the
+string. :func:`validate` checks every setting once, at app creation, and
+names the one that is wrong.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from dedup.errors import InvalidParams
+from dedup.params import Params
 from dedup_service.store import valid_namespace
 
-__all__ = ["DEFAULTS", "ENV_PREFIX", "parse_api_keys", "validate"]
+__all__ = ["DEFAULTS", "ENV_PREFIX", "params", "parse_api_keys", "validate"]
 
 ENV_PREFIX = "DEDUP"
 
@@ -62,6 +67,37 @@ def parse_api_keys(value: object) -> dict[str, frozenset[str]] | None:
     return keys
 
 
+_PARAM_FIELDS = tuple(f.name for f in dataclasses.fields(Params) if f.init)
+
+
+def params(config: Mapping) -> Params:
+    """The service's :class:`Params`: ``PARAMS`` overrides, ``max_text_bytes``
+    from ``MAX_TEXT_BYTES`` unless given there.
+
+    Raises:
+        InvalidParams: naming ``PARAMS`` and the key: not a mapping, an
+            unknown key (a typo would be silently lost), a value out of
+            range, or a batch-only option the online service cannot apply.
+    """
+    given = config["PARAMS"]
+    if given is None:
+        given = {}
+    if not isinstance(given, Mapping):
+        raise InvalidParams(f"PARAMS={given!r}: must be a JSON object of dedup.Params fields")
+    unknown = sorted(set(given) - set(_PARAM_FIELDS))
+    if unknown:
+        raise InvalidParams(f"PARAMS: unknown key(s) {', '.join(map(repr, unknown))}; known: {', '.join(_PARAM_FIELDS)}")
+    if given.get("reuse") is not None:
+        raise InvalidParams(f"PARAMS: 'reuse'={given['reuse']!r} is batch-only (dedup batch); the service cannot "
+                            "apply it: leave it out")
+    overrides = dict(given)
+    overrides.setdefault("max_text_bytes", config["MAX_TEXT_BYTES"])
+    try:
+        return Params(**overrides)
+    except InvalidParams as e:
+        raise InvalidParams(f"PARAMS: {e.message}") from None
+
+
 def validate(config: Mapping) -> None:
     """Check the settings once, at app creation.
 
@@ -75,11 +111,16 @@ def validate(config: Mapping) -> None:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v < lo:
             raise InvalidParams(f"{name}={v!r}: must be a number >= {lo}")
 
+    def integer(name: str, lo: int) -> None:
+        v = config[name]
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise InvalidParams(f"{name}={v!r}: must be an integer >= {lo}")
+
     number("REDIS_TIMEOUT", 0.01)
-    number("CAPACITY", 1)
+    integer("CAPACITY", 1)
     number("RETENTION_DAYS", 0, allow_none=True)
-    number("MAX_TEXT_BYTES", 1)
-    number("MAX_BATCH_BYTES", 1)
+    integer("MAX_TEXT_BYTES", 1)
+    integer("MAX_BATCH_BYTES", 1)
     number("SIMILARITY_MIN", 0)
     number("SIMILARITY_MAX", 0)
     if not 0 < config["SIMILARITY_MIN"] <= config["SIMILARITY_MAX"] <= 1:
@@ -90,3 +131,8 @@ def validate(config: Mapping) -> None:
         raise InvalidParams(f"DEFAULT_NAMESPACE={config['DEFAULT_NAMESPACE']!r}: must be [A-Za-z0-9_.-]{{1,64}}")
     if not isinstance(config["REDIS_URL"], str) or "://" not in config["REDIS_URL"]:
         raise InvalidParams(f"REDIS_URL={config['REDIS_URL']!r}: must be a redis:// or unix:// URL")
+    prefix = config["KEY_PREFIX"]
+    if not isinstance(prefix, str) or not prefix or "{" in prefix or "}" in prefix:
+        raise InvalidParams(f"KEY_PREFIX={prefix!r}: must be a non-empty string without braces")
+    parse_api_keys(config["API_KEYS"])
+    params(config)

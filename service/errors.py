@@ -5,7 +5,7 @@ handler turns any :class:`~dedup.errors.DedupError` into
 ``{"error": {"code", "message"}}``. Nothing outside these two modules
 invents an error code: the store raises :class:`StoreUnavailable` and
 :class:`NamespaceMismatch` from here (Redis's own exceptions are translated
-in one place, ``RedisIndex._call``), the routes the rest.
+in one place, ``RedisIndex._translated``), the routes the rest.
 """
 
 from __future__ import annotations

@@ -13,18 +13,24 @@ removes every key an expired article touched):
 key                type    holds
 =================  ======  ==================================================
 ``P m``            hash    ``s`` iid counter, ``n`` live articles, ``L``
-                           layout (num_perm, seed, bands, rows, shards);
-                           deleted when the namespace becomes empty
+                           layout (version, num_perm, seed, bands, rows,
+                           shards: a namespace stored with another one is
+                           refused, ``NamespaceMismatch``); deleted when
+                           the namespace becomes empty
 ``P i <2 bytes>``  hash    id map shard: field xxh64(external id) (8 bytes)
                            -> iid. ``capacity/64`` shards (listpack-sized)
-``P b <3 bytes>``  hash    LSH bucket shard: field band index (1-2 bytes) +
-                           4 hash bytes -> packed iids (4 bytes each).
+``P b <3 bytes>``  hash    LSH bucket shard (high 32 bits of the band hash,
+                           :func:`dedup.lsh.signature_band_hashes`): field
+                           band index (1-2 bytes) + low 32 bits -> packed
+                           iids (4 bytes each).
                            ``capacity*bands/64`` shards, so each stays a
                            small listpack (~13 bytes per bucket entry)
 ``P r <iid>``      string  record: cluster root iid, added, published,
-                           retention bucket, signature (uint32 LE), id
+                           retention bucket, signature (uint32 LE), id;
+                           fields named once in :mod:`dedup_service.layout`
 ``P t <iid>``      string  normalised word ids (uint32 LE), to confirm
 ``P l <iid>``      hash    confirmed links: other iid -> 33-byte packed link
+                           (:func:`dedup_service.layout.pack_link`)
                            (+ JSON passages when explained; only for
                            articles that have duplicates)
 ``P k <iid>``      zset    members of the cluster rooted at iid, score iid
@@ -41,31 +47,28 @@ keys at once) stay atomic; namespaces spread across nodes.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import redis
 import xxhash
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import ResponseError
 
-from dedup.errors import InvalidParams
+from dedup.errors import InvalidParams, NotFound
 from dedup.index import Fingerprint, Member
-from dedup.lsh import band_keys
+from dedup.lsh import signature_band_hashes
 from dedup.params import Params
-from dedup.types import Link, Passage
-from dedup_service import lua
+from dedup.types import Link
+from dedup_service import layout, lua
 from dedup_service.errors import NamespaceMismatch, StoreUnavailable
 
 __all__ = ["RedisIndex", "valid_namespace"]
 
-_HEADER = 28
-_NAN = struct.pack("<d", math.nan)
-_SHAS = {name: hashlib.sha1(getattr(lua, name).encode()).hexdigest() for name in lua.__all__}
+#: The parts of the stored layout string, in order (named in a mismatch message).
+_LAYOUT_PARTS = ("version", "num_perm", "seed", "bands", "rows", "bucket_shards", "id_shards")
 
 
 def valid_namespace(ns: object) -> bool:
@@ -77,6 +80,14 @@ def _pow2_at_least(n: float) -> int:
     return 1 << max(0, math.ceil(math.log2(max(1.0, n))))
 
 
+def _decodes_responses(client) -> bool:
+    """Whether ``client`` decodes replies to ``str`` (``redis.Redis`` and
+    ``RedisCluster`` alike: the latter has no ``connection_pool``)."""
+    get_encoder = getattr(client, "get_encoder", None)
+    if callable(get_encoder):
+        return bool(getattr(get_encoder(), "decode_responses", False))
+    pool = getattr(client, "connection_pool", None)
+    return bool(getattr(pool, "connection_kwargs", {}).get("decode_responses"))
 class RedisIndex:
     """An :class:`~dedup.index.Index` whose state lives in Redis.
 
@@ -114,7 +125,7 @@ class RedisIndex:
         clock: Callable[[], float] = time.time,
         purge_batch: int = 32,
     ) -> None:
-        if client.connection_pool.connection_kwargs.get("decode_responses"):
+        if _decodes_responses(client):
             raise InvalidParams("client: needs decode_responses=False (keys and values are binary)")
         if not valid_namespace(namespace):
             raise InvalidParams(f"namespace={namespace!r}: must be 1-64 characters of [A-Za-z0-9_.-]")
@@ -138,47 +149,40 @@ class RedisIndex:
         self._siglen = 4 * params.num_perm
         # retention buckets: ~1/32 of the window, at most an hour
         self._bucket_ms = max(1, int(min(3600.0, (retention or 3600.0 * 32) / 32) * 1000))
-        self.layout = f"1:{params.num_perm}:{params.seed}:{bands}:{rows}:{self.bucket_shards}:{self.id_shards}".encode()
-        self.round_trips = 0
+        parts = (layout.VERSION, params.num_perm, params.seed, bands, rows, self.bucket_shards, self.id_shards)
+        self.layout = ":".join(map(str, parts)).encode()
+        self._scripts = lua.register(client)
 
-    # -- plumbing ----------------------------------------------------------
-    def _run(self, calls: list[tuple[str, list, list]]) -> list:
-        """Run scripts in one round trip (a pipeline when several); load them on NOSCRIPT."""
-        for attempt in range(2):
-            self.round_trips += 1
-            try:
-                if len(calls) == 1:
-                    name, keys, args = calls[0]
-                    try:
-                        out = [self.client.evalsha(_SHAS[name], len(keys), *keys, *args)]
-                    except ResponseError as e:  # NoScriptError included
-                        out = [e]
-                else:
-                    pipe = self.client.pipeline(transaction=False)
-                    for name, keys, args in calls:
-                        pipe.evalsha(_SHAS[name], len(keys), *keys, *args)
-                    out = pipe.execute(raise_on_error=False)
-                missing = {c[0] for c, r in zip(calls, out) if isinstance(r, NoScriptError)}
-                if missing and attempt == 0:
-                    for name in missing:
-                        self.client.script_load(getattr(lua, name))
-                        self.round_trips += 1
-                    continue
-            except (redis.ConnectionError, redis.TimeoutError) as e:
-                raise StoreUnavailable(f"redis unavailable: {e}") from None
-            for r in out:
-                if isinstance(r, ResponseError):
-                    msg = str(r)
-                    if msg.startswith("LAYOUT"):
-                        raise NamespaceMismatch(f"namespace {self.namespace!r}: {msg[7:]}")
-                    if msg.startswith("NOTFOUND"):
-                        raise KeyError(msg[9:])
-                    raise r
-            return out
-        raise AssertionError("unreachable")
+    # -- plumbing: the one place Redis's exceptions become the project's -----
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Every Redis call of this class runs inside this: connection and
+        timeout errors become :class:`StoreUnavailable`, the scripts' error
+        replies :class:`NamespaceMismatch` and :class:`NotFound`."""
+        try:
+            yield
+        except (redis.ConnectionError, redis.TimeoutError) as e:
+            raise StoreUnavailable(f"redis unavailable: {e}") from None
+        except ResponseError as e:
+            kind, _, detail = str(e).partition(" ")
+            if kind == lua.LAYOUT_ERROR:
+                raise NamespaceMismatch(self._mismatch(detail)) from None
+            if kind == lua.NOTFOUND_ERROR:
+                raise NotFound(f"article {detail!r} is not stored in namespace {self.namespace!r}") from None
+            raise
 
-    def _one(self, name: str, keys: list, args: list):
-        return self._run([(name, keys, args)])[0]
+    def _script(self, name: str, keys: list, args: list):
+        """Run one registered script (one round trip; redis-py reloads it on NOSCRIPT)."""
+        with self._translated():
+            return self._scripts[name](keys=[self.prefix + b"m", *keys],
+                                       args=[self.prefix, self.layout, self._siglen, *args])
+
+    def _mismatch(self, stored: str) -> str:
+        ours = self.layout.decode()
+        diff = [f"{n} {a} -> {b}" for n, a, b in zip(_LAYOUT_PARTS, stored.split(":"), ours.split(":")) if a != b]
+        return (f"namespace {self.namespace!r} was stored with layout {stored} and this index uses {ours} "
+                f"({', '.join(diff) or 'format'}); re-index it: remove its keys (prefix {self.prefix.decode()!r}) "
+                f"and add its articles again, or use another namespace")
 
     def _idkey(self, doc_id: str) -> tuple[bytes, bytes, bytes]:
         ext = doc_id.encode("utf-8", "surrogatepass")
@@ -187,157 +191,153 @@ class RedisIndex:
         return self.prefix + b"i" + shard.to_bytes(2, "big"), digest, ext
 
     def _buckets(self, signature: np.ndarray) -> tuple[list[bytes], list[bytes]]:
+        """Each band's bucket shard key and field: the band hash's high 32 bits
+        pick the shard, the field is the band number + its low 32 bits."""
+        b, w, n = self.prefix + b"b", self._band_width, self.bucket_shards
         keys, fields = [], []
-        b = self.prefix + b"b"
-        for k in band_keys(signature, self.params):
-            shard = int.from_bytes(k[2:6], "big") % self.bucket_shards
-            keys.append(b + shard.to_bytes(3, "big"))
-            fields.append(k[2 - self._band_width : 2] + k[6:10])
+        for band, h in enumerate(signature_band_hashes(signature, self.params).tolist()):
+            keys.append(b + ((h >> 32) % n).to_bytes(3, "big"))
+            fields.append(band.to_bytes(w, "big") + (h & 0xFFFFFFFF).to_bytes(4, "big"))
         return keys, fields
 
-    def _time_bucket(self, fp: Fingerprint) -> bytes:
+    def _time_bucket(self, fp: Fingerprint) -> int:
         t = fp.published if self.retention_by == "published" and fp.published is not None else fp.added
         end = (int(t * 1000) // self._bucket_ms + 1) * self._bucket_ms
-        return max(1, end).to_bytes(8, "big")
+        return max(1, end)
 
     def _record(self, fp: Fingerprint) -> bytes:
-        sig = np.ascontiguousarray(fp.signature, dtype="<u4")
+        sig = np.asarray(fp.signature)
         if sig.shape != (self.params.num_perm,):
             raise InvalidParams(f"signature: expected {self.params.num_perm} values, got {sig.shape}")
-        pub = _NAN if fp.published is None else struct.pack("<d", fp.published)
-        return struct.pack("<d", fp.added) + pub + self._time_bucket(fp) + sig.tobytes() + fp.id.encode("utf-8", "surrogatepass")
+        return layout.pack_record(added=fp.added, published=fp.published, bucket=self._time_bucket(fp),
+                                  signature=sig, doc_id=fp.id)
+
+    def _unpack(self, rec: bytes) -> layout.Record:
+        return layout.unpack_record(rec, self.params.num_perm)
 
     def _fingerprint(self, rec: bytes, tokens: bytes) -> Fingerprint:
-        added, pub = struct.unpack_from("<dd", rec, 4)
-        sig = self._sig(rec).astype(np.uint32)
-        return Fingerprint(
-            id=rec[_HEADER + self._siglen :].decode("utf-8", "surrogatepass"),
-            signature=sig,
-            tokens=np.frombuffer(tokens, dtype="<u4").astype(np.uint32),
-            published=None if math.isnan(pub) else pub,
-            added=added,
-        )
+        r = self._unpack(rec)
+        return Fingerprint(id=r.id, signature=r.signature.astype(np.uint32),
+                           tokens=np.frombuffer(tokens, dtype="<u4").astype(np.uint32),
+                           published=r.published, added=r.added)
 
-    def _sig(self, rec: bytes) -> np.ndarray:
-        """The signature packed in a record (a read-only uint32 view)."""
-        return np.frombuffer(rec, dtype="<u4", count=self.params.num_perm, offset=_HEADER)
-
-    def _ext(self, rec: bytes) -> str:
-        return rec[_HEADER + self._siglen :].decode("utf-8", "surrogatepass")
-
-    def _add_call(self, mode: str, fp: Fingerprint, old: tuple[bytes, bytes] | None = None) -> tuple[str, list, list]:
+    def _add_args(self, mode: str, fp: Fingerprint, purge: bool = False,
+                  old: tuple[bytes, bytes] | None = None) -> tuple[list, list]:
         idkey, digest, ext = self._idkey(fp.id)
         keys, fields = self._buckets(fp.signature)
         tokens = np.ascontiguousarray(fp.tokens, dtype="<u4").tobytes()
-        args = [self.prefix, mode, self.layout, self._siglen, digest, ext, self._record(fp), tokens, len(keys), *fields]
-        all_keys = [idkey, *keys]
+        cutoff, limit = (self._cutoff(), self.purge_batch) if purge and self.retention is not None else (0, 0)
+        old_iid, old_check, old_keys, old_fields = b"", b"", [], []
         if old is not None:
-            old_rec = old[1]
-            okeys, ofields = self._buckets(self._sig(old_rec))
-            all_keys += okeys
-            args += [old[0], old_rec[4:12], *ofields]
-        else:
-            args += [b"", b""]
-        return "ADD", all_keys, args
+            old_iid, old_rec = old
+            old_check = layout.field_bytes(old_rec, "added")
+            old_keys, old_fields = self._buckets(self._unpack(old_rec).signature)
+        args = [mode, digest, ext, self._record(fp), tokens, len(keys), cutoff, limit, old_iid, old_check,
+                *fields, *old_fields]
+        return [idkey, *keys, *old_keys], args
 
-    def _candidates_from(self, out: list) -> list[Fingerprint]:
+    def _candidates_from(self, flat: list) -> list[Fingerprint]:
         """Decode the script's candidates, leaving out any that already expired
         (the sweep that removes them may still be on its way)."""
-        recs = [(out[i + 1], out[i + 2]) for i in range(2, len(out), 3)]
+        recs = [(flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3)]
         if self.retention is not None:
-            cutoff = int((self.clock() - self.retention) * 1000)
-            recs = [(r, t) for r, t in recs if int.from_bytes(r[20:28], "big") > cutoff]
+            cutoff = self._cutoff()
+            recs = [(r, t) for r, t in recs if self._unpack(r).bucket > cutoff]
         return [self._fingerprint(r, t) for r, t in recs]
 
     # -- the Index protocol -------------------------------------------------
     def add(self, fp: Fingerprint) -> list[Fingerprint] | None:
         """Atomically return the stored candidates of ``fp``, then store it
-        (one round trip; two when the id was stored with other words;
-        ``None`` and no write when it was stored with the same words)."""
-        calls = [self._add_call("add", fp)]
-        if self.retention is not None:
-            calls.insert(0, self._purge_call())
-        outs = self._run(calls)
-        if self.retention is not None and outs[0]:
-            self._purge_remove(outs[0])
-        out = outs[-1]
+        (one round trip, which also finds a bounded batch of expired articles;
+        one more to remove them when there are some, and one more when the id
+        was stored with other words; ``None`` and no write when it was stored
+        with the same words)."""
+        out = self._script("ADD", *self._add_args("add", fp, purge=True))
         for _ in range(8):
+            if out[1]:
+                self._remove_many(out[1])
             if out[0] == b"ok":
-                return self._candidates_from(out)
+                return self._candidates_from(out[3])
             if out[0] == b"same":
                 return None
-            out = self._one(*self._add_call("add", fp, old=(out[1], out[2])))
+            out = self._script("ADD", *self._add_args("add", fp, old=(out[2], out[3])))
         raise StoreUnavailable(f"could not replace {fp.id!r}: it keeps changing under concurrent writers")
 
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
         """The stored fingerprints sharing an LSH band with ``fp`` (no write)."""
-        return self._candidates_from(self._one(*self._add_call("query", fp)))
+        return self._candidates_from(self._script("ADD", *self._add_args("query", fp))[3])
+
+    def _get(self, doc_id: str) -> list:
+        idkey, digest, ext = self._idkey(doc_id)
+        return self._script("GET", [idkey], [digest, ext])
 
     def get(self, doc_id: str) -> Fingerprint | None:
         """The stored fingerprint of ``doc_id``, or ``None``."""
-        idkey, digest, ext = self._idkey(doc_id)
-        out = self._one("GET", [idkey], [self.prefix, self._siglen, digest, ext])
+        out = self._get(doc_id)
         return self._fingerprint(out[1], out[2]) if out else None
 
     def remove(self, doc_id: str) -> bool:
         """Forget ``doc_id`` and every key entry it touched; ``False`` if unknown."""
-        idkey, digest, ext = self._idkey(doc_id)
         for _ in range(8):
-            out = self._one("GET", [idkey], [self.prefix, self._siglen, digest, ext])
+            out = self._get(doc_id)
             if not out:
                 return False
-            if self._one(*self._remove_call(out[0], out[1])) == 1:
+            if self._remove_many(out[:2]) == 1:
                 return True
         raise StoreUnavailable(f"could not remove {doc_id!r}: it keeps changing under concurrent writers")
 
-    def _remove_call(self, iid: bytes, rec: bytes) -> tuple[str, list, list]:
-        idkey, digest, ext = self._idkey(self._ext(rec))
-        keys, fields = self._buckets(self._sig(rec))
-        return "REMOVE", [idkey, *keys], [self.prefix, self._siglen, digest, ext, iid, rec[4:12], *fields]
+    def _remove_many(self, flat: list) -> int:
+        """Remove the articles ``{iid, rec, ...}`` in one script call; how many were removed."""
+        keys, args = [], []
+        for i in range(0, len(flat), 2):
+            iid, rec = flat[i], flat[i + 1]
+            r = self._unpack(rec)
+            idkey, digest, ext = self._idkey(r.id)
+            bkeys, fields = self._buckets(r.signature)
+            keys += [idkey, *bkeys]
+            args += [digest, ext, iid, layout.field_bytes(rec, "added"), *fields]
+        if not keys:
+            return 0
+        return sum(1 for x in self._script("REMOVE", keys, [self.params.banding[0], *args]) if x == 1)
 
     def link(self, link: Link) -> str:
         """Record a confirmed link and merge the two clusters; returns the
-        surviving cluster id. Raises ``KeyError`` for an unknown id."""
+        surviving cluster id.
+
+        Raises:
+            NotFound: either id is not stored.
+        """
         ka, da, ea = self._idkey(link.a)
         kb, db, eb = self._idkey(link.b)
-        va, vb = _pack_link(link, True), _pack_link(link, False)
-        root = self._one("LINK", [ka, kb], [self.prefix, self._siglen, da, ea, db, eb, va, vb])
-        return self._ext(root)
+        va, vb = layout.pack_link(link, True), layout.pack_link(link, False)
+        root = self._script("LINK", [ka, kb], [da, ea, db, eb, va, vb])
+        return self._unpack(root).id
 
     def links(self, doc_id: str) -> list[Link]:
         """Every confirmed link that involves ``doc_id``."""
         idkey, digest, ext = self._idkey(doc_id)
-        out = self._one("LINKS", [idkey], [self.prefix, self._siglen, digest, ext])
-        return [_unpack_link(doc_id, out[i].decode("utf-8", "surrogatepass"), out[i + 1]) for i in range(0, len(out), 2)]
+        out = self._script("LINKS", [idkey], [digest, ext])
+        return [layout.unpack_link(doc_id, out[i].decode("utf-8", "surrogatepass"), out[i + 1])
+                for i in range(0, len(out), 2)]
 
     def cluster(self, doc_id: str) -> tuple[str, list[Member]] | None:
         """The story holding ``doc_id``: its cluster id (the oldest member's
         id) and each member's ``(id, published, words)``, in one round trip."""
         idkey, digest, ext = self._idkey(doc_id)
-        out = self._one("CLUSTER", [idkey], [self.prefix, self._siglen, digest, ext])
+        out = self._script("CLUSTER", [idkey], [digest, ext])
         if not out:
             return None
-        members = []
-        for i in range(1, len(out), 3):
-            (pub,) = struct.unpack("<d", out[i + 1])
-            members.append((out[i].decode("utf-8", "surrogatepass"), None if math.isnan(pub) else pub, int(out[i + 2])))
+        members = [(out[i].decode("utf-8", "surrogatepass"), layout.field_value("published", out[i + 1]), int(out[i + 2]))
+                   for i in range(1, len(out), 3)]
         return out[0].decode("utf-8", "surrogatepass"), members
 
     def __len__(self) -> int:
-        try:
-            self.round_trips += 1
+        with self._translated():
             return int(self.client.hget(self.prefix + b"m", b"n") or 0)
-        except (redis.ConnectionError, redis.TimeoutError) as e:
-            raise StoreUnavailable(f"redis unavailable: {e}") from None
 
     # -- retention ------------------------------------------------------------
-    def _purge_call(self) -> tuple[str, list, list]:
-        cutoff = int((self.clock() - self.retention) * 1000)
-        return "PURGE_SCAN", [], [self.prefix, cutoff, self.purge_batch]
-
-    def _purge_remove(self, scan: list) -> int:
-        calls = [self._remove_call(scan[i], scan[i + 1]) for i in range(0, len(scan), 2)]
-        return sum(1 for r in self._run(calls) if r == 1) if calls else 0
+    def _cutoff(self) -> int:
+        return int((self.clock() - self.retention) * 1000)
 
     def purge_expired(self, limit: int = 10_000) -> int:
         """Remove up to ``limit`` articles older than the retention window,
@@ -347,8 +347,8 @@ class RedisIndex:
             return 0
         done = 0
         while done < limit:
-            scan = self._one(*self._purge_call())
-            removed = self._purge_remove(scan) if scan else 0
+            scan = self._script("PURGE_SCAN", [], [self._cutoff(), self.purge_batch])
+            removed = self._remove_many(scan)
             if not removed:
                 break
             done += removed
@@ -356,39 +356,11 @@ class RedisIndex:
 
     def ping(self) -> bool:
         """``True`` when Redis answers (raises :class:`StoreUnavailable` otherwise)."""
-        try:
+        with self._translated():
             return bool(self.client.ping())
-        except (redis.ConnectionError, redis.TimeoutError) as e:
-            raise StoreUnavailable(f"redis unavailable: {e}") from None
 
     def keys(self) -> list[bytes]:
         """Every key of this namespace (SCAN; for tests and operators)."""
         pattern = b"".join(b"\\" + bytes([c]) if c in b"*?[]\\" else bytes([c]) for c in self.prefix) + b"*"
-        return sorted(self.client.scan_iter(match=pattern, count=1000))
-
-
-_KINDS = ("exact", "near", "contained")
-
-
-def _pack_link(link: Link, mine_is_a: bool) -> bytes:
-    """A link in 33 bytes (+8 for a span, + JSON passages when explained), so link
-    hashes stay listpacks: flags (bit 0: the hash's owner is ``a``; bits 1-2:
-    kind; bit 3: a span follows), four f64 scores, then the optional parts."""
-    flags = int(mine_is_a) | _KINDS.index(link.kind) << 1 | (8 if link.span is not None else 0)
-    out = struct.pack("<B4d", flags, link.jaccard, link.containment_ab, link.containment_ba, link.score)
-    if link.span is not None:
-        out += struct.pack("<2I", *link.span)
-    if link.passages:
-        out += json.dumps([[p.a_start, p.a_end, p.b_start, p.b_end, p.text] for p in link.passages],
-                          separators=(",", ":")).encode()
-    return out
-
-
-def _unpack_link(me: str, other: str, value: bytes) -> Link:
-    flags, jac, cab, cba, score = struct.unpack_from("<B4d", value)
-    a, b = (me, other) if flags & 1 else (other, me)
-    pos, span = 33, None
-    if flags & 8:
-        span, pos = struct.unpack_from("<2I", value, 33), 41
-    passages = tuple(Passage(*p) for p in json.loads(value[pos:])) if len(value) > pos else ()
-    return Link(a, b, _KINDS[(flags >> 1) & 3], jac, cab, cba, score, passages, span)
+        with self._translated():
+            return sorted(self.client.scan_iter(match=pattern, count=1000))

