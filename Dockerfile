@@ -10,7 +10,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY dedup ./dedup
 COPY service ./service
-RUN pip install --no-cache-dir ".[service]" \
+RUN pip install --no-cache-dir "./[service]" \
     && useradd --system --uid 10001 --home-dir /app dedup \
     && mkdir -p /tmp/dedup-metrics \
     && chown dedup /tmp/dedup-metrics

@@ -17,10 +17,10 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 
-import numba as nb
 import numpy as np
 import xxhash
 
+from dedup.jit import njit
 from dedup.params import Params
 
 __all__ = ["band_keys", "band_hashes", "candidate_pairs"]
@@ -61,7 +61,7 @@ def band_hashes(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
     return h ^ (h >> np.uint64(29))
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _pairs_from_runs(order, hashes_sorted, max_bucket):
     """Pairs ``(i, j)``, ``i < j``, of equal consecutive hashes. A bucket of
     more than ``max_bucket`` members is linked as a star on its first
