@@ -131,3 +131,8 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def pytest_configure(config):
+    # Until pyproject's [tool.pytest.ini_options] markers lists it (the lead's file).
+    config.addinivalue_line("markers", "deploy: installs the wheel read-only and runs it as uid 10001, as the image does")
