@@ -18,9 +18,9 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 
-import numba as nb
 import numpy as np
 
+from dedup.jit import njit
 from dedup.params import Params
 
 __all__ = ["band_keys", "band_hashes", "candidate_pairs", "signature_band_hashes"]
@@ -30,7 +30,7 @@ _MIX2 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX3 = np.uint64(0x94D049BB133111EB)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _mix(block, band):
     """THE band hash: 64 bits from each row of ``block`` (``rows`` uint32
     values) and its band number ``band[i]``. The batch path (one band of
@@ -87,7 +87,7 @@ def _band_numbers(bands: int) -> np.ndarray:
     return _BAND_NUMBERS[:bands]
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _pairs_from_runs(order, hashes_sorted, max_bucket):
     """Pairs ``(i, j)``, ``i < j``, of equal consecutive hashes. A bucket of
     more than ``max_bucket`` members is linked as a star on its first

@@ -27,6 +27,8 @@ from functools import lru_cache
 import numba as nb
 import numpy as np
 
+from dedup.jit import njit
+
 __all__ = [
     "NUMERIC_BIT",
     "permutations",
@@ -74,7 +76,7 @@ def _u32le(buf, i):
     return np.uint64(buf[i]) | (np.uint64(buf[i + 1]) << _S8) | (np.uint64(buf[i + 2]) << _S16) | (np.uint64(buf[i + 3]) << _S24)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _xxh32(buf, start, end):
     """xxHash32 (seed 0) of ``buf[start:end]``, as ``xxhash.xxh32_intdigest``."""
     n = end - start
@@ -145,7 +147,7 @@ def _joins(prev, c, nxt):
     return False
 
 
-@nb.njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True)
 def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
     """Tokenise, shingle and MinHash every text in ``buf``.
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 
-import numba as nb
+from dedup.jit import njit
 import numpy as np
 from rapidfuzz.distance import Indel
 from rapidfuzz.process import cdist
@@ -104,7 +104,7 @@ def _gram_hashes(words: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np
     return h[first], text[first]
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _group_pairs(text, starts, sizes):
     """All pairs ``(i, j)``, ``i < j``, inside each run ``text[s:s+size]``."""
     count = 0

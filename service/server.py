@@ -15,6 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from dedup_service.gunicorn_conf import child_exit, on_starting
 from dedup_service.errors import ServerError
 
 __all__ = ["find_redis_server", "run_gunicorn", "start_private_redis"]
@@ -82,7 +83,7 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int, timeout: int)
     class _App(BaseApplication):
         def load_config(self) -> None:
             for k, v in {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "timeout": timeout,
-                         "accesslog": None, "child_exit": _child_exit}.items():
+                         "accesslog": None, "child_exit": child_exit, "on_starting": on_starting}.items():
                 self.cfg.set(k, v)
 
         def load(self):
@@ -91,9 +92,3 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int, timeout: int)
             return create_app()
 
     _App().run()
-
-
-def _child_exit(server, worker) -> None:
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(worker.pid)

@@ -76,3 +76,22 @@ def test_commands_exist():
     assert {"/healthz", "/readyz"} <= rules
     for src in ("dedup", "service", "pyproject.toml"):
         assert (ROOT / src).exists()
+
+
+def test_image_warms_numba_as_the_runtime_user_into_a_cache_it_can_write():
+    """Compiled at build time, as uid 10001 (numba needs the cache dir writable at load time too)."""
+    text = DOCKERFILE.read_text().replace("\\\n", " ")
+    lines = [ln.strip() for ln in text.splitlines()]
+    cache = re.search(r"NUMBA_CACHE_DIR=(\S+)", text).group(1)
+    user = lines.index("USER 10001")
+    warm = next(i for i, ln in enumerate(lines) if ln.startswith("RUN ") and "dedup.warm" in ln)
+    assert warm > user, "warm the cache as the runtime user, so it owns what numba wrote"
+    chown = next(ln for ln in lines[:user] if "chown" in ln)
+    assert "$NUMBA_CACHE_DIR" in chown or cache in chown
+    cmd = yaml.safe_load(re.search(r"^CMD (\[.*\])$", DOCKERFILE.read_text(), re.M).group(1))
+    assert cmd[1:3] == ["-c", "python:dedup_service.gunicorn_conf"], "the service's gunicorn hooks"
+    from dedup.warm import on_starting
+    from dedup_service import gunicorn_conf
+
+    assert gunicorn_conf.on_starting is on_starting, "the gunicorn master loads the kernels before forking"
+    assert callable(gunicorn_conf.child_exit)
