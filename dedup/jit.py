@@ -23,7 +23,6 @@ the user that runs the service.
 
 from __future__ import annotations
 
-import os
 import threading
 import warnings
 
@@ -46,7 +45,7 @@ def _warn_once(func, err: RuntimeError) -> None:
         if _warned:
             return
         _warned = True
-    where = os.environ.get("NUMBA_CACHE_DIR")
+    where = nb.config.CACHE_DIR  # numba reads NUMBA_CACHE_DIR itself
     why = (f"NUMBA_CACHE_DIR={where!r} is not writable" if where
            else "NUMBA_CACHE_DIR is not set, and neither the package's __pycache__ nor the user-wide cache is writable")
     warnings.warn(
