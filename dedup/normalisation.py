@@ -87,6 +87,37 @@ _QUOTES = str.maketrans(
 # Control, format, surrogate and private-use characters (Unicode category C).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f"
                       "\ufeff\ufff9-\ufffb\ud800-\udfff\ue000-\uf8ff]")
+
+
+def _script_table() -> dict[int, str]:
+    """Non-ASCII punctuation and symbols of every script to a space, digits of every script to ASCII.
+
+    Unicode categories ``P*`` (``؟`` ``،`` ``۔`` ``।`` ``。`` ``「`` ...) and ``Sm``/``Sk``/``So``
+    (``•`` ``°`` ``→``, emoji) split words; ``Nd`` digits (``٣`` ``५``) become
+    ``0-9`` so they are figures; the Arabic decimal and thousands
+    separators become ``.`` and ``,``; the tatweel (a stretching stroke)
+    goes. Kept: currency signs (the figures rules read them) and ``©``
+    ``®`` (boilerplate patterns do). Planes 0-1 hold every such character.
+    """
+    table: dict[int, str] = {}
+    for cp in range(0x80, 0x20000):
+        cat = unicodedata.category(chr(cp))
+        if cat[0] == "P" or cat in ("Sm", "Sk", "So"):
+            table[cp] = " "
+        elif cat == "Nd":
+            table[cp] = str(unicodedata.digit(chr(cp)))
+    for keep in "©®":
+        del table[ord(keep)]
+    table.update({0x066B: ".", 0x066C: ",", 0x0640: ""})
+    return table
+
+
+_SCRIPT = _script_table()
+#: Han ideographs and Kana: scripts written without spaces. Each character
+#: is made a word of its own (spaces put around it), so a 5-word shingle is
+#: five characters and the alignment runs character by character. Hangul is
+#: written with spaces between words and keeps its words.
+_CJK = re.compile("[぀-ヿㇰ-ㇿ㐀-䶿一-鿿豈-﫿𠀀-𯿿]")
 _DASH_RUN = re.compile(r"-{3,}")
 _SENTENCE_GAP = re.compile(r"[.!?\"')] ")
 _QUOTE_CHARS = re.compile("[" + "".join(chr(c) for c in _QUOTES) + "]")
@@ -95,7 +126,10 @@ _QUOTE_CHARS = re.compile("[" + "".join(chr(c) for c in _QUOTES) + "]")
 #: kept whole across ``.`` between two digits or two non-digits (``1.13bn``,
 #: ``u.s``), ``,`` between digits (``1,000``) and ``'`` (``don't``); so
 #: ``1.Break`` is two words. Defined on characters so that the numba kernel
-#: in :mod:`dedup.minhash` applies the same rule to UTF-8 bytes.
+#: in :mod:`dedup.minhash` applies the same rule to UTF-8 bytes. Punctuation
+#: and symbols of other scripts never reach it: :func:`normalise` turns them
+#: into spaces (by Unicode category, one ``str.translate``), so on normalised
+#: text a word is a run of letters, marks and digits of any script.
 _W = "0-9A-Za-z_\x80-\U0010ffff"
 _L = "A-Za-z_\x80-\U0010ffff"
 TOKEN_RE = re.compile(f"[{_W}]+(?:(?:(?<=[0-9])[.,](?=[0-9])|(?<=[{_L}])\\.(?=[{_L}])|')[{_W}]+)*")
@@ -111,7 +145,9 @@ def _clean(text: str) -> str:
         text = _CONTROL.sub("", text)
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-        text = _QUOTE_CHARS.sub(_quote, text)
+        text = _QUOTE_CHARS.sub(_quote, text).translate(_SCRIPT)
+        if _CJK.search(text):
+            text = _CJK.sub(r" \g<0> ", text)
     if "---" in text:
         text = _DASH_RUN.sub(" -- ", text)
     return "\n".join(filter(None, (" ".join(line.split()) for line in text.split("\n"))))
