@@ -102,17 +102,60 @@ def _script_table() -> dict[int, str]:
     table: dict[int, str] = {}
     for cp in range(0x80, 0x20000):
         cat = unicodedata.category(chr(cp))
-        if cat[0] == "P" or cat in ("Sm", "Sk", "So"):
+        if cat[0] == "P" or cat[0] == "S":
             table[cp] = " "
         elif cat == "Nd":
             table[cp] = str(unicodedata.digit(chr(cp)))
     for keep in "©®":
         del table[ord(keep)]
     table.update({0x066B: ".", 0x066C: ",", 0x0640: ""})
-    return table
+    table.update({k: v for k, v in _QUOTES.items() if v is not None})
+    return {chr(k): v for k, v in table.items()}
 
 
 _SCRIPT = _script_table()
+_NON_ASCII = re.compile("[^\x00-\x7f]+")
+
+# A figure is its value, not its spelling (see :func:`_figures`).
+_THOUSANDS = re.compile(r",(?<=\d,)(?=\d{3}(?!\d))")
+_CURRENCY_M = tuple(re.compile(re.escape(c) + r" ?\d+(?:\.\d+)? ?(?:m|mn|k)\b") for c in "$\u00a3\u20ac\u00a5\u20b9")
+_UNITS = tuple(re.compile(p) for p in (
+    r"%", r"p(?:ct|er ?cent|ercent)\b", r"b(?:n|ln|illion)\b", r"m(?:ln|n|illion)\b", r"trillion\b"))
+_UNIT_NAME = {"%": "pct", "pct": "pct", "per cent": "pct", "percent": "pct", "bn": "billion",
+              "bln": "billion", "billion": "billion", "mln": "million", "mn": "million", "million": "million",
+              "trillion": "trillion"}
+
+
+def _currency_m(m: re.Match) -> str:
+    g = m.group()
+    return g[:-1].rstrip() + " thousand" if g[-1] == "k" else g.rstrip("mn").rstrip() + " million"
+
+
+def _unit(m: re.Match) -> str:
+    s, t = m.start(), m.string
+    if s and t[s - 1].isdigit():
+        return " " + _UNIT_NAME[m.group()]
+    if s > 1 and t[s - 1] == " " and t[s - 2].isdigit():
+        return _UNIT_NAME[m.group()]
+    return m.group()
+
+
+def _figures(text: str) -> str:
+    """One spelling per figure: ``5%``, ``5 per cent``, ``5 percent`` -> ``5 pct``;
+    ``1.13bn``, ``1.13 bln`` -> ``1.13 billion``; ``10m`` after a currency
+    sign, ``10 mln``, ``10 mn`` -> ``10 million``; ``$50k`` -> ``$50 thousand``;
+    ``1,000`` -> ``1000`` (a comma before exactly three digits). Whole-text
+    regexes that start with a literal (the fast path of ``re``), each run
+    only when its word occurs; a Python call per figure found, none per word."""
+    if "," in text:
+        text = _THOUSANDS.sub("", text)
+    for pat, sign in zip(_CURRENCY_M, "$\u00a3\u20ac\u00a5\u20b9"):
+        if sign in text:
+            text = pat.sub(_currency_m, text)
+    for pat, probe in zip(_UNITS, ("%", "p", "b", "m", "trillion")):
+        if probe in text:
+            text = pat.sub(_unit, text)
+    return text
 #: Han ideographs and Kana: scripts written without spaces. Each character
 #: is made a word of its own (spaces put around it), so a 5-word shingle is
 #: five characters and the alignment runs character by character. Hangul is
@@ -120,7 +163,6 @@ _SCRIPT = _script_table()
 _CJK = re.compile("[぀-ヿㇰ-ㇿ㐀-䶿一-鿿豈-﫿𠀀-𯿿]")
 _DASH_RUN = re.compile(r"-{3,}")
 _SENTENCE_GAP = re.compile(r"[.!?\"')] ")
-_QUOTE_CHARS = re.compile("[" + "".join(chr(c) for c in _QUOTES) + "]")
 
 #: A word: a run of ASCII letters, digits, ``_`` and non-ASCII characters,
 #: kept whole across ``.`` between two digits or two non-digits (``1.13bn``,
@@ -128,7 +170,7 @@ _QUOTE_CHARS = re.compile("[" + "".join(chr(c) for c in _QUOTES) + "]")
 #: ``1.Break`` is two words. Defined on characters so that the numba kernel
 #: in :mod:`dedup.minhash` applies the same rule to UTF-8 bytes. Punctuation
 #: and symbols of other scripts never reach it: :func:`normalise` turns them
-#: into spaces (by Unicode category, one ``str.translate``), so on normalised
+#: into spaces (by Unicode category, one replace per distinct character), so on normalised
 #: text a word is a run of letters, marks and digits of any script.
 _W = "0-9A-Za-z_\x80-\U0010ffff"
 _L = "A-Za-z_\x80-\U0010ffff"
@@ -145,16 +187,21 @@ def _clean(text: str) -> str:
         text = _CONTROL.sub("", text)
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-        text = _QUOTE_CHARS.sub(_quote, text).translate(_SCRIPT)
-        if _CJK.search(text):
+        odd = "".join(set("".join(_NON_ASCII.findall(text))))  # the distinct non-ASCII characters
+        if "\u00a3" in odd or "\u20ac" in odd or "\u00a5" in odd or "\u20b9" in odd:
+            text = _figures(text)  # before the currency signs go
+        if "`" in text:
+            text = text.replace("`", "'")
+        for c in odd:  # quotes and dashes to ASCII; other punctuation and symbols to a space
+            rep = _SCRIPT.get(c)
+            if rep is not None:
+                text = text.replace(c, rep)
+        if _CJK.search(odd):
             text = _CJK.sub(r" \g<0> ", text)
+    text = _figures(text)
     if "---" in text:
         text = _DASH_RUN.sub(" -- ", text)
     return "\n".join(filter(None, (" ".join(line.split()) for line in text.split("\n"))))
-
-
-def _quote(m: re.Match) -> str:
-    return _QUOTES[ord(m.group())]
 
 
 def clean(text: str) -> str:
