@@ -11,7 +11,7 @@ from dedup.errors import InvalidArticle
 
 __all__ = ["Article", "Cluster", "Link", "Passage", "parse_published", "content_id"]
 
-Kind = Literal["exact", "near", "contained", "reused"]
+Kind = Literal["exact", "near", "contained", "update", "reused"]
 
 
 def content_id(text: str) -> str:
@@ -137,6 +137,7 @@ class Link:
     score: float
     passages: tuple[Passage, ...] = ()
     span: tuple[int, int] | None = None
+    changed: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict:
         d = {
@@ -146,6 +147,8 @@ class Link:
         }
         if self.passages:
             d["passages"] = [asdict(p) for p in self.passages]
+        if self.changed:
+            d["changed"] = [list(c) for c in self.changed]
         return d
 
 

@@ -31,7 +31,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 if not DATA.exists():
     DATA = Path("/work/shared/data")
 
-_SENT = re.compile(r"(?<=[.!?\u3002\uff01\uff1f\u06d4])\s*(?=\S)")
+_SENT = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[\u3002\uff01\uff1f\u06d4])\s*(?=\S)")
 WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 
 
