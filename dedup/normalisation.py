@@ -42,12 +42,17 @@ BOILERPLATE: tuple[str, ...] = (
     r"(?:reporting|writing|editing|additional reporting) by .{0,200}",
     r"editor'?s'? note\s*:.{0,400}",
     r"reuters?",
+    r"this article is more than \w+ (?:years?|months?|weeks?|days?) old\.?",
+    r"advertisement",
+    r"listen to this article\.?(?: \d+ min(?:utes?)?)?",
+    # a dated stamp line: "Published 12 March 2024", "Last updated: 13 March 2024 10:52 GMT"
+    r"(?:first |last )?(?:published|updated|posted)(?: on| at)?:? .{0,40}\b(?:1[89]|20)\d\d\b.{0,30}",
 )
 
 # A byline: only looked for in the first and last two lines, since a
 # hard-wrapped body line ("by the end of the") can look like one.
 BYLINE = (r"by [\w.'-]+(?: [\w.'-]+){0,3}"
-          r"(?:,? (?:the )?(?:associated press|ap|reuters|afp|bloomberg|upi|staff writer|[\w ]{0,30}correspondent))?")
+          r"(?:,? (?:the )?(?:associated press|ap|reuters|afp|bloomberg|upi|staff (?:writer|reporter)|[\w ]{0,30}correspondent))?")
 
 # Fixed sentences that sites glue to the first or last paragraph of a story.
 # Stripped only at the start or the end of a line, so they must be specific
@@ -72,6 +77,8 @@ _DATELINE = re.compile(
     r"(?: \(" + _AGENCY + r"\))?"
     r" ?(?:-{1,2}|—|–) ?"
 )
+# A wire version tag in front of the story: "UPDATE 2-", "UPDATED 7: ", "REFILE-", "CORRECTED-".
+_VERSION_TAG = re.compile(r"(?:(?:UPDATE|UPDATED|REFILE|CORRECTED|RPT|WRAPUP)(?: ?\d{1,2})? ?[-:] ?)+", re.I)
 _AGENCY_ONLY = re.compile(r"\(" + _AGENCY + r"\) ?(?:-{1,2}|—|–) ?")
 
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>|<!--.*?-->", re.S)
@@ -267,6 +274,10 @@ class Normaliser:
                 continue
             kept.append(ln)
         lines = kept
+        if lines:
+            m = _VERSION_TAG.match(lines[0])
+            if m and m.end() < len(lines[0]):
+                lines[0] = lines[0][m.end():]
         if self.strip_datelines and lines:
             first = lines[0]
             m = _DATELINE.match(first) or _AGENCY_ONLY.match(first)

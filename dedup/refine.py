@@ -95,6 +95,7 @@ MAX_FIGURE_SHARE = 0.15
 #: Words per k-gram of the order-free confirmation.
 GRAM = 4
 _LEAD_SHARE, _LEAD_MIN, _LEAD_MAX = 0.1, 10, 40
+_HEAD_SLACK = 8
 
 _EDGE = 4  # unaligned heads/tails this short on both sides are compared whatever their ratio
 _ANCHOR = 2  # aligned runs shorter than this do not delimit the shared region
@@ -237,16 +238,18 @@ def _lead_span(n: int) -> int:
 
 
 def _lead_aligned(ops, a_is_short: bool, short: int) -> bool:
-    """Whether at least half of the shorter text's lead lies in the in-order alignment."""
-    lead = _lead_span(short)
-    got = 0
-    for op in ops:
-        if op.tag == "equal":
-            lo, hi = (op.src_start, op.src_end) if a_is_short else (op.dest_start, op.dest_end)
-            if lo >= lead:
-                break
-            got += min(hi, lead) - lo
-    return 2 * got >= lead
+    """Whether at least half of the shorter text's lead lies in the in-order
+    alignment. A head of at most :data:`_HEAD_SLACK` unaligned words (a
+    byline or a label normalisation left) is not the lead: the lead is then
+    counted from the first aligned word."""
+    runs = [(op.src_start, op.src_end) if a_is_short else (op.dest_start, op.dest_end)
+            for op in ops if op.tag == "equal"]
+    if not runs:
+        return False
+    start = runs[0][0] if runs[0][0] <= _HEAD_SLACK else 0
+    end = start + _lead_span(short - start)
+    got = sum(max(0, min(hi, end) - max(lo, start)) for lo, hi in runs if lo < end)
+    return 2 * got >= end - start
 
 
 def order_free(ta: str, tb: str, cut: float) -> tuple[float, float] | None:
