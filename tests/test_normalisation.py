@@ -170,6 +170,7 @@ def test_semeval_multilingual_sample_tokenises_like_the_kernel():
     ("Profit was 3.5 bln dlrs.", "Profit was 3.5 billion dlrs."),
     ("A \u00a35m deal and a $50k fee.", "A \u00a35 million deal and a $50 thousand fee."),
     ("Debt of 1,234,567 dlrs, 2.5 trillion yen.", "Debt of 1234567 dlrs, 2.5 trillion yen."),
+    ("It fell 5%.", "It fell 5 pct."),
 ])
 def test_a_figure_is_its_value_not_its_spelling(a, b):
     assert tokens(normalise(a)) == tokens(normalise(b))
