@@ -15,8 +15,8 @@ so signatures move freely between this library and datasketch's
 The work for a whole batch (cutting words, hashing shingles, permuting)
 runs in one numba kernel over one byte buffer: no Python object, let alone
 a Python loop, per shingle or per word. The same kernel also returns each
-text's word ids (FNV-1a of the word, top bit set for words that start with a
-digit), which the refinement step aligns with rapidfuzz.
+text's word ids (FNV-1a of the word, top bit set for words that are
+numbers), which the refinement step aligns with rapidfuzz.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ __all__ = [
     "from_datasketch",
 ]
 
-#: Set in a word id when the word starts with a digit (a figure: 10, 1.13bn).
+#: Set in a word id when the word is a number: digits, with ``.`` or ``,``
+#: between them (``10``, ``1.5``, ``1,000``). A digit glued to letters
+#: (``3rd``, ``covid19``, ``5g``) is a word, not a figure.
 NUMERIC_BIT = np.uint32(1 << 31)
 
 _P1, _P2, _P3, _P4, _P5 = (np.uint64(x) for x in (0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1))
@@ -201,10 +203,13 @@ def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
         sigs[d, :] = acc
         for t in range(n):  # word ids: FNV-1a (internal; only the shingles must match datasketch)
             h = _FNV_OFFSET
+            number = True
             for q in range(starts[t], ends[t]):
-                h = ((h ^ np.uint64(joined[q])) * _FNV_PRIME) & _M32
+                c = joined[q]
+                h = ((h ^ np.uint64(c)) * _FNV_PRIME) & _M32
+                number = number and (_is_digit(c) or c == 46 or c == 44)
             h = _fmix32(h) & _LOW31
-            tok_out[nt_total] = h | _TOP if _is_digit(joined[starts[t]]) else h
+            tok_out[nt_total] = h | _TOP if number else h
             nt_total += 1
         tok_offsets[d + 1] = nt_total
 

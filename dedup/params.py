@@ -67,6 +67,11 @@ class Params:
             ``contained`` (a one-line brief is contained in many stories).
         figures_guard: reject a pair whose aligned text swaps one number for
             another (template briefs with other figures).
+        order_free: share of the shorter text (and of the longer, or else its
+            lead) that must be found in the other, in runs of 4 words in any
+            order, for a pair that fails the in-order tests to be ``reused``
+            (a copy with paragraphs moved, or sentences added or cut here and
+            there); ``None`` turns the test off. See :func:`dedup.refine.confirm`.
         min_estimated_containment: batch only: a candidate whose MinHash
             estimate of shingle containment (of the shorter text in the
             longer) is below this is rejected without aligning the words.
@@ -97,6 +102,7 @@ class Params:
     containment: float = 0.85
     min_contained_tokens: int = 30
     figures_guard: bool = True
+    order_free: float | None = 0.8
     min_estimated_containment: float = 0.25
     max_text_bytes: int = 1_000_000
     reuse: float | None = None
@@ -119,6 +125,8 @@ class Params:
         check(isinstance(self.min_contained_tokens, int) and self.min_contained_tokens >= 1, "min_contained_tokens", "must be an int >= 1")
         check(self.reuse is None or (isinstance(self.reuse, (int, float)) and 0.0 < self.reuse <= 1.0),
               "reuse", "must be None (off) or a number in (0, 1]")
+        check(self.order_free is None or (isinstance(self.order_free, (int, float)) and 0.0 < self.order_free <= 1.0),
+              "order_free", "must be None (off) or a number in (0, 1]")
         check(isinstance(self.reuse_sentence, (int, float)) and 0.0 < self.reuse_sentence <= 1.0,
               "reuse_sentence", "must be a number in (0, 1]")
         check(isinstance(self.max_text_bytes, int) and self.max_text_bytes >= 1, "max_text_bytes", "must be an int >= 1")

@@ -12,12 +12,39 @@ word ids, microseconds for 1,000-word articles):
 * ``containment_ab``: ``LCS / len_a``, the share of ``a``'s words found in
   order inside ``b``. A syndication partner's copy cut to its first 40%
   has a Jaccard near 0.4 but a containment near 1.0.
-* The figures guard: template briefs ("Qtly div 10 cts vs 10 cts prior",
-  "Shr 15 cts vs 9 cts") share almost every word with other briefs. Where
-  the aligned texts swap one figure for another (numbers, number words,
-  months; see :func:`figures_swapped`) the pair is rejected: figures that
-  differ are evidence of a different story, while a copy that lost a
-  paragraph only *deletes* words.
+* The figures guard, proportionate: template briefs ("Qtly div 10 cts vs
+  10 cts prior", "Shr 15 cts vs 9 cts") share almost every word with other
+  briefs and differ only in their figures. Where the aligned texts put one
+  figure in place of another (numbers, number words, months, weekdays; see
+  :func:`figure_changes`) the pair is
+
+  - an ``update`` (a later version of the story: an updated toll, a
+    corrected date) when the changed figures are few for its length: at
+    most one per :data:`WORDS_PER_CHANGE` words of the shorter text and at
+    most :data:`MAX_CHANGES`, in a text of at least :data:`UPDATE_MIN_WORDS`
+    words of which figures are at most :data:`MAX_FIGURE_SHARE`. With
+    ``explain`` the link lists the changed figures (``changed``, old -> new);
+  - rejected otherwise: a short text that is mostly its figures, or many
+    figures changed, is another story (another company's dividend, another
+    quarter's results).
+
+  A copy that lost a paragraph only *deletes* words: figures that are only
+  on one side never count.
+* Order-free confirmation (``reused``): a copy whose paragraphs were moved,
+  or that gained or lost a few sentences here and there, fails the in-order
+  score. When it does, the share of each text lying in runs of
+  :data:`GRAM` words found anywhere in the other is measured (hashes of word
+  k-grams, numpy set membership). The pair is ``reused`` when at least
+  ``Params.order_free`` of the shorter text is found in the longer,
+  including the shorter one's lead (its first tenth, 10 to 40 words: at
+  least half of it), and the longer one is reused as much or its own lead
+  is found too. A follow-up story that repeats background paragraphs under a
+  new lead fails: its new lead is not in the other text, and the other's
+  text is not mostly in it. Texts that are mostly their figures (template
+  briefs) are compared in order only.
+* ``contained`` also needs the shorter text's lead (at least half of it) in
+  the in-order alignment: a story whose body, without its lead, is repeated
+  under another lead is background, not a copy.
 """
 
 from __future__ import annotations
@@ -34,7 +61,8 @@ from dedup.minhash import NUMERIC_BIT, signatures
 from dedup.params import Params
 from dedup.types import Link, Passage
 
-__all__ = ["FIGURE_WORDS", "Verdict", "aligned_span", "code_points", "confirm", "encode", "figures_swapped", "passages"]
+__all__ = ["FIGURE_WORDS", "GRAM", "Verdict", "aligned_span", "code_points", "confirm", "encode", "figure_changes",
+           "figures_swapped", "is_update", "order_free", "passages"]
 
 _MIN_PASSAGE = 8
 
@@ -55,6 +83,19 @@ FIGURE_WORDS = (
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday"
 ).split()
+
+#: A later version may change one figure per this many words of the shorter text ...
+WORDS_PER_CHANGE = 40
+#: ... and at most this many figures in all ...
+MAX_CHANGES = 6
+#: ... in a text of at least this many words ...
+UPDATE_MIN_WORDS = 60
+#: ... of which figures are at most this share (template briefs are mostly figures).
+MAX_FIGURE_SHARE = 0.15
+#: Words per k-gram of the order-free confirmation.
+GRAM = 4
+_LEAD_SHARE, _LEAD_MIN, _LEAD_MAX = 0.1, 10, 40
+_HEAD_SLACK = 8
 
 _EDGE = 4  # unaligned heads/tails this short on both sides are compared whatever their ratio
 _ANCHOR = 2  # aligned runs shorter than this do not delimit the shared region
@@ -91,47 +132,142 @@ def encode(ids: np.ndarray) -> str:
     return code_points(ids).tobytes().decode("utf-32-le")
 
 
-def _figures(words: str) -> list[str]:
-    return [c for c in words if c >= "\U000F0000"]
-
-
-def figures_swapped(a: str, b: str, opcodes=None) -> bool:
-    """True when the alignment of ``a`` and ``b`` replaces figures.
+def figure_changes(a: str, b: str, opcodes=None) -> list[tuple[list[int], list[int]]]:
+    """Where the alignment of ``a`` and ``b`` puts figures in place of others.
 
     The shared region runs from the first to the last aligned run of at
-    least two words. Inside it, each edit hunk (the words between two
-    aligned runs) trips the guard when both sides hold figures (numbers,
-    number words, months, weekdays) and they differ. Outside it, the
-    unaligned head or tail counts when both sides have one of comparable
+    least two words (an *anchor*). Inside it, each hunk (the words between
+    two anchors) counts when both sides hold figures (numbers, number words,
+    months, weekdays), they differ, and the two sides are of comparable
     length (both at most four words, or the shorter at least half the
-    longer): a brief ending "Pay 20 May Record 20 April" vs "Pay April 30
-    Record April 15". Tails of very different lengths are a truncation, an
-    added credit or a dropped paragraph, never a swap.
+    longer): a replacement, not a sentence deleted on one side. Outside it,
+    the unaligned head or tail counts under the same length rule: a brief
+    ending "Pay 20 May Record 20 April" vs "Pay April 30 Record April 15".
+    Tails of very different lengths are a truncation, an added credit or a
+    dropped paragraph, never a change.
+
+    Returns:
+        one ``(offsets in a, offsets in b)`` per changed hunk: the word
+        offsets of the figures found on one side only.
     """
     ops = list(opcodes if opcodes is not None else Indel.opcodes(a, b))
     anchors = [i for i, op in enumerate(ops) if op.tag == "equal" and op.src_end - op.src_start >= _ANCHOR]
     if not anchors:
-        return False
+        return []
     first, last = ops[anchors[0]], ops[anchors[-1]]
-    for ea, eb in ((a[: first.src_start], b[: first.dest_start]), (a[last.src_end :], b[last.dest_end :])):
-        lo, hi = sorted((len(ea), len(eb)))
-        if lo > 0 and (hi <= _EDGE or lo * 2 >= hi) and _differs(_figures(ea), _figures(eb)):
-            return True
-    hunk_a: list[str] = []
-    hunk_b: list[str] = []
-    for op in ops[anchors[0] + 1 : anchors[-1] + 1]:
-        if op.tag == "equal":
-            if _differs(_figures("".join(hunk_a)), _figures("".join(hunk_b))):
-                return True
-            hunk_a, hunk_b = [], []
-        else:
-            hunk_a.append(a[op.src_start : op.src_end])
-            hunk_b.append(b[op.dest_start : op.dest_end])
+    spans = [(0, first.src_start, 0, first.dest_start)]
+    for x, y in zip(anchors, anchors[1:]):
+        if y > x + 1:
+            spans.append((ops[x].src_end, ops[y].src_start, ops[x].dest_end, ops[y].dest_start))
+    spans.append((last.src_end, len(a), last.dest_end, len(b)))
+    out = []
+    for a0, a1, b0, b1 in spans:
+        lo, hi = sorted((a1 - a0, b1 - b0))
+        if lo == 0 or not (hi <= _EDGE or lo * 2 >= hi):
+            continue
+        fa = [i for i in range(a0, a1) if a[i] >= "\U000F0000"]
+        fb = [i for i in range(b0, b1) if b[i] >= "\U000F0000"]
+        if not fa or not fb:
+            continue
+        only_a = Counter(a[i] for i in fa) - Counter(b[i] for i in fb)
+        only_b = Counter(b[i] for i in fb) - Counter(a[i] for i in fa)
+        if only_a or only_b:
+            out.append(([i for i in fa if _take(only_a, a[i])], [i for i in fb if _take(only_b, b[i])]))
+    return out
+
+
+def _take(counts: Counter, c: str) -> bool:
+    if counts[c] > 0:
+        counts[c] -= 1
+        return True
     return False
 
 
-def _differs(fig_a: list[str], fig_b: list[str]) -> bool:
-    return bool(fig_a) and bool(fig_b) and Counter(fig_a) != Counter(fig_b)
+def figures_swapped(a: str, b: str, opcodes=None) -> bool:
+    """True when the alignment of ``a`` and ``b`` replaces figures (see :func:`figure_changes`)."""
+    return bool(figure_changes(a, b, opcodes))
+
+
+def is_update(changes: list[tuple[list[int], list[int]]], a: str, b: str) -> bool:
+    """Whether figure changes this few make the pair a later version (the rule in the module docstring)."""
+    n = sum(max(len(x), len(y)) for x, y in changes)
+    short = a if len(a) <= len(b) else b
+    if len(short) < UPDATE_MIN_WORDS or n > MAX_CHANGES or n * WORDS_PER_CHANGE > len(short):
+        return False
+    figures = sum(1 for c in short if c >= "\U000F0000")
+    return figures <= MAX_FIGURE_SHARE * len(short)
+
+
+def _changed(changes, words_a, words_b) -> tuple[tuple[str, str], ...]:
+    def say(words, offsets):
+        return " ".join(words[i] if words is not None and i < len(words) else f"#{i}" for i in offsets) or "-"
+
+    return tuple((say(words_a, x), say(words_b, y)) for x, y in changes)
+
+
+_H1, _H2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9)
+
+
+def _grams(cp: np.ndarray) -> np.ndarray:
+    """Hashes (uint64) of every :data:`GRAM`-word run of a code point sequence."""
+    m = len(cp) - GRAM + 1
+    h = np.zeros(m, np.uint64)
+    x = cp.astype(np.uint64)
+    for k in range(GRAM):
+        h = (h ^ x[k : k + m]) * _H1
+        h ^= h >> np.uint64(29)
+    return h * _H2
+
+
+def _covered(mine: np.ndarray, theirs: np.ndarray, n: int) -> np.ndarray:
+    """Which of ``n`` words lie in a k-gram (``mine``) also found in ``theirs``."""
+    hit = np.isin(mine, theirs, assume_unique=False)
+    cov = np.zeros(n, bool)
+    for k in range(GRAM):
+        cov[k : k + len(hit)] |= hit
+    return cov
+
+
+def _lead_found(cov: np.ndarray) -> bool:
+    lead = _lead_span(len(cov))
+    return 2 * int(cov[:lead].sum()) >= lead
+
+
+def _lead_span(n: int) -> int:
+    return int(min(max(n * _LEAD_SHARE, _LEAD_MIN), _LEAD_MAX, n))
+
+
+def _lead_aligned(ops, a_is_short: bool, short: int) -> bool:
+    """Whether at least half of the shorter text's lead lies in the in-order
+    alignment. A head of at most :data:`_HEAD_SLACK` unaligned words (a
+    byline or a label normalisation left) is not the lead: the lead is then
+    counted from the first aligned word."""
+    runs = [(op.src_start, op.src_end) if a_is_short else (op.dest_start, op.dest_end)
+            for op in ops if op.tag == "equal"]
+    if not runs:
+        return False
+    start = runs[0][0] if runs[0][0] <= _HEAD_SLACK else 0
+    end = start + _lead_span(short - start)
+    got = sum(max(0, min(hi, end) - max(lo, start)) for lo, hi in runs if lo < end)
+    return 2 * got >= end - start
+
+
+def order_free(ta: str, tb: str, cut: float) -> tuple[float, float] | None:
+    """``(share of a, share of b)`` found in the other in any order, when the
+    pair passes the order-free rule (module docstring) at ``cut``; else ``None``."""
+    ca = np.frombuffer(ta.encode("utf-32-le", "surrogatepass"), np.uint32)
+    cb = np.frombuffer(tb.encode("utf-32-le", "surrogatepass"), np.uint32)
+    if min(len(ca), len(cb)) < GRAM:
+        return None
+    ga, gb = _grams(ca), _grams(cb)
+    cov_a, cov_b = _covered(ga, gb, len(ca)), _covered(gb, ga, len(cb))
+    sa, sb = float(cov_a.mean()), float(cov_b.mean())
+    (s_short, c_short), (s_long, c_long) = sorted(((sa, cov_a), (sb, cov_b)), key=lambda t: len(t[1]))
+    if s_short < cut or not _lead_found(c_short):
+        return None
+    if s_long < cut and not _lead_found(c_long):
+        return None
+    return sa, sb
 
 
 def aligned_span(opcodes, on_b: bool) -> tuple[int, int] | None:
@@ -165,19 +301,33 @@ def confirm(
     similarity: float | None = None,
     explain: bool = False,
     words_a: Sequence[str] | None = None,
+    words_b: Sequence[str] | None = None,
 ) -> Link | str:
     """Decide whether two articles are copies of one story.
+
+    The kinds, in the order they are tried: ``exact`` (the same words);
+    ``near`` (at least ``similarity`` of both texts' words line up in
+    order); ``contained`` (at least ``containment`` of the shorter one, of
+    ``min_contained_tokens`` words or more, lies in order inside the longer);
+    ``update`` (``near`` or ``contained`` but with a few figures changed:
+    a later version, see the module docstring); ``reused`` (the same
+    passages in another order, see the module docstring). The kind never
+    depends on ``explain``.
 
     Args:
         a_id, b_id: the articles' ids (copied into the link).
         a, b: their word ids (``uint32``, from :func:`dedup.minhash.signatures`),
             or those ids already passed through :func:`encode`.
         params: thresholds (``similarity``, ``containment``,
-            ``min_contained_tokens``, ``figures_guard``).
-        jaccard: the MinHash estimate, reported in the link.
+            ``min_contained_tokens``, ``figures_guard``, ``order_free``).
+        jaccard: the MinHash estimate, reported in the link (and, with the
+            lengths, it decides whether the order-free test is worth running).
         similarity: overrides ``params.similarity`` for this call.
-        explain: also return the aligned passages.
-        words_a: the words of ``a``, to give passages their text.
+        explain: also return the aligned passages (and, for ``update``, the
+            changed figures).
+        words_a, words_b: the words of ``a`` / ``b``, to give passages and
+            changed figures their text (a figure of a text without words is
+            shown as ``#offset``).
 
     Returns:
         A :class:`~dedup.types.Link` when confirmed, else a
@@ -209,10 +359,42 @@ def confirm(
     elif may_contain and max(c_ab if la <= lb else 0.0, c_ba if lb <= la else 0.0) >= params.containment:
         kind = "contained"
     else:
-        return Verdict.TOO_DIFFERENT
+        return _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) or Verdict.TOO_DIFFERENT
     ops = Indel.opcodes(ta, tb) if (params.figures_guard or explain or kind == "contained") else None
-    if params.figures_guard and figures_swapped(ta, tb, ops):
-        return Verdict.FIGURES_DIFFER
+    if kind == "contained" and not _lead_aligned(ops, la <= lb, short):
+        # Most of the shorter text lies in the longer, but not its lead: a
+        # follow-up that repeats the story's background under a new lead.
+        return _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) or Verdict.TOO_DIFFERENT
+    changed: tuple[tuple[str, str], ...] = ()
+    if params.figures_guard:
+        changes = figure_changes(ta, tb, ops)
+        if changes:
+            if not is_update(changes, ta, tb):
+                return _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) or Verdict.FIGURES_DIFFER
+            kind = "update"
+            changed = _changed(changes, words_a, words_b) if explain else ()
     span = aligned_span(ops, on_b=la <= lb) if ops is not None else None
     found = passages(ops, words_a) if explain else ()
-    return Link(a_id, b_id, kind, jaccard, c_ab, c_ba, score, found, span)
+    return Link(a_id, b_id, kind, jaccard, c_ab, c_ba, score, found, span, changed)
+
+
+def _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Link | None:
+    """The order-free test (module docstring), run only for texts long
+    enough and whose MinHash estimate leaves room for it."""
+    la, lb = len(ta), len(tb)
+    short = min(la, lb)
+    if params.order_free is None or short < params.min_contained_tokens:
+        return None
+    shorter = ta if la <= lb else tb
+    if sum(1 for c in shorter if c >= "\U000F0000") > MAX_FIGURE_SHARE * short:
+        return None  # texts that are mostly their figures (template briefs) are compared in order only
+    # Estimated share of the shorter text's shingles in the longer: a copy
+    # with its paragraphs moved keeps most of them.
+    if jaccard * (la + lb) / (1 + jaccard) < 0.5 * params.order_free * short:
+        return None
+    got = order_free(ta, tb, params.order_free)
+    if got is None:
+        return None
+    sa, sb = got
+    found = passages(Indel.opcodes(ta, tb), words_a) if explain else ()
+    return Link(a_id, b_id, "reused", jaccard, sa, sb, sa if la <= lb else sb, found)

@@ -13,7 +13,7 @@ __all__ = ["KINDS", "Article", "Cluster", "Kind", "Link", "Passage", "parse_publ
 
 #: What a link says about a pair. Append new kinds at the end only: a kind's
 #: position in :data:`KINDS` is stored (3 bits of the service's link value).
-Kind = Literal["exact", "near", "contained", "reused"]
+Kind = Literal["exact", "near", "contained", "reused", "update"]
 #: Every link kind, in their stored order.
 KINDS: tuple[str, ...] = get_args(Kind)
 
@@ -141,6 +141,7 @@ class Link:
     score: float
     passages: tuple[Passage, ...] = ()
     span: tuple[int, int] | None = None
+    changed: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self, me: str | None = None) -> dict:
         """The link as JSON: the pair ``a``/``b`` (batch output, a cluster's
@@ -162,6 +163,8 @@ class Link:
                  "score": round(self.score, 4)}
             if self.passages:
                 d["passages"] = [asdict(p) for p in self.passages]
+            if self.changed:  # figures that differ: (in a, in b)
+                d["changed"] = [list(c) for c in self.changed]
             return d
         if me not in (self.a, self.b):
             raise ValueError(f"{me!r} is neither side of the link {self.a!r} - {self.b!r}")
@@ -176,6 +179,8 @@ class Link:
                 {"start": p.b_start, "end": p.b_end, "their_start": p.a_start, "their_end": p.a_end, "text": p.text}
                 for p in self.passages
             ]
+        if self.changed:  # figures that differ: (mine, theirs)
+            d["changed"] = [list(c) if mine_is_a else [c[1], c[0]] for c in self.changed]
         return d
 
 

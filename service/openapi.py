@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from dedup.types import KINDS
+
 __all__ = ["spec"]
 
 
@@ -76,9 +78,11 @@ def spec(config: Mapping) -> dict:
                 "title": {"type": "string"}, "url": {"type": "string"}, "source": {"type": "string"},
                 "published": {"type": "string", "description": "ISO 8601"}}},
             "Duplicate": {"type": "object", "properties": {
-                "id": {"type": "string"}, "kind": {"type": "string", "enum": ["exact", "near", "contained"]},
+                "id": {"type": "string"}, "kind": {"type": "string", "enum": list(KINDS)},
                 "jaccard": {"type": "number"}, "containment": {"type": "number"}, "score": {"type": "number"},
-                "passages": {"type": "array", "items": {"type": "object"}}}},
+                "passages": {"type": "array", "items": {"type": "object"}},
+                "changed": {"type": "array", "description": "kind update, explained: figures that differ, [mine, theirs]",
+                            "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}}}},
             "Match": {"type": "object", "properties": {
                 "id": {"type": "string"}, "cluster": {"type": "string", "nullable": True},
                 "canonical": {"type": "string", "nullable": True}, "duplicates": {"type": "array", "items": _ref("Duplicate")}}},

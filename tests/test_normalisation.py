@@ -99,3 +99,83 @@ def test_inline_boilerplate_only_where_it_opens_or_closes_a_paragraph():
     middle = "The ministry said so. " + fox + " " + BODY
     assert fox in normalise(middle)
     assert normalise(fox + " " + BODY) == normalise(BODY) == normalise(BODY + " " + fox)
+
+
+# -- any script: punctuation of every script splits words ------------------------------------
+
+from dedup.minhash import NUMERIC_BIT, signatures  # noqa: E402
+
+SCRIPTS = {
+    # Urdu: full stop U+06D4 and Arabic comma U+060C glued to words.
+    "urdu": ("\u067e\u0627\u06a9\u0633\u062a\u0627\u0646 \u0645\u06cc\u06ba \u0628\u0627\u0631\u0634\u060c \u0633\u06cc\u0644\u0627\u0628 \u06a9\u0627 \u062e\u0637\u0631\u06c1\u06d4\u0644\u0627\u06c1\u0648\u0631",
+             ["\u067e\u0627\u06a9\u0633\u062a\u0627\u0646", "\u0645\u06cc\u06ba", "\u0628\u0627\u0631\u0634", "\u0633\u06cc\u0644\u0627\u0628", "\u06a9\u0627", "\u062e\u0637\u0631\u06c1", "\u0644\u0627\u06c1\u0648\u0631"]),
+    # Arabic: question mark U+061F, Arabic-Indic digits become figures.
+    "arabic": ("\u0642\u062a\u0644 \u0663\u0665 \u0634\u062e\u0635\u0627\u061f\u0646\u0639\u0645",
+               ["\u0642\u062a\u0644", "35", "\u0634\u062e\u0635\u0627", "\u0646\u0639\u0645"]),
+    # Hindi: danda U+0964; vowel signs (marks) stay inside their word.
+    "hindi": ("\u0926\u093f\u0932\u094d\u0932\u0940 \u092e\u0947\u0902 \u092c\u093e\u0930\u093f\u0936\u0964\u092e\u0941\u0902\u092c\u0908 \u0967\u0968",
+              ["\u0926\u093f\u0932\u094d\u0932\u0940", "\u092e\u0947\u0902", "\u092c\u093e\u0930\u093f\u0936", "\u092e\u0941\u0902\u092c\u0908", "12"]),
+    # Russian: guillemets, em dash, ellipsis.
+    "russian": ("\u00ab\u0413\u0430\u0437\u043f\u0440\u043e\u043c\u00bb\u2014\u0446\u0435\u043d\u044b\u2026\u0440\u043e\u0441\u0442",
+                ["\u0433\u0430\u0437\u043f\u0440\u043e\u043c", "\u0446\u0435\u043d\u044b", "\u0440\u043e\u0441\u0442"]),
+    # Chinese: one word per character, ideographic full stop and comma split.
+    "chinese": ("\u82f1\u56fd\u8857\u9053\u3002\u5783\u573e\uff0cG20\u3001\u300c\u5e74\u300d",
+                ["\u82f1", "\u56fd", "\u8857", "\u9053", "\u5783", "\u573e", "g20", "\u5e74"]),
+    # Japanese kana too; Korean Hangul keeps its space-separated words.
+    "japanese": ("\u30cb\u30e5\u30fc\u30b9\u3067\u3059\u3002", ["\u30cb", "\u30e5", "\u30fc", "\u30b9", "\u3067", "\u3059"]),
+    "korean": ("\uc11c\uc6b8 \ub274\uc2a4\u00b7\uc815\uce58.", ["\uc11c\uc6b8", "\ub274\uc2a4", "\uc815\uce58"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_punctuation_of_every_script_splits_words(name):
+    text, words = SCRIPTS[name]
+    norm = normalise(text)
+    assert tokens(norm) == words
+    _, ids = signatures([norm.lower()])
+    assert len(ids[0]) == len(words)  # the kernel cuts the same words
+    assert normalise(norm) == norm
+
+
+def test_digits_glued_to_letters_are_not_figures():
+    norm = normalise("The 3rd covid19 wave hit 5g masts: 12 towers, 1,500 homes, 2.5 days.")
+    _, ids = signatures([norm.lower()])
+    figures = [w for w, i in zip(tokens(norm), ids[0]) if i & NUMERIC_BIT]
+    assert figures == ["12", "1500", "2.5"]
+
+
+def test_semeval_multilingual_sample_tokenises_like_the_kernel():
+    import csv
+    from pathlib import Path
+
+    path = Path("/work/shared/data/semeval2022-task8-hfl-sample/training_set.csv")
+    if not path.exists():
+        pytest.skip("no shared data")
+    csv.field_size_limit(10**9)
+    with open(path, encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["lang1"] in ("ar", "zh", "ru", "tr", "pl")][:60]
+    texts = [normalise(r["text1"]) for r in rows]
+    _, ids = signatures([t.lower() for t in texts])
+    for t, wid in zip(texts, ids):
+        words = tokens(t)
+        assert len(wid) == len(words)
+        assert not any(set(w) & set("\u060c\u06d4\u061f\u3002\u3001\u00ab\u00bb\u2014") for w in words)
+
+
+@pytest.mark.parametrize("a,b", [
+    ("Sales rose 5 pct to 10 mln dlrs.", "Sales rose 5% to 10 million dlrs."),
+    ("Sales rose 5 per cent to 10 million dlrs.", "Sales rose 5 percent to 10 mln dlrs."),
+    ("It hired 1,000 people.", "It hired 1000 people."),
+    ("Profit was $3.5bn.", "Profit was $3.5 billion."),
+    ("Profit was 3.5 bln dlrs.", "Profit was 3.5 billion dlrs."),
+    ("A \u00a35m deal and a $50k fee.", "A \u00a35 million deal and a $50 thousand fee."),
+    ("Debt of 1,234,567 dlrs, 2.5 trillion yen.", "Debt of 1234567 dlrs, 2.5 trillion yen."),
+    ("It fell 5%.", "It fell 5 pct."),
+])
+def test_a_figure_is_its_value_not_its_spelling(a, b):
+    assert tokens(normalise(a)) == tokens(normalise(b))
+
+
+def test_figure_spelling_leaves_other_words_alone():
+    text = "The column said 5 percentage points, the million-strong crowd, in 2004,2005 and 1,2,3."
+    assert normalise(text) == text
