@@ -46,7 +46,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BIN = os.path.dirname(sys.executable)
 sys.path.insert(0, HERE)
-from make_dump import code_version  # noqa: E402
+from make_dump import code_version, write_results  # noqa: E402
 
 
 def ensure_dump(n: int, dump_dir: str, seed: int, fresh: bool = False) -> str:
@@ -195,12 +195,7 @@ def main(argv=None) -> int:
         dest = args.out + "-profile.txt"
         result["profile"] = {"command": profile(ensure_dump(min(sizes), args.dump_dir, args.seed), args.dump_dir, dest),
                              "file": os.path.relpath(dest, ROOT)}
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out + ".json", "w") as f:
-        json.dump(result, f, indent=2)
-    with open(args.out + ".md", "w") as f:
-        f.write(report(result))
-    print(report(result))
+    write_results(args.out, result, report)
     return 0
 
 

@@ -47,7 +47,7 @@ from datasketch import MinHash  # noqa: E402
 
 from dedup.minhash import signatures  # noqa: E402
 from dedup.normalisation import normalise, tokens  # noqa: E402
-from make_dump import benchmark_texts, code_version  # noqa: E402
+from make_dump import benchmark_texts, code_version, write_results  # noqa: E402
 
 P, SEED, K = 128, 1, 5
 XXH = xxhash.xxh32_intdigest
@@ -210,12 +210,7 @@ def main(argv=None) -> int:
         "two_threads_median_s": {k: round(v, 4) for k, v in two.items()},
         "loadavg_1min_before_after": [round(load0, 2), round(os.getloadavg()[0], 2)],
     }
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out + ".json", "w") as f:
-        json.dump(result, f, indent=2)
-    with open(args.out + ".md", "w") as f:
-        f.write(report(result))
-    print(report(result))
+    write_results(args.out, result, report)
     return 0
 
 

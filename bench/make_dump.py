@@ -64,6 +64,17 @@ def code_version() -> dict:
             "uncommitted_in_core": git("status", "--porcelain", "--", "dedup", "service").splitlines()}
 
 
+def write_results(out: str, result: dict, report) -> None:
+    """Write ``OUT.json`` (the figures) and ``OUT.md`` (``report(result)``), and print the report."""
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out + ".json", "w") as f:
+        json.dump(result, f, indent=2)
+    text = report(result)
+    with open(out + ".md", "w") as f:
+        f.write(text)
+    print(text)
+
+
 def bbc_articles(data: str = DATA) -> list[tuple[str, list[str]]]:
     """``(title, paragraphs)`` of every BBC article, in path order."""
     out = []

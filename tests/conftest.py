@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pytest
 import redis
+from _processes import stop
 
 _ns_counter = itertools.count()
 
@@ -76,13 +77,7 @@ class RedisServer:
         return redis.Redis(port=self.port, socket_timeout=2, socket_connect_timeout=2, **kw)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc, 5)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from _processes import stop
 from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -280,13 +281,7 @@ class Gunicorn:
         return self.log.read().decode(errors="replace")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc, 20)
 
 
 def _post_a_copy(server: Gunicorn) -> tuple[float, float]:

@@ -14,7 +14,7 @@ from dedup.batch import cluster_articles  # noqa: E402
 from dedup.minhash import jaccard, signatures  # noqa: E402
 from dedup.normalisation import normalise, tokens  # noqa: E402
 from dedup.params import Params  # noqa: E402
-from dedup.refine import Verdict, confirm  # noqa: E402
+from dedup.refine import confirm  # noqa: E402
 from dedup.types import Link  # noqa: E402
 
 if not (ek.DATA / "bbc-news").exists():

@@ -129,7 +129,6 @@ SYNONYMS: dict[str, list[str]] = {
     "films": ["movies", "pictures"],
     "album": ["record", "release"],
     "star": ["celebrity"],
-    "show": ["programme", "broadcast"],
     "award": ["prize", "honour"],
     "awards": ["prizes", "honours"],
     "technology": ["tech"],
