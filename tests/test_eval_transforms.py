@@ -166,7 +166,7 @@ RU = ("Правительство в понедельник объявило о 
 
 
 def _sents(text):
-    from dedup.evaluation.transforms import _sentences, script_of
+    from dedup.evaluation.cosmetic import _sentences, script_of
 
     s = script_of(text)
     return [x for p in re.split(r"\n\s*\n", text) for x in _sentences(p, s)]
