@@ -1,7 +1,8 @@
 """Every error the core raises, each with a stable machine-readable code.
 
 The service and the command line turn these into HTTP 4xx bodies and
-stderr lines; nothing outside this module invents an error code.
+stderr lines. The service's own errors (HTTP-level: authentication, bodies,
+the store) live in ``service/errors.py``; no other module invents a code.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from dedup import Deduplicator
 from dedup.errors import DedupError
 from dedup_service import config as cfg
-from dedup_service.errors import StoreUnavailable
+from dedup_service.errors import StoreUnavailable, http_error_code
 from dedup_service.store import RedisIndex
 
 __all__ = ["DedupService", "create_app", "redis_client"]
@@ -79,11 +79,6 @@ class DedupService:
 
 def _error(code: str, message: str, status: int):
     return jsonify({"error": {"code": code, "message": message}}), status
-
-
-def _http_code(e: HTTPException) -> str:
-    return {413: "too_large", 404: "not_found", 405: "method_not_allowed"}.get(
-        e.code or 0, (e.name or "error").lower().replace(" ", "_"))
 
 
 def _install_metrics(app: Flask, service: DedupService) -> None:
@@ -157,7 +152,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def _http_error(e: HTTPException):
-        return _error(_http_code(e), e.description or e.name, e.code or 500)
+        return _error(http_error_code(e.code, e.name), e.description or e.name, e.code or 500)
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):  # Redis's own errors never get here: the store translates them

@@ -14,7 +14,7 @@ from dedup.errors import DedupError
 
 __all__ = [
     "Forbidden", "InvalidEncoding", "InvalidJSON", "InvalidNamespace", "InvalidOption", "NamespaceMismatch",
-    "ServerError", "StoreUnavailable", "Unauthorized", "UnknownField", "UnsupportedMediaType",
+    "ServerError", "StoreUnavailable", "Unauthorized", "UnknownField", "UnsupportedMediaType", "http_error_code",
 ]
 
 
@@ -93,3 +93,13 @@ class Forbidden(DedupError):
 
     code = "forbidden"
     status = 403
+
+
+#: Codes for the errors that werkzeug itself raises (unknown route, wrong
+#: method, a body over MAX_CONTENT_LENGTH); others get their name in snake case.
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
+def http_error_code(status: int | None, name: str | None) -> str:
+    """The stable code of a werkzeug ``HTTPException`` (``405`` -> ``method_not_allowed``)."""
+    return _HTTP_CODES.get(status or 0, (name or "error").lower().replace(" ", "_"))
