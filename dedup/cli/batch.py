@@ -47,14 +47,10 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
     """Cluster the articles of a feed dump (JSONL, CSV, folder of .txt, RSS/Atom, or - for stdin)."""
     params = params_from_options(param_opts)
     normaliser = _normaliser(boilerplate)
-    stdin_copy = None
-    if input_path == "-":
-        stdin_copy, path = spool_stdin()
-        fmt = input_format  # "auto": told from the content
-    else:
-        if not os.path.exists(input_path):
-            raise click.BadParameter(f"{input_path} does not exist", param_hint="INPUT")
-        path, fmt = input_path, input_format
+    stdin_copy, path = spool_stdin() if input_path == "-" else (None, input_path)  # stdin: format from the content
+    if stdin_copy is None and not os.path.exists(input_path):
+        raise click.BadParameter(f"{input_path} does not exist", param_hint="INPUT")
+    fmt = input_format
     _check_writable(clusters_path, deduped_path, report_path)
     counts = {"records": 0, "bad_records": 0}
     skipped: set[str] = set()  # read, but not fingerprinted: kept out of --deduped too
@@ -106,10 +102,14 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
                                bad_records=counts["bad_records"] - result.n_skipped, deduped_written=written)
         Path(report_path).write_text(json.dumps(report, indent=2) + "\n")
     if not quiet:
-        s = result.stats
-        click.echo(f"dedup: {_count(result.n_articles, 'article')}, {_count(s['clusters'], 'cluster')}, "
-                   f"{_count(s['duplicates'], 'duplicate')}, {counts['bad_records']} skipped, "
-                   f"{s['seconds']['total']:.1f}s", err=True)
+        click.echo(_summary(result, counts["bad_records"]), err=True)
+
+
+def _summary(result, bad_records: int) -> str:
+    """``dedup: 5 articles, 1 cluster, 1 duplicate, 0 skipped, 0.4s``."""
+    s = result.stats
+    return (f"dedup: {_count(result.n_articles, 'article')}, {_count(s['clusters'], 'cluster')}, "
+            f"{_count(s['duplicates'], 'duplicate')}, {bad_records} skipped, {s['seconds']['total']:.1f}s")
 
 
 def _check_writable(*paths: str | None) -> None:
