@@ -117,16 +117,33 @@ def _base_python() -> str:
 
 
 def _shared_dependencies(root: Path) -> Path:
-    """The test venv's installed packages, minus this project, as a directory of symlinks."""
+    """The test venv's installed packages, minus this project, as a directory of
+    symlinks; or of hard links when uid 10001 cannot reach the venv (one made
+    under a 0700 ``mktemp -d``, as ``.ci/run`` does)."""
     farm = root / "deps"
     farm.mkdir()
-    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+    purelib = Path(sysconfig.get_paths()["purelib"])
+    reachable = subprocess.run(_as_user(["test", "-r", str(purelib / "numpy" / "__init__.py")])).returncode == 0
+    for entry in purelib.iterdir():
         name = entry.name.lower()
         if name.startswith(("dedup", "__editable__", "_distutils_hack", "distutils-precedence", "__pycache__")) \
                 or name.endswith(".pth"):
             continue
-        (farm / entry.name).symlink_to(entry)
+        if reachable:
+            (farm / entry.name).symlink_to(entry)
+        elif entry.is_dir():
+            shutil.copytree(entry, farm / entry.name, copy_function=_link_or_copy, symlinks=True)
+        else:
+            _link_or_copy(entry, farm / entry.name)
+    subprocess.run(["chmod", "-R", "a+rX", str(farm)], check=True)
     return farm
+
+
+def _link_or_copy(src, dst) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system
+        shutil.copy2(src, dst)
 
 
 def _build_isolation() -> list[str]:
