@@ -8,11 +8,10 @@ exactly the argument types it gets in real use. With a writable cache
 compiled code instead of compiling it: the Dockerfile runs this at
 image-build time.
 
-As a gunicorn config module (``gunicorn -c python:dedup.warm ...``, as the
-Dockerfile's ``CMD``), it loads every kernel once in the master before it
+As a gunicorn hook (``on_starting``, which :mod:`dedup_service.gunicorn_conf`, the
+image's and ``dedup serve``'s gunicorn settings, use), it loads every kernel once in the master before it
 forks the workers, so no worker pays a cache load (or, with no cache, a
-compile) on its first request. Only the hook below is a gunicorn setting;
-gunicorn ignores the module's other names.
+compile) on its first request.
 """
 
 from __future__ import annotations

@@ -59,7 +59,11 @@ def parse_api_keys(value: object) -> dict[str, frozenset[str]] | None:
         raise InvalidParams("API_KEYS: expected 'key=ns1,ns2;key2=*' or a JSON object")
     keys = {}
     for key, spaces in value.items():
-        spaces = [spaces] if isinstance(spaces, str) else list(spaces)
+        if isinstance(spaces, str):
+            spaces = [spaces]
+        elif not (isinstance(spaces, (list, tuple)) and all(isinstance(ns, str) for ns in spaces)):
+            raise InvalidParams(f"API_KEYS: the namespaces of a key must be a string or a list of strings, "
+                                f"got {type(spaces).__name__}")
         for ns in spaces:
             if ns != "*" and not valid_namespace(ns):
                 raise InvalidParams(f"API_KEYS: namespace {ns!r} of a key is not [A-Za-z0-9_.-]{{1,64}}")

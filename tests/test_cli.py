@@ -252,3 +252,25 @@ def test_a_text_skipped_for_no_words_is_not_in_deduped(tmp_path):
     assert r.exit_code == 0, r.stderr
     ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
     assert "empty" not in ids and "3" not in ids and "2" in ids
+
+
+def test_an_output_that_is_the_input_is_refused_and_the_input_kept(tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(SAMPLE.read_bytes())
+    for opt in ("--deduped", "--clusters", "--report"):
+        r = run("batch", feed, "-q", opt, feed)
+        assert r.exit_code == 2 and "is the input" in r.stderr
+    assert feed.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_a_failed_run_leaves_no_output_behind(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1}\n')
+    r = run("batch", bad, "-q", "--clusters", tmp_path / "c.jsonl", "--report", tmp_path / "r.json")
+    assert r.exit_code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl"]
+
+
+def test_a_folder_read_as_jsonl_is_an_error_not_a_traceback(tmp_path):
+    r = run("batch", tmp_path, "--input-format", "jsonl")
+    assert r.exit_code == 1 and "cannot read" in r.stderr and "Traceback" not in r.stderr

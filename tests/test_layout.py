@@ -24,12 +24,32 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
+def _reads_environment(path: Path) -> bool:
+    """``os.environ``/``os.getenv``/``os.putenv``, or ``environ``/``getenv`` imported from ``os``."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "putenv", "environb"):
+            return True
+        if isinstance(node, ast.ImportFrom) and node.module == "os" and \
+                {a.name for a in node.names} & {"environ", "getenv", "putenv", "environb"}:
+            return True
+    return False
+
+
+def test_the_environment_check_sees_every_spelling(tmp_path):
+    for code in ("import os\nos.environ['X']", "import os\nos.getenv('X')", "from os import getenv",
+                 "from os import environ as e"):
+        (tmp_path / "m.py").write_text(code)
+        assert _reads_environment(tmp_path / "m.py"), code
+    (tmp_path / "m.py").write_text("import os\nos.path.join('a')")
+    assert not _reads_environment(tmp_path / "m.py")
+
+
 def test_core_imports_no_service_cli_or_environment():
     assert len(CORE) > 10
     for path in CORE:
         bad = {n for n in _imports(path) if n.split(".")[0] in _FORBIDDEN or n.startswith("dedup.cli")}
         assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
-        assert "os.environ" not in path.read_text(encoding="utf-8"), f"{path.relative_to(ROOT)} reads the environment"
+        assert not _reads_environment(path), f"{path.relative_to(ROOT)} reads the environment"
 
 
 def test_install_claims_only_our_names():

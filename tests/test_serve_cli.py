@@ -54,3 +54,26 @@ def _alive(pid: int) -> bool:
             return f.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_bad_setting_is_one_line_not_a_traceback(monkeypatch):
+    from click.testing import CliRunner
+
+    from dedup.cli.serve import serve_command
+
+    for name, value, needle in (("DEDUP_PARAMS", '{"similarty": 0.9}', "similarty"),
+                                ("DEDUP_API_KEYS", '{"k": 5}', "API_KEYS")):
+        monkeypatch.setenv(name, value)
+        r = CliRunner().invoke(serve_command, ["--dev", "--redis-url", "redis://127.0.0.1:1/0"])
+        monkeypatch.delenv(name)
+        assert r.exit_code == 1, r.output
+        assert "configuration:" in r.output and needle in r.output and "Traceback" not in r.output
+
+
+def test_a_data_dir_that_cannot_be_made_is_an_error_not_a_traceback():
+    from click.testing import CliRunner
+
+    from dedup.cli.serve import serve_command
+
+    r = CliRunner().invoke(serve_command, ["--dev", "--data-dir", "/proc/nope/redis"])
+    assert r.exit_code == 1 and "Error: " in r.output and not isinstance(r.exception, OSError), r.output

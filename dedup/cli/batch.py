@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -51,7 +54,7 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
     if stdin_copy is None and not os.path.exists(input_path):
         raise click.BadParameter(f"{input_path} does not exist", param_hint="INPUT")
     fmt = input_format
-    _check_writable(clusters_path, deduped_path, report_path)
+    _check_outputs(input_path, clusters_path, deduped_path, report_path)
     counts = {"records": 0, "bad_records": 0}
     skipped: set[str] = set()  # read, but not fingerprinted: kept out of --deduped too
 
@@ -67,6 +70,8 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
                                     max_record_bytes=max(params.max_text_bytes * _RECORD_PER_TEXT_BYTES, _MIN_RECORD_BYTES))
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {input_path}: {exc.strerror or exc}") from None
 
     def articles():
         for rec in records():
@@ -86,11 +91,11 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
                 f"{counts['bad_records']} bad); check --input-format, --encoding, --text-field")
         if clusters_path or not (deduped_path or report_path):
             to_file = clusters_path not in (None, "-")
-            with (open(clusters_path, "w", encoding="utf-8", newline="") if to_file else _stdout()) as out:
+            with (_replaced(clusters_path, newline="") if to_file else _stdout()) as out:
                 result.write_clusters(out, out_format)
         written = None
         if deduped_path:
-            with open(deduped_path, "w", encoding="utf-8") as out:
+            with _replaced(deduped_path) as out:
                 rows = ((rec.article.id, rec.raw or {}) for rec in records()
                         if rec.article is not None and rec.article.id not in skipped)
                 written = write_deduped(result, rows, out)
@@ -100,7 +105,8 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
     if report_path:
         report = result.report(input=input_path, records_read=counts["records"],
                                bad_records=counts["bad_records"] - result.n_skipped, deduped_written=written)
-        Path(report_path).write_text(json.dumps(report, indent=2) + "\n")
+        with _replaced(report_path) as out:
+            out.write(json.dumps(report, indent=2) + "\n")
     if not quiet:
         click.echo(_summary(result, counts["bad_records"]), err=True)
 
@@ -112,21 +118,47 @@ def _summary(result, bad_records: int) -> str:
             f"{_count(s['duplicates'], 'duplicate')}, {bad_records} skipped, {s['seconds']['total']:.1f}s")
 
 
-def _check_writable(*paths: str | None) -> None:
-    """Fail before the work, not after it, when an output cannot be written."""
-    for p in paths:
-        if p in (None, "-"):
-            continue
-        try:
-            with open(p, "a", encoding="utf-8"):
-                pass
-        except OSError as exc:
-            raise click.BadParameter(f"cannot write {p}: {exc.strerror}", param_hint="output") from None
+def _check_outputs(input_path: str, *paths: str | None) -> None:
+    """Fail before the work, not after it: an output that is the input (it is
+    read twice), two outputs on one file, or one that cannot be written."""
+    named = [p for p in paths if p not in (None, "-")]
+    for i, p in enumerate(named):
+        if input_path != "-" and os.path.exists(p) and os.path.samefile(p, input_path):
+            raise click.BadParameter(f"{p} is the input: it would be overwritten while it is read", param_hint="output")
+        if any(os.path.abspath(p) == os.path.abspath(q) for q in named[:i]):
+            raise click.BadParameter(f"{p} is named for two outputs", param_hint="output")
+        folder = os.path.dirname(os.path.abspath(p))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or (os.path.exists(p) and not os.access(p, os.W_OK)):
+            raise click.BadParameter(f"cannot write {p}", param_hint="output")
+
+
+@contextlib.contextmanager
+def _replaced(path: str, newline: str | None = None) -> Iterator:
+    """A text file written beside ``path`` and moved over it only once complete:
+    a run that fails leaves the old file (or none), never half of a new one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as out:
+            yield out
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _normaliser(boilerplate: str | None) -> Normaliser:
     """The normaliser with the extra patterns of ``--boilerplate`` (one a line)."""
-    lines = Path(boilerplate).read_text().splitlines() if boilerplate else []
+    try:
+        lines = Path(boilerplate).read_text(encoding="utf-8").splitlines() if boilerplate else []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"cannot read {boilerplate}: {exc}", param_hint="--boilerplate") from None
     try:
         return Normaliser(boilerplate=tuple(ln.strip() for ln in lines if ln.strip()))
     except ValueError as exc:

@@ -283,9 +283,12 @@ def count_records(path: str | os.PathLike, fmt: str = "auto") -> int | None:
     progress bar's total): lines of an uncompressed JSON Lines file, ``.txt``
     files of a folder; ``None`` otherwise (compressed, CSV, RSS)."""
     try:
-        fmt = detect_format(path) if fmt == "auto" else fmt
-    except ValueError:
+        return _count(path, detect_format(path) if fmt == "auto" else fmt)
+    except (ValueError, OSError):
         return None
+
+
+def _count(path: str | os.PathLike, fmt: str) -> int | None:
     if fmt == "txt":
         if Path(path).is_file():
             return 1

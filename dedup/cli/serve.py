@@ -31,6 +31,18 @@ def _service_modules():
     return server, ServerError
 
 
+def _check_configuration(redis_url: str | None) -> None:
+    """Build the app once here, so a bad ``DEDUP_*`` setting is one clear line,
+    not a traceback in every gunicorn worker (building it opens no connection)."""
+    from dedup.errors import DedupError
+    from dedup_service.app import create_app
+
+    try:
+        create_app({"REDIS_URL": redis_url} if redis_url else None).extensions["dedup"].close()
+    except DedupError as exc:
+        raise click.ClickException(f"configuration: {exc.message}") from None
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep loopback unless API keys are set).")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
@@ -45,6 +57,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, timeout: int
                   data_dir: Path, dev: bool) -> None:
     """Run the HTTP service (POST /v1/articles, see /openapi.json)."""
     server, ServerError = _service_modules()
+    _check_configuration(redis_url)
     if host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("DEDUP_API_KEYS"):
         click.echo(f"warning: binding {host} without DEDUP_API_KEYS: anyone who can reach it can write", err=True)
     try:
@@ -72,3 +85,5 @@ def serve_command(host: str, port: int, workers: int, threads: int, timeout: int
             server.run_gunicorn(host, port, workers, threads, timeout)
     except ServerError as exc:
         raise click.ClickException(exc.message) from None
+    except OSError as exc:  # e.g. a --data-dir that cannot be made
+        raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}") from None
