@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Literal, get_args
@@ -16,6 +17,24 @@ __all__ = ["KINDS", "Article", "Cluster", "Kind", "Link", "Passage", "parse_publ
 Kind = Literal["exact", "near", "contained", "reused", "update"]
 #: Every link kind, in their stored order.
 KINDS: tuple[str, ...] = get_args(Kind)
+
+
+#: The longest id, in UTF-8 bytes (ids travel in URLs and Redis keys).
+MAX_ID_BYTES = 1024
+_BAD_ID_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _checked_id(raw: str | int, field: str) -> str:
+    """``raw`` as an id: at most :data:`MAX_ID_BYTES`, no control characters
+    or lone surrogates (an id must be readable back from a URL)."""
+    if isinstance(raw, int) and abs(raw) >= 10 ** MAX_ID_BYTES:
+        raise InvalidArticle(f"field {field!r} is longer than {MAX_ID_BYTES} bytes")
+    art_id = str(raw)
+    if _BAD_ID_CHARS.search(art_id):
+        raise InvalidArticle(f"field {field!r} must not contain control characters or lone surrogates")
+    if len(art_id.encode("utf-8")) > MAX_ID_BYTES:
+        raise InvalidArticle(f"field {field!r} is longer than {MAX_ID_BYTES} bytes")
+    return art_id
 
 
 def content_id(text: str) -> str:
@@ -87,7 +106,7 @@ class Article:
         if raw_id is None or raw_id == "":
             art_id = content_id(text)
         elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
-            art_id = str(raw_id)
+            art_id = _checked_id(raw_id, id_field)
         else:
             raise InvalidArticle(f"field {id_field!r} must be a string or integer, got {type(raw_id).__name__}")
         opt = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -48,6 +49,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, SIGTERM when the parent dies, even by
+    ``kill -9`` or the OOM killer, so a private redis-server never outlives
+    ``dedup serve`` (nor starts a second one on the same data directory)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
 def start_private_redis(data_dir: Path, binary: str | None = None, timeout: float = 10.0) -> tuple[subprocess.Popen, str]:
     """Start a loopback-only redis-server persisting to ``data_dir``; returns ``(process, url)``.
 
@@ -61,7 +76,7 @@ def start_private_redis(data_dir: Path, binary: str | None = None, timeout: floa
     proc = subprocess.Popen(
         [binary or find_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
          "--appendonly", "yes", "--save", "", "--protected-mode", "yes"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
     )
     deadline = time.monotonic() + timeout
     while True:

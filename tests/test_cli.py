@@ -274,3 +274,13 @@ def test_a_failed_run_leaves_no_output_behind(tmp_path):
 def test_a_folder_read_as_jsonl_is_an_error_not_a_traceback(tmp_path):
     r = run("batch", tmp_path, "--input-format", "jsonl")
     assert r.exit_code == 1 and "cannot read" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_dash_means_stdout_for_every_output_and_only_one_may_use_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = run("batch", SAMPLE, "-q", "--report", "-")
+    assert r.exit_code == 0 and json.loads(r.stdout)["clusters"] == 1 and not Path("-").exists()
+    r = run("batch", SAMPLE, "-q", "--deduped", "-")
+    assert r.exit_code == 0 and len(r.stdout.splitlines()) == 4 and not Path("-").exists()
+    r = run("batch", SAMPLE, "-q", "--deduped", "-", "--report", "-")
+    assert r.exit_code == 2 and "only one output" in r.stderr

@@ -61,3 +61,20 @@ def test_broken_json_message_reads_well(tmp_path):
     f.write_text('{"id": 1, "text": "unterminated\n')
     err = list(read_records(f))[0].error
     assert err.startswith("broken JSON: ") and " at (" not in err and "character" in err
+
+
+def test_one_undecodable_row_costs_that_row_only(tmp_path):
+    f = tmp_path / "mixed.csv"
+    rows = [f"{i},Story number {i} about the harbour. {TEXT}" for i in range(1, 11)]
+    rows[3] = "4,Caf\xe9 story about the harbour."
+    f.write_bytes(("id,text\n" + "\n".join(rows) + "\n").encode("cp1252"))
+    recs = list(read_records(f))
+    assert [r.article.id for r in recs if r.article] == [str(i) for i in range(1, 11) if i != 4]
+    bad = [r for r in recs if r.article is None]
+    assert [r.locator for r in bad] == ["row 5"] and "--encoding cp1252" in bad[0].error
+
+
+def test_a_jsonl_byte_order_mark_is_not_a_bad_record(tmp_path):
+    f = tmp_path / "bom.jsonl"
+    f.write_bytes(b"\xef\xbb\xbf" + b'{"id": "1", "text": "Harbour news."}\n')
+    assert _articles(read_records(f)) == ["1"]

@@ -77,3 +77,29 @@ def test_a_data_dir_that_cannot_be_made_is_an_error_not_a_traceback():
 
     r = CliRunner().invoke(serve_command, ["--dev", "--data-dir", "/proc/nope/redis"])
     assert r.exit_code == 1 and "Error: " in r.output and not isinstance(r.exception, OSError), r.output
+
+
+def test_the_private_redis_dies_with_a_killed_server(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEDUP_", "PROMETHEUS_"))}
+    exe = Path(sys.executable).parent / "dedup"
+    proc = subprocess.Popen([str(exe), "serve", "--dev", "--port", str(port), "--data-dir", str(tmp_path / "r")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not _ready(f"http://127.0.0.1:{port}/readyz"):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
+            time.sleep(0.1)
+        redis_pids = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid), "redis-server"],
+                                                       capture_output=True, text=True).stdout.split()]
+        assert redis_pids
+        proc.kill()
+        proc.wait(10)
+        deadline = time.monotonic() + 5
+        while any(_alive(p) for p in redis_pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(p) for p in redis_pids), "kill -9 of dedup serve left its redis-server running"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -30,9 +30,9 @@ _MIN_RECORD_BYTES = 1 << 20
 @click.argument("input_path", metavar="INPUT")
 @click.option("--clusters", "clusters_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write clusters of 2+ articles here (- or default: stdout when no output is named).")
-@click.option("--deduped", "deduped_path", type=click.Path(dir_okay=False),
+@click.option("--deduped", "deduped_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the input minus non-canonical copies (JSONL), canonicals annotated with their duplicates.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write a JSON summary here.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, allow_dash=True), help="Write a JSON summary here.")
 @click.option("--format", "out_format", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
               help="Format of --clusters.")
 @click.option("--input-format", type=click.Choice(["auto", *FORMATS]), default="auto", show_default=True)
@@ -95,7 +95,7 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
                 result.write_clusters(out, out_format)
         written = None
         if deduped_path:
-            with _replaced(deduped_path) as out:
+            with (_stdout() if deduped_path == "-" else _replaced(deduped_path)) as out:
                 rows = ((rec.article.id, rec.raw or {}) for rec in records()
                         if rec.article is not None and rec.article.id not in skipped)
                 written = write_deduped(result, rows, out)
@@ -105,7 +105,7 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
     if report_path:
         report = result.report(input=input_path, records_read=counts["records"],
                                bad_records=counts["bad_records"] - result.n_skipped, deduped_written=written)
-        with _replaced(report_path) as out:
+        with (_stdout() if report_path == "-" else _replaced(report_path)) as out:
             out.write(json.dumps(report, indent=2) + "\n")
     if not quiet:
         click.echo(_summary(result, counts["bad_records"]), err=True)
@@ -121,6 +121,8 @@ def _summary(result, bad_records: int) -> str:
 def _check_outputs(input_path: str, *paths: str | None) -> None:
     """Fail before the work, not after it: an output that is the input (it is
     read twice), two outputs on one file, or one that cannot be written."""
+    if sum(p == "-" for p in paths) > 1:
+        raise click.BadParameter("only one output can be - (stdout)", param_hint="output")
     named = [p for p in paths if p not in (None, "-")]
     for i, p in enumerate(named):
         if input_path != "-" and os.path.exists(p) and os.path.samefile(p, input_path):

@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -147,7 +148,7 @@ def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Itera
             if not line.strip():
                 continue
             try:
-                raw = json.loads(line.decode(encoding))
+                raw = json.loads(line.decode(encoding).removeprefix("\ufeff") if n == 1 else line.decode(encoding))
             except UnicodeDecodeError as exc:
                 yield Record(loc, error=_not_utf8(exc, encoding))
                 continue
@@ -164,11 +165,11 @@ def _csv(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterato
     csv.field_size_limit(max(max_line, 1 << 20))
     with open_binary(path) as fh:
         enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-        text = io.TextIOWrapper(fh, encoding=enc, errors="strict", newline="")
-        try:
-            header = text.readline()
-        except UnicodeDecodeError as exc:
-            yield Record("row 1", error=_not_utf8(exc, encoding))
+        # undecodable bytes become lone surrogates, so one bad row costs that row only
+        text = io.TextIOWrapper(fh, encoding=enc, errors="surrogateescape", newline="")
+        header = text.readline()
+        if _UNDECODED.search(header):
+            yield Record("row 1", error=_not_decoded(header, encoding) + "; without its header the file cannot be read")
             return
         reader = csv.DictReader(text, fieldnames=next(csv.reader([header], delimiter=_delimiter(header))),
                                 delimiter=_delimiter(header))
@@ -180,14 +181,28 @@ def _csv(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterato
                 row = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError as exc:
-                yield Record(loc, error=_not_utf8(exc, encoding) + "; the rest of the file cannot be read")
-                return
             except csv.Error as exc:
                 yield Record(loc, error=f"broken CSV ({exc})")
                 continue
             row = {k: v for k, v in row.items() if k is not None}
+            bad = next((v for v in row.values() if isinstance(v, str) and _UNDECODED.search(v)), None)
+            if bad is not None:
+                yield Record(loc, error=_not_decoded(bad, encoding))
+                continue
             yield _make(row, loc, ids, id_field, text_field)
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def _not_decoded(value: str, encoding: str) -> str:
+    """The error for a field holding bytes that ``encoding`` cannot decode."""
+    at = _UNDECODED.search(value).start()
+    byte = ord(value[at]) - 0xDC00
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        return (f"not valid UTF-8 (byte 0x{byte:02x} at character {at + 1} of a field); "
+                "if the file is Windows-1252, pass --encoding cp1252")
+    return f"not valid {encoding} (byte 0x{byte:02x} at character {at + 1} of a field)"
 
 
 def _delimiter(header: str) -> str:

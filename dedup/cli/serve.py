@@ -56,6 +56,9 @@ def _check_configuration(redis_url: str | None) -> None:
 def serve_command(host: str, port: int, workers: int, threads: int, timeout: int, redis_url: str | None,
                   data_dir: Path, dev: bool) -> None:
     """Run the HTTP service (POST /v1/articles, see /openapi.json)."""
+    if not dev and workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # before anything imports prometheus_client: it picks multi-process mode at import
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dedup-metrics-")
     server, ServerError = _service_modules()
     _check_configuration(redis_url)
     if host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("DEDUP_API_KEYS"):
@@ -75,8 +78,6 @@ def serve_command(host: str, port: int, workers: int, threads: int, timeout: int
                 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             click.echo(f"started a private redis-server at {redis_url} (data in {data_dir})", err=True)
         os.environ["DEDUP_REDIS_URL"] = redis_url
-        if not dev and workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dedup-metrics-")
         if dev:
             from dedup_service.app import create_app
 
