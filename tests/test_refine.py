@@ -126,3 +126,16 @@ def test_template_briefs_with_other_names_and_figures_are_not_rescued_as_reused(
     # the same brief with its sentences swapped stays a copy
     s1, s2 = a.split(". ", 1)
     assert isinstance(confirm("a", words(a), "b", words(s2 + " " + s1 + "."), P, jaccard=0.5), Link)
+
+
+def test_coverage_kernel_matches_the_numpy_formula():
+    from dedup.refine import GRAM, _coverage_kernel, _covered, _grams
+
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        ca = rng.integers(0, 200, rng.integers(GRAM, 400)).astype(np.uint32)
+        cb = np.concatenate([ca[len(ca) // 2 :], rng.integers(0, 200, 20).astype(np.uint32), ca[: len(ca) // 3]])
+        ga, gb = _grams(ca), _grams(cb)
+        got_a, got_b = _coverage_kernel(ca, cb, GRAM)
+        assert (got_a == _covered(ga, np.sort(gb), len(ca))).all()
+        assert (got_b == _covered(gb, np.sort(ga), len(cb))).all()
