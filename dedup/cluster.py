@@ -28,7 +28,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-__all__ = ["UnionFind", "cluster_links", "canonical_index"]
+__all__ = ["UnionFind", "cluster_links", "canonical_index", "online_links"]
 
 _SAME_LENGTH = 0.9  # a near link between texts this close in length is symmetric
 
@@ -170,6 +170,57 @@ def _absorb_contained(
         else:
             dropped.update((min(big, s), max(big, s)) for s, _ in contains[big])
     return dropped
+
+
+def online_links(links: Sequence, length: int, others: dict) -> tuple[list, list]:
+    """The clustering rule above, applied when one new article arrives
+    online with its confirmed links (so that the online path and batch
+    cluster a stream alike).
+
+    Args:
+        links: the new article's confirmed :class:`~dedup.types.Link` s
+            (``link.b`` is the stored partner).
+        length: the new article's words.
+        others: ``{partner id: (words, cluster id)}`` for each partner.
+
+    Returns:
+        ``(kept, dropped)``: the links to merge on, and those the guards
+        refuse: a shorter new text whose near partners lie in different
+        stories keeps only its best one (stage 2); a new text containing
+        stories of different clusters in different places is a compilation
+        and merges none of them (stage 3). Ties in length count the new
+        article as the longer (it comes last in input order, as in batch).
+    """
+    kept, shorter, contains = [], [], []
+    for link in links:
+        words, _ = others[link.b]
+        new_is_small = length < words
+        if link.kind == "contained":
+            (contains if not new_is_small else kept).append(link)
+        elif link.kind == "exact" or min(length, words) >= _SAME_LENGTH * max(length, words) or not new_is_small:
+            kept.append(link)
+        else:
+            shorter.append(link)
+    dropped = []
+    if len({others[x.b][1] for x in shorter}) > 1:
+        best = max(shorter, key=lambda x: (x.score, others[x.b][0]))
+        dropped += [x for x in shorter if x is not best]
+        shorter = [best]
+    kept += shorter
+    if contains:
+        own = {others[x.b][1] for x in kept}  # the story the new text joins anyway
+        spans: dict = {}
+        for x in contains:
+            root, sp = others[x.b][1], x.span
+            if root in own:
+                continue
+            old = spans.get(root, sp)
+            spans[root] = None if old is None or sp is None else (min(old[0], sp[0]), max(old[1], sp[1]))
+        if len(spans) <= 1 or _one_place(spans):
+            kept += contains
+        else:
+            dropped += contains
+    return kept, dropped
 
 
 def canonical_index(members: Sequence[int], published: Sequence[float | None], lengths: Sequence[int]) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from dedup.cluster import canonical_index
+from dedup.cluster import canonical_index, online_links
 from dedup.errors import InvalidParams, NotFound
 from dedup.fingerprint import NO_WORDS, check_size, fingerprint_texts
 from dedup.index import Fingerprint, Index, MemoryIndex
@@ -137,7 +137,7 @@ class Deduplicator:
             links = [self._explain(fp, words, link) for link in links] if explain else links
             return self._match(fp.id, fp.id, links, created=False)
         links = []
-        for link in self._confirm_all(fp, words, found, explain, similarity):
+        for link in self._guarded(fp, found, self._confirm_all(fp, words, found, explain, similarity)):
             try:
                 self.index.link(link)
             except NotFound:  # the other article expired or was deleted meanwhile
@@ -146,6 +146,20 @@ class Deduplicator:
         if not links:  # a story of its own: no need to ask the index
             return Match(fp.id, fp.id, fp.id, links, created=True)
         return self._match(fp.id, fp.id, links, created=True)
+
+    def _guarded(self, fp: Fingerprint, found: list[Fingerprint], links: list[Link]) -> list[Link]:
+        """The batch clustering guards on the new article's links
+        (:func:`dedup.cluster.online_links`): a shorter text between stories
+        links only its best match, a compilation links none."""
+        if len(links) < 2:
+            return links
+        words = {f.id: len(f.tokens) for f in found}
+        others = {}
+        for link in links:
+            got = self.index.cluster(link.b)
+            others[link.b] = (words[link.b], got[0] if got is not None else link.b)
+        kept, _ = online_links(links, len(fp.tokens), others)
+        return [link for link in links if any(link is k for k in kept)]  # best first, as confirmed
 
     def _explain(self, fp: Fingerprint, words: list[str], link: Link) -> Link:
         other = self.index.get(link.b if link.a == fp.id else link.a)

@@ -19,11 +19,12 @@ import numpy as np
 from dedup.corpus import Corpus
 from dedup.params import Params
 from dedup.refine import confirm
-from dedup.reuse import confirm_reuse
+from dedup.reuse import confirm_reuse, reuse_candidates
 from dedup.types import Link
 from dedup.workers import Workers
 
-__all__ = ["PAIRS_PER_CHUNK", "ConfirmPairs", "ConfirmReuse", "PairLink", "confirm_all", "not_linked"]
+__all__ = ["PAIRS_PER_CHUNK", "SHORT_IN_LONG", "ConfirmPairs", "ConfirmReuse", "PairLink", "confirm_all",
+           "containment_candidates", "not_linked"]
 
 #: Candidate pairs per unit of work: big enough that pickling is cheap
 #: beside the alignments, small enough to spread over the workers.
@@ -116,6 +117,32 @@ def confirm_all(pairs: np.ndarray, task, jobs: int) -> tuple[list[PairLink], Cou
             confirmed.extend(out)
             rejected.update(rej)
     return confirmed, rejected
+
+
+#: A pair whose shorter text is at most this share of the longer one's length
+#: is a short-inside-long candidate (a brief cut from a feature): its MinHash
+#: Jaccard is about that share at best, below what LSH proposes.
+SHORT_IN_LONG = 0.5
+
+
+def containment_candidates(corpus: Corpus, params: Params, known: np.ndarray) -> np.ndarray:
+    """Short-inside-long candidates LSH cannot propose: pairs that share
+    enough rare 4-word shingles (:func:`dedup.reuse.reuse_candidates`, the
+    share measured on the smaller text), whose shorter text has at least
+    ``params.min_contained_tokens`` words and at most :data:`SHORT_IN_LONG`
+    of the longer's, minus the ``known`` candidates. They are confirmed by
+    the same :func:`~dedup.refine.confirm` (``contained`` needs 85% of the
+    shorter text, its lead included, in order in the longer)."""
+    pairs = reuse_candidates(corpus.words, corpus.offsets)
+    if len(pairs) == 0:
+        return pairs
+    la, lb = corpus.lengths[pairs[:, 0]], corpus.lengths[pairs[:, 1]]
+    short, long_ = np.minimum(la, lb), np.maximum(la, lb)
+    pairs = pairs[(short >= params.min_contained_tokens) & (short <= SHORT_IN_LONG * long_)]
+    if len(known) and len(pairs):
+        n = np.int64(len(corpus))
+        pairs = pairs[~np.isin(pairs[:, 0] * n + pairs[:, 1], known[:, 0] * n + known[:, 1])]
+    return pairs
 
 
 def not_linked(pairs: np.ndarray, confirmed: list[PairLink], n: int) -> np.ndarray:

@@ -77,6 +77,13 @@ class Params:
             longer) is below this is rejected without aligning the words.
             Confirmed pairs measured so far never went below 0.33
             (generated evaluation set) and 0.53 (synthetic bench dump).
+        short_in_long: batch only, off by default: also propose as candidates
+            pairs whose shorter text (``min_contained_tokens`` words or more,
+            at most half the longer) shares enough rare 4-word runs with the
+            longer (:func:`dedup.pairs.containment_candidates`): a brief cut
+            from a feature, whose MinHash Jaccard is too low for LSH. Same
+            confirmation (``contained``). Off by default for its cost: on the
+            50k benchmark dump it adds 174k candidates and ~60% CPU.
         max_text_bytes: larger texts are refused (``TooLarge``).
         reuse: batch only, off when ``None``: also look for reworded copies
             (:mod:`dedup.reuse`), texts whose sentences were reordered or
@@ -105,6 +112,7 @@ class Params:
     order_free: float | None = 0.8
     min_estimated_containment: float = 0.25
     max_text_bytes: int = 1_000_000
+    short_in_long: bool = False
     reuse: float | None = None
     reuse_sentence: float = 0.7
     _banding: tuple[int, int] = field(init=False, repr=False, compare=False)

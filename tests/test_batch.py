@@ -91,3 +91,27 @@ def test_a_chunk_of_only_too_large_texts_is_skipped():
     res = cluster_articles([Article("big1", big), Article("big2", big)] + SEED, Params(max_text_bytes=10_000),
                            chunk_size=2)
     assert res.n_skipped == 2 and res.n_articles == 5
+
+
+def test_a_brief_cut_from_a_long_story_is_found_with_short_in_long():
+    import sys
+    from pathlib import Path as _P
+
+    sys.path.insert(0, str(_P(__file__).parent))
+    import pytest as _pytest
+    from edit_kinds import DATA, bbc_stories, paragraphs
+
+    from dedup.batch import cluster_articles
+    from dedup.params import Params
+
+    if not (DATA / "bbc-news").exists():
+        _pytest.skip("needs ../shared/data")
+    long_ = max(bbc_stories(max_words=2000), key=lambda s: len(s.split()))
+    paras, short = paragraphs(long_), ""
+    while len(short.split()) < 80:  # its first paragraphs, about 80 words
+        short = (short + "\n\n" + paras.pop(0)).strip()
+    assert len(short.split()) * 5 < len(long_.split())
+    records = [{"id": "long", "text": long_}, {"id": "short", "text": short}]
+    res = cluster_articles(records, Params(short_in_long=True))
+    assert [c.members for c in res.clusters] == [("long", "short")]
+    assert res.stats["short_in_long_candidates"] == 1

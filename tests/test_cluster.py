@@ -53,3 +53,30 @@ def test_a_cut_copy_matching_two_briefs_joins_only_its_best_match():
 def test_near_links_of_similar_length_always_merge():
     links = [(0, 1, "near", None, 0.9), (1, 2, "near", None, 0.85)]
     assert cluster_links(3, links, [100, 95, 100])[0] == [[0, 1, 2]]
+
+
+def test_online_links_apply_the_batch_guards_to_one_new_article():
+    from dedup.cluster import online_links
+    from dedup.types import Link
+
+    def link(b, kind, score=0.9, span=None):
+        return Link("new", b, kind, 0.5, 0.9, 0.9, score, (), span)
+
+    # a shorter new text near two stories in different clusters: only its best
+    near = [link("x", "near", 0.85), link("y", "near", 0.95)]
+    kept, dropped = online_links(near, 50, {"x": (200, "cx"), "y": (200, "cy")})
+    assert [k.b for k in kept] == ["y"] and [d.b for d in dropped] == ["x"]
+    # ... or both when they are one story
+    kept, _ = online_links(near, 50, {"x": (200, "c"), "y": (200, "c")})
+    assert {k.b for k in kept} == {"x", "y"}
+    # a new compilation containing two stories in different places: none
+    roundup = [link("x", "contained", span=(0, 100)), link("y", "contained", span=(300, 400))]
+    kept, dropped = online_links(roundup, 500, {"x": (100, "cx"), "y": (100, "cy")})
+    assert kept == [] and len(dropped) == 2
+    # two copies of one story in the same place of the new text: both
+    same = [link("x", "contained", span=(0, 100)), link("y", "contained", span=(10, 100))]
+    kept, _ = online_links(same, 500, {"x": (100, "cx"), "y": (90, "cy")})
+    assert len(kept) == 2
+    # texts of about the same length always merge
+    kept, _ = online_links([link("x", "near"), link("y", "exact")], 100, {"x": (100, "cx"), "y": (100, "cy")})
+    assert len(kept) == 2

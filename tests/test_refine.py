@@ -108,3 +108,34 @@ def test_briefs_whose_different_tails_share_only_single_words_are_rejected():
     cut = " ".join(SEED[2].split()[:120])
     credit = cut + " (c) Copyright 2005 Example Newswire 12 34 56"  # a cut copy with its own short credit
     assert isinstance(check(credit, SEED[2]), Link)
+
+
+def test_template_briefs_with_other_names_and_figures_are_not_rescued_as_reused():
+    # Independent set: two acquisition briefs from one template, other names
+    # and other figures; in order they fail, and the order-free test must not
+    # take them for a copy (its own figures guard: a figure of the shorter
+    # text found nowhere in the other is a changed figure).
+    a = ("Lakeside Bancorp Ltd said it agreed to buy Lakeside Energy Co for about 382 mln dlrs in cash and stock. "
+         "The deal, which values Lakeside at 30 dlrs a share, is expected to close in the first quarter, "
+         "subject to regulatory approval.")
+    b = ("Halcyon Technologies Co said it agreed to buy Glenrock Energy Co for about 520 mln dlrs in cash and stock. "
+         "The deal, which values Glenrock at 23 dlrs a share, is expected to close in the first quarter, "
+         "subject to regulatory approval.")
+    assert not isinstance(check(a, b, ), Link)
+    assert not isinstance(confirm("a", words(a), "b", words(b), P, jaccard=0.5), Link)
+    # the same brief with its sentences swapped stays a copy
+    s1, s2 = a.split(". ", 1)
+    assert isinstance(confirm("a", words(a), "b", words(s2 + " " + s1 + "."), P, jaccard=0.5), Link)
+
+
+def test_coverage_kernel_matches_the_numpy_formula():
+    from dedup.refine import GRAM, _coverage_kernel, _covered, _grams
+
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        ca = rng.integers(0, 200, rng.integers(GRAM, 400)).astype(np.uint32)
+        cb = np.concatenate([ca[len(ca) // 2 :], rng.integers(0, 200, 20).astype(np.uint32), ca[: len(ca) // 3]])
+        ga, gb = _grams(ca), _grams(cb)
+        got_a, got_b = _coverage_kernel(ca, cb, GRAM)
+        assert (got_a == _covered(ga, np.sort(gb), len(ca))).all()
+        assert (got_b == _covered(gb, np.sort(ga), len(cb))).all()
