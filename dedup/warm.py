@@ -24,6 +24,17 @@ import time
 _BODY = ("Russian President Vladimir Putin signed treaties on Friday to annex four occupied regions of Ukraine. "
          "Western leaders called the move illegal and promised further sanctions against Moscow. ") * 3
 _OTHER = "Shares in Asia rose on Monday as investors weighed fresh data on inflation and interest rates."
+#: four paragraphs, and a copy with three of them moved: reaches the order-free kernel ("reused").
+_PARAGRAPHS = (
+    "Russian President Vladimir Putin signed treaties on Friday to annex four occupied regions of Ukraine, in a "
+    "ceremony at the Kremlin attended by the regions' Moscow-installed leaders.",
+    "Western leaders called the move illegal and promised further sanctions against Moscow, while Kyiv said it "
+    "would keep fighting to take back every part of its territory.",
+    "The annexation follows referendums held at gunpoint that the United Nations and most governments have "
+    "refused to recognise as legitimate votes of the people living there.",
+    "Markets in Europe fell sharply after the announcement, with energy prices rising again as traders feared new "
+    "cuts in the supply of Russian gas to the continent this winter.",
+)
 
 
 def warm(batch: bool = True) -> float:
@@ -45,6 +56,10 @@ def warm(batch: bool = True) -> float:
     online.add(articles[0])
     if not online.add(articles[1]).duplicates:
         raise RuntimeError("warm-up: the online path missed a copy")
+    p = _PARAGRAPHS
+    online.add(Article("r1", "\n\n".join(p)))
+    if [link.kind for link in online.add(Article("r2", "\n\n".join((p[0], p[3], p[2], p[1])))).duplicates] != ["reused"]:
+        raise RuntimeError("warm-up: the online path missed a reordered copy")
     return time.perf_counter() - t0
 
 
