@@ -57,8 +57,12 @@ def spec(config: Mapping) -> dict:
                 "delete": {"summary": "Forget an article everywhere", "parameters": [*common, id_param],
                            "responses": {"204": {"description": "removed"}, **_errors(401, 403, 404, 503)}}},
             "/v1/clusters/{cluster_id}": {"get": {
-                "summary": "A story: canonical copy, members, links",
-                "parameters": [*common, {"name": "cluster_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "summary": "A story, by its id or any member's: canonical copy, a page of members, each with its best link",
+                "parameters": [*common, {"name": "cluster_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                               {"name": "cursor", "in": "query", "schema": {"type": "integer", "minimum": 0},
+                                "description": "member position: the previous page's next"},
+                               {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}}],
                 "responses": {"200": {"description": "cluster", **_json(_ref("Cluster"))}, **_errors(401, 403, 404, 503)}}},
             "/v1/batch": {"post": {
                 "summary": "Many articles as NDJSON; one result line per input line, streamed", "parameters": [*common, _EXPLAIN, sim],
@@ -90,7 +94,10 @@ def spec(config: Mapping) -> dict:
                 "published": {"type": "string", "nullable": True}, "added": {"type": "string"}, "words": {"type": "integer"}}}]},
             "Cluster": {"type": "object", "properties": {
                 "cluster": {"type": "string"}, "canonical": {"type": "string"},
-                "members": {"type": "array", "items": {"type": "string"}}, "pairs": {"type": "array", "items": {"type": "object"}}}},
+                "size": {"type": "integer"}, "cursor": {"type": "integer"}, "next": {"type": ["integer", "null"]},
+                "members": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "string"}, "published": {"type": ["string", "null"]}, "words": {"type": "integer"},
+                    "link": {"oneOf": [_ref("Duplicate"), {"type": "null"}]}}}}}},
             "Error": {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                 "code": {"type": "string"}, "message": {"type": "string"}}}}},
         }},
