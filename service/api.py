@@ -57,7 +57,11 @@ def _authenticate() -> None:
         Unauthorized: no key, or an unknown one. Forbidden: a key not bound
         to the namespace. InvalidNamespace: a malformed namespace.
     """
-    ns = request.headers.get("X-Dedup-Namespace") or current_app.config["DEFAULT_NAMESPACE"]
+    header, path = request.headers.get("X-Dedup-Namespace"), g.pop("path_namespace", None)
+    if header and path is not None and header != path:
+        raise InvalidNamespace(f"the path names namespace {path!r} and the X-Dedup-Namespace header {header!r}: "
+                               f"give one, or the same in both")
+    ns = path if path is not None else header or current_app.config["DEFAULT_NAMESPACE"]
     keys = _service().api_keys
     if keys is not None:
         given = _api_key()
@@ -76,19 +80,30 @@ def _authenticate() -> None:
     g.namespace = ns
 
 
+def _path_namespace(endpoint: str | None, values: dict | None) -> None:
+    """``/v1/ns/<namespace>/...``: the namespace from the path, for :func:`_authenticate`."""
+    if values and "namespace" in values:
+        g.path_namespace = values.pop("namespace")
+
+
 def v1_blueprint(name: str) -> Blueprint:
     """An empty blueprint under ``/v1`` whose every request is authenticated
     first: every route that reads or writes articles goes on one of these."""
     bp = Blueprint(name, __name__, url_prefix="/v1")
+    bp.url_value_preprocessor(_path_namespace)  # runs before before_request
     bp.before_request(_authenticate)
     return bp
 
 
 def articles_blueprint() -> Blueprint:
-    """The ``/v1`` article routes, on a :func:`v1_blueprint` (one per app)."""
+    """The ``/v1`` article routes, on a :func:`v1_blueprint` (one per app),
+    each twice: ``/v1/<route>`` (namespace from the ``X-Dedup-Namespace``
+    header, else the default) and ``/v1/ns/<namespace>/<route>`` (a header
+    that names another namespace is a 400)."""
     bp = v1_blueprint("api")
     for rule, view, methods in _ROUTES:
         bp.add_url_rule(rule, view_func=view, methods=methods)
+        bp.add_url_rule("/ns/<namespace>" + rule, endpoint=f"ns_{view.__name__}", view_func=view, methods=methods)
     return bp
 
 

@@ -29,8 +29,27 @@ _NS = {"name": "X-Dedup-Namespace", "in": "header", "required": False, "schema":
 _EXPLAIN = {"name": "explain", "in": "query", "schema": {"type": "boolean"}, "description": "Return aligned matching passages."}
 
 
+def _with_path_namespace(paths: dict) -> dict:
+    """Every ``/v1/<route>`` again as ``/v1/ns/{namespace}/<route>`` (a header naming another namespace: 400)."""
+    ns_param = {"name": "namespace", "in": "path", "required": True,
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
+                "description": "the namespace; an X-Dedup-Namespace header that names another one is a 400"}
+    out = dict(paths)
+    for path, ops in paths.items():
+        if path.startswith("/v1/"):
+            out["/v1/ns/{namespace}/" + path[len("/v1/"):]] = {
+                method: {**op, "parameters": [ns_param, *op.get("parameters", [])]} for method, op in ops.items()}
+    return out
+
+
 def spec(config: Mapping) -> dict:
     """The OpenAPI document, with the configured bounds filled in."""
+    doc = _spec(config)
+    doc["paths"] = _with_path_namespace(doc["paths"])
+    return doc
+
+
+def _spec(config: Mapping) -> dict:
     sim = {"name": "similarity", "in": "query", "schema": {"type": "number", "minimum": config["SIMILARITY_MIN"], "maximum": config["SIMILARITY_MAX"]},
            "description": "Override the token-similarity threshold for this request."}
     article_in = {"required": True, **_json(_ref("Article"))}

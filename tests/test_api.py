@@ -235,3 +235,18 @@ def test_cluster_pages_by_cursor_or_page_and_by_any_member(client):
     assert all(m["link"]["id"] in {f"m{j}" for j in range(60)} for m in second["members"])
     assert client.get("/v1/clusters/m0?limit=0").status_code == 400
     assert client.get("/v1/clusters/m0?page=1&cursor=0").status_code == 400
+
+
+def test_namespace_by_path_segment(client):
+    text = story(22)
+    assert client.post("/v1/ns/room-9/articles", json={"id": "a", "text": text}).status_code == 201
+    assert client.get("/v1/articles/a").status_code == 404  # not the default namespace
+    assert client.get("/v1/articles/a", headers={"X-Dedup-Namespace": "room-9"}).status_code == 200
+    assert client.get("/v1/ns/room-9/articles/a", headers={"X-Dedup-Namespace": "room-9"}).status_code == 200
+    r = client.post("/v1/ns/room-9/duplicates", json={"text": text})
+    assert [d["id"] for d in r.json["duplicates"]] == ["a"]
+    assert client.get("/v1/ns/room-9/clusters/a").json["cluster"] == "a"
+    bad = client.get("/v1/ns/room-9/articles/a", headers={"X-Dedup-Namespace": "room-1"})
+    assert bad.status_code == 400 and bad.json["error"]["code"] == "invalid_namespace"
+    assert client.get("/v1/ns/no{tags}/articles/a").status_code == 400
+    assert client.delete("/v1/ns/room-9/articles/a").status_code == 204
