@@ -106,12 +106,15 @@ def main(argv: list[str] | None = None) -> dict:
 
         for name, make in (("distinct", lambda i: story(20_000 + i)), ("briefs", brief)):
             idx = RedisIndex(client, params, namespace=name, capacity=max(1000, args.briefs))
-            dd, merged = Deduplicator(params, idx), 0
+            dd, merged, most = Deduplicator(params, idx), 0, 0
             arts = [Article(f"{name}{i}", make(i)) for i in range(args.briefs)]
             t0 = time.perf_counter()
             for a in arts:
+                n0 = trips.n
                 merged += bool(dd.add(a).duplicates)
+                most = max(most, trips.n - n0)
             dt = time.perf_counter() - t0
+            res[f"round_trips_{name}_max"] = most
             res[f"{name}_per_s"] = round(args.briefs / dt, 1)
             res[f"{name}_merged"] = merged
             print(f"{name}: {res[f'{name}_per_s']}/s, merged {merged}", file=sys.stderr)
