@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
 from dedup.cluster import canonical_index, online_links
-from dedup.errors import InvalidParams, NotFound
+from dedup.errors import InvalidParams
 from dedup.fingerprint import NO_WORDS, check_size, fingerprint_texts
 from dedup.index import Fingerprint, Index, MemoryIndex
 from dedup.minhash import jaccard
@@ -70,6 +71,7 @@ class Deduplicator:
         if self.index.params != self.params:
             raise ValueError("the index was built with other Params than the deduplicator's")
         self.normaliser = normaliser or Normaliser()
+        self._encodings: dict[tuple, str] = {}
 
     def fingerprint(self, article: Article, *, words: bool = False) -> tuple[Fingerprint, list[str] | None]:
         """The article's fingerprint, and its normalised words when ``words``
@@ -85,12 +87,26 @@ class Deduplicator:
         fp = Fingerprint(article.id, got.signatures[0], got.words[0], article.published_ts, time.time())
         return fp, (tokens(got.texts[0]) if words else None)
 
+    #: Encoded candidates kept (hot stories' representatives come back on every add).
+    _ENCODED_MAX = 4096
+
+    def _encoded(self, other: Fingerprint) -> str:
+        """``encode(other.tokens)``, cached by id and content: it is most of
+        a confirmation's cost, and the same representatives recur."""
+        key = (other.id, other.added, hash(other.tokens.tobytes()))
+        got = self._encodings.get(key)
+        if got is None:
+            if len(self._encodings) >= self._ENCODED_MAX:
+                self._encodings.clear()
+            got = self._encodings[key] = encode(other.tokens)
+        return got
+
     def _confirm_all(self, fp, words, found, explain, similarity) -> list[Link]:
         links = []
         mine = encode(fp.tokens) if found else ""  # once, not once per candidate
         for other in found:
             got = confirm(
-                fp.id, mine, other.id, other.tokens, self.params,
+                fp.id, mine, other.id, self._encoded(other), self.params,
                 jaccard=jaccard(fp.signature, other.signature), similarity=similarity,
                 explain=explain, words_a=words,
             )
@@ -110,13 +126,14 @@ class Deduplicator:
         return cid, members[best][0], [m[0] for m in members]
 
     def _match(self, doc_id: str, of: str, links: list[Link], created: bool) -> Match:
-        story = self.story(of)
+        story = self.index.story(of)  # bounded: not O(cluster size)
         if story is None:
             return Match(doc_id, None, None, links, created)
-        return Match(doc_id, story[0], story[1], links, created)
+        return Match(doc_id, story.cluster, story.canonical, links, created)
 
     def query(self, article: Article, *, explain: bool = False, similarity: float | None = None) -> Match:
-        """Find the stored duplicates of ``article`` without storing it."""
+        """Find the stored duplicates of ``article`` without storing it
+        (among the bounded candidates: see :mod:`dedup.index`)."""
         fp, words = self.fingerprint(article, words=explain)
         found = [f for f in self.index.candidates(fp) if f.id != fp.id]
         links = self._confirm_all(fp, words, found, explain, similarity)
@@ -128,24 +145,26 @@ class Deduplicator:
         """Find the duplicates of ``article`` among stored ones, then store it.
 
         Candidate look-up and insertion are one atomic index operation, so
-        two copies added concurrently always find each other.
+        two copies added concurrently always find each other. The answer's
+        ``duplicates`` is the article's best link (what is stored), so a
+        retry answers the same: a retry of a linked article is read back
+        from the index (``created`` False); a retry of one whose link step
+        failed (still pending) is confirmed and linked again.
         """
         fp, words = self.fingerprint(article, words=explain)
         found = self.index.add(fp)
-        if found is None:  # the same id with the same words: a retry, nothing written
-            links = self.index.links(fp.id)
+        if found is None:  # the same id with the same words, already linked: a retry
+            story = self.index.story(fp.id)
+            if story is None:  # removed meanwhile
+                return Match(fp.id, None, None, [], created=False)
+            links = [story.best] if story.best is not None else []
             links = [self._explain(fp, words, link) for link in links] if explain else links
-            return self._match(fp.id, fp.id, links, created=False)
-        links = []
-        for link in self._guarded(fp, found, self._confirm_all(fp, words, found, explain, similarity)):
-            try:
-                self.index.link(link)
-            except NotFound:  # the other article expired or was deleted meanwhile
-                continue
-            links.append(link)
-        if not links:  # a story of its own: no need to ask the index
-            return Match(fp.id, fp.id, fp.id, links, created=True)
-        return self._match(fp.id, fp.id, links, created=True)
+            return Match(fp.id, story.cluster, story.canonical, links, created=False)
+        if not found:  # no candidate: a story of its own, nothing pending, no need to ask the index
+            return Match(fp.id, fp.id, fp.id, [], created=True)
+        confirmed = self._guarded(fp, found, self._confirm_all(fp, words, found, explain, similarity))
+        story, kept = self.index.attach(fp.id, confirmed)  # clears the pending flag even with no link
+        return Match(fp.id, story.cluster, story.canonical, kept[:1], created=True)
 
     def _guarded(self, fp: Fingerprint, found: list[Fingerprint], links: list[Link]) -> list[Link]:
         """The batch clustering guards on the new article's links
@@ -154,20 +173,28 @@ class Deduplicator:
         if len(links) < 2:
             return links
         words = {f.id: len(f.tokens) for f in found}
-        others = {}
-        for link in links:
-            got = self.index.cluster(link.b)
-            others[link.b] = (words[link.b], got[0] if got is not None else link.b)
+        # Which stories the partners are in matters only if the guards would decide
+        # otherwise with all in one story than with each in its own: ask the index then.
+        one = online_links(links, len(fp.tokens), {x.b: (words[x.b], "") for x in links})[0]
+        apart = online_links(links, len(fp.tokens), {x.b: (words[x.b], x.b) for x in links})[0]
+        if [id(x) for x in one] == [id(x) for x in apart]:
+            return [link for link in links if any(link is k for k in one)]
+        stories = self.index.stories([link.b for link in links])  # one bounded look-up for all partners
+        others = {link.b: (words[link.b], got.cluster if got is not None else link.b)
+                  for link, got in zip(links, stories)}
         kept, _ = online_links(links, len(fp.tokens), others)
         return [link for link in links if any(link is k for k in kept)]  # best first, as confirmed
 
     def _explain(self, fp: Fingerprint, words: list[str], link: Link) -> Link:
+        """The stored link with its passages: kind and scores stay what was stored."""
+        if link.passages:
+            return link
         other = self.index.get(link.b if link.a == fp.id else link.a)
         if other is None:
             return link
-        got = confirm(fp.id, fp.tokens, other.id, other.tokens, self.params, jaccard=link.jaccard,
+        got = confirm(fp.id, encode(fp.tokens), other.id, other.tokens, self.params, jaccard=link.jaccard,
                       similarity=0.0, explain=True, words_a=words)
-        return got if isinstance(got, Link) else link
+        return dataclasses.replace(link, passages=got.passages) if isinstance(got, Link) else link
 
     def remove(self, doc_id: str) -> bool:
         """Forget an article (``False`` if it was not stored)."""

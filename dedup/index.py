@@ -3,7 +3,25 @@ in-memory implementation.
 
 The service's ``RedisIndex`` (in ``service/store.py``) implements the same
 protocol, and one contract test suite (``tests/test_index_contract.py``) runs
-against both. The index stores fingerprints, LSH buckets, confirmed links
+against both.
+
+Work per add is bounded whatever the size of a story or of a bucket (the
+rule both implementations follow, and the contract tests check):
+
+* a bucket keeps only its most recent :data:`BUCKET_KEEP` entries (older
+  ones are dropped from that bucket on write; an article stays findable
+  through its other bands' buckets), so a bucket filled by template briefs
+  or boilerplate costs at most that much to read;
+* the candidates are counted by band collisions and grouped by their
+  cluster; each cluster gives its oldest candidate and the
+  :data:`REPRESENTATIVES` - 1 others with most collisions; at most
+  :data:`MAX_CANDIDATES` in all, those with most collisions (then the
+  oldest), returned in insertion order.
+
+Links are linear in articles: an article stores only its best link (to the
+best-confirmed representative), membership is the cluster's. A cluster
+keeps its id (its founder's id) while any member lives; on a merge the
+older cluster's id survives. The index stores fingerprints, LSH buckets, confirmed links
 and clusters; it never decides what is a duplicate (that is
 :mod:`dedup.refine`'s job, driven by :class:`dedup.deduplicator.Deduplicator`).
 """
@@ -17,15 +35,52 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from dedup.cluster import canonical_index
 from dedup.errors import NotFound
 from dedup.lsh import band_keys
 from dedup.params import Params
 from dedup.types import Link
 
-__all__ = ["Fingerprint", "Index", "Member", "MemoryIndex"]
+__all__ = ["BUCKET_KEEP", "Fingerprint", "Index", "MAX_CANDIDATES", "Member", "MemoryIndex", "Page",
+           "REPRESENTATIVES", "Story"]
+
+#: Entries a bucket keeps (its most recent ones).
+BUCKET_KEEP = 64
+#: Candidates per existing cluster (its oldest + the others with most band collisions).
+REPRESENTATIVES = 3
+#: Candidates per add or query, at most.
+MAX_CANDIDATES = 32
 
 #: One member of a story: ``(id, published or None, words)``.
 Member = tuple[str, "float | None", int]
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """An article's answer, in one bounded look-up: its cluster's id, the
+    cluster's canonical copy, and the article's best link (``None`` when it
+    has none, or when its best match is gone)."""
+
+    cluster: str
+    canonical: str
+    best: Link | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a cluster: ``members`` are ``(id, published, words, best
+    link or None)`` in insertion order, from position ``start`` of ``size``."""
+
+    cluster: str
+    canonical: str
+    size: int
+    start: int
+    members: list[tuple[str, float | None, int, Link | None]]
+
+    @property
+    def next(self) -> int | None:
+        end = self.start + len(self.members)
+        return end if end < self.size else None
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -58,44 +113,85 @@ class Index(Protocol):
     params: Params
 
     def add(self, fp: Fingerprint) -> list[Fingerprint] | None:
-        """Atomically return the stored fingerprints that share at least one
-        LSH band with ``fp``, then store ``fp`` as a cluster of its own.
+        """Atomically return the bounded candidates of ``fp`` (see the module
+        docstring for the rule), then store ``fp`` as a cluster of its own,
+        *pending* when there are candidates: until :meth:`attach` is called
+        for it, a retry returns the candidates again so the caller can
+        confirm and attach again (a failed attach is repaired).
 
         Two concurrent ``add`` calls are ordered: the later one sees the
         earlier one among its candidates. Re-adding a stored id with other
-        words replaces it; with the same words (a retry) nothing is written
-        and ``None`` is returned.
+        words replaces it; with the same words (a retry) of a linked (not
+        pending) article nothing is written but a changed ``published``, and
+        ``None`` is returned.
         """
 
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
-        """The stored fingerprints sharing an LSH band with ``fp`` (no write)."""
+        """The bounded candidates of ``fp`` (no write)."""
+
+    def attach(self, doc_id: str, links: list[Link]) -> tuple[Story, list[Link]]:
+        """Record the confirmed links of ``doc_id`` (each ``link.a ==
+        doc_id``, best first): the first whose other article is still stored
+        becomes its best link; its cluster merges with every other's (the
+        older cluster's id survives); it is no longer pending. Returns its
+        story and the links kept (the others were removed meanwhile).
+
+        Raises:
+            NotFound: ``doc_id`` is not stored.
+        """
+
+    def link(self, link: Link) -> str:
+        """:meth:`attach` of one link (``link.a``'s); the surviving cluster id.
+
+        Raises:
+            NotFound: ``link.a`` or ``link.b`` is not stored.
+        """
 
     def get(self, doc_id: str) -> Fingerprint | None:
         """The stored fingerprint, or ``None``."""
 
     def remove(self, doc_id: str) -> bool:
-        """Forget an article everywhere (buckets, links, cluster). ``False``
-        when it was not stored. The rest of its cluster stays together."""
-
-    def link(self, link: Link) -> str:
-        """Record a confirmed link between two stored articles, merge their
-        clusters, and return the surviving cluster id (the older cluster's).
-
-        Raises:
-            NotFound: ``link.a`` or ``link.b`` is not stored (it may have
-                expired or been removed since it was a candidate).
-        """
+        """Forget an article everywhere (buckets, its link, cluster). ``False``
+        when it was not stored. The rest of its cluster stays together under
+        the same id; links to it from others are no longer reported."""
 
     def links(self, doc_id: str) -> list[Link]:
-        """Every confirmed link that involves ``doc_id``."""
+        """The article's best link, if any (``[]`` or one link)."""
+
+    def story(self, doc_id: str) -> Story | None:
+        """Cluster id, canonical copy and best link of ``doc_id``, in one
+        bounded look-up; ``None`` if not stored."""
+
+    def stories(self, doc_ids: list[str]) -> list[Story | None]:
+        """:meth:`story` of each id, in one look-up (one round trip for Redis)."""
+
+    def members(self, doc_id: str, start: int = 0, count: int = 50) -> Page | None:
+        """A page of the cluster holding ``doc_id``; ``None`` if not stored."""
 
     def cluster(self, doc_id: str) -> tuple[str, list[Member]] | None:
         """The story holding ``doc_id``, in one look-up: the cluster id and
-        every member's ``(id, published, words)`` in insertion order (what
-        choosing the canonical copy needs); ``None`` if not stored."""
+        every member's ``(id, published, words)`` in insertion order;
+        ``None`` if not stored. O(cluster size): prefer :meth:`story`."""
 
     def __len__(self) -> int:
         """Number of stored articles."""
+
+
+def pick_candidates(counts: dict[str, int], root: dict[str, object], order: dict[str, int]) -> list[str]:
+    """The bounded candidate rule (module docstring) over ``counts`` (id ->
+    band collisions), ``root`` (id -> cluster key) and ``order`` (id ->
+    insertion rank); ids in insertion order."""
+    groups: dict[object, list[str]] = {}
+    for i in counts:
+        groups.setdefault(root[i], []).append(i)
+    most = lambda i: (-counts[i], order[i])  # noqa: E731
+    picked = []
+    for g in groups.values():
+        g.sort(key=order.__getitem__)
+        picked.append(g[0])
+        picked += sorted(g[1:], key=most)[: REPRESENTATIVES - 1]
+    picked = sorted(picked, key=most)[:MAX_CANDIDATES]
+    return sorted(picked, key=order.__getitem__)
 
 
 class MemoryIndex:
@@ -112,38 +208,51 @@ class MemoryIndex:
         self._docs: dict[str, Fingerprint] = {}
         self._order: dict[str, int] = {}
         self._seq = 0
-        self._buckets: dict[bytes, set[str]] = {}
-        self._links: dict[str, dict[str, Link]] = {}
-        self._cluster: dict[str, str] = {}
-        self._members: dict[str, list[str]] = {}
+        self._buckets: dict[bytes, list[str]] = {}
+        self._best: dict[str, tuple[int, Link]] = {}  # id -> (the other's insertion rank, link)
+        self._pending: set[str] = set()
+        self._root: dict[str, int] = {}  # id -> cluster key (its founder's insertion rank)
+        self._clusters: dict[int, tuple[str, list[str]]] = {}  # key -> (name, members in insertion order)
 
     def _keys(self, fp: Fingerprint) -> list[bytes]:
         return band_keys(fp.signature, self.params)
 
     def _lookup(self, fp: Fingerprint, keys: list[bytes]) -> list[Fingerprint]:
-        ids: set[str] = set()
+        counts: dict[str, int] = {}
         for k in keys:
-            ids |= self._buckets.get(k, set())
-        ids.discard(fp.id)
-        return sorted((self._docs[i] for i in ids), key=lambda d: self._order[d.id])
+            for i in self._buckets.get(k, ())[-BUCKET_KEEP:]:
+                if i != fp.id:
+                    counts[i] = counts.get(i, 0) + 1
+        return [self._docs[i] for i in pick_candidates(counts, self._root, self._order)]
 
     def add(self, fp: Fingerprint) -> list[Fingerprint] | None:
         keys = self._keys(fp)
         with self._lock:
             old = self._docs.get(fp.id)
             if old is not None and old.same_content(fp):
-                return None
+                if old.published != fp.published:
+                    self._docs[fp.id] = Fingerprint(old.id, old.signature, old.tokens, fp.published, old.added)
+                if fp.id not in self._pending:
+                    return None
+                found = self._lookup(fp, keys)
+                if not found:
+                    self._pending.discard(fp.id)
+                return found
             found = self._lookup(fp, keys)
             if old is not None:
                 self.remove(fp.id)
             self._docs[fp.id] = fp
             self._order[fp.id] = self._seq
-            self._seq += 1
             for k in keys:
-                self._buckets.setdefault(k, set()).add(fp.id)
-            self._links[fp.id] = {}
-            self._cluster[fp.id] = fp.id
-            self._members[fp.id] = [fp.id]
+                bucket = self._buckets.setdefault(k, [])
+                bucket.append(fp.id)
+                if len(bucket) > BUCKET_KEEP:
+                    del bucket[0]
+            self._root[fp.id] = self._seq
+            self._clusters[self._seq] = (fp.id, [fp.id])
+            self._seq += 1
+            if found:
+                self._pending.add(fp.id)
             return found
 
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
@@ -162,49 +271,92 @@ class MemoryIndex:
             del self._order[doc_id]
             for k in self._keys(fp):
                 bucket = self._buckets.get(k)
-                if bucket is not None:
-                    bucket.discard(doc_id)
+                if bucket is not None and doc_id in bucket:
+                    bucket.remove(doc_id)
                     if not bucket:
                         del self._buckets[k]
-            for other in self._links.pop(doc_id, {}):
-                self._links.get(other, {}).pop(doc_id, None)
-            cid = self._cluster.pop(doc_id)
-            members = self._members.pop(cid)
+            self._best.pop(doc_id, None)
+            self._pending.discard(doc_id)
+            key = self._root.pop(doc_id)
+            members = self._clusters[key][1]
             members.remove(doc_id)
-            if members:  # the cluster lives on under its oldest remaining member
-                new_cid = cid if cid != doc_id else members[0]
-                self._members[new_cid] = members
-                for m in members:
-                    self._cluster[m] = new_cid
+            if not members:  # the cluster keeps its key and name while a member lives
+                del self._clusters[key]
             return True
+
+    def _merge(self, ka: int, kb: int) -> int:
+        if ka == kb:
+            return ka
+        keep, drop = min(ka, kb), max(ka, kb)
+        name, members = self._clusters[keep]
+        moved = self._clusters.pop(drop)[1]
+        for m in moved:
+            self._root[m] = keep
+        self._clusters[keep] = (name, sorted(members + moved, key=self._order.__getitem__))
+        return keep
+
+    def _story(self, doc_id: str) -> Story:
+        name, members = self._clusters[self._root[doc_id]]
+        docs = [self._docs[m] for m in members]
+        canon = members[canonical_index(range(len(docs)), [d.published for d in docs], [len(d.tokens) for d in docs])]
+        return Story(name, canon, self._best_link(doc_id))
+
+    def _best_link(self, doc_id: str) -> Link | None:
+        got = self._best.get(doc_id)
+        if got is None:
+            return None
+        rank, lk = got
+        return lk if self._order.get(lk.b) == rank else None  # the other is gone (or was replaced)
+
+    def attach(self, doc_id: str, links: list[Link]) -> tuple[Story, list[Link]]:
+        with self._lock:
+            if doc_id not in self._docs:
+                raise NotFound(f"article {doc_id!r} is not stored")
+            kept = [lk for lk in links if lk.b in self._docs and lk.b != doc_id]
+            if kept:
+                self._best[doc_id] = (self._order[kept[0].b], kept[0])
+            for lk in kept:
+                self._merge(self._root[doc_id], self._root[lk.b])
+            self._pending.discard(doc_id)
+            return self._story(doc_id), kept
 
     def link(self, link: Link) -> str:
         with self._lock:
             for x in (link.a, link.b):
                 if x not in self._docs:
                     raise NotFound(f"article {x!r} is not stored")
-            self._links[link.a][link.b] = link
-            self._links[link.b][link.a] = link
-            ca, cb = self._cluster[link.a], self._cluster[link.b]
-            if ca == cb:
-                return ca
-            keep, drop = sorted((ca, cb), key=lambda c: self._order[self._members[c][0]])
-            moved = self._members.pop(drop)
-            for m in moved:
-                self._cluster[m] = keep
-            self._members[keep] = sorted(self._members[keep] + moved, key=self._order.__getitem__)
-            return keep
+            return self.attach(link.a, [link])[0].cluster
 
     def links(self, doc_id: str) -> list[Link]:
-        return list(self._links.get(doc_id, {}).values())
+        with self._lock:
+            best = self._best_link(doc_id) if doc_id in self._docs else None
+            return [best] if best else []
+
+    def story(self, doc_id: str) -> Story | None:
+        with self._lock:
+            return self._story(doc_id) if doc_id in self._docs else None
+
+    def stories(self, doc_ids: list[str]) -> list[Story | None]:
+        return [self.story(i) for i in doc_ids]
+
+    def members(self, doc_id: str, start: int = 0, count: int = 50) -> Page | None:
+        with self._lock:
+            if doc_id not in self._docs:
+                return None
+            st = self._story(doc_id)
+            ms = self._clusters[self._root[doc_id]][1]
+            page = [(m, self._docs[m].published, len(self._docs[m].tokens), self._best_link(m))
+                    for m in ms[start:start + count]]
+            return Page(st.cluster, st.canonical, len(ms), start, page)
 
     def cluster(self, doc_id: str) -> tuple[str, list[Member]] | None:
         with self._lock:
-            cid = self._cluster.get(doc_id)
-            if cid is None:
+            key = self._root.get(doc_id)
+            if key is None:
                 return None
-            docs = [self._docs[m] for m in self._members[cid]]
-            return cid, [(d.id, d.published, len(d.tokens)) for d in docs]
+            name, ms = self._clusters[key]
+            docs = [self._docs[m] for m in ms]
+            return name, [(d.id, d.published, len(d.tokens)) for d in docs]
 
     def __len__(self) -> int:
         return len(self._docs)

@@ -57,7 +57,11 @@ def _authenticate() -> None:
         Unauthorized: no key, or an unknown one. Forbidden: a key not bound
         to the namespace. InvalidNamespace: a malformed namespace.
     """
-    ns = request.headers.get("X-Dedup-Namespace") or current_app.config["DEFAULT_NAMESPACE"]
+    header, path = request.headers.get("X-Dedup-Namespace"), g.pop("path_namespace", None)
+    if header and path is not None and header != path:
+        raise InvalidNamespace(f"the path names namespace {path!r} and the X-Dedup-Namespace header {header!r}: "
+                               f"give one, or the same in both")
+    ns = path if path is not None else header or current_app.config["DEFAULT_NAMESPACE"]
     keys = _service().api_keys
     if keys is not None:
         given = _api_key()
@@ -76,19 +80,30 @@ def _authenticate() -> None:
     g.namespace = ns
 
 
+def _path_namespace(endpoint: str | None, values: dict | None) -> None:
+    """``/v1/ns/<namespace>/...``: the namespace from the path, for :func:`_authenticate`."""
+    if values and "namespace" in values:
+        g.path_namespace = values.pop("namespace")
+
+
 def v1_blueprint(name: str) -> Blueprint:
     """An empty blueprint under ``/v1`` whose every request is authenticated
     first: every route that reads or writes articles goes on one of these."""
     bp = Blueprint(name, __name__, url_prefix="/v1")
+    bp.url_value_preprocessor(_path_namespace)  # runs before before_request
     bp.before_request(_authenticate)
     return bp
 
 
 def articles_blueprint() -> Blueprint:
-    """The ``/v1`` article routes, on a :func:`v1_blueprint` (one per app)."""
+    """The ``/v1`` article routes, on a :func:`v1_blueprint` (one per app),
+    each twice: ``/v1/<route>`` (namespace from the ``X-Dedup-Namespace``
+    header, else the default) and ``/v1/ns/<namespace>/<route>`` (a header
+    that names another namespace is a 400)."""
     bp = v1_blueprint("api")
     for rule, view, methods in _ROUTES:
         bp.add_url_rule(rule, view_func=view, methods=methods)
+        bp.add_url_rule("/ns/<namespace>" + rule, endpoint=f"ns_{view.__name__}", view_func=view, methods=methods)
     return bp
 
 
@@ -196,9 +211,9 @@ def get_article(doc_id: str):
     fp = d.get(doc_id)
     if fp is None:
         raise NotFound(f"article {doc_id!r} is not stored in namespace {ns!r}")
-    story = d.story(doc_id)
-    cluster, canonical = story[:2] if story else (None, None)
-    body = Match(doc_id, cluster, canonical, d.index.links(doc_id), created=False).to_dict()
+    story = d.index.story(doc_id)  # bounded, whatever the cluster's size
+    cluster, canonical, links = (story.cluster, story.canonical, [story.best] if story.best else []) if story else (None, None, [])
+    body = Match(doc_id, cluster, canonical, links, created=False).to_dict()
     body.update(published=_iso(fp.published), added=_iso(fp.added), words=int(len(fp.tokens)))
     return jsonify(body)
 
@@ -212,21 +227,47 @@ def delete_article(doc_id: str):
     return "", 204
 
 
+#: Members per cluster page by default, and at most.
+PAGE_SIZE, PAGE_MAX = 50, 1000
+
+
+def _page_args() -> tuple[int, int]:
+    """``cursor`` (a member position, from the previous page's ``next``) or
+    ``page`` (1-based), and ``limit`` (members per page)."""
+    unknown = set(request.args) - {"cursor", "page", "limit"}
+    if unknown:
+        raise InvalidOption(f"unknown option(s) {', '.join(sorted(map(repr, unknown)))}; allowed: cursor, page, limit")
+    if "cursor" in request.args and "page" in request.args:
+        raise InvalidOption("give cursor or page, not both")
+
+    def number(name: str, default: int, lo: int, hi: int) -> int:
+        raw = request.args.get(name)
+        if raw is None:
+            return default
+        if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
+            raise InvalidOption(f"{name}={raw!r}: must be an integer in [{lo}, {hi}]")
+        return int(raw)
+
+    limit = number("limit", PAGE_SIZE, 1, PAGE_MAX)
+    if "page" in request.args:
+        return (number("page", 1, 1, 10**9) - 1) * limit, limit
+    return number("cursor", 0, 0, 10**12), limit
+
+
 @_route("GET", "/clusters/<path:cluster_id>")
 def get_cluster(cluster_id: str):
-    """A story: canonical copy, members in insertion order, the links that bind them."""
+    """A story, by its id or any member's: canonical copy, and one page of
+    members in insertion order, each with its best link (what explains its
+    membership); ``next`` is the cursor of the next page (``null``: last)."""
     ns, d = _dedup()
-    story = d.story(cluster_id)
-    if story is None or story[0] != cluster_id:  # unknown, or a member that is not the cluster's id
+    start, limit = _page_args()
+    page = d.index.members(cluster_id, start, limit)
+    if page is None:
         raise NotFound(f"cluster {cluster_id!r} does not exist in namespace {ns!r}")
-    _, canonical, members = story
-    pairs, seen = [], set()
-    for m in members:
-        for link in d.index.links(m):
-            if (link.a, link.b) not in seen:
-                seen.add((link.a, link.b))
-                pairs.append(link.to_dict())  # the a/b view: a pair of the cluster
-    return jsonify({"cluster": cluster_id, "canonical": canonical, "members": members, "pairs": pairs})
+    members = [{"id": m, "published": _iso(pub), "words": words,
+                "link": link.to_dict(me=m) if link is not None else None} for m, pub, words, link in page.members]
+    return jsonify({"cluster": page.cluster, "canonical": page.canonical, "size": page.size, "cursor": start,
+                    "next": page.next, "members": members})
 
 
 @_route("POST", "/batch")

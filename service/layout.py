@@ -16,7 +16,11 @@ A link value (field of hash ``P l <iid>``) is read by Python only:
 whenever a stored byte changes meaning, so that a namespace written by an
 older release is refused (``NamespaceMismatch``: re-index) rather than
 misread. History: 1, xxh3 band keys and 2-bit link kinds; 2, the numpy band
-hash shared with batch (:func:`dedup.lsh.band_hashes`) and 3-bit link kinds.
+hash shared with batch (:func:`dedup.lsh.band_hashes`) and 3-bit link kinds;
+3, the record's ``flags`` byte (pending until linked), one best link per
+article (string ``P l <iid>``: other iid + packed link) instead of a hash of
+links both ways, the cluster's name and canonical copy in ``P n <root>``
+(stable cluster ids), buckets trimmed to their most recent entries.
 """
 
 from __future__ import annotations
@@ -31,12 +35,12 @@ import numpy as np
 from dedup.types import KINDS, Link, Passage
 
 __all__ = [
-    "HEADER", "IID", "KIND_BITS", "RECORD", "RECORD_FIELDS", "Record", "TOKEN", "VERSION", "Field",
+    "HEADER", "IID", "KIND_BITS", "PENDING", "RECORD", "RECORD_FIELDS", "Record", "TOKEN", "VERSION", "Field",
     "field_bytes", "field_value", "lua_prelude", "pack_iid", "pack_link", "pack_record", "unpack_link", "unpack_record",
 ]
 
 #: Stored layout version (see the module docstring before changing any byte).
-VERSION = 2
+VERSION = 3
 
 #: Bytes of an internal id: a u32 big-endian counter value (so ids sort as bytes).
 IID = 4
@@ -73,7 +77,10 @@ RECORD_FIELDS = _fields(
     ("added", "<d", "insertion time, seconds since the epoch"),
     ("published", "<d", "publication time, NaN when unknown"),
     ("bucket", ">Q", "end of the retention bucket in ms (also that bucket's key suffix); 0: no retention"),
+    ("flags", "<B", "bit 0: pending (stored with candidates, not yet linked: a retry re-confirms)"),
 )
+#: ``flags`` bit: the article was stored with candidates and is not linked yet.
+PENDING = 1
 RECORD = {f.name: f for f in RECORD_FIELDS}
 #: Header bytes: the signature starts here.
 HEADER = RECORD_FIELDS[-1].offset + RECORD_FIELDS[-1].size
@@ -90,6 +97,11 @@ class Record:
     bucket: int
     signature: np.ndarray
     id: str
+    flags: int = 0
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.flags & PENDING)
 
 
 def pack_iid(n: int) -> bytes:
@@ -97,10 +109,10 @@ def pack_iid(n: int) -> bytes:
 
 
 def pack_record(*, added: float, published: float | None, bucket: int, signature: np.ndarray, doc_id: str,
-                root: bytes = bytes(IID)) -> bytes:
+                root: bytes = bytes(IID), flags: int = 0) -> bytes:
     """A record; ``root`` stays zero when the script assigns the iid."""
     values = {"root": struct.unpack(_IID_FORMAT, root)[0], "added": added,
-              "published": _NAN if published is None else published, "bucket": bucket}
+              "published": _NAN if published is None else published, "bucket": bucket, "flags": flags}
     head = b"".join(struct.pack(f.format, values[f.name]) for f in RECORD_FIELDS)
     sig = np.ascontiguousarray(signature, dtype="<u4").tobytes()
     return head + sig + doc_id.encode("utf-8", "surrogatepass")
@@ -124,7 +136,7 @@ def unpack_record(rec: bytes, num_perm: int) -> Record:
     return Record(
         root=field_bytes(rec, "root"), added=v["added"], published=None if math.isnan(pub) else pub,
         bucket=v["bucket"], signature=np.frombuffer(rec, dtype="<u4", count=num_perm, offset=HEADER),
-        id=rec[HEADER + 4 * num_perm :].decode("utf-8", "surrogatepass"),
+        id=rec[HEADER + 4 * num_perm :].decode("utf-8", "surrogatepass"), flags=v["flags"],
     )
 
 
@@ -156,6 +168,10 @@ def lua_prelude() -> str:
             f"local function {f.name}_number(s) return (struct.unpack('{_lua_format(f.format)}', s)) end",
         ]
     lines.append(f"local NO_BUCKET = string.rep('\\0', {RECORD['bucket'].size})")
+    lines.append(f"local PENDING = {PENDING}")
+    from dedup.index import BUCKET_KEEP, MAX_CANDIDATES, REPRESENTATIVES  # the candidate bounds, named once
+
+    lines.append(f"local BUCKET_KEEP, MAX_CANDIDATES, REPRESENTATIVES = {BUCKET_KEEP}, {MAX_CANDIDATES}, {REPRESENTATIVES}")
     return "\n".join(lines) + "\n"
 
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from dedup_service.layout import lua_prelude
 
-__all__ = ["ADD", "CLUSTER", "GET", "LAYOUT_ERROR", "LINK", "LINKS", "NOTFOUND_ERROR", "PURGE_SCAN", "REMOVE",
-           "SCRIPTS", "register"]
+__all__ = ["ADD", "ATTACH", "CLUSTER", "GET", "LAYOUT_ERROR", "LINKS", "MEMBERS", "NOTFOUND_ERROR", "PURGE_SCAN",
+           "REMOVE", "SCRIPTS", "STORY", "register"]
 
 #: Error replies the scripts give, translated by ``RedisIndex``.
 LAYOUT_ERROR = "LAYOUT"
@@ -65,6 +65,147 @@ local function iids(v)
   return out
 end
 
+local function root_of(iid)
+  return redis.call('GETRANGE', P .. 'r' .. iid, REC_ROOT_OFFSET, REC_ROOT_OFFSET + IID_LEN - 1)
+end
+
+local function words_of(iid) return math.floor(redis.call('STRLEN', P .. 't' .. iid) / TOKEN_LEN) end
+
+local function pub_of(rec)
+  local p = published_number(rec_published(rec))
+  if p ~= p then return math.huge end  -- NaN: unknown
+  return p
+end
+
+-- the rule of dedup.cluster.canonical_index: earliest published, then most words, then first added
+local function better(x, rx, y, ry)
+  local px, py = pub_of(rx), pub_of(ry)
+  if px ~= py then return px < py end
+  local wx, wy = words_of(x), words_of(y)
+  if wx ~= wy then return wx > wy end
+  return x < y
+end
+
+-- the cluster rooted at `root`: its name (its founder's external id, kept
+-- while any member lives) and its canonical member's iid
+local function cluster_info(root)
+  local n = redis.call('GET', P .. 'n' .. root)
+  if n then return string.sub(n, IID_LEN + 1), string.sub(n, 1, IID_LEN) end
+  return rec_ext(redis.call('GET', P .. 'r' .. root), siglen), root
+end
+
+-- pick the canonical member of a cluster of two or more again (after its canonical left or changed)
+local function recanon(root, name)
+  local best, brec
+  for _, m in ipairs(redis.call('ZRANGE', P .. 'k' .. root, 0, -1)) do
+    local r = redis.call('GET', P .. 'r' .. m)
+    if r and (not best or better(m, r, best, brec)) then best, brec = m, r end
+  end
+  if best then redis.call('SET', P .. 'n' .. root, best .. name) end
+end
+
+-- `iid`'s published changed: its cluster's canonical may change
+local function published_changed(iid)
+  local root = root_of(iid)
+  if redis.call('EXISTS', P .. 'n' .. root) == 0 then return end
+  local name, canon = cluster_info(root)
+  if canon == iid then recanon(root, name)
+  elseif better(iid, redis.call('GET', P .. 'r' .. iid), canon, redis.call('GET', P .. 'r' .. canon)) then
+    redis.call('SET', P .. 'n' .. root, iid .. name)
+  end
+end
+
+-- merge two clusters by their roots: the older cluster (smaller root iid)
+-- keeps its name; the newer one's members move (O(newer cluster))
+local function merge(ca, cb)
+  if ca == cb then return ca end
+  local keep, drop = ca, cb
+  if cb < ca then keep, drop = cb, ca end
+  local kname, kcanon = cluster_info(keep)
+  local _, dcanon = cluster_info(drop)
+  local kk, dk = P .. 'k' .. keep, P .. 'k' .. drop
+  local moved = redis.call('ZRANGE', dk, 0, -1)
+  if #moved == 0 then moved = {drop} end
+  if redis.call('EXISTS', kk) == 0 then redis.call('ZADD', kk, iid_number(keep), keep) end
+  for _, m in ipairs(moved) do
+    redis.call('ZADD', kk, iid_number(m), m)
+    redis.call('SETRANGE', P .. 'r' .. m, REC_ROOT_OFFSET, keep)
+  end
+  redis.call('DEL', dk, P .. 'n' .. drop)
+  if better(dcanon, redis.call('GET', P .. 'r' .. dcanon), kcanon, redis.call('GET', P .. 'r' .. kcanon)) then
+    kcanon = dcanon
+  end
+  redis.call('SET', P .. 'n' .. keep, kcanon .. kname)
+  return keep
+end
+
+-- an article's best link {other ext, value}, or nil (none, or the other is gone)
+local function best_link(iid)
+  local l = redis.call('GET', P .. 'l' .. iid)
+  if not l then return nil end
+  local r = redis.call('GET', P .. 'r' .. string.sub(l, 1, IID_LEN))
+  if not r then return nil end
+  return rec_ext(r, siglen), string.sub(l, IID_LEN + 1)
+end
+
+-- the bounded candidates of an article whose bands are KEYS[2+i]/ARGV[F+i]:
+-- every bucket read in its most recent BUCKET_KEEP entries (buckets are
+-- trimmed to them on write); candidates counted by band collisions and
+-- grouped by cluster root; per cluster its oldest candidate + the
+-- REPRESENTATIVES-1 with most collisions; at most MAX_CANDIDATES in all
+-- (most collisions first, then oldest); returned {iid, rec, tokens, ...}
+-- in insertion order
+local function lookup(B, F, prev)
+  local count, ids = {}, {}
+  for i = 1, B do
+    local v = redis.call('HGET', KEYS[2 + i], ARGV[F + i])
+    if v then
+      for j = math.max(1, #v - BUCKET_KEEP * IID_LEN + 1), #v, IID_LEN do
+        local id = string.sub(v, j, j + IID_LEN - 1)
+        if id ~= prev then
+          local c = count[id]
+          if c then count[id] = c + 1 else count[id] = 1; ids[#ids + 1] = id end
+        end
+      end
+    end
+  end
+  local groups, roots = {}, {}
+  for _, id in ipairs(ids) do
+    local root = root_of(id)
+    if #root == IID_LEN then
+      local g = groups[root]
+      if not g then g = {}; groups[root] = g; roots[#roots + 1] = root end
+      g[#g + 1] = id
+    end
+  end
+  local function most(x, y)
+    if count[x] ~= count[y] then return count[x] > count[y] end
+    return x < y
+  end
+  local picked = {}
+  for _, root in ipairs(roots) do
+    local g = groups[root]
+    table.sort(g)
+    picked[#picked + 1] = g[1]  -- the cluster's oldest candidate
+    if #g > 1 then
+      local rest = {}
+      for j = 1, #g - 1 do rest[j] = g[j + 1] end
+      table.sort(rest, most)
+      for j = 1, math.min(REPRESENTATIVES - 1, #rest) do picked[#picked + 1] = rest[j] end
+    end
+  end
+  table.sort(picked, most)
+  local chosen = {}
+  for j = 1, math.min(MAX_CANDIDATES, #picked) do chosen[j] = picked[j] end
+  table.sort(chosen)
+  local cands = {}
+  for _, id in ipairs(chosen) do
+    cands[#cands + 1] = id; cands[#cands + 1] = redis.call('GET', P .. 'r' .. id)
+    cands[#cands + 1] = redis.call('GET', P .. 't' .. id) or ''
+  end
+  return cands
+end
+
 -- forget one article everywhere; bkeys/bfields are its band buckets
 local function remove_doc(iid, rec, idkey, digest, bkeys, bfields)
   for i = 1, #bkeys do
@@ -76,22 +217,15 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields)
     end
   end
   if redis.call('HGET', idkey, digest) == iid then redis.call('HDEL', idkey, digest) end
-  local lk = P .. 'l' .. iid
-  for _, other in ipairs(redis.call('HKEYS', lk)) do
-    redis.call('HDEL', P .. 'l' .. other, iid)
-  end
-  redis.call('DEL', lk)
+  redis.call('DEL', P .. 'l' .. iid)  -- links to it from others dangle: readers skip them
   local root = rec_root(rec)
   local ck = P .. 'k' .. root
-  if redis.call('ZREM', ck, iid) == 1 then
-    local rest = redis.call('ZRANGE', ck, 0, -1)
-    if #rest <= 1 then
-      redis.call('DEL', ck)
-      if #rest == 1 then redis.call('SETRANGE', P .. 'r' .. rest[1], REC_ROOT_OFFSET, rest[1]) end
-    elseif root == iid then
-      local nroot = rest[1]
-      redis.call('RENAME', ck, P .. 'k' .. nroot)
-      for _, m in ipairs(rest) do redis.call('SETRANGE', P .. 'r' .. m, REC_ROOT_OFFSET, nroot) end
+  if redis.call('ZREM', ck, iid) == 1 then  -- the cluster keeps its root key and name while a member lives
+    if redis.call('ZCARD', ck) == 0 then
+      redis.call('DEL', ck, P .. 'n' .. root)
+    else
+      local name, canon = cluster_info(root)
+      if canon == iid then recanon(root, name) end
     end
   end
   local tb = rec_bucket(rec)
@@ -141,9 +275,14 @@ _PRELUDE = lua_prelude() + _HELPERS
 #:       zero), tokens, B, purge cutoff (ms), purge limit (0: none),
 #:       old_iid, old_check, f1..fB, [old f1..fB]
 #: Returns, with ``expired`` the purge scan's {iid, rec, ...} (removed by
-#: the caller, who knows their bands):
-#:   {"ok", expired, iid, {cand_iid, cand_rec, cand_tokens, ...}};
-#:   {"same", expired} for a retry (same id, same words: nothing written);
+#: the caller, who knows their bands) and ``cands`` the bounded candidates
+#: {cand_iid, cand_rec, cand_tokens, ...} (see ``lookup``):
+#:   {"ok", expired, iid, cands}: stored, pending (flags) when cands is not
+#:   empty, until ATTACH;
+#:   {"same", expired} for a retry of a linked article (same id, same
+#:   words: nothing written but a changed ``published``);
+#:   {"pending", expired, iid, cands} for a retry of an article still
+#:   pending: the caller confirms and attaches again (repair);
 #:   {"exists", expired, old_iid, old_rec} when the id is stored with other
 #:   words and no (matching) old_iid was passed: the caller computes the old
 #:   bands and calls again with them.
@@ -156,29 +295,24 @@ local F = 13  -- ARGV position: the band fields follow it
 local idkey = KEYS[2]
 local prev, prev_rec = resolve(idkey, digest, ext)
 if mode == 'add' and prev then
-  if (redis.call('GET', P .. 't' .. prev) or '') == tokens then return {'same', gone} end
+  if (redis.call('GET', P .. 't' .. prev) or '') == tokens then
+    local pub = rec_published(rec)
+    if rec_published(prev_rec) ~= pub then
+      redis.call('SETRANGE', P .. 'r' .. prev, REC_PUBLISHED_OFFSET, pub)
+      published_changed(prev)
+    end
+    if bit.band(flags_number(rec_flags(prev_rec)), PENDING) ~= 0 then
+      local cands = lookup(B, F, prev)
+      if #cands == 0 then redis.call('SETRANGE', P .. 'r' .. prev, REC_FLAGS_OFFSET, string.char(0)) end
+      return {'pending', gone, prev, cands}
+    end
+    return {'same', gone}
+  end
   if prev ~= old_iid or rec_added(prev_rec) ~= old_check then
     return {'exists', gone, prev, prev_rec}
   end
 end
-local seen, ids = {}, {}
-for i = 1, B do
-  local v = redis.call('HGET', KEYS[2 + i], ARGV[F + i])
-  if v then
-    for _, id in ipairs(iids(v)) do
-      if not seen[id] and id ~= prev then seen[id] = true; ids[#ids + 1] = id end
-    end
-  end
-end
-table.sort(ids)
-local cands = {}
-for _, id in ipairs(ids) do
-  local r = redis.call('GET', P .. 'r' .. id)
-  if r then
-    cands[#cands + 1] = id; cands[#cands + 1] = r
-    cands[#cands + 1] = redis.call('GET', P .. 't' .. id) or ''
-  end
-end
+local cands = lookup(B, F, prev)
 if mode ~= 'add' then return {'ok', gone, '', cands} end
 if prev then
   local okeys, ofields = {}, {}
@@ -189,13 +323,19 @@ if not redis.call('HGET', mk, 'L') then redis.call('HSET', mk, 'L', layout) end
 local iid = pack_iid(redis.call('HINCRBY', mk, 's', 1))
 redis.call('HINCRBY', mk, 'n', 1)
 rec = rec_with_root(rec, iid)
+if #cands > 0 then rec = rec_with_flags(rec, string.char(PENDING)) end
 redis.call('SET', P .. 'r' .. iid, rec)
 if #tokens > 0 then redis.call('SET', P .. 't' .. iid, tokens) end
 redis.call('HSET', idkey, digest, iid)
+local keep = BUCKET_KEEP * IID_LEN
 for i = 1, B do
   local k, f = KEYS[2 + i], ARGV[F + i]
   local v = redis.call('HGET', k, f)
-  if v then redis.call('HSET', k, f, v .. iid) else redis.call('HSET', k, f, iid) end
+  if v then
+    v = v .. iid
+    if #v > keep then v = string.sub(v, #v - keep + 1) end  -- a bucket keeps its most recent entries
+    redis.call('HSET', k, f, v)
+  else redis.call('HSET', k, f, iid) end
 end
 local tb = rec_bucket(rec)
 if tb ~= NO_BUCKET then
@@ -238,67 +378,103 @@ end
 return out
 """
 
-#: KEYS: meta, idmap a, idmap b. ARGV: P, layout, siglen, digest a, ext a,
-#: digest b, ext b, the link as seen from a, the link as seen from b.
-#: Returns the surviving root's record, or a NOTFOUND error for an unknown id.
-LINK = _PRELUDE + r"""
-local ia, ra = resolve(KEYS[2], ARGV[4], ARGV[5])
+#: KEYS: meta, idmap a, idmap o1..on. ARGV: P, layout, siglen, digest a,
+#: ext a, then per other: digest, ext, the link as seen from a (packed).
+#: Stores a's best link (the first other still stored: the caller sends
+#: them best first) as ``P l <a>`` = other iid + value, merges a's cluster
+#: with every stored other's, clears a's pending flag.
+#: Returns {cluster name, canonical ext id, index of each other found (1-based) ...},
+#: or a NOTFOUND error when a is not stored.
+ATTACH = _PRELUDE + r"""
+local ia = resolve(KEYS[2], ARGV[4], ARGV[5])
 if not ia then return redis.error_reply(E_NOTFOUND .. ARGV[5]) end
-local ib, rb = resolve(KEYS[3], ARGV[6], ARGV[7])
-if not ib then return redis.error_reply(E_NOTFOUND .. ARGV[7]) end
-redis.call('HSET', P .. 'l' .. ia, ib, ARGV[8])
-redis.call('HSET', P .. 'l' .. ib, ia, ARGV[9])
-local ca, cb = rec_root(ra), rec_root(rb)
-if ca == cb then return redis.call('GET', P .. 'r' .. ca) end
-local keep, drop = ca, cb
-if cb < ca then keep, drop = cb, ca end
-local kk, dk = P .. 'k' .. keep, P .. 'k' .. drop
-local moved = redis.call('ZRANGE', dk, 0, -1)
-if #moved == 0 then moved = {drop} end
-if redis.call('EXISTS', kk) == 0 then
-  redis.call('ZADD', kk, iid_number(keep), keep)
+local kept, best = {}, false
+for j = 1, #KEYS - 2 do  -- ARGV position: KEYS[1], KEYS[2] are meta and a's idmap
+  local f = 5 + (j - 1) * 3  -- ARGV position: this other's digest, ext, link value follow it
+  local ib = resolve(KEYS[2 + j], ARGV[f + 1], ARGV[f + 2])
+  if ib and ib ~= ia then
+    local value = ARGV[f + 3]  -- ARGV position
+    if not best then redis.call('SET', P .. 'l' .. ia, ib .. value); best = true end
+    merge(root_of(ia), root_of(ib))
+    kept[#kept + 1] = j
+  end
 end
-for _, m in ipairs(moved) do
-  redis.call('ZADD', kk, iid_number(m), m)
-  redis.call('SETRANGE', P .. 'r' .. m, REC_ROOT_OFFSET, keep)
-end
-redis.call('DEL', dk)
-return redis.call('GET', P .. 'r' .. keep)
+redis.call('SETRANGE', P .. 'r' .. ia, REC_FLAGS_OFFSET, string.char(0))
+local name, canon = cluster_info(root_of(ia))
+local out = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen)}
+for _, j in ipairs(kept) do out[#out + 1] = j end
+return out
 """
 
 #: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext.
-#: Returns {root ext id, then per member in insertion order: ext id,
+#: Returns {cluster name, canonical ext id, best link's other ext id or '',
+#: its value or '', the record} or {} when unknown: an article's answer in
+#: one bounded look-up, whatever its cluster's size.
+STORY = _PRELUDE + r"""
+local iid, rec = resolve(KEYS[2], ARGV[4], ARGV[5])
+if not iid then return {} end
+local name, canon = cluster_info(rec_root(rec))
+local other, value = best_link(iid)
+return {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), other or '', value or '', rec}
+"""
+
+#: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext.
+#: Returns {cluster name, then per member in insertion order: ext id,
 #: published (the record's raw field), words} or {} when unknown:
 #: what choosing the canonical copy needs, without signatures or words.
 CLUSTER = _PRELUDE + r"""
 local iid, rec = resolve(KEYS[2], ARGV[4], ARGV[5])
 if not iid then return {} end
 local root = rec_root(rec)
-local out = {rec_ext(redis.call('GET', P .. 'r' .. root), siglen)}
+local out = {(cluster_info(root))}
 local ms = redis.call('ZRANGE', P .. 'k' .. root, 0, -1)
-if #ms == 0 then ms = {root} end
+if #ms == 0 then ms = {iid} end
 for _, m in ipairs(ms) do
   local r = redis.call('GET', P .. 'r' .. m)
   out[#out + 1] = rec_ext(r, siglen)
   out[#out + 1] = rec_published(r)
-  out[#out + 1] = math.floor(redis.call('STRLEN', P .. 't' .. m) / TOKEN_LEN)
+  out[#out + 1] = words_of(m)
+end
+return out
+"""
+
+#: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext, start, count.
+#: One page of the cluster holding an article: {cluster name, canonical ext
+#: id, members in all, then per member of the page (insertion order): ext
+#: id, published (raw), words, best link's other ext id or '', its value or ''}
+#: or {} when unknown. Work: O(log n + count).
+MEMBERS = _PRELUDE + r"""
+local iid, rec = resolve(KEYS[2], ARGV[4], ARGV[5])
+if not iid then return {} end
+local root = rec_root(rec)
+local name, canon = cluster_info(root)
+local start, count = tonumber(ARGV[6]), tonumber(ARGV[7])
+local ck = P .. 'k' .. root
+local total, ms = redis.call('ZCARD', ck), nil
+if total == 0 then
+  total, ms = 1, {}
+  if start == 0 and count > 0 then ms = {iid} end
+else
+  ms = redis.call('ZRANGE', ck, start, start + count - 1)
+end
+local out = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), total}
+for _, m in ipairs(ms) do
+  local r = redis.call('GET', P .. 'r' .. m)
+  local other, value = best_link(m)
+  out[#out + 1] = rec_ext(r, siglen); out[#out + 1] = rec_published(r); out[#out + 1] = words_of(m)
+  out[#out + 1] = other or ''; out[#out + 1] = value or ''
 end
 return out
 """
 
 #: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext.
-#: Returns {other ext id, link value, ...} for every stored link.
+#: Returns {other ext id, link value} for the article's best link, or {}.
 LINKS = _PRELUDE + r"""
 local iid = resolve(KEYS[2], ARGV[4], ARGV[5])
 if not iid then return {} end
-local lk = P .. 'l' .. iid
-local others, values = redis.call('HKEYS', lk), redis.call('HVALS', lk)  -- same order: no write between
-local out = {}
-for i, other in ipairs(others) do
-  local r = redis.call('GET', P .. 'r' .. other)
-  if r then out[#out + 1] = rec_ext(r, siglen); out[#out + 1] = values[i] end
-end
-return out
+local other, value = best_link(iid)
+if not other then return {} end
+return {other, value}
 """
 
 #: KEYS: meta. ARGV: P, layout, siglen, cutoff_ms, limit.
@@ -309,8 +485,8 @@ return expired(tonumber(ARGV[4]), tonumber(ARGV[5]))
 """
 
 #: Every script by name.
-SCRIPTS: dict[str, str] = {"ADD": ADD, "CLUSTER": CLUSTER, "GET": GET, "LINK": LINK, "LINKS": LINKS,
-                           "PURGE_SCAN": PURGE_SCAN, "REMOVE": REMOVE}
+SCRIPTS: dict[str, str] = {"ADD": ADD, "ATTACH": ATTACH, "CLUSTER": CLUSTER, "GET": GET, "LINKS": LINKS,
+                           "MEMBERS": MEMBERS, "PURGE_SCAN": PURGE_SCAN, "REMOVE": REMOVE, "STORY": STORY}
 
 
 def register(client) -> dict:

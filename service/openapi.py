@@ -29,12 +29,30 @@ _NS = {"name": "X-Dedup-Namespace", "in": "header", "required": False, "schema":
 _EXPLAIN = {"name": "explain", "in": "query", "schema": {"type": "boolean"}, "description": "Return aligned matching passages."}
 
 
-def spec(config: Mapping) -> dict:
-    """The OpenAPI document, with the configured bounds filled in.
+def _with_path_namespace(paths: dict) -> dict:
+    """Every ``/v1/<route>`` again as ``/v1/ns/{namespace}/<route>`` (a header naming another namespace: 400)."""
+    ns_param = {"name": "namespace", "in": "path", "required": True,
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
+                "description": "the namespace; an X-Dedup-Namespace header that names another one is a 400"}
+    out = dict(paths)
+    for path, ops in paths.items():
+        if path.startswith("/v1/"):
+            out["/v1/ns/{namespace}/" + path[len("/v1/"):]] = {
+                method: {**op, "parameters": [ns_param, *op.get("parameters", [])]} for method, op in ops.items()}
+    return out
 
-    Long on purpose: it is one literal, the document itself, kept whole so it
-    reads like the schema it is (a test checks it against the routes).
-    """
+
+def spec(config: Mapping) -> dict:
+    """The OpenAPI document, with the configured bounds filled in."""
+    doc = _spec(config)
+    doc["paths"] = _with_path_namespace(doc["paths"])
+    return doc
+
+
+def _spec(config: Mapping) -> dict:
+    """The document's ``/v1`` routes and schemas. Long on purpose: one literal,
+    the document itself, kept whole so it reads like the schema it is (a test
+    checks it against the routes)."""
     sim = {"name": "similarity", "in": "query", "schema": {"type": "number", "minimum": config["SIMILARITY_MIN"], "maximum": config["SIMILARITY_MAX"]},
            "description": "Override the token-similarity threshold for this request."}
     article_in = {"required": True, **_json(_ref("Article"))}
@@ -61,8 +79,12 @@ def spec(config: Mapping) -> dict:
                 "delete": {"summary": "Forget an article everywhere", "parameters": [*common, id_param],
                            "responses": {"204": {"description": "removed"}, **_errors(401, 403, 404, 503)}}},
             "/v1/clusters/{cluster_id}": {"get": {
-                "summary": "A story: canonical copy, members, links",
-                "parameters": [*common, {"name": "cluster_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "summary": "A story, by its id or any member's: canonical copy, a page of members, each with its best link",
+                "parameters": [*common, {"name": "cluster_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                               {"name": "cursor", "in": "query", "schema": {"type": "integer", "minimum": 0},
+                                "description": "member position: the previous page's next"},
+                               {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}}],
                 "responses": {"200": {"description": "cluster", **_json(_ref("Cluster"))}, **_errors(401, 403, 404, 503)}}},
             "/v1/batch": {"post": {
                 "summary": "Many articles as NDJSON; one result line per input line, streamed", "parameters": [*common, _EXPLAIN, sim],
@@ -94,7 +116,10 @@ def spec(config: Mapping) -> dict:
                 "published": {"type": "string", "nullable": True}, "added": {"type": "string"}, "words": {"type": "integer"}}}]},
             "Cluster": {"type": "object", "properties": {
                 "cluster": {"type": "string"}, "canonical": {"type": "string"},
-                "members": {"type": "array", "items": {"type": "string"}}, "pairs": {"type": "array", "items": {"type": "object"}}}},
+                "size": {"type": "integer"}, "cursor": {"type": "integer"}, "next": {"type": ["integer", "null"]},
+                "members": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "string"}, "published": {"type": ["string", "null"]}, "words": {"type": "integer"},
+                    "link": {"oneOf": [_ref("Duplicate"), {"type": "null"}]}}}}}},
             "Error": {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                 "code": {"type": "string"}, "message": {"type": "string"}}}}},
         }},

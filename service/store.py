@@ -26,15 +26,23 @@ key                type    holds
                            ``capacity*bands/64`` shards, so each stays a
                            small listpack (~13 bytes per bucket entry)
 ``P r <iid>``      string  record: cluster root iid, added, published,
-                           retention bucket, signature (uint32 LE), id;
-                           fields named once in :mod:`dedup_service.layout`
+                           retention bucket, flags (pending), signature
+                           (uint32 LE), id; fields named once in
+                           :mod:`dedup_service.layout`
 ``P t <iid>``      string  normalised word ids (uint32 LE), to confirm
-``P l <iid>``      hash    confirmed links: other iid -> 33-byte packed link
-                           (:func:`dedup_service.layout.pack_link`)
-                           (+ JSON passages when explained; only for
-                           articles that have duplicates)
-``P k <iid>``      zset    members of the cluster rooted at iid, score iid
-                           (only for clusters of two or more)
+``P l <iid>``      string  the article's best link: other iid (4 bytes) +
+                           33-byte packed link
+                           (:func:`dedup_service.layout.pack_link`, + JSON
+                           passages when explained); only for articles that
+                           have a duplicate. One per article: storage is
+                           linear in articles; a link whose other article
+                           is gone is skipped by readers
+``P k <root>``     zset    members of the cluster rooted at iid ``root``
+                           (its founder's), score iid (for clusters that
+                           ever had two or more; kept, with its root key,
+                           while any member lives, so the id is stable)
+``P n <root>``     string  that cluster's canonical member's iid (4 bytes)
+                           + its name (the founder's external id)
 ``P e <8 bytes>``  string  retention bucket ending at that time (ms, u64 BE):
                            packed iids
 ``P E``            zset    retention buckets by end time (ms)
@@ -58,7 +66,7 @@ import xxhash
 from redis.exceptions import ResponseError
 
 from dedup.errors import InvalidParams, NotFound
-from dedup.index import Fingerprint, Member
+from dedup.index import Fingerprint, Member, Page, Story
 from dedup.lsh import signature_band_hashes
 from dedup.params import Params
 from dedup.types import Link
@@ -169,7 +177,9 @@ class RedisIndex:
                 raise NamespaceMismatch(self._mismatch(detail)) from None
             if kind == lua.NOTFOUND_ERROR:
                 raise NotFound(f"article {detail!r} is not stored in namespace {self.namespace!r}") from None
-            raise
+            raise StoreUnavailable(f"redis refused the request: {e}") from None  # OOM, READONLY, BUSY ...
+        except redis.RedisError as e:
+            raise StoreUnavailable(f"redis error: {e}") from None
 
     def _script(self, name: str, keys: list, args: list):
         """Run one registered script (one round trip; redis-py reloads it on NOSCRIPT)."""
@@ -247,16 +257,17 @@ class RedisIndex:
 
     # -- the Index protocol -------------------------------------------------
     def add(self, fp: Fingerprint) -> list[Fingerprint] | None:
-        """Atomically return the stored candidates of ``fp``, then store it
+        """Atomically return the bounded candidates of ``fp``, then store it
         (one round trip, which also finds a bounded batch of expired articles;
         one more to remove them when there are some, and one more when the id
-        was stored with other words; ``None`` and no write when it was stored
-        with the same words)."""
+        was stored with other words; ``None`` and no write but a changed
+        ``published`` when it was stored and linked with the same words; the
+        candidates again when it is still pending)."""
         out = self._script("ADD", *self._add_args("add", fp, purge=True))
         for _ in range(8):
             if out[1]:
                 self._remove_many(out[1])
-            if out[0] == b"ok":
+            if out[0] in (b"ok", b"pending"):
                 return self._candidates_from(out[3])
             if out[0] == b"same":
                 return None
@@ -264,7 +275,7 @@ class RedisIndex:
         raise StoreUnavailable(f"could not replace {fp.id!r}: it keeps changing under concurrent writers")
 
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
-        """The stored fingerprints sharing an LSH band with ``fp`` (no write)."""
+        """The bounded candidates of ``fp`` (no write)."""
         return self._candidates_from(self._script("ADD", *self._add_args("query", fp))[3])
 
     def _get(self, doc_id: str) -> list:
@@ -300,29 +311,91 @@ class RedisIndex:
             return 0
         return sum(1 for x in self._script("REMOVE", keys, [self.params.banding[0], *args]) if x == 1)
 
+    def attach(self, doc_id: str, links: list[Link]) -> tuple[Story, list[Link]]:
+        """Store ``doc_id``'s best link, merge its cluster with every linked
+        one's, clear its pending flag: one round trip whatever the sizes.
+
+        Raises:
+            NotFound: ``doc_id`` is not stored.
+        """
+        ka, da, ea = self._idkey(doc_id)
+        keys, args = [ka], [da, ea]
+        for lk in links:
+            kb, db, eb = self._idkey(lk.b)
+            keys.append(kb)
+            args += [db, eb, layout.pack_link(lk, True)]
+        out = self._script("ATTACH", keys, args)
+        kept = [links[int(j) - 1] for j in out[2:]]
+        name, canon = (x.decode("utf-8", "surrogatepass") for x in out[:2])
+        return Story(name, canon, kept[0] if kept else None), kept
+
     def link(self, link: Link) -> str:
-        """Record a confirmed link and merge the two clusters; returns the
-        surviving cluster id.
+        """:meth:`attach` of one link; the surviving cluster id.
 
         Raises:
             NotFound: either id is not stored.
         """
-        ka, da, ea = self._idkey(link.a)
-        kb, db, eb = self._idkey(link.b)
-        va, vb = layout.pack_link(link, True), layout.pack_link(link, False)
-        root = self._script("LINK", [ka, kb], [da, ea, db, eb, va, vb])
-        return self._unpack(root).id
+        story, kept = self.attach(link.a, [link])
+        if not kept:
+            raise NotFound(f"article {link.b!r} is not stored in namespace {self.namespace!r}")
+        return story.cluster
+
+    def _link(self, me: str, other: bytes, value: bytes) -> Link | None:
+        return layout.unpack_link(me, other.decode("utf-8", "surrogatepass"), value) if other else None
 
     def links(self, doc_id: str) -> list[Link]:
-        """Every confirmed link that involves ``doc_id``."""
+        """The article's best link, if any."""
         idkey, digest, ext = self._idkey(doc_id)
         out = self._script("LINKS", [idkey], [digest, ext])
-        return [layout.unpack_link(doc_id, out[i].decode("utf-8", "surrogatepass"), out[i + 1])
-                for i in range(0, len(out), 2)]
+        return [self._link(doc_id, out[0], out[1])] if out else []
+
+    def story(self, doc_id: str) -> Story | None:
+        """Cluster id, canonical copy and best link, in one bounded round trip."""
+        idkey, digest, ext = self._idkey(doc_id)
+        out = self._script("STORY", [idkey], [digest, ext])
+        if not out:
+            return None
+        name, canon = (x.decode("utf-8", "surrogatepass") for x in out[:2])
+        return Story(name, canon, self._link(doc_id, out[2], out[3]))
+
+    def stories(self, doc_ids: list[str]) -> list[Story | None]:
+        """:meth:`story` of several articles in one round trip (a pipeline of the script)."""
+        if not doc_ids:
+            return []
+        with self._translated():
+            pipe = self.client.pipeline(transaction=False)
+            for doc_id in doc_ids:
+                idkey, digest, ext = self._idkey(doc_id)
+                self._scripts["STORY"](keys=[self.prefix + b"m", idkey],
+                                       args=[self.prefix, self.layout, self._siglen, digest, ext], client=pipe)
+            outs = pipe.execute()
+        got: list[Story | None] = []
+        for doc_id, out in zip(doc_ids, outs):
+            if not out:
+                got.append(None)
+                continue
+            name, canon = (x.decode("utf-8", "surrogatepass") for x in out[:2])
+            got.append(Story(name, canon, self._link(doc_id, out[2], out[3])))
+        return got
+
+    def members(self, doc_id: str, start: int = 0, count: int = 50) -> Page | None:
+        """One page of the cluster holding ``doc_id`` (one round trip, O(count))."""
+        idkey, digest, ext = self._idkey(doc_id)
+        out = self._script("MEMBERS", [idkey], [digest, ext, max(0, int(start)), max(0, int(count))])
+        if not out:
+            return None
+        ms = []
+        for i in range(3, len(out), 5):
+            mid = out[i].decode("utf-8", "surrogatepass")
+            ms.append((mid, layout.field_value("published", out[i + 1]), int(out[i + 2]),
+                       self._link(mid, out[i + 3], out[i + 4])))
+        name, canon = (x.decode("utf-8", "surrogatepass") for x in out[:2])
+        return Page(name, canon, int(out[2]), start, ms)
 
     def cluster(self, doc_id: str) -> tuple[str, list[Member]] | None:
-        """The story holding ``doc_id``: its cluster id (the oldest member's
-        id) and each member's ``(id, published, words)``, in one round trip."""
+        """The story holding ``doc_id``: its cluster id (stable: its
+        founder's id) and each member's ``(id, published, words)``, in one
+        round trip (O(cluster size): prefer :meth:`story`, :meth:`members`)."""
         idkey, digest, ext = self._idkey(doc_id)
         out = self._script("CLUSTER", [idkey], [digest, ext])
         if not out:

@@ -75,7 +75,9 @@ def test_a_duplicate_is_seen_from_the_article_asked_about(client):
     post(client, {"id": "a", "text": text})
     r = post(client, {"id": "b", "text": "Breaking news from the capital tonight: " + text}, "/v1/articles?explain=true")
     (from_b,) = r.json["duplicates"]
-    (from_a,) = client.get("/v1/articles/a").json["duplicates"]
+    assert client.get("/v1/articles/b").json["duplicates"] == [from_b]  # the stored best link, passages included
+    seen_as_a = post(client, {"id": "q", "text": text}, "/v1/duplicates?explain=true").json["duplicates"]  # a's words
+    (from_a,) = [d for d in seen_as_a if d["id"] == "b"]
     assert from_b["id"] == "a" and from_a["id"] == "b"
     assert from_a["containment"] != from_b["containment"]  # a lies inside b, not the other way round
     pb, pa = from_b["passages"][0], from_a["passages"][0]
@@ -105,8 +107,10 @@ def test_get_article_and_cluster(client):
     assert [d["id"] for d in body["duplicates"]] == ["a"]
     c = client.get("/v1/clusters/a")
     assert c.status_code == 200
-    assert c.json["members"] == ["a", "b"] and c.json["canonical"] == "b" and len(c.json["pairs"]) == 1
-    assert client.get("/v1/clusters/b").status_code == 404  # b is a member, not a cluster id
+    assert [m["id"] for m in c.json["members"]] == ["a", "b"] and c.json["canonical"] == "b" and c.json["size"] == 2
+    assert c.json["members"][0]["link"] is None and c.json["members"][1]["link"]["id"] == "a"  # b's best link
+    assert c.json["next"] is None and c.json["members"][1]["published"] == "2024-05-01T00:00:00Z"
+    assert client.get("/v1/clusters/b").json == c.json  # any member's id finds its cluster
     assert client.get("/v1/clusters/nope").json["error"]["code"] == "not_found"
 
 
@@ -142,7 +146,8 @@ def test_namespaces_are_isolated(client):
 
 
 def test_concurrent_posts_of_one_story_end_in_one_cluster(app, namespace):
-    """N clients post copies at the same moment: one cluster, every copy lists the others."""
+    """N clients post copies at the same moment: one cluster, every copy but
+    the first linked to one of the others."""
     n, text = 8, story(12)
     barrier = threading.Barrier(n)
     answers = {}
@@ -161,11 +166,10 @@ def test_concurrent_posts_of_one_story_end_in_one_cluster(app, namespace):
     client = app.test_client()
     clusters = {client.get(f"/v1/articles/c{i}").json["cluster"] for i in range(n)}
     assert len(clusters) == 1
-    members = client.get(f"/v1/clusters/{clusters.pop()}").json["members"]
+    members = [m["id"] for m in client.get(f"/v1/clusters/{clusters.pop()}").json["members"]]
     assert sorted(members) == sorted(f"c{i}" for i in range(n))
-    for i in range(n):
-        listed = {d["id"] for d in client.get(f"/v1/articles/c{i}").json["duplicates"]}
-        assert listed == {f"c{j}" for j in range(n) if j != i}
+    listed = [[d["id"] for d in client.get(f"/v1/articles/{m}").json["duplicates"]] for m in members]
+    assert listed[0] == [] and all(len(x) == 1 and x[0] in members[:i + 1] for i, x in enumerate(listed[1:]))
 
 
 def test_batch_streams_one_result_per_line(client):
@@ -217,3 +221,32 @@ def test_retention_expires_articles_through_the_api(redis_server, namespace):
     assert c.get("/v1/articles/old").status_code == 404
     c.delete("/v1/articles/new")
     assert app.extensions["dedup"].index(namespace).keys() == []
+
+
+def test_cluster_pages_by_cursor_or_page_and_by_any_member(client):
+    text = story(21)
+    for i in range(60):
+        assert post(client, {"id": f"m{i}", "text": f"Desk {i} - " + text}).status_code == 201
+    first = client.get("/v1/clusters/m33").json
+    assert first["cluster"] == "m0" and first["size"] == 60 and len(first["members"]) == 50 and first["next"] == 50
+    second = client.get(f"/v1/clusters/m0?cursor={first['next']}").json
+    assert [m["id"] for m in second["members"]] == [f"m{i}" for i in range(50, 60)] and second["next"] is None
+    assert client.get("/v1/clusters/m0?page=2").json == second
+    assert all(m["link"]["id"] in {f"m{j}" for j in range(60)} for m in second["members"])
+    assert client.get("/v1/clusters/m0?limit=0").status_code == 400
+    assert client.get("/v1/clusters/m0?page=1&cursor=0").status_code == 400
+
+
+def test_namespace_by_path_segment(client):
+    text = story(22)
+    assert client.post("/v1/ns/room-9/articles", json={"id": "a", "text": text}).status_code == 201
+    assert client.get("/v1/articles/a").status_code == 404  # not the default namespace
+    assert client.get("/v1/articles/a", headers={"X-Dedup-Namespace": "room-9"}).status_code == 200
+    assert client.get("/v1/ns/room-9/articles/a", headers={"X-Dedup-Namespace": "room-9"}).status_code == 200
+    r = client.post("/v1/ns/room-9/duplicates", json={"text": text})
+    assert [d["id"] for d in r.json["duplicates"]] == ["a"]
+    assert client.get("/v1/ns/room-9/clusters/a").json["cluster"] == "a"
+    bad = client.get("/v1/ns/room-9/articles/a", headers={"X-Dedup-Namespace": "room-1"})
+    assert bad.status_code == 400 and bad.json["error"]["code"] == "invalid_namespace"
+    assert client.get("/v1/ns/no{tags}/articles/a").status_code == 400
+    assert client.delete("/v1/ns/room-9/articles/a").status_code == 204

@@ -32,9 +32,10 @@ def cluster_of(index, doc_id):
     return got[0] if got else None
 
 
-def members(index, cluster_id):
-    got = index.cluster(cluster_id)
-    return [m[0] for m in got[1]] if got and got[0] == cluster_id else []
+def members(index, doc_id):
+    """The member ids of the cluster holding ``doc_id`` (any member: ids are stable)."""
+    got = index.cluster(doc_id)
+    return [m[0] for m in got[1]] if got else []
 
 
 def fp(doc_id: str, sig: np.ndarray | None = None, tokens=None, published=None, added=1_000.0) -> Fingerprint:
@@ -112,8 +113,10 @@ def test_readd_replaces_and_excludes_itself(index):
     assert index.add(fp("d0", new_sig, tokens=[9])) == []  # neither itself nor its old neighbours
     assert np.array_equal(index.get("d0").tokens, [9])
     assert len(index) == 2
-    assert index.links("d1") == [] and index.links("d0") == []
-    assert cluster_of(index, "d0") == "d0" and cluster_of(index, "d1") == "d1"
+    assert index.links("d1") == [] and index.links("d0") == []  # its best match, the old d0, is gone
+    assert members(index, "d0") == ["d0"] and members(index, "d1") == ["d1"]
+    assert cluster_of(index, "d0") == "d0"
+    assert cluster_of(index, "d1") == "d0"  # the old story keeps its id while a member lives
     assert [f.id for f in index.candidates(fp("x", a.signature))] == ["d1"]
 
 
@@ -125,18 +128,18 @@ def test_link_merges_clusters_into_the_oldest(index):
     assert members(index, "d1") == ["d1", "d2"]
     assert index.link(link("d2", "d3")) == "d0"
     assert members(index, "d0") == ["d0", "d1", "d2", "d3"]
-    assert {cluster_of(index, f"d{i}") for i in range(4)} == {"d0"}
-    assert members(index, "d1") == []  # no longer a cluster id
+    assert {cluster_of(index, f"d{i}") for i in range(4)} == {"d0"}  # the older cluster's id survived
     assert index.link(link("d0", "d1")) == "d0"  # same cluster: no change
 
 
-def test_links_are_stored_both_ways_with_passages(index):
+def test_an_article_stores_only_its_best_link_with_passages(index):
     index.add(fp("d0"))
     index.add(fp("d1"))
     lk = link("d1", "d0", kind="contained", score=0.93, passages=(Passage(0, 5, 2, 7, "five words of the text"),),
               span=(2, 40))
     index.link(lk)
-    assert index.links("d0") == [lk] and index.links("d1") == [lk]
+    assert index.links("d1") == [lk]
+    assert index.links("d0") == []  # one direction: links stay linear in articles
     assert index.links("d9") == []
     index.add(fp("d2"))
     plain = link("d2", "d1", kind="exact", score=1.0, span=(0, 7))
@@ -158,7 +161,7 @@ def test_every_link_kind_round_trips(index, kind):
     index.add(fp("d1"))
     for lk in (link("d1", "d0", kind=kind), link("d1", "d0", kind=kind, span=(3, 9))):
         index.link(lk)
-        assert index.links("d0") == [lk] and index.links("d1") == [lk]
+        assert index.links("d1") == [lk] and index.story("d1").best == lk
 
 
 def test_remove_forgets_everywhere_and_cluster_lives_on(index):
@@ -170,12 +173,12 @@ def test_remove_forgets_everywhere_and_cluster_lives_on(index):
     assert index.remove("d0") is True
     assert index.remove("d0") is False
     assert index.get("d0") is None and len(index) == 2
-    assert cluster_of(index, "d1") == "d1" and cluster_of(index, "d2") == "d1"
+    assert cluster_of(index, "d1") == "d0" and cluster_of(index, "d2") == "d0"  # the id survives its founder
     assert members(index, "d1") == ["d1", "d2"]
-    assert index.links("d1") == [] and index.links("d2") == []
+    assert index.links("d1") == [] and index.links("d2") == []  # their best match is gone; they stay together
     assert [f.id for f in index.candidates(fp("x", a.signature))] == ["d1", "d2"]
     index.remove("d1")
-    assert cluster_of(index, "d2") == "d2" and members(index, "d2") == ["d2"]
+    assert cluster_of(index, "d2") == "d0" and members(index, "d2") == ["d2"]
     assert cluster_of(index, "d1") is None and members(index, "d1") == []
 
 
@@ -220,3 +223,144 @@ def test_readd_with_the_same_words_is_a_no_op(index):
     assert index.add(fp("d0", a.signature)) is None  # a retry: nothing written
     assert len(index) == 2 and [lk.b for lk in index.links("d1")] == ["d0"]
     assert cluster_of(index, "d1") == "d0"
+
+
+# -- hot stories and template briefs: bounded work per add (issue 14) ------------
+from hotload import brief, copy_of, story  # noqa: E402
+
+from dedup.cluster import canonical_index  # noqa: E402
+from dedup.index import BUCKET_KEEP, MAX_CANDIDATES, REPRESENTATIVES  # noqa: E402
+
+
+@pytest.fixture
+def confirms(monkeypatch):
+    """How many confirmations each Deduplicator call ran (the costly part of an add)."""
+    import dedup.deduplicator as mod
+
+    counter, real = [0], mod.confirm
+
+    def counting(*a, **kw):
+        counter[0] += 1
+        return real(*a, **kw)
+
+    monkeypatch.setattr(mod, "confirm", counting)
+    return counter
+
+
+def test_a_hot_story_is_confirmed_against_a_few_representatives(index, confirms):
+    """300 copies of one story: each add confirms at most REPRESENTATIVES
+    candidates (the story's), whatever the story's size; one cluster; one
+    stored link per copy."""
+    d, text, most = Deduplicator(PARAMS, index), story(1), 0
+    for i in range(300):
+        confirms[0] = 0
+        m = d.add(Article(f"c{i}", copy_of(text, i)))
+        most = max(most, confirms[0])
+        assert m.cluster == "c0" and (i == 0 or len(m.duplicates) == 1)
+    assert most <= REPRESENTATIVES
+    assert index.story("c299").cluster == "c0" and len(members(index, "c150")) == 300
+    assert sum(len(index.links(f"c{i}")) for i in range(300)) == 299  # linear: one link per copy
+
+
+def test_a_flood_of_template_briefs_stays_bounded_and_apart(index, confirms):
+    """2,000 briefs from one template (other companies and figures): at
+    most MAX_CANDIDATES confirmations per add, and no brief merged."""
+    d, most = Deduplicator(PARAMS, index), 0
+    for i in range(2000):
+        confirms[0] = 0
+        m = d.add(Article(f"b{i}", brief(i)))
+        most = max(most, confirms[0])
+        assert m.duplicates == [] and m.cluster == f"b{i}"
+    assert 0 < most <= MAX_CANDIDATES
+    assert members(index, "b1999") == ["b1999"]
+
+
+def test_candidates_are_bounded_per_story_and_in_all(index):
+    """Same-signature articles: unlinked, each is a story of its own, so at
+    most MAX_CANDIDATES, all among each bucket's most recent BUCKET_KEEP;
+    linked into one story, at most REPRESENTATIVES."""
+    sig = fp("s0").signature
+    n = BUCKET_KEEP + 20
+    for i in range(n):
+        index.add(fp(f"s{i}", sig))
+    got = [f.id for f in index.candidates(fp("q", sig))]
+    assert len(got) == MAX_CANDIDATES
+    assert all(int(x[1:]) >= n - BUCKET_KEEP for x in got)  # the buckets' most recent entries
+    assert got == sorted(got, key=lambda x: int(x[1:]))  # insertion order
+    for i in range(1, n):
+        index.link(link(f"s{i}", "s0"))
+    got = [f.id for f in index.candidates(fp("q", sig))]
+    assert len(got) == REPRESENTATIVES and got[0] == f"s{n - BUCKET_KEEP}"  # the oldest one the buckets hold
+
+
+def test_cluster_ids_are_stable(index):
+    """A cluster keeps its founder's id while any member lives (even after
+    the founder and the canonical copy are deleted); on a merge the older
+    cluster's id survives."""
+    for i in range(3):
+        index.add(fp(f"x{i}", published=100.0 + i))
+    for i in range(3):
+        index.add(fp(f"y{i}"))
+    index.link(link("x1", "x0"))
+    index.link(link("x2", "x1"))
+    index.link(link("y1", "y0"))
+    index.link(link("y2", "y0"))
+    assert index.story("x2").canonical == "x0"
+    assert index.remove("x0")
+    assert [index.story(f"x{i}").cluster for i in (1, 2)] == ["x0", "x0"]
+    assert index.story("x2").canonical == "x1"  # picked again when the canonical copy leaves
+    assert index.link(link("y2", "x2")) == "x0"  # the older cluster's id survives the merge
+    assert {index.story(m).cluster for m in ("x1", "x2", "y0", "y1", "y2")} == {"x0"}
+    assert members(index, "y1") == ["x1", "x2", "y0", "y1", "y2"]
+    for m in ("x1", "y0", "x2", "y1"):
+        index.remove(m)
+        assert index.story("y2").cluster == "x0"
+    assert members(index, "y2") == ["y2"]
+
+
+def test_story_canonical_follows_the_canonical_rule(index):
+    """The index's bounded canonical is dedup.cluster.canonical_index's choice."""
+    pubs = [None, 300.0, 200.0, None, 200.0]
+    for i, p in enumerate(pubs):
+        index.add(fp(f"m{i}", tokens=np.arange(10 + i, dtype=np.uint32), published=p))
+        if i:
+            index.link(link(f"m{i}", "m0"))
+        _, ms = index.cluster("m0")
+        best = ms[canonical_index(range(len(ms)), [m[1] for m in ms], [m[2] for m in ms])][0]
+        assert index.story("m0").canonical == best
+    assert index.story("m0").canonical == "m4"  # earliest date, then most words
+
+
+def test_a_pending_article_is_offered_again_until_attached(index):
+    """add() leaves an article with candidates pending; a retry returns the
+    candidates again (repair) until attach(); then a retry is None. A retry
+    applies a changed published."""
+    a = fp("p0")
+    index.add(a)
+    b = fp("p1", a.signature, published=5.0)
+    assert [f.id for f in index.add(b)] == ["p0"]
+    assert [f.id for f in index.add(b)] == ["p0"]  # the link step never came: offered again
+    story_, kept = index.attach("p1", [link("p1", "p0"), link("p1", "gone")])
+    assert story_.cluster == "p0" and [lk.b for lk in kept] == ["p0"]
+    assert index.add(fp("p1", a.signature, published=9.0)) is None  # linked: nothing to redo
+    assert index.get("p1").published == 9.0 and index.story("p1").best == link("p1", "p0")
+    assert index.add(fp("p2")) == [] and index.add(fp("p2")) is None  # no candidate: never pending
+    with pytest.raises(NotFound):
+        index.attach("nope", [])
+
+
+def test_cluster_pages(index):
+    sig = fp("g0").signature
+    for i in range(120):
+        index.add(fp(f"g{i}", sig))
+        if i:
+            index.link(link(f"g{i}", "g0"))
+    first = index.members("g77")
+    assert (first.cluster, first.size, first.start, first.next) == ("g0", 120, 0, 50)
+    assert [m[0] for m in first.members] == [f"g{i}" for i in range(50)]
+    assert first.members[0][3] is None and first.members[1][3] == link("g1", "g0")
+    last = index.members("g0", 100, 50)
+    assert [m[0] for m in last.members] == [f"g{i}" for i in range(100, 120)] and last.next is None
+    alone = index.add(fp("solo")) or index.members("solo")
+    assert (alone.cluster, alone.size, [m[0] for m in alone.members]) == ("solo", 1, ["solo"])
+    assert index.members("nope") is None

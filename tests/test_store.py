@@ -310,7 +310,7 @@ def test_an_old_layout_namespace_is_refused_with_how_to_migrate(redis_client, na
                  lambda: idx.links("a"), lambda: idx.remove("a")):
         with pytest.raises(NamespaceMismatch, match="re-index") as e:
             call()
-        assert "version 1 -> 2" in str(e.value) and namespace in str(e.value)
+        assert f"version 1 -> {layout.VERSION}" in str(e.value) and namespace in str(e.value)
     redis_client.hset(idx.prefix + b"m", b"L", idx.layout)
     idx.remove("a")
     assert idx.keys() == []
@@ -347,3 +347,96 @@ def test_works_with_a_client_without_connection_pool(redis_client, redis_server,
     assert idx.add(fp("a")) == [] and idx.remove("a")
     with pytest.raises(InvalidParams, match="decode_responses"):
         RedisIndex(NoPool(redis_server.client(decode_responses=True)), PARAMS)
+
+
+# -- hot stories, repairs (issue 14) ---------------------------------------------
+from hotload import brief, copy_of, story  # noqa: E402
+
+from dedup import Article, Deduplicator  # noqa: E402
+
+
+def _bytes(idx: RedisIndex) -> int:
+    return sum(idx.client.memory_usage(k, samples=0) or 0 for k in idx.keys())
+
+
+def test_round_trips_per_add_do_not_grow_with_the_story(redis_client, namespace, redis_requests):
+    """1 round trip for an article with no candidate, 2 for a copy (ADD,
+    ATTACH), whatever the size of its story; a brief with look-alike
+    candidates but no duplicate is 2 as well."""
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=1000)
+    d, text = Deduplicator(PARAMS, idx), story(2)
+    d.add(Article("warm-up", story(3)))
+    d.add(Article("warm-up-copy", copy_of(story(3), 1)))  # loads the scripts
+    for n_before in (1, 100):
+        while len(idx) < n_before + 2:
+            d.add(Article(f"c{len(idx)}", copy_of(text, len(idx))))
+        redis_requests.n = 0
+        m = d.add(Article(f"new{n_before}", copy_of(text, 999 + n_before)))
+        assert m.cluster == "c2" and redis_requests.n == 2
+    redis_requests.n = 0
+    assert d.add(Article("other", story(4))).duplicates == [] and redis_requests.n == 1
+    for i in range(30):
+        d.add(Article(f"b{i}", brief(i)))
+    redis_requests.n = 0
+    assert d.add(Article("b-last", brief(99))).duplicates == [] and redis_requests.n == 2
+
+
+def test_bytes_per_article_in_a_hot_story_stay_near_a_singletons(redis_client, namespace):
+    """300 copies of one story against 300 distinct articles: MEMORY USAGE
+    of every key of the namespace, per article, within 2x (one best link
+    per copy, not one per pair)."""
+    hot = RedisIndex(redis_client, PARAMS, namespace=namespace + "h", capacity=1000)
+    apart = RedisIndex(redis_client, PARAMS, namespace=namespace + "s", capacity=1000)
+    dh, ds, text = Deduplicator(PARAMS, hot), Deduplicator(PARAMS, apart), story(5)
+    for i in range(300):
+        dh.add(Article(f"c{i}", copy_of(text, i)))
+        ds.add(Article(f"s{i}", story(100 + i)))
+    assert len(hot.members("c0").members) == 50 and hot.members("c0").size == 300
+    per_copy, per_single = _bytes(hot) / 300, _bytes(apart) / 300
+    assert per_copy < 2 * per_single, (per_copy, per_single)
+    for idx in (hot, apart):
+        for k in idx.keys():
+            redis_client.delete(k)
+
+
+class _FailOnce:
+    """A registered script that drops the connection once, then runs."""
+
+    def __init__(self, script) -> None:
+        self.script, self.failed = script, False
+
+    def __call__(self, *a, **kw):
+        if not self.failed:
+            self.failed = True
+            raise redis.ConnectionError("connection dropped (injected)")
+        return self.script(*a, **kw)
+
+
+def test_a_retry_repairs_an_add_whose_link_step_failed(redis_client, namespace):
+    """ADD stored the copy, ATTACH never ran (connection dropped): the
+    article is pending, so the client's retry re-confirms and links it; the
+    next retry answers the same as that success; a retry with another
+    published applies it."""
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100)
+    d, text = Deduplicator(PARAMS, idx), story(6)
+    d.add(Article("orig", text, published="2024-05-02T00:00:00Z"))
+    idx._scripts["ATTACH"] = _FailOnce(idx._scripts["ATTACH"])
+    copy = Article("copy", copy_of(text, 1), published="2024-05-03T00:00:00Z")
+    with pytest.raises(StoreUnavailable):
+        d.add(copy)
+    assert idx.story("copy").cluster == "copy" and idx._unpack(idx._get("copy")[1]).pending
+    first = d.add(copy)  # the retry repairs
+    assert first.created and first.cluster == "orig" and [lk.b for lk in first.duplicates] == ["orig"]
+    assert not idx._unpack(idx._get("copy")[1]).pending
+    again = d.add(copy)
+    assert not again.created and again.to_dict() == first.to_dict()  # the same answer
+    assert d.add(copy, explain=True).duplicates[0].kind == first.duplicates[0].kind
+    earlier = d.add(Article("copy", copy.text, published="2024-05-01T00:00:00Z"))
+    assert idx.get("copy").published == earlier_ts() and earlier.canonical == "copy"
+    assert idx.members("orig").canonical == "copy" and earlier.cluster == "orig"
+
+
+def earlier_ts() -> float:
+    from datetime import datetime, timezone
+
+    return datetime(2024, 5, 1, tzinfo=timezone.utc).timestamp()
