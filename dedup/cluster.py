@@ -122,7 +122,7 @@ def cluster_links(
         score = link[4] if len(link) > 4 else 0.0
         touched.update((i, j))
         small, big = (i, j) if (lengths[i], i) < (lengths[j], j) else (j, i)
-        if kind == "contained":
+        if _contained_like(kind, lengths[small], lengths[big]):
             contains[big].append((small, span))
         elif kind == "exact" or lengths[small] >= _SAME_LENGTH * lengths[big]:
             uf.union(i, j)
@@ -172,6 +172,12 @@ def _absorb_contained(
     return dropped
 
 
+def _contained_like(kind: str, short: int, long_: int) -> bool:
+    """``contained``, or an ``update`` of a text inside a much longer one: a
+    changed figure must not carry a story past the compilation guard."""
+    return kind == "contained" or (kind == "update" and short < _SAME_LENGTH * long_)
+
+
 def online_links(links: Sequence, length: int, others: dict) -> tuple[list, list]:
     """The clustering rule above, applied when one new article arrives
     online with its confirmed links (so that the online path and batch
@@ -195,7 +201,7 @@ def online_links(links: Sequence, length: int, others: dict) -> tuple[list, list
     for link in links:
         words, _ = others[link.b]
         new_is_small = length < words
-        if link.kind == "contained":
+        if _contained_like(link.kind, min(length, words), max(length, words)):
             (contains if not new_is_small else kept).append(link)
         elif link.kind == "exact" or min(length, words) >= _SAME_LENGTH * max(length, words) or not new_is_small:
             kept.append(link)

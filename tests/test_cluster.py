@@ -80,3 +80,24 @@ def test_online_links_apply_the_batch_guards_to_one_new_article():
     # texts of about the same length always merge
     kept, _ = online_links([link("x", "near"), link("y", "exact")], 100, {"x": (100, "cx"), "y": (100, "cy")})
     assert len(kept) == 2
+
+
+def test_an_updated_story_inside_a_roundup_does_not_chain_stories():
+    """A roundup holding story X (one figure changed) and an unrelated story Y
+    must not merge X and Y: an update inside a longer text goes through the
+    compilation guard like a contained copy."""
+    from dedup import Article, cluster_articles
+
+    x = ("The regional council said on Monday that 12 people were injured when a bus left the road near the "
+         "northern bridge during heavy rain. Emergency crews worked through the night to free passengers, and "
+         "the road stayed closed until the early morning while engineers checked the damaged barrier. "
+         "Officials said the driver had been taken to hospital and police were questioning witnesses about "
+         "the speed of the bus before the crash. The council promised a full review of safety on the route.")
+    y = ("Shares in the country's largest bank rose sharply on Tuesday after it reported record profits for "
+         "the third quarter and announced a new buyback programme. Analysts said lower funding costs and strong "
+         "demand for mortgages had lifted earnings, although some warned that bad loans could rise next year as "
+         "interest rates stay high. The bank's chief executive said the outlook remained uncertain but that "
+         "the lender was well placed to keep paying dividends to its investors.")
+    roundup = x.replace("12 people", "15 people") + "\n\n" + y
+    res = cluster_articles([Article("X", x), Article("Y", y), Article("R", roundup)])
+    assert not any({"X", "Y"} <= set(c.members) for c in res.clusters), [c.members for c in res.clusters]
