@@ -65,8 +65,10 @@ class Params:
             inside the longer one at or above which it is ``contained``.
         min_contained_tokens: a text shorter than this is never declared
             ``contained`` (a one-line brief is contained in many stories).
-        figures_guard: reject a pair whose aligned text swaps one number for
-            another (template briefs with other figures).
+        figures_guard: weigh the figures that differ between two texts: a
+            few in a long story make the pair an ``update`` (a later version),
+            any in a short text that is mostly figures (a template brief)
+            reject it (see :func:`dedup.refine.is_update`).
         order_free: share of the shorter text (and of the longer, or else its
             lead) that must be found in the other, in runs of 4 words in any
             order, for a pair that fails the in-order tests to be ``reused``
