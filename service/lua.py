@@ -16,6 +16,10 @@ A script refuses a namespace stored with another layout (error
 scripts from ``P``; they carry the same ``{namespace}`` hash tag, so on
 Redis Cluster they live in the slot of ``KEYS[1]`` (passing them all in
 ``KEYS`` is issue 18's work).
+
+Kept in one module on purpose (~500 lines, most of them Lua): the scripts share
+one prelude and one set of names, and reading them together is how a reviewer
+checks that every key a script touches is passed in KEYS.
 """
 
 from __future__ import annotations

@@ -51,6 +51,10 @@ key                type    holds
 Every key of a namespace shares the ``{namespace}`` hash tag: on Redis
 Cluster a namespace lives in one slot, so the Lua scripts (which touch many
 keys at once) stay atomic; namespaces spread across nodes.
+
+Over 400 lines on purpose: it is the one class that implements the ``Index``
+protocol on Redis (the protocol's methods, the byte packing around them and
+the one error translation); splitting it would put Redis calls in two modules.
 """
 
 from __future__ import annotations

@@ -22,26 +22,11 @@ def _ready(url: str) -> bool:
 
 
 def test_dev_server_stops_its_private_redis_on_sigterm(tmp_path):
-    port = free_port()
-    data = tmp_path / "redis-data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEDUP_", "PROMETHEUS_"))}
-    exe = Path(sys.executable).parent / "dedup"
-    proc = subprocess.Popen([str(exe), "serve", "--dev", "--port", str(port), "--data-dir", str(data)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc, redis_pids = _serve_dev(tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while not _ready(f"http://127.0.0.1:{port}/readyz"):
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
-            time.sleep(0.1)
-        redis_pids = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid), "redis-server"],
-                                                       capture_output=True, text=True).stdout.split()]
-        assert redis_pids, "no private redis-server found"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
-        deadline = time.monotonic() + 5
-        while any(_alive(p) for p in redis_pids) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not any(_alive(p) for p in redis_pids), "the private redis-server outlived dedup serve --dev"
+        assert _gone(redis_pids), "the private redis-server outlived dedup serve --dev"
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -80,26 +65,37 @@ def test_a_data_dir_that_cannot_be_made_is_an_error_not_a_traceback():
 
 
 def test_the_private_redis_dies_with_a_killed_server(tmp_path):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEDUP_", "PROMETHEUS_"))}
-    exe = Path(sys.executable).parent / "dedup"
-    proc = subprocess.Popen([str(exe), "serve", "--dev", "--port", str(port), "--data-dir", str(tmp_path / "r")],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc, redis_pids = _serve_dev(tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while not _ready(f"http://127.0.0.1:{port}/readyz"):
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
-            time.sleep(0.1)
-        redis_pids = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid), "redis-server"],
-                                                       capture_output=True, text=True).stdout.split()]
-        assert redis_pids
         proc.kill()
         proc.wait(10)
-        deadline = time.monotonic() + 5
-        while any(_alive(p) for p in redis_pids) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not any(_alive(p) for p in redis_pids), "kill -9 of dedup serve left its redis-server running"
+        assert _gone(redis_pids), "kill -9 of dedup serve left its redis-server running"
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _serve_dev(tmp_path):
+    """``dedup serve --dev`` on a free port with a private redis-server:
+    ``(process, redis-server pids)`` once it answers /readyz."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEDUP_", "PROMETHEUS_"))}
+    exe = Path(sys.executable).parent / "dedup"
+    proc = subprocess.Popen([str(exe), "serve", "--dev", "--port", str(port), "--data-dir", str(tmp_path / "redis-data")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not _ready(f"http://127.0.0.1:{port}/readyz"):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
+        time.sleep(0.1)
+    pids = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid), "redis-server"],
+                                           capture_output=True, text=True).stdout.split()]
+    assert pids, "no private redis-server found"
+    return proc, pids
+
+
+def _gone(pids) -> bool:
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not any(_alive(p) for p in pids)
