@@ -58,6 +58,8 @@ def _authenticate() -> None:
         to the namespace. InvalidNamespace: a malformed namespace.
     """
     header, path = request.headers.get("X-Dedup-Namespace"), g.pop("path_namespace", None)
+    if header is not None and not header.strip():
+        raise InvalidNamespace("the X-Dedup-Namespace header is empty: name a namespace, or leave the header out")
     if header and path is not None and header != path:
         raise InvalidNamespace(f"the path names namespace {path!r} and the X-Dedup-Namespace header {header!r}: "
                                f"give one, or the same in both")

@@ -250,3 +250,10 @@ def test_namespace_by_path_segment(client):
     assert bad.status_code == 400 and bad.json["error"]["code"] == "invalid_namespace"
     assert client.get("/v1/ns/no{tags}/articles/a").status_code == 400
     assert client.delete("/v1/ns/room-9/articles/a").status_code == 204
+
+
+def test_an_empty_namespace_header_is_refused_not_taken_as_the_default(client):
+    r = client.post("/v1/articles", json={"id": "e1", "text": "Harbour news for the empty header test."},
+                    headers={"X-Dedup-Namespace": ""})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_namespace"
+    assert client.get("/v1/articles/e1").status_code == 404  # nothing written in the default namespace
