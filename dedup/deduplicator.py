@@ -6,27 +6,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-
 from dedup.cluster import canonical_index
-from dedup.errors import InvalidArticle, InvalidParams, TooLarge
+from dedup.errors import InvalidParams
+from dedup.fingerprint import NO_WORDS, check_size, fingerprint_texts
 from dedup.index import Fingerprint, Index, MemoryIndex
-from dedup.minhash import jaccard, signatures
+from dedup.minhash import jaccard
 from dedup.normalisation import Normaliser, tokens
 from dedup.params import Params
 from dedup.refine import confirm, encode
 from dedup.types import Article, Link
 
-__all__ = ["Deduplicator", "Match", "check_size", "NO_WORDS"]
-
-NO_WORDS = "text has no words after normalisation"
-
-
-def check_size(text: str, params: Params) -> None:
-    """Raise :class:`TooLarge` for a text over ``params.max_text_bytes`` (UTF-8)."""
-    if len(text) * 4 > params.max_text_bytes:  # cheap bound before encoding
-        size = len(text.encode("utf-8", "surrogatepass"))
-        if size > params.max_text_bytes:
-            raise TooLarge(f"text is {size} bytes; the limit is {params.max_text_bytes}")
+__all__ = ["Deduplicator", "Match", "check_size", "NO_WORDS"]  # the last two from dedup.fingerprint
 
 
 @dataclass(frozen=True)
@@ -107,14 +97,11 @@ class Deduplicator:
             TooLarge: text over ``params.max_text_bytes``.
             InvalidArticle: no words left after normalisation.
         """
-        check_size(article.text, self.params)
-        text = self.normaliser(article.text)
-        p = self.params
-        sigs, ids = signatures([text.lower()], p.num_perm, p.seed, p.shingle_size)
-        if len(ids[0]) == 0:
-            raise InvalidArticle(NO_WORDS)
-        fp = Fingerprint(article.id, sigs[0], ids[0], article.published_ts, time.time())
-        return fp, (tokens(text) if words else None)
+        got = fingerprint_texts([article.text], self.params, self.normaliser)
+        if got.rejected:
+            raise got.rejected[0][1]
+        fp = Fingerprint(article.id, got.signatures[0], got.words[0], article.published_ts, time.time())
+        return fp, (tokens(got.texts[0]) if words else None)
 
     def _confirm_all(self, fp, words, found, explain, similarity) -> list[Link]:
         links = []
