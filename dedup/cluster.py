@@ -1,6 +1,6 @@
 """From confirmed links to story clusters, each with one canonical copy.
 
-Clustering rule (union-find, two stages):
+Clustering rule (union-find, three stages):
 
 1. Links between texts of about the same length (``exact``, or ``near``
    with the shorter at least 90% of the longer) always merge.
@@ -34,11 +34,26 @@ _SAME_LENGTH = 0.9  # a near link between texts this close in length is symmetri
 
 
 class UnionFind:
-    """Disjoint sets over ``0..n-1`` with path halving and union by size."""
+    """Disjoint sets over ``0..n-1`` with path halving and union by size.
 
-    def __init__(self, n: int) -> None:
+    Example:
+        >>> uf = UnionFind(2)
+        >>> uf.add(), uf.union(0, 2) == uf.find(2), uf.find(1)
+        (2, True, 1)
+    """
+
+    def __init__(self, n: int = 0) -> None:
         self.parent = list(range(n))
         self.size = [1] * n
+
+    def __len__(self) -> int:
+        return len(self.parent)
+
+    def add(self) -> int:
+        """A new singleton set; returns its element (the next integer)."""
+        self.parent.append(len(self.parent))
+        self.size.append(1)
+        return len(self.parent) - 1
 
     def find(self, x: int) -> int:
         parent = self.parent

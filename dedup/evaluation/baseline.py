@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from dedup.cluster import UnionFind
 
 __all__ = ["baseline_clusters"]
 
@@ -50,28 +51,18 @@ def baseline_clusters(
     from datasketch import MinHash, MinHashLSH  # imported here: it pulls in scipy (~2 s)
 
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    order: list[str] = []
+    uf = UnionFind()
+    index: dict[str, int] = {}  # id -> element, in input order
     for doc_id, text in docs:
-        if doc_id in parent:
+        if doc_id in index:
             raise ValueError(f"duplicate id {doc_id!r}")
         m = MinHash(num_perm=num_perm, seed=seed)
         m.update_batch(list(_shingles(text, shingle_size)))
-        parent[doc_id] = doc_id
-        order.append(doc_id)
+        index[doc_id] = uf.add()
         for other in lsh.query(m):
-            ra, rb = find(doc_id), find(other)
-            if ra != rb:
-                parent[ra] = rb
+            uf.union(index[doc_id], index[other])
         lsh.insert(doc_id, m)
-    groups: dict[str, list[str]] = {}
-    for doc_id in order:
-        groups.setdefault(find(doc_id), []).append(doc_id)
+    groups: dict[int, list[str]] = {}
+    for doc_id, x in index.items():
+        groups.setdefault(uf.find(x), []).append(doc_id)
     return [sorted(g) for g in groups.values() if len(g) > 1]
