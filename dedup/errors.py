@@ -6,7 +6,7 @@ stderr lines; nothing outside this module invents an error code.
 
 from __future__ import annotations
 
-__all__ = ["DedupError", "InvalidArticle", "InvalidParams", "NotFound", "TooLarge"]
+__all__ = ["DedupError", "InvalidArticle", "InvalidParams", "NotFound", "TooLarge", "WorkerDied"]
 
 
 class DedupError(Exception):
@@ -52,3 +52,10 @@ class NotFound(DedupError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return self.message
+
+
+class WorkerDied(DedupError):
+    """A batch worker process died (killed, out of memory) and the batch stopped."""
+
+    code = "worker_died"
+    status = 500

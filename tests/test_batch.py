@@ -68,3 +68,26 @@ def test_truncated_and_edited_copies_join_with_wire_original():
     assert set(c.members) == {"orig", "cut", "dateline"} and c.canonical == "dateline"
     kinds = {frozenset((p.a, p.b)): p.kind for p in c.pairs}
     assert kinds[frozenset(("orig", "cut"))] == "contained"
+
+
+def test_plain_dicts_are_accepted_like_articles():
+    dicts = [json.loads(line) for line in ROOT.joinpath("seeds/sample.jsonl").open()]
+    assert [c.to_dict() for c in cluster_articles(dicts).clusters] == [c.to_dict() for c in cluster_articles(SEED).clusters]
+
+
+def test_a_bad_record_among_many_is_skipped_and_reported_not_fatal():
+    seen = []
+    bad = [{"id": "notext"}, {"id": "num", "text": 12}, 42, Article("weird", 12), {"text": "   "}]
+    res = cluster_articles(SEED[:2] + bad + SEED[2:], on_skip=lambda i, why: seen.append((i, why)))
+    assert [c.members for c in res.clusters] == [("2", "3")] and res.n_articles == 5
+    assert seen == [("notext", "missing field 'text'"), ("num", "field 'text' must be a string, got int"),
+                    ("item 5", "expected an Article or a mapping, got int"),
+                    ("weird", "text must be a string, got int"), ("item 7", "field 'text' is empty")]
+    assert res.n_skipped == 5 and res.skipped == seen
+
+
+def test_a_chunk_of_only_too_large_texts_is_skipped():
+    big = "word " * 3000  # 15,000 bytes; the seed's texts are under 10,000
+    res = cluster_articles([Article("big1", big), Article("big2", big)] + SEED, Params(max_text_bytes=10_000),
+                           chunk_size=2)
+    assert res.n_skipped == 2 and res.n_articles == 5

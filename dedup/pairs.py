@@ -1,0 +1,126 @@
+"""Batch refinement: candidate pairs of a corpus confirmed into links.
+
+Each candidate is checked by :func:`dedup.refine.confirm` (or, for the
+reworded-copy pass, :func:`dedup.reuse.confirm_reuse`) in chunks of
+:data:`PAIRS_PER_CHUNK` by :class:`~dedup.workers.Workers`; what comes back
+is a :class:`PairLink` per confirmed pair and a count of the rejections by
+reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from dedup.corpus import Corpus
+from dedup.params import Params
+from dedup.refine import confirm
+from dedup.reuse import confirm_reuse
+from dedup.types import Link
+from dedup.workers import Workers
+
+__all__ = ["PAIRS_PER_CHUNK", "ConfirmPairs", "ConfirmReuse", "PairLink", "confirm_all", "not_linked"]
+
+#: Candidate pairs per unit of work: big enough that pickling is cheap
+#: beside the alignments, small enough to spread over the workers.
+PAIRS_PER_CHUNK = 2000
+
+
+class PairLink(NamedTuple):
+    """A confirmed link between corpus positions ``a < b`` (a :class:`Link`
+    without ids or passages: small to send back from a worker)."""
+
+    a: int
+    b: int
+    kind: str
+    jaccard: float
+    containment_ab: float
+    containment_ba: float
+    score: float
+    span: tuple[int, int] | None
+
+    @classmethod
+    def of(cls, a: int, b: int, link: Link) -> "PairLink":
+        return cls(a, b, link.kind, link.jaccard, link.containment_ab, link.containment_ba, link.score, link.span)
+
+    def link(self, ids: Sequence[str]) -> Link:
+        """The :class:`Link` between the articles' ids."""
+        return Link(ids[self.a], ids[self.b], self.kind, self.jaccard, self.containment_ab,
+                    self.containment_ba, self.score, (), self.span)
+
+
+def _estimated_jaccard(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    return (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1)
+
+
+@dataclass(frozen=True)
+class ConfirmPairs:
+    """The worker task: confirm a chunk of candidate pairs, after a prefilter
+    on the containment the signatures estimate."""
+
+    corpus: Corpus
+    params: Params
+
+    def __call__(self, pairs: np.ndarray) -> tuple[list[PairLink], Counter]:
+        corpus, params = self.corpus, self.params
+        i, j = pairs[:, 0], pairs[:, 1]
+        est = _estimated_jaccard(corpus.signatures, pairs)
+        shingles = np.maximum(corpus.lengths - params.shingle_size + 1, 1)
+        si, sj = shingles[i], shingles[j]
+        est_containment = est * (si + sj) / (1 + est) / np.minimum(si, sj)
+        keep = est_containment >= params.min_estimated_containment
+        rejected = Counter({"prefiltered": int((~keep).sum())})
+        out = []
+        for (a, b), jac in zip(pairs[keep].tolist(), est[keep].tolist()):
+            got = confirm("", corpus.text(a), "", corpus.text(b), params, jaccard=jac)
+            if isinstance(got, Link):
+                out.append(PairLink.of(a, b, got))
+            else:
+                rejected[got] += 1
+        return out, rejected
+
+
+@dataclass(frozen=True)
+class ConfirmReuse:
+    """The worker task: confirm a chunk of reworded-copy candidates
+    (:func:`dedup.reuse.confirm_reuse`)."""
+
+    corpus: Corpus
+    params: Params
+
+    def __call__(self, pairs: np.ndarray) -> tuple[list[PairLink], Counter]:
+        corpus = self.corpus
+        out, rejected = [], Counter()
+        for (a, b), jac in zip(pairs.tolist(), _estimated_jaccard(corpus.signatures, pairs).tolist()):
+            got = confirm_reuse("", corpus.text(a), corpus.sentences_of(a), "", corpus.text(b),
+                                corpus.sentences_of(b), self.params, jaccard=jac)
+            if isinstance(got, Link):
+                out.append(PairLink.of(a, b, got))
+            else:
+                rejected["reuse_" + got] += 1
+        return out, rejected
+
+
+def confirm_all(pairs: np.ndarray, task, jobs: int) -> tuple[list[PairLink], Counter]:
+    """Run ``task`` (:class:`ConfirmPairs` or :class:`ConfirmReuse`) over
+    ``pairs`` in chunks, in ``jobs`` processes; links in input order."""
+    confirmed: list[PairLink] = []
+    rejected: Counter = Counter()
+    parts = [(None, pairs[i : i + PAIRS_PER_CHUNK]) for i in range(0, len(pairs), PAIRS_PER_CHUNK)]
+    with Workers(task, jobs if len(parts) > 1 else 1) as workers:
+        for _, (out, rej) in workers.ordered(parts):
+            confirmed.extend(out)
+            rejected.update(rej)
+    return confirmed, rejected
+
+
+def not_linked(pairs: np.ndarray, confirmed: list[PairLink], n: int) -> np.ndarray:
+    """``pairs`` minus those already confirmed (among ``n`` articles)."""
+    if not confirmed or len(pairs) == 0:
+        return pairs
+    done = np.array([p.a * n + p.b for p in confirmed], dtype=np.int64)
+    return pairs[~np.isin(pairs[:, 0] * np.int64(n) + pairs[:, 1], done)]
