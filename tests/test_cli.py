@@ -3,11 +3,16 @@
 import csv
 import gzip
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import zstandard
 from click.testing import CliRunner
+
+from _processes import kill_group, opened_under, wait_until
 
 from dedup.cli import cli
 
@@ -168,7 +173,8 @@ def test_default_run_with_progress_bar_as_the_readme_shows():
     r = run("batch", SAMPLE)  # no --quiet: the progress bar and summary go to stderr
     assert r.exit_code == 0, r.output
     assert clusters_of(r.stdout) == [["2", "3"]]
-    assert "fingerprinting" in r.stderr and "1 clusters" in r.stderr
+    assert "fingerprinting" in r.stderr and "5/5" in r.stderr  # the bar has a total, hence an ETA
+    assert "5 articles, 1 cluster, 1 duplicate," in r.stderr  # the plural only when needed
 
 
 def test_json_that_python_cannot_read_is_a_bad_record_not_a_crash(tmp_path):
@@ -192,3 +198,22 @@ def test_gzip_input_closes_its_file(tmp_path):
         assert len(list(read_records(path))) == 5
         gc.collect()
     assert not [w for w in seen if issubclass(w.category, ResourceWarning)]  # nothing left unclosed
+
+
+
+
+
+def test_kill_9_of_the_command_reading_stdin_leaves_no_temporary_file(tmp_path):
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-c", "from dedup.cli import main; main()", "batch", "-", "-q"],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=env, start_new_session=True)
+    try:
+        proc.stdin.write(SAMPLE.read_bytes())
+        proc.stdin.flush()
+        # stdin stays open: the command is copying it, into a file under TMPDIR
+        wait_until(lambda: opened_under(proc.pid, tmp_path))
+    finally:
+        kill_group(proc)
+        proc.wait(timeout=30)
+    assert list(tmp_path.iterdir()) == []

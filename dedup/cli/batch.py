@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
@@ -11,52 +10,17 @@ from pathlib import Path
 
 import click
 
-from dedup import __version__
-from dedup.batch import BatchResult, cluster_articles
+from dedup.batch import cluster_articles, write_deduped
 from dedup.cli.options import params_from_options, params_options
-from dedup.cli.readers import FORMATS, read_records, spool_stdin
+from dedup.cli.readers import FORMATS, count_records, read_records, spool_stdin
 from dedup.normalisation import Normaliser
 
 __all__ = ["batch"]
 
-
-def _write_clusters(result: BatchResult, out, fmt: str) -> None:
-    if fmt == "jsonl":
-        for c in result.clusters:
-            out.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
-        return
-    w = csv.writer(out)
-    w.writerow(["cluster", "canonical", "member", "kind", "jaccard", "containment", "score"])
-    for c in result.clusters:
-        best: dict[str, tuple] = {}
-        for p in c.pairs:  # each member's strongest link, preferring one to the canonical
-            for me, other, cont in ((p.a, p.b, p.containment_ab), (p.b, p.a, p.containment_ba)):
-                key = (other == c.canonical, p.score)
-                if me not in best or key > best[me][0]:
-                    best[me] = (key, p.kind, p.jaccard, cont, p.score)
-        for m in c.members:
-            _, kind, jac, cont, score = best.get(m, ((), "", "", "", ""))
-            w.writerow([c.id, c.canonical, m, "" if m == c.canonical else kind,
-                        *(f"{x:.4f}" if x != "" and m != c.canonical else "" for x in (jac, cont, score))])
-
-
-def _write_deduped(result: BatchResult, records, out) -> int:
-    drop: set[str] = set()
-    dups: dict[str, list[str]] = {}
-    for c in result.clusters:
-        dups[c.canonical] = [m for m in c.members if m != c.canonical]
-        drop.update(dups[c.canonical])
-    written = 0
-    for rec in records:
-        if rec.article is None or rec.article.id in drop:
-            continue
-        row = dict(rec.raw) if rec.raw is not None else {}
-        row.setdefault("id", rec.article.id)
-        if rec.article.id in dups:
-            row["duplicates"] = dups[rec.article.id]
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        written += 1
-    return written
+# A record is read only up to this many times Params.max_text_bytes (its
+# text, JSON escapes, other fields), and at least _MIN_RECORD_BYTES.
+_RECORD_PER_TEXT_BYTES = 10
+_MIN_RECORD_BYTES = 1 << 20
 
 
 @click.command()
@@ -81,15 +45,11 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
           boilerplate, jobs, quiet, strict, **param_opts) -> None:
     """Cluster the articles of a feed dump (JSONL, CSV, folder of .txt, RSS/Atom, or - for stdin)."""
     params = params_from_options(param_opts)
-    extra = tuple(ln.strip() for ln in Path(boilerplate).read_text().splitlines() if ln.strip()) if boilerplate else ()
-    try:
-        normaliser = Normaliser(boilerplate=extra)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--boilerplate") from None
+    normaliser = _normaliser(boilerplate)
     stdin_copy = None
     if input_path == "-":
-        stdin_copy = spool_stdin()
-        path, fmt = stdin_copy, ("jsonl" if input_format == "auto" else input_format)
+        stdin_copy, path = spool_stdin()
+        fmt = "jsonl" if input_format == "auto" else input_format
     else:
         if not os.path.exists(input_path):
             raise click.BadParameter(f"{input_path} does not exist", param_hint="INPUT")
@@ -105,7 +65,7 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
     def records():
         try:
             yield from read_records(path, fmt, id_field=id_field, text_field=text_field,
-                                    max_record_bytes=max(params.max_text_bytes * 10, 1 << 20))
+                                    max_record_bytes=max(params.max_text_bytes * _RECORD_PER_TEXT_BYTES, _MIN_RECORD_BYTES))
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
 
@@ -119,33 +79,42 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
 
     try:
         result = cluster_articles(articles(), params, jobs=jobs, progress=not quiet, normaliser=normaliser,
+                                  total=None if quiet else count_records(path, fmt),
                                   on_skip=lambda art_id, why: bad(f"id {art_id}", why))
         if clusters_path or not (deduped_path or report_path):
             with (open(clusters_path, "w", encoding="utf-8", newline="") if clusters_path else _stdout()) as out:
-                _write_clusters(result, out, out_format)
+                result.write_clusters(out, out_format)
         written = None
         if deduped_path:
             with open(deduped_path, "w", encoding="utf-8") as out:
-                written = _write_deduped(result, records(), out)
+                rows = ((rec.article.id, rec.raw or {}) for rec in records() if rec.article is not None)
+                written = write_deduped(result, rows, out)
     finally:
         if stdin_copy:
-            os.unlink(stdin_copy)
+            stdin_copy.close()
     if report_path:
-        report = {
-            "input": input_path,
-            "records_read": counts["records"],
-            "bad_records": counts["bad_records"] - result.n_skipped,
-            "skipped_articles": result.n_skipped,
-            "articles": result.n_articles,
-            "deduped_written": written,
-            **{k: v for k, v in result.stats.items() if k not in ("articles", "skipped")},
-            "version": __version__,
-        }
+        report = result.report(input=input_path, records_read=counts["records"],
+                               bad_records=counts["bad_records"] - result.n_skipped, deduped_written=written)
         Path(report_path).write_text(json.dumps(report, indent=2) + "\n")
     if not quiet:
         s = result.stats
-        click.echo(f"dedup: {result.n_articles} articles, {s['clusters']} clusters, {s['duplicates']} duplicates, "
-                   f"{counts['bad_records']} skipped, {s['seconds']['total']:.1f}s", err=True)
+        click.echo(f"dedup: {_count(result.n_articles, 'article')}, {_count(s['clusters'], 'cluster')}, "
+                   f"{_count(s['duplicates'], 'duplicate')}, {counts['bad_records']} skipped, "
+                   f"{s['seconds']['total']:.1f}s", err=True)
+
+
+def _normaliser(boilerplate: str | None) -> Normaliser:
+    """The normaliser with the extra patterns of ``--boilerplate`` (one a line)."""
+    lines = Path(boilerplate).read_text().splitlines() if boilerplate else []
+    try:
+        return Normaliser(boilerplate=tuple(ln.strip() for ln in lines if ln.strip()))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--boilerplate") from None
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 cluster``, ``2 clusters``: the plural only when needed."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 class _stdout:

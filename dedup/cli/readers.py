@@ -19,16 +19,18 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from typing import IO
 from dataclasses import dataclass
 from pathlib import Path
 
 from dedup.errors import DedupError
 from dedup.types import Article
 
-__all__ = ["FORMATS", "Record", "detect_format", "open_binary", "read_records", "spool_stdin"]
+__all__ = ["FORMATS", "Record", "count_records", "detect_format", "open_binary", "read_records", "spool_stdin"]
 
 FORMATS = ("jsonl", "csv", "txt", "rss")
 _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
+_COUNT_BLOCK = 1 << 20  # bytes read at a time when copying or counting lines
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
              ".xml": "rss", ".rss": "rss", ".atom": "rss", ".txt": "txt"}
 
@@ -69,12 +71,18 @@ def detect_format(path: str | os.PathLike) -> str:
     return fmt
 
 
-def spool_stdin() -> str:
-    """Copy stdin to a temporary file (so it can be read twice); returns its path."""
-    fd, path = tempfile.mkstemp(prefix="dedup-stdin-")
-    with os.fdopen(fd, "wb") as out:
-        shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
-    return path
+def spool_stdin() -> tuple[IO[bytes], str]:
+    """Copy stdin to an unnamed temporary file, so it can be read twice and
+    nothing is left behind on any exit (``kill -9`` included).
+
+    Returns:
+        ``(file, path)``: keep ``file`` open while reading ``path``
+        (``/dev/fd/N``: each open reads it from the start); close it after.
+    """
+    spool = tempfile.TemporaryFile(prefix="dedup-stdin-")
+    shutil.copyfileobj(sys.stdin.buffer, spool, _COUNT_BLOCK)
+    spool.flush()
+    return spool, f"/dev/fd/{spool.fileno()}"
 
 
 class _Ids:
@@ -218,3 +226,25 @@ def read_records(
     if fmt not in _READERS:
         raise ValueError(f"unknown input format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return _READERS[fmt](path, _Ids(), id_field, text_field, max_record_bytes)
+
+
+def count_records(path: str | os.PathLike, fmt: str = "auto") -> int | None:
+    """How many records ``path`` holds, when that is cheap to know (for a
+    progress bar's total): lines of an uncompressed JSON Lines file, ``.txt``
+    files of a folder; ``None`` otherwise (compressed, CSV, RSS)."""
+    try:
+        fmt = detect_format(path) if fmt == "auto" else fmt
+    except ValueError:
+        return None
+    if fmt == "txt":
+        return sum(1 for f in Path(path).iterdir() if f.is_file() and f.suffix.lower() == ".txt")
+    if fmt != "jsonl":
+        return None
+    with open(path, "rb") as fh:
+        if fh.peek(4)[:2] == _GZIP or fh.peek(4)[:4] == _ZSTD:
+            return None
+        lines, last = 0, b"\n"
+        while block := fh.read(_COUNT_BLOCK):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")
