@@ -116,7 +116,7 @@ def cluster_links(
     touched: set[int] = set()
     contains: dict[int, list[tuple[int, tuple[int, int] | None]]] = defaultdict(list)
     shorter: dict[int, list[tuple[tuple, int]]] = defaultdict(list)  # near links of a shorter text
-    for link in links:
+    for link in links:  # stage 1, and the links stages 2 and 3 decide on
         i, j, kind = link[0], link[1], link[2]
         span = link[3] if len(link) > 3 else None
         score = link[4] if len(link) > 4 else 0.0
@@ -128,13 +128,32 @@ def cluster_links(
             uf.union(i, j)
         else:
             shorter[small].append(((score, lengths[big], -big), big))
+    ambiguous = _join_shorter_texts(uf, shorter)
+    dropped = _absorb_contained(uf, contains, lengths) | ambiguous
+    groups: dict[int, list[int]] = defaultdict(list)
+    for x in sorted(touched):
+        groups[uf.find(x)].append(x)
+    return [g for g in groups.values() if len(g) > 1], dropped
+
+
+def _join_shorter_texts(uf: UnionFind, shorter: dict[int, list[tuple[tuple, int]]]) -> set[tuple[int, int]]:
+    """Stage 2: a shorter text joins its near partners when they are one
+    story, else only its best one; returns the links it did not follow."""
     ambiguous: set[tuple[int, int]] = set()
-    for small, partners in shorter.items():  # one story per shorter text
+    for small, partners in shorter.items():
         stories = {uf.find(big) for _, big in partners}
         keep = partners if len(stories) == 1 else [max(partners)]
         for _, big in keep:
             uf.union(small, big)
         ambiguous.update((min(small, big), max(small, big)) for _, big in partners if (_, big) not in keep)
+    return ambiguous
+
+
+def _absorb_contained(
+    uf: UnionFind, contains: dict[int, list[tuple[int, tuple[int, int] | None]]], lengths: Sequence[int]
+) -> set[tuple[int, int]]:
+    """Stage 3: containers from the shortest up absorb what they contain,
+    unless they are compilations; returns the compilations' links."""
     dropped: set[tuple[int, int]] = set()
     for big in sorted(contains, key=lambda x: (lengths[x], x)):
         own = uf.find(big)
@@ -150,11 +169,7 @@ def cluster_links(
                 uf.union(big, small)
         else:
             dropped.update((min(big, s), max(big, s)) for s, _ in contains[big])
-    dropped |= ambiguous
-    groups: dict[int, list[int]] = defaultdict(list)
-    for x in sorted(touched):
-        groups[uf.find(x)].append(x)
-    return [g for g in groups.values() if len(g) > 1], dropped
+    return dropped
 
 
 def canonical_index(members: Sequence[int], published: Sequence[float | None], lengths: Sequence[int]) -> int:
