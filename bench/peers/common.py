@@ -10,6 +10,8 @@ import json
 import re
 import sys
 
+from dedup.cluster import UnionFind  # the project's one union-find (pure Python, no numba)
+
 K = 5  # words per shingle
 NUM_PERM = 128
 THRESHOLD = 0.5
@@ -40,31 +42,28 @@ def shingles(ws: list[str], k: int = K) -> list[str]:
     return list({" ".join(ws[i:i + k]) for i in range(len(ws) - k + 1)})
 
 
-class UnionFind:
-    def __init__(self, n: int):
-        self.parent = list(range(n))
+def link_candidates(mhs: list, query) -> tuple[UnionFind, int]:
+    """Union every pair that ``query(m)`` proposes and whose estimated Jaccard
+    is at least THRESHOLD (the peers' own confirmation); returns the sets and
+    the number of such pairs."""
+    uf, pairs = UnionFind(len(mhs)), 0
+    for i, m in enumerate(mhs):
+        for j in query(m):
+            if j > i and m.jaccard(mhs[j]) >= THRESHOLD:
+                pairs += 1
+                uf.union(i, j)
+    return uf, pairs
 
-    def find(self, x: int) -> int:
-        p = self.parent
-        while p[x] != x:
-            p[x] = p[p[x]]
-            x = p[x]
-        return x
 
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-    def groups(self) -> list[list[int]]:
-        out: dict[int, list[int]] = {}
-        for i in range(len(self.parent)):
-            out.setdefault(self.find(i), []).append(i)
-        return [g for g in out.values() if len(g) > 1]
+def _groups(uf: UnionFind) -> list[list[int]]:
+    out: dict[int, list[int]] = {}
+    for i in range(len(uf)):
+        out.setdefault(uf.find(i), []).append(i)
+    return [g for g in out.values() if len(g) > 1]
 
 
 def write_clusters(path: str, ids: list[str], uf: UnionFind) -> int:
-    groups = uf.groups()
+    groups = _groups(uf)
     with open(path, "w", encoding="utf-8") as f:
         for g in groups:
             f.write(json.dumps({"members": [ids[i] for i in g]}, ensure_ascii=False) + "\n")

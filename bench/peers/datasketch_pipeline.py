@@ -12,7 +12,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import NUM_PERM, THRESHOLD, UnionFind, main, shingles, words  # noqa: E402
+from common import NUM_PERM, THRESHOLD, link_candidates, main, shingles, words  # noqa: E402
 
 import xxhash  # noqa: E402
 from datasketch import MinHash, MinHashLSH  # noqa: E402
@@ -25,13 +25,7 @@ def run(texts):
     with lsh.insertion_session() as session:
         for i, m in enumerate(mhs):
             session.insert(i, m, check_duplication=False)
-    uf, pairs = UnionFind(len(mhs)), 0
-    for i, m in enumerate(mhs):
-        for j in lsh.query(m):
-            if j > i and m.jaccard(mhs[j]) >= THRESHOLD:
-                pairs += 1
-                uf.union(i, j)
-    return uf, pairs
+    return link_candidates(mhs, lsh.query)
 
 
 if __name__ == "__main__":
