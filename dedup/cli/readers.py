@@ -164,7 +164,7 @@ def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Itera
 def _csv(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterator[Record]:
     csv.field_size_limit(max(max_line, 1 << 20))
     with open_binary(path) as fh:
-        enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+        enc = "utf-8-sig" if _is_utf8(encoding) else encoding
         # undecodable bytes become lone surrogates, so one bad row costs that row only
         text = io.TextIOWrapper(fh, encoding=enc, errors="surrogateescape", newline="")
         header = text.readline()
@@ -198,11 +198,7 @@ _UNDECODED = re.compile("[\udc80-\udcff]")
 def _not_decoded(value: str, encoding: str) -> str:
     """The error for a field holding bytes that ``encoding`` cannot decode."""
     at = _UNDECODED.search(value).start()
-    byte = ord(value[at]) - 0xDC00
-    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
-        return (f"not valid UTF-8 (byte 0x{byte:02x} at character {at + 1} of a field); "
-                "if the file is Windows-1252, pass --encoding cp1252")
-    return f"not valid {encoding} (byte 0x{byte:02x} at character {at + 1} of a field)"
+    return _undecodable(f"byte 0x{ord(value[at]) - 0xDC00:02x} at character {at + 1} of a field", encoding)
 
 
 def _delimiter(header: str) -> str:
@@ -211,9 +207,18 @@ def _delimiter(header: str) -> str:
 
 
 def _not_utf8(exc: UnicodeDecodeError, encoding: str) -> str:
-    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
-        return f"not valid UTF-8 ({exc.reason} at byte {exc.start}); if the file is Windows-1252, pass --encoding cp1252"
-    return f"not valid {encoding} ({exc.reason} at byte {exc.start})"
+    return _undecodable(f"{exc.reason} at byte {exc.start}", encoding)
+
+
+def _is_utf8(encoding: str) -> bool:
+    return encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+
+
+def _undecodable(where: str, encoding: str) -> str:
+    """``not valid UTF-8 (where)``, with the hint for the usual other encoding."""
+    if _is_utf8(encoding):
+        return f"not valid UTF-8 ({where}); if the file is Windows-1252, pass --encoding cp1252"
+    return f"not valid {encoding} ({where})"
 
 
 def _txt(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterator[Record]:
