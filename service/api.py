@@ -23,6 +23,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, stream_
 
 from dedup import Article, Deduplicator, Match
 from dedup.errors import DedupError, InvalidArticle, NotFound, TooLarge
+from dedup.offsets import add_char_offsets
 from dedup_service.errors import (
     Forbidden, InvalidEncoding, InvalidJSON, InvalidNamespace, InvalidOption, Unauthorized, UnknownField,
     StoreUnavailable, UnsupportedMediaType,
@@ -186,13 +187,29 @@ def _iso(ts: float | None) -> str | None:
 
 
 
+def _with_chars(d: Deduplicator, article: Article, body: dict, explain: bool) -> dict:
+    """With ``explain``: each passage's characters in the article's text
+    and, when the store keeps the duplicates' texts, in theirs
+    (:func:`dedup.offsets.add_char_offsets`)."""
+    if explain and body["duplicates"]:
+        ids = [x["id"] for x in body["duplicates"]]
+        theirs: dict = {}
+        if hasattr(d.index, "about"):  # a store that keeps the original texts
+            with d.index.noting():
+                d.index.stories(ids, text=True)
+                theirs = {i: a.text for i, a in d.index.about(ids).items()}
+        add_char_offsets(body["duplicates"], article.text, theirs, d.normaliser)
+    return body
+
+
 @_route("POST", "/articles")
 def post_article():
     """Find the article's duplicates among stored ones, then store it (201; 200 on a retry)."""
     ns, d = _dedup()
     opts = _options()
-    match: Match = d.add(parse_article(_body()), **opts)
-    return jsonify(match.to_dict()), 201 if match.created else 200
+    article = parse_article(_body())
+    match: Match = d.add(article, **opts)
+    return jsonify(_with_chars(d, article, match.to_dict(), opts["explain"])), 201 if match.created else 200
 
 
 @_route("POST", "/duplicates")
@@ -200,7 +217,8 @@ def post_duplicates():
     """The same look-up without storing."""
     ns, d = _dedup()
     opts = _options()
-    return jsonify(d.query(parse_article(_body()), **opts).to_dict())
+    article = parse_article(_body())
+    return jsonify(_with_chars(d, article, d.query(article, **opts).to_dict(), opts["explain"]))
 
 
 @_route("GET", "/articles/<path:doc_id>")

@@ -164,4 +164,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(articles_blueprint())
     app.register_blueprint(ops)
+    from dedup_service.web import web_blueprint
+
+    app.register_blueprint(web_blueprint())
     return app

@@ -91,6 +91,12 @@ def _spec(config: Mapping) -> dict:
                 "requestBody": {"required": True, "content": {"application/x-ndjson": {"schema": _ref("Article")}}},
                 "responses": {"200": {"description": "one JSON object per line: Match plus line and status, or line, status and error",
                                       "content": {"application/x-ndjson": {"schema": {"type": "object"}}}}, **write_errors}}},
+            "/": {method: {"summary": "The web page: paste an article or give a stored id, see its duplicates side by side; browse a story",
+                           "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}}}
+                  for method in ("get", "post")},
+            "/static/{filename}": {"get": {"summary": "The web page's script and style sheet", "parameters": [
+                {"name": "filename", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "file"}, "404": {"description": "no such file"}}}},
             "/healthz": {"get": {"summary": "The process is up", "responses": {"200": {"description": "ok"}}}},
             "/readyz": {"get": {"summary": "Redis is reachable", "responses": {"200": {"description": "ready"}, **_errors(503)}}},
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text format",
@@ -106,7 +112,14 @@ def _spec(config: Mapping) -> dict:
             "Duplicate": {"type": "object", "properties": {
                 "id": {"type": "string"}, "kind": {"type": "string", "enum": list(KINDS)},
                 "jaccard": {"type": "number"}, "containment": {"type": "number"}, "score": {"type": "number"},
-                "passages": {"type": "array", "items": {"type": "object"}},
+                "passages": {"type": "array", "description": "with explain: the aligned runs of words", "items": {"type": "object", "properties": {
+                    "start": {"type": "integer", "description": "first word, in my normalised words"},
+                    "end": {"type": "integer", "description": "past the last word"},
+                    "their_start": {"type": "integer"}, "their_end": {"type": "integer"}, "text": {"type": "string"},
+                    "char_start": {"type": "integer", "description": "first character, in my original text"},
+                    "char_end": {"type": "integer", "description": "past the last character, in my original text"},
+                    "their_char_start": {"type": "integer", "description": "in their original text, when it is stored"},
+                    "their_char_end": {"type": "integer", "description": "in their original text, when it is stored"}}}},
                 "changed": {"type": "array", "description": "kind update, explained: figures that differ, [mine, theirs]",
                             "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}}}},
             "Match": {"type": "object", "properties": {
