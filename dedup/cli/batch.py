@@ -16,6 +16,7 @@ import click
 from dedup.batch import cluster_articles, write_deduped
 from dedup.cli.options import params_from_options, params_options
 from dedup.cli.readers import FORMATS, count_records, read_records, spool_stdin
+from dedup.htmlreport import MAX_SHOWN, SHOWN, report_ids, write_html_report
 from dedup.normalisation import Normaliser
 
 __all__ = ["batch"]
@@ -33,6 +34,10 @@ _MIN_RECORD_BYTES = 1 << 20
 @click.option("--deduped", "deduped_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the input minus non-canonical copies (JSONL), canonicals annotated with their duplicates.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, allow_dash=True), help="Write a JSON summary here.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write a self-contained HTML report here: summary, sizes, rejections, the largest clusters side by side.")
+@click.option("--html-clusters", type=click.IntRange(0, MAX_SHOWN), default=SHOWN, show_default=True,
+              help="Clusters shown side by side in --html (largest first); the others are listed.")
 @click.option("--format", "out_format", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
               help="Format of --clusters.")
 @click.option("--input-format", type=click.Choice(["auto", *FORMATS]), default="auto", show_default=True)
@@ -45,7 +50,7 @@ _MIN_RECORD_BYTES = 1 << 20
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--strict", is_flag=True, help="Stop with exit code 1 at the first bad record.")
 @params_options
-def batch(input_path, clusters_path, deduped_path, report_path, out_format, input_format, encoding, id_field,
+def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_clusters, out_format, input_format, encoding, id_field,
           text_field, boilerplate, jobs, quiet, strict, **param_opts) -> None:
     """Cluster the articles of a feed dump (JSONL, CSV, folder of .txt, RSS/Atom, or - for stdin)."""
     params = params_from_options(param_opts)
@@ -54,7 +59,7 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
     if stdin_copy is None and not os.path.exists(input_path):
         raise click.BadParameter(f"{input_path} does not exist", param_hint="INPUT")
     fmt = input_format
-    _check_outputs(input_path, clusters_path, deduped_path, report_path)
+    _check_outputs(input_path, clusters_path, deduped_path, report_path, html_path)
     counts = {"records": 0, "bad_records": 0}
     skipped: set[str] = set()  # read, but not fingerprinted: kept out of --deduped too
 
@@ -89,7 +94,7 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
             raise click.ClickException(
                 f"no article could be read from {input_path} ({_count(counts['records'], 'record')}, "
                 f"{counts['bad_records']} bad); check --input-format, --encoding, --text-field")
-        if clusters_path or not (deduped_path or report_path):
+        if clusters_path or not (deduped_path or report_path or html_path):
             to_file = clusters_path not in (None, "-")
             with (_replaced(clusters_path, newline="") if to_file else _stdout()) as out:
                 result.write_clusters(out, out_format)
@@ -99,12 +104,19 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
                 rows = ((rec.article.id, rec.raw or {}) for rec in records()
                         if rec.article is not None and rec.article.id not in skipped)
                 written = write_deduped(result, rows, out)
+        facts = {"input": input_path, "records_read": counts["records"],
+                 "bad_records": counts["bad_records"] - result.n_skipped, "deduped_written": written}
+        if html_path:
+            wanted = report_ids(result, html_clusters)  # two texts per cluster shown, read again
+            texts = {rec.article.id: rec.article for rec in records()
+                     if rec.article is not None and rec.article.id in wanted}
+            with (_stdout() if html_path == "-" else _replaced(html_path)) as out:
+                write_html_report(result, texts, out, facts=facts, shown=html_clusters, params=params, normaliser=normaliser)
     finally:
         if stdin_copy:
             stdin_copy.close()
     if report_path:
-        report = result.report(input=input_path, records_read=counts["records"],
-                               bad_records=counts["bad_records"] - result.n_skipped, deduped_written=written)
+        report = result.report(**facts)
         with (_stdout() if report_path == "-" else _replaced(report_path)) as out:
             out.write(json.dumps(report, indent=2) + "\n")
     if not quiet:
