@@ -170,7 +170,7 @@ def write_html_report(result: BatchResult, texts: Mapping[str, Article], out: IO
         report=report, facts=facts or {}, css=css, size_bins=_histogram(report.get("cluster_sizes", {})),
         top=largest[:_TOP], views=views, shown=min(shown, len(result.clusters)), members_max=_MEMBERS,
         rest=_rest_lines(result.clusters, {c.id for c in largest[:shown]}),
-        n_rest=max(0, len(result.clusters) - shown), rejected=sorted((report.get("rejected_pairs") or {}).items(),
+        n_rest=max(0, len(result.clusters) - shown), rejected=sorted(((k, n) for k, n in (report.get("rejected_pairs") or {}).items() if n),
                                                                       key=lambda kv: -kv[1]),
     ):
         out.write(chunk)

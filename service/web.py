@@ -31,7 +31,7 @@ __all__ = ["FORM_FIELDS", "web_blueprint"]
 #: What the form may send: the article (as the API takes it), what to do, where, with which key.
 FORM_FIELDS = ("action", "text", "id", "title", "url", "source", "published", "namespace", "key", "cursor")
 _ACTIONS = ("check", "add", "lookup", "story")
-_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'"
+_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'"
 
 
 def _core_templates() -> Path:

@@ -9,7 +9,8 @@
   function send(form, submitter) {
     var data = new FormData(form);
     if (submitter && submitter.name) data.set(submitter.name, submitter.value);
-    if (form.id !== "ask") {  // a small form of the answer: the page's namespace and key still apply
+    // the form's own fields are named id and action: read its attributes, not its properties
+    if (form.getAttribute("id") !== "ask") {  // a small form of the answer: the page's namespace and key still apply
       data.set("namespace", field("namespace"));
     }
     data.delete("key");
@@ -18,7 +19,7 @@
     if (field("namespace")) headers["X-Dedup-Namespace"] = field("namespace");
     var result = document.getElementById("result");
     result.setAttribute("aria-busy", "true");
-    return fetch(form.action, { method: "POST", headers: headers, body: new URLSearchParams(data), credentials: "omit" })
+    return fetch(form.getAttribute("action") || "/", { method: "POST", headers: headers, body: new URLSearchParams(data), credentials: "omit" })
       .then(function (r) { return r.text(); })
       .then(function (html) {
         var got = new DOMParser().parseFromString(html, "text/html").getElementById("result");
@@ -30,7 +31,7 @@
 
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
-    if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") return;
+    if (!(form instanceof HTMLFormElement) || (form.getAttribute("method") || "").toLowerCase() !== "post") return;
     ev.preventDefault();
     send(form, ev.submitter).catch(function (err) {
       document.getElementById("result").textContent = "request failed: " + err;
