@@ -22,9 +22,9 @@ _MISSING = ("headless Chromium is not installed: run tools/install-browser "
             "(Debian: apt-get install chromium chromium-driver) and pip install selenium (the test extra)")
 
 webdriver = pytest.importorskip("selenium.webdriver", reason=_MISSING)
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 BODY = ("The central bank raised interest rates by a quarter point on Thursday, its third increase this year, "
         "citing stubborn inflation in services and a labour market that has barely cooled. Officials said further "
@@ -175,8 +175,8 @@ def test_a_batch_report_opens_and_paints(browser, tmp_path):
 
     from dedup.cli import cli
 
-    stories = [BODY, "Flooding along the river forced thousands of residents from their homes overnight as emergency crews "
-                     "worked to shore up levees that officials said were close to failing, and schools stayed shut. "]
+    stories = [BODY, ("Flooding along the river forced thousands of residents from their homes overnight as emergency crews "
+                      "worked to shore up levees that officials said were close to failing, and schools stayed shut. ")]
     rows = [{"id": f"s{i}-{k}", "text": f"{city} (AP) - " + stories[i] * 2, "title": f"Story {i}", "source": city.title()}
             for i in range(2) for k, city in enumerate(["PARIS", "LONDON", "ROME"][: 3 - i])]
     src = tmp_path / "dump.jsonl"

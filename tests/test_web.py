@@ -51,7 +51,7 @@ def test_a_pasted_copy_shows_its_duplicate_with_passages_highlighted(client):
     assert tokens(normalise(marked)) == tokens(normalise(BODY * 2))  # every word of the story, highlighted
     assert re.search(r'<span class="removed"[^>]*>FRANKFURT \(Reuters\)', mine)
     assert re.search(r'<span class="removed"[^>]*>Advertisement', mine)
-    assert re.search(r"Namespace <b>[^<]+</b>: 1 articles stored", body)
+    assert re.search(r"Namespace <b>[^<]+</b>: 1 article stored", body)
     assert page(client, action="check", text=copy).get_data(as_text=True).count('class="dup"') == 1  # check stores nothing
 
 
