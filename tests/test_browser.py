@@ -119,7 +119,7 @@ def submit(browser, button_value: str, **fields) -> None:
         lambda b: b.find_element(By.ID, "result").get_attribute("data-loaded") not in (None, before))
 
 
-def test_a_copy_is_shown_beside_the_original_with_passages_highlighted(browser, served):
+def test_a_copy_is_shown_beside_the_original_with_passages_highlighted(browser, served, client):
     browser.get(served + "/")
     submit(browser, "add", id="ap-1", text=ORIGINAL, title="Rates rise again", source="AP")
     assert "No duplicate found" in browser.find_element(By.ID, "result").text
@@ -133,6 +133,13 @@ def test_a_copy_is_shown_beside_the_original_with_passages_highlighted(browser, 
     assert marks[0].value_of_css_property("background-color") != "rgba(0, 0, 0, 0)"  # highlighted, as rendered
     removed = mine.find_elements(By.CSS_SELECTOR, ".removed")
     assert any("FRANKFURT" in r.text for r in removed) and any("Advertisement" in r.text for r in removed)
+    theirs = dup.find_elements(By.CSS_SELECTOR, ".side")[1]
+    if client.get("/v1/articles/ap-1?text=true").get_json().get("text"):  # a store that keeps texts: both sides
+        assert "interest rates" in " ".join(m.text for m in theirs.find_elements(By.CSS_SELECTOR, "mark.match"))
+        assert any("Associated Press" in r.text for r in theirs.find_elements(By.CSS_SELECTOR, ".removed"))
+        assert "Rates rise again" in dup.text
+    else:
+        assert "original text not available" in theirs.text
     assert browser.current_url.rstrip("/") == served  # answered in place by the script: no navigation
     screenshot(browser, "web-page.png")
 
