@@ -85,10 +85,12 @@ class TextMap:
 
 def _original_words(text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     spaced = text.translate(_separators()) if not text.isascii() else text
-    found = list(TOKEN_RE.finditer(spaced))
-    starts = np.fromiter((m.start() for m in found), np.int64, len(found))
-    ends = np.fromiter((m.end() for m in found), np.int64, len(found))
-    return [m.group().lower() for m in found], starts, ends
+    spans = np.array([m.span() for m in TOKEN_RE.finditer(spaced)], np.int64).reshape(-1, 2)
+    lowered = spaced.lower()
+    words = TOKEN_RE.findall(lowered) if len(lowered) == len(spaced) else []
+    if len(words) != len(spans):  # lower case changed a length or a word's edges ("İ"): word by word
+        words = [spaced[s:e].lower() for s, e in spans.tolist()]
+    return words, spans[:, 0].copy(), spans[:, 1].copy()
 
 
 def _blocks(ops) -> Iterable[tuple[bool, int, int, int, int]]:
