@@ -171,7 +171,7 @@ Dump: `{r['dump']}` ({r['dump_bytes'] / 1e9:.2f} GB).{replica_note(r)}
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|
 | {run_['articles']:,} | {run_['clusters']:,} | {run_['duplicates']:,} | {run_['largest_cluster']:,} | {r['shown']:,} | **{run_['html_bytes'] / 1e6:.1f} MB** | {run_['cluster_seconds']} | {run_['read_texts_seconds']} | {run_['write_html_seconds']} |
 
-Opened from disk in headless Chromium {r['chromium']}, each time in a fresh browser (ms from navigation start):
+Opened from disk in headless {r['chromium']}, each time in a fresh browser (ms from navigation start):
 
 | open | first contentful paint | first paint | DOMContentLoaded | load | `driver.get` wall |
 |---:|---:|---:|---:|---:|---:|
