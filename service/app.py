@@ -20,11 +20,10 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from werkzeug.exceptions import HTTPException
 
-from dedup import Deduplicator
 from dedup.errors import DedupError
 from dedup_service import config as cfg
 from dedup_service.errors import StoreUnavailable, http_error_code
-from dedup_service.store import RedisIndex
+from dedup_service.store import RedisIndex, StoringDeduplicator
 
 __all__ = ["DedupService", "create_app", "redis_client"]
 
@@ -40,7 +39,7 @@ def redis_client(url: str, timeout: float) -> redis.Redis:
 
 class DedupService:
     """What the routes need, created once per app: the Redis client and one
-    :class:`Deduplicator` over a :class:`RedisIndex` per namespace."""
+    :class:`StoringDeduplicator` over a :class:`RedisIndex` per namespace."""
 
     def __init__(self, config) -> None:
         self.config = config
@@ -49,14 +48,14 @@ class DedupService:
         self.api_keys = cfg.parse_api_keys(config["API_KEYS"])
         days = config["RETENTION_DAYS"]
         self.retention = float(days) * 86400 if days else None
-        self._dedups: dict[str, Deduplicator] = {}
+        self._dedups: dict[str, StoringDeduplicator] = {}
         self._lock = threading.Lock()
 
     def index(self, namespace: str) -> RedisIndex:
         """The namespace's index (cheap: no Redis call)."""
         return self.deduplicator(namespace).index  # type: ignore[return-value]
 
-    def deduplicator(self, namespace: str) -> Deduplicator:
+    def deduplicator(self, namespace: str) -> StoringDeduplicator:
         """The namespace's deduplicator, built on first use."""
         with self._lock:
             d = self._dedups.get(namespace)
@@ -64,9 +63,9 @@ class DedupService:
                 index = RedisIndex(
                     self.client, self.params, namespace=namespace, prefix=self.config["KEY_PREFIX"],
                     capacity=int(self.config["CAPACITY"]), retention=self.retention,
-                    retention_by=self.config["RETENTION_BY"],
+                    retention_by=self.config["RETENTION_BY"], store_text=bool(self.config["STORE_TEXT"]),
                 )
-                d = self._dedups[namespace] = Deduplicator(self.params, index)
+                d = self._dedups[namespace] = StoringDeduplicator(self.params, index)
             return d
 
     def namespaces(self) -> list[str]:

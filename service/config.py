@@ -32,6 +32,7 @@ DEFAULTS: dict[str, object] = {
     "RETENTION_BY": "added",  # or "published"
     "MAX_TEXT_BYTES": 1_000_000,
     "MAX_BATCH_BYTES": 64_000_000,
+    "STORE_TEXT": True,  # keep each article's original text, zlib-compressed (GET /v1/articles/<id>?text=true)
     "SIMILARITY_MIN": 0.5,  # bounds of the ?similarity= override
     "SIMILARITY_MAX": 1.0,
     "API_KEYS": None,  # "key1=ns1,ns2;key2=*" or a JSON object {"key": ["ns", ...]}
@@ -129,6 +130,8 @@ def validate(config: Mapping) -> None:
     number("SIMILARITY_MAX", 0)
     if not 0 < config["SIMILARITY_MIN"] <= config["SIMILARITY_MAX"] <= 1:
         raise InvalidParams("SIMILARITY_MIN/SIMILARITY_MAX: need 0 < min <= max <= 1")
+    if not isinstance(config["STORE_TEXT"], bool):
+        raise InvalidParams(f"STORE_TEXT={config['STORE_TEXT']!r}: must be true or false")
     if config["RETENTION_BY"] not in ("added", "published"):
         raise InvalidParams(f"RETENTION_BY={config['RETENTION_BY']!r}: must be 'added' or 'published'")
     if not valid_namespace(config["DEFAULT_NAMESPACE"]):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dedup_service.layout import lua_prelude
 
-__all__ = ["ADD", "ATTACH", "CLUSTER", "GET", "LAYOUT_ERROR", "LINKS", "MEMBERS", "NOTFOUND_ERROR", "PURGE_SCAN",
+__all__ = ["ABOUT", "ADD", "ATTACH", "CLUSTER", "GET", "LAYOUT_ERROR", "LINKS", "MEMBERS", "NOTFOUND_ERROR", "PURGE_SCAN",
            "REMOVE", "SCRIPTS", "STORY", "register"]
 
 #: Error replies the scripts give, translated by ``RedisIndex``.
@@ -143,13 +143,22 @@ local function merge(ca, cb)
   return keep
 end
 
--- an article's best link {other ext, value}, or nil (none, or the other is gone)
+-- the first ABOUT_HEAD + M bytes of an article's about value (title, url,
+-- source; not the text), '' when it has none
+local function about_meta(iid)
+  local k = P .. 'a' .. iid
+  local h = redis.call('GETRANGE', k, 0, ABOUT_HEAD - 1)
+  if #h < ABOUT_HEAD then return '' end
+  return redis.call('GETRANGE', k, 0, ABOUT_HEAD + about_len(h) - 1)
+end
+
+-- an article's best link {other ext, value, other iid}, or nil (none, or the other is gone)
 local function best_link(iid)
   local l = redis.call('GET', P .. 'l' .. iid)
   if not l then return nil end
   local r = redis.call('GET', P .. 'r' .. string.sub(l, 1, IID_LEN))
   if not r then return nil end
-  return rec_ext(r, siglen), string.sub(l, IID_LEN + 1)
+  return rec_ext(r, siglen), string.sub(l, IID_LEN + 1), string.sub(l, 1, IID_LEN)
 end
 
 -- the bounded candidates of an article whose bands are KEYS[2+i]/ARGV[F+i]:
@@ -158,8 +167,8 @@ end
 -- grouped by cluster root; per cluster its oldest candidate + the
 -- REPRESENTATIVES-1 with most collisions; at most MAX_CANDIDATES in all
 -- (most collisions first, then oldest); returned {iid, rec, tokens, ...}
--- in insertion order
-local function lookup(B, F, prev)
+-- in insertion order (with_about: and the about_meta of each, else '')
+local function lookup(B, F, prev, with_about)
   local count, ids = {}, {}
   for i = 1, B do
     local v = redis.call('HGET', KEYS[2 + i], ARGV[F + i])
@@ -206,6 +215,7 @@ local function lookup(B, F, prev)
   for _, id in ipairs(chosen) do
     cands[#cands + 1] = id; cands[#cands + 1] = redis.call('GET', P .. 'r' .. id)
     cands[#cands + 1] = redis.call('GET', P .. 't' .. id) or ''
+    cands[#cands + 1] = with_about and about_meta(id) or ''
   end
   return cands
 end
@@ -244,7 +254,7 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields)
       elseif nv ~= v then redis.call('SET', ek, nv) end
     end
   end
-  redis.call('DEL', P .. 'r' .. iid, P .. 't' .. iid)
+  redis.call('DEL', P .. 'r' .. iid, P .. 't' .. iid, P .. 'a' .. iid)
   if redis.call('HINCRBY', mk, 'n', -1) <= 0 then redis.call('DEL', mk) end
 end
 
@@ -277,14 +287,16 @@ _PRELUDE = lua_prelude() + _HELPERS
 #: KEYS: meta, idmap, b1..bB, [old b1..bB]
 #: ARGV: P, layout, siglen, mode (add|query), digest, ext, record (root
 #:       zero), tokens, B, purge cutoff (ms), purge limit (0: none),
-#:       old_iid, old_check, f1..fB, [old f1..fB]
+#:       old_iid, old_check, about (``layout.pack_about``; '' for none),
+#:       f1..fB, [old f1..fB]
 #: Returns, with ``expired`` the purge scan's {iid, rec, ...} (removed by
 #: the caller, who knows their bands) and ``cands`` the bounded candidates
-#: {cand_iid, cand_rec, cand_tokens, ...} (see ``lookup``):
+#: {cand_iid, cand_rec, cand_tokens, cand_about_meta ('' unless query), ...}
+#: (see ``lookup``):
 #:   {"ok", expired, iid, cands}: stored, pending (flags) when cands is not
 #:   empty, until ATTACH;
 #:   {"same", expired} for a retry of a linked article (same id, same
-#:   words: nothing written but a changed ``published``);
+#:   words: nothing written but a changed ``published`` or about);
 #:   {"pending", expired, iid, cands} for a retry of an article still
 #:   pending: the caller confirms and attaches again (repair);
 #:   {"exists", expired, old_iid, old_rec} when the id is stored with other
@@ -294,8 +306,8 @@ ADD = _PRELUDE + r"""
 local mode, digest, ext, rec, tokens = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local B = tonumber(ARGV[9])
 local gone = expired(tonumber(ARGV[10]), tonumber(ARGV[11]))
-local old_iid, old_check = ARGV[12], ARGV[13]
-local F = 13  -- ARGV position: the band fields follow it
+local old_iid, old_check, about = ARGV[12], ARGV[13], ARGV[14]
+local F = 14  -- ARGV position: the band fields follow it
 local idkey = KEYS[2]
 local prev, prev_rec = resolve(idkey, digest, ext)
 if mode == 'add' and prev then
@@ -305,8 +317,12 @@ if mode == 'add' and prev then
       redis.call('SETRANGE', P .. 'r' .. prev, REC_PUBLISHED_OFFSET, pub)
       published_changed(prev)
     end
+    local ak = P .. 'a' .. prev
+    if (redis.call('GET', ak) or '') ~= about then
+      if #about > 0 then redis.call('SET', ak, about) else redis.call('DEL', ak) end
+    end
     if bit.band(flags_number(rec_flags(prev_rec)), PENDING) ~= 0 then
-      local cands = lookup(B, F, prev)
+      local cands = lookup(B, F, prev, false)
       if #cands == 0 then redis.call('SETRANGE', P .. 'r' .. prev, REC_FLAGS_OFFSET, string.char(0)) end
       return {'pending', gone, prev, cands}
     end
@@ -316,7 +332,7 @@ if mode == 'add' and prev then
     return {'exists', gone, prev, prev_rec}
   end
 end
-local cands = lookup(B, F, prev)
+local cands = lookup(B, F, prev, mode ~= 'add')
 if mode ~= 'add' then return {'ok', gone, '', cands} end
 if prev then
   local okeys, ofields = {}, {}
@@ -330,6 +346,7 @@ rec = rec_with_root(rec, iid)
 if #cands > 0 then rec = rec_with_flags(rec, string.char(PENDING)) end
 redis.call('SET', P .. 'r' .. iid, rec)
 if #tokens > 0 then redis.call('SET', P .. 't' .. iid, tokens) end
+if #about > 0 then redis.call('SET', P .. 'a' .. iid, about) end
 redis.call('HSET', idkey, digest, iid)
 local keep = BUCKET_KEEP * IID_LEN
 for i = 1, B do
@@ -387,39 +404,70 @@ return out
 #: Stores a's best link (the first other still stored: the caller sends
 #: them best first) as ``P l <a>`` = other iid + value, merges a's cluster
 #: with every stored other's, clears a's pending flag.
-#: Returns {cluster name, canonical ext id, index of each other found (1-based) ...},
+#: Returns {cluster name, canonical ext id, the best other's about_meta
+#: ('' when none), index of each other found (1-based) ...},
 #: or a NOTFOUND error when a is not stored.
 ATTACH = _PRELUDE + r"""
 local ia = resolve(KEYS[2], ARGV[4], ARGV[5])
 if not ia then return redis.error_reply(E_NOTFOUND .. ARGV[5]) end
-local kept, best = {}, false
+local kept, best, best_about = {}, false, ''
 for j = 1, #KEYS - 2 do  -- ARGV position: KEYS[1], KEYS[2] are meta and a's idmap
   local f = 5 + (j - 1) * 3  -- ARGV position: this other's digest, ext, link value follow it
   local ib = resolve(KEYS[2 + j], ARGV[f + 1], ARGV[f + 2])
   if ib and ib ~= ia then
     local value = ARGV[f + 3]  -- ARGV position
-    if not best then redis.call('SET', P .. 'l' .. ia, ib .. value); best = true end
+    if not best then
+      redis.call('SET', P .. 'l' .. ia, ib .. value); best = true
+      best_about = about_meta(ib)
+    end
     merge(root_of(ia), root_of(ib))
     kept[#kept + 1] = j
   end
 end
 redis.call('SETRANGE', P .. 'r' .. ia, REC_FLAGS_OFFSET, string.char(0))
 local name, canon = cluster_info(root_of(ia))
-local out = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen)}
+local out = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), best_about}
 for _, j in ipairs(kept) do out[#out + 1] = j end
 return out
 """
 
-#: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext.
-#: Returns {cluster name, canonical ext id, best link's other ext id or '',
-#: its value or '', the record} or {} when unknown: an article's answer in
-#: one bounded look-up, whatever its cluster's size.
+#: The stories of several articles in one call.
+#: KEYS: meta, idmap 1..n. ARGV: P, layout, siglen, text (1: the articles'
+#: whole about values, their text included; 0: about_meta), then per
+#: article: digest, ext.
+#: Returns per article {} when unknown, else {cluster name, canonical ext
+#: id, best link's other ext id or '', its value or '', the record, its
+#: about, the best other's about_meta}: an article's answer in one bounded
+#: look-up, whatever its cluster's size.
 STORY = _PRELUDE + r"""
-local iid, rec = resolve(KEYS[2], ARGV[4], ARGV[5])
-if not iid then return {} end
-local name, canon = cluster_info(rec_root(rec))
-local other, value = best_link(iid)
-return {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), other or '', value or '', rec}
+local want_text = ARGV[4] == '1'
+local out = {}
+for j = 2, #KEYS do  -- ARGV position: KEYS[1] is meta, then one idmap per article
+  local f = 4 + (j - 2) * 2  -- ARGV position: this article's digest and ext follow it
+  local iid, rec = resolve(KEYS[j], ARGV[f + 1], ARGV[f + 2])
+  if not iid then out[#out + 1] = {}
+  else
+    local name, canon = cluster_info(rec_root(rec))
+    local other, value, oiid = best_link(iid)
+    local mine = want_text and (redis.call('GET', P .. 'a' .. iid) or '') or about_meta(iid)
+    out[#out + 1] = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), other or '', value or '', rec,
+                     mine, oiid and about_meta(oiid) or ''}
+  end
+end
+return out
+"""
+
+#: KEYS: meta, idmap 1..n. ARGV: P, layout, siglen, then per article:
+#: digest, ext. Returns per article its about_meta ('' when it has none
+#: or is unknown).
+ABOUT = _PRELUDE + r"""
+local out = {}
+for j = 2, #KEYS do  -- ARGV position: KEYS[1] is meta, then one idmap per article
+  local f = 3 + (j - 2) * 2  -- ARGV position: this article's digest and ext follow it
+  local iid = resolve(KEYS[j], ARGV[f + 1], ARGV[f + 2])
+  out[#out + 1] = iid and about_meta(iid) or ''
+end
+return out
 """
 
 #: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext.
@@ -445,7 +493,8 @@ return out
 #: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext, start, count.
 #: One page of the cluster holding an article: {cluster name, canonical ext
 #: id, members in all, then per member of the page (insertion order): ext
-#: id, published (raw), words, best link's other ext id or '', its value or ''}
+#: id, published (raw), words, best link's other ext id or '', its value or
+#: '', its about_meta}
 #: or {} when unknown. Work: O(log n + count).
 MEMBERS = _PRELUDE + r"""
 local iid, rec = resolve(KEYS[2], ARGV[4], ARGV[5])
@@ -466,7 +515,7 @@ for _, m in ipairs(ms) do
   local r = redis.call('GET', P .. 'r' .. m)
   local other, value = best_link(m)
   out[#out + 1] = rec_ext(r, siglen); out[#out + 1] = rec_published(r); out[#out + 1] = words_of(m)
-  out[#out + 1] = other or ''; out[#out + 1] = value or ''
+  out[#out + 1] = other or ''; out[#out + 1] = value or ''; out[#out + 1] = about_meta(m)
 end
 return out
 """
@@ -489,7 +538,7 @@ return expired(tonumber(ARGV[4]), tonumber(ARGV[5]))
 """
 
 #: Every script by name.
-SCRIPTS: dict[str, str] = {"ADD": ADD, "ATTACH": ATTACH, "CLUSTER": CLUSTER, "GET": GET, "LINKS": LINKS,
+SCRIPTS: dict[str, str] = {"ABOUT": ABOUT, "ADD": ADD, "ATTACH": ATTACH, "CLUSTER": CLUSTER, "GET": GET, "LINKS": LINKS,
                            "MEMBERS": MEMBERS, "PURGE_SCAN": PURGE_SCAN, "REMOVE": REMOVE, "STORY": STORY}
 
 
