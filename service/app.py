@@ -12,6 +12,7 @@ import os
 import threading
 import time
 
+import click
 import redis
 from flask import Flask, Response, g, jsonify, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -157,6 +158,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     def _unexpected(e: Exception):  # Redis's own errors never get here: the store translates them
         app.logger.exception("unhandled error")
         return _error("internal_error", "unexpected server error (logged)", 500)
+
+    @app.cli.command("repair")
+    @click.argument("namespaces", nargs=-1)
+    @click.option("--limit", default=1000, show_default=True, help="at most this many articles per namespace")
+    @click.option("--grace", default=60.0, show_default=True, help="leave articles pending for less (seconds)")
+    def repair(namespaces: tuple[str, ...], limit: int, grace: float) -> None:
+        """Link the articles that failed requests left half-linked (pending), per namespace (default: the default one)."""
+        for ns in namespaces or (app.config["DEFAULT_NAMESPACE"],):
+            click.echo(f"{ns}: {service.deduplicator(ns).repair(limit, grace)} repaired")
 
     _install_metrics(app, service)
     from dedup_service.api import articles_blueprint, ops

@@ -8,26 +8,38 @@ table, then the shared helpers below; the hand-written parts read records
 only through those generated names (``rec_root(rec)``, ``IID_LEN`` ...),
 never through bare byte offsets (a test checks it).
 
-Conventions shared by every script: ``KEYS[1]`` is the namespace's meta
-hash ``P m``; ``ARGV[1]`` the key prefix ``P`` (``dd{<namespace>}``),
+Conventions shared by every script: ``KEYS[1..3]`` are the namespace's
+fixed keys (:data:`FIXED_KEYS`: the meta hash ``P m``, the retention index
+``P E``, the pending index ``P p``); the script's own keys follow (id map
+and band bucket shards, named by the caller from the article's id and
+signature). ``ARGV[1]`` is the key prefix ``P`` (``dd{<namespace>}``),
 ``ARGV[2]`` the layout string, ``ARGV[3]`` the signature length in bytes.
 A script refuses a namespace stored with another layout (error
-``LAYOUT <stored layout>``). The other keys are computed inside the
-scripts from ``P``; they carry the same ``{namespace}`` hash tag, so on
-Redis Cluster they live in the slot of ``KEYS[1]`` (passing them all in
-``KEYS`` is issue 18's work).
+``LAYOUT <stored layout>``).
+
+Redis Cluster: every key the caller can name is passed in ``KEYS``. The
+keys named by internal ids that a script finds on its way (records, word
+ids, links, clusters, retention buckets of candidates and members) cannot
+be known before it runs; the script builds them from ``P``, which carries
+the ``{namespace}`` hash tag, so they hash to the slot of ``KEYS[1]`` and
+live on the node that runs the script (open-source Redis Cluster serves
+them; a proxy that insists on every key in ``KEYS``, as some managed
+services do, would refuse the scripts).
 
 Kept in one module on purpose (~500 lines, most of them Lua): the scripts share
 one prelude and one set of names, and reading them together is how a reviewer
-checks that every key a script touches is passed in KEYS.
+checks which keys each script touches.
 """
 
 from __future__ import annotations
 
 from dedup_service.layout import lua_prelude
 
-__all__ = ["ABOUT", "ADD", "ATTACH", "CLUSTER", "GET", "LAYOUT_ERROR", "LINKS", "MEMBERS", "NOTFOUND_ERROR", "PURGE_SCAN",
-           "REMOVE", "SCRIPTS", "STORY", "register"]
+#: The namespace's fixed keys (suffixes of ``P``), passed first in every script's KEYS.
+FIXED_KEYS = (b"m", b"E", b"p")
+
+__all__ = ["ABOUT", "ADD", "ATTACH", "CLUSTER", "FIXED_KEYS", "GET", "LAYOUT_ERROR", "LINKS", "MEMBERS", "NOTFOUND_ERROR",
+           "PENDING_SCAN", "PURGE_SCAN", "REMOVE", "SCRIPTS", "STORY", "register"]
 
 #: Error replies the scripts give, translated by ``RedisIndex``.
 LAYOUT_ERROR = "LAYOUT"
@@ -37,7 +49,10 @@ _HELPERS = f"""
 local E_LAYOUT, E_NOTFOUND = '{LAYOUT_ERROR} ', '{NOTFOUND_ERROR} '
 """ + r"""
 local P, layout, siglen = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local mk = KEYS[1]
+-- KEYS[1..K] are the namespace's fixed keys (meta, retention index, pending
+-- index); a script's own keys follow
+local K = 3  -- ARGV position (KEYS): the fixed keys' count
+local mk, rk, pk = KEYS[1], KEYS[2], KEYS[3]
 local stored_layout = redis.call('HGET', mk, 'L')
 if stored_layout and stored_layout ~= layout then
   return redis.error_reply(E_LAYOUT .. stored_layout)
@@ -161,7 +176,7 @@ local function best_link(iid)
   return rec_ext(r, siglen), string.sub(l, IID_LEN + 1), string.sub(l, 1, IID_LEN)
 end
 
--- the bounded candidates of an article whose bands are KEYS[2+i]/ARGV[F+i]:
+-- the bounded candidates of an article whose bands are KEYS[K+1+i]/ARGV[F+i]:
 -- every bucket read in its most recent BUCKET_KEEP entries (buckets are
 -- trimmed to them on write); candidates counted by band collisions and
 -- grouped by cluster root; per cluster its oldest candidate + the
@@ -171,7 +186,7 @@ end
 local function lookup(B, F, prev, with_about)
   local count, ids = {}, {}
   for i = 1, B do
-    local v = redis.call('HGET', KEYS[2 + i], ARGV[F + i])
+    local v = redis.call('HGET', KEYS[K + 1 + i], ARGV[F + i])
     if v then
       for j = math.max(1, #v - BUCKET_KEEP * IID_LEN + 1), #v, IID_LEN do
         local id = string.sub(v, j, j + IID_LEN - 1)
@@ -232,6 +247,7 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields)
   end
   if redis.call('HGET', idkey, digest) == iid then redis.call('HDEL', idkey, digest) end
   redis.call('DEL', P .. 'l' .. iid)  -- links to it from others dangle: readers skip them
+  if bit.band(flags_number(rec_flags(rec)), PENDING) ~= 0 then redis.call('ZREM', pk, iid) end
   local root = rec_root(rec)
   local ck = P .. 'k' .. root
   if redis.call('ZREM', ck, iid) == 1 then  -- the cluster keeps its root key and name while a member lives
@@ -250,7 +266,7 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields)
       local nv = drop_id(v, iid)
       if #nv == 0 then
         redis.call('DEL', ek)
-        redis.call('ZREM', P .. 'E', tb)
+        redis.call('ZREM', rk, tb)
       elseif nv ~= v then redis.call('SET', ek, nv) end
     end
   end
@@ -263,7 +279,7 @@ end
 local function expired(cutoff, limit)
   local out, found = {}, 0
   if limit <= 0 then return out end
-  for _, b in ipairs(redis.call('ZRANGEBYSCORE', P .. 'E', '-inf', cutoff, 'LIMIT', 0, limit)) do
+  for _, b in ipairs(redis.call('ZRANGEBYSCORE', rk, '-inf', cutoff, 'LIMIT', 0, limit)) do
     local ek = P .. 'e' .. b
     local live = 0
     for _, id in ipairs(iids(redis.call('GET', ek) or '')) do
@@ -275,7 +291,7 @@ local function expired(cutoff, limit)
     end
     if live == 0 then
       redis.call('DEL', ek)
-      redis.call('ZREM', P .. 'E', b)
+      redis.call('ZREM', rk, b)
     end
   end
   return out
@@ -284,10 +300,11 @@ end
 
 _PRELUDE = lua_prelude() + _HELPERS
 
-#: KEYS: meta, idmap, b1..bB, [old b1..bB]
+#: KEYS: meta, retention index, pending index, idmap, b1..bB, [old b1..bB]
 #: ARGV: P, layout, siglen, mode (add|query), digest, ext, record (root
 #:       zero), tokens, B, purge cutoff (ms), purge limit (0: none),
-#:       old_iid, old_check, about (``layout.pack_about``; '' for none),
+#:       old_iid, old_check, about ('=' + ``layout.pack_about``, whose '' is
+#:       none; '' alone: leave the stored one as it is),
 #:       f1..fB, [old f1..fB]
 #: Returns, with ``expired`` the purge scan's {iid, rec, ...} (removed by
 #: the caller, who knows their bands) and ``cands`` the bounded candidates
@@ -307,8 +324,10 @@ local mode, digest, ext, rec, tokens = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[
 local B = tonumber(ARGV[9])
 local gone = expired(tonumber(ARGV[10]), tonumber(ARGV[11]))
 local old_iid, old_check, about = ARGV[12], ARGV[13], ARGV[14]
+local keep_about = about == ''
+about = string.sub(about, #'=' + 1)  -- after the '=' that says "store this"
 local F = 14  -- ARGV position: the band fields follow it
-local idkey = KEYS[2]
+local idkey = KEYS[K + 1]
 local prev, prev_rec = resolve(idkey, digest, ext)
 if mode == 'add' and prev then
   if (redis.call('GET', P .. 't' .. prev) or '') == tokens then
@@ -318,12 +337,15 @@ if mode == 'add' and prev then
       published_changed(prev)
     end
     local ak = P .. 'a' .. prev
-    if (redis.call('GET', ak) or '') ~= about then
+    if not keep_about and (redis.call('GET', ak) or '') ~= about then
       if #about > 0 then redis.call('SET', ak, about) else redis.call('DEL', ak) end
     end
     if bit.band(flags_number(rec_flags(prev_rec)), PENDING) ~= 0 then
       local cands = lookup(B, F, prev, false)
-      if #cands == 0 then redis.call('SETRANGE', P .. 'r' .. prev, REC_FLAGS_OFFSET, string.char(0)) end
+      if #cands == 0 then
+        redis.call('SETRANGE', P .. 'r' .. prev, REC_FLAGS_OFFSET, string.char(0))
+        redis.call('ZREM', pk, prev)
+      end
       return {'pending', gone, prev, cands}
     end
     return {'same', gone}
@@ -336,21 +358,24 @@ local cands = lookup(B, F, prev, mode ~= 'add')
 if mode ~= 'add' then return {'ok', gone, '', cands} end
 if prev then
   local okeys, ofields = {}, {}
-  for i = 1, B do okeys[i] = KEYS[2 + B + i]; ofields[i] = ARGV[F + B + i] end
+  for i = 1, B do okeys[i] = KEYS[K + 1 + B + i]; ofields[i] = ARGV[F + B + i] end
   remove_doc(prev, prev_rec, idkey, digest, okeys, ofields)
 end
 if not redis.call('HGET', mk, 'L') then redis.call('HSET', mk, 'L', layout) end
 local iid = pack_iid(redis.call('HINCRBY', mk, 's', 1))
 redis.call('HINCRBY', mk, 'n', 1)
 rec = rec_with_root(rec, iid)
-if #cands > 0 then rec = rec_with_flags(rec, string.char(PENDING)) end
+if #cands > 0 then
+  rec = rec_with_flags(rec, string.char(PENDING))
+  redis.call('ZADD', pk, added_number(rec_added(rec)), iid)
+end
 redis.call('SET', P .. 'r' .. iid, rec)
 if #tokens > 0 then redis.call('SET', P .. 't' .. iid, tokens) end
 if #about > 0 then redis.call('SET', P .. 'a' .. iid, about) end
 redis.call('HSET', idkey, digest, iid)
 local keep = BUCKET_KEEP * IID_LEN
 for i = 1, B do
-  local k, f = KEYS[2 + i], ARGV[F + i]
+  local k, f = KEYS[K + 1 + i], ARGV[F + i]
   local v = redis.call('HGET', k, f)
   if v then
     v = v .. iid
@@ -361,20 +386,20 @@ end
 local tb = rec_bucket(rec)
 if tb ~= NO_BUCKET then
   redis.call('APPEND', P .. 'e' .. tb, iid)
-  redis.call('ZADD', P .. 'E', 'NX', bucket_number(tb), tb)
+  redis.call('ZADD', rk, 'NX', bucket_number(tb), tb)
 end
 return {'ok', gone, iid, cands}
 """
 
-#: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext. Returns {iid, rec, tokens} or {}.
+#: KEYS: the fixed ones, idmap. ARGV: P, layout, siglen, digest, ext. Returns {iid, rec, tokens} or {}.
 GET = _PRELUDE + r"""
-local iid, rec = resolve(KEYS[2], ARGV[4], ARGV[5])
+local iid, rec = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
 if not iid then return {} end
 return {iid, rec, redis.call('GET', P .. 't' .. iid) or ''}
 """
 
 #: Removes several articles in one call.
-#: KEYS: meta, then per article: idmap, b1..bB.
+#: KEYS: the fixed ones, then per article: idmap, b1..bB.
 #: ARGV: P, layout, siglen, B, then per article: digest, ext, iid, check, f1..fB.
 #: Returns per article 1 (removed) or -1 (that record is gone or changed:
 #: the caller re-reads).
@@ -382,9 +407,9 @@ REMOVE = _PRELUDE + r"""
 local B = tonumber(ARGV[4])
 local HEAD, PER = 4, 4  -- ARGV position: the shared args, then per article 4 args before its B fields
 local out = {}
-local n = (#KEYS - 1) / (B + 1)
+local n = (#KEYS - K) / (B + 1)
 for a = 0, n - 1 do
-  local k, f = 1 + a * (B + 1), HEAD + a * (B + PER)  -- this article's keys and args start after these
+  local k, f = K + a * (B + 1), HEAD + a * (B + PER)  -- this article's keys and args start after these
   local digest, ext, iid, check = ARGV[f + 1], ARGV[f + 2], ARGV[f + 3], ARGV[f + 4]
   local rec = redis.call('GET', P .. 'r' .. iid)
   if not rec or rec_ext(rec, siglen) ~= ext or rec_added(rec) ~= check then
@@ -399,7 +424,7 @@ end
 return out
 """
 
-#: KEYS: meta, idmap a, idmap o1..on. ARGV: P, layout, siglen, digest a,
+#: KEYS: the fixed ones, idmap a, idmap o1..on. ARGV: P, layout, siglen, digest a,
 #: ext a, then per other: digest, ext, the link as seen from a (packed).
 #: Stores a's best link (the first other still stored: the caller sends
 #: them best first) as ``P l <a>`` = other iid + value, merges a's cluster
@@ -408,12 +433,12 @@ return out
 #: ('' when none), index of each other found (1-based) ...},
 #: or a NOTFOUND error when a is not stored.
 ATTACH = _PRELUDE + r"""
-local ia = resolve(KEYS[2], ARGV[4], ARGV[5])
+local ia = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
 if not ia then return redis.error_reply(E_NOTFOUND .. ARGV[5]) end
 local kept, best, best_about = {}, false, ''
-for j = 1, #KEYS - 2 do  -- ARGV position: KEYS[1], KEYS[2] are meta and a's idmap
+for j = 1, #KEYS - K - 1 do  -- ARGV position: the fixed keys, then a's idmap
   local f = 5 + (j - 1) * 3  -- ARGV position: this other's digest, ext, link value follow it
-  local ib = resolve(KEYS[2 + j], ARGV[f + 1], ARGV[f + 2])
+  local ib = resolve(KEYS[K + 1 + j], ARGV[f + 1], ARGV[f + 2])
   if ib and ib ~= ia then
     local value = ARGV[f + 3]  -- ARGV position
     if not best then
@@ -425,6 +450,7 @@ for j = 1, #KEYS - 2 do  -- ARGV position: KEYS[1], KEYS[2] are meta and a's idm
   end
 end
 redis.call('SETRANGE', P .. 'r' .. ia, REC_FLAGS_OFFSET, string.char(0))
+redis.call('ZREM', pk, ia)
 local name, canon = cluster_info(root_of(ia))
 local out = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), best_about}
 for _, j in ipairs(kept) do out[#out + 1] = j end
@@ -432,7 +458,7 @@ return out
 """
 
 #: The stories of several articles in one call.
-#: KEYS: meta, idmap 1..n. ARGV: P, layout, siglen, text (1: the articles'
+#: KEYS: the fixed ones, idmap 1..n. ARGV: P, layout, siglen, text (1: the articles'
 #: whole about values, their text included; 0: about_meta), then per
 #: article: digest, ext.
 #: Returns per article {} when unknown, else {cluster name, canonical ext
@@ -442,8 +468,8 @@ return out
 STORY = _PRELUDE + r"""
 local want_text = ARGV[4] == '1'
 local out = {}
-for j = 2, #KEYS do  -- ARGV position: KEYS[1] is meta, then one idmap per article
-  local f = 4 + (j - 2) * 2  -- ARGV position: this article's digest and ext follow it
+for j = K + 1, #KEYS do  -- ARGV position: the fixed keys, then one idmap per article
+  local f = 4 + (j - K - 1) * 2  -- ARGV position: this article's digest and ext follow it
   local iid, rec = resolve(KEYS[j], ARGV[f + 1], ARGV[f + 2])
   if not iid then out[#out + 1] = {}
   else
@@ -457,25 +483,25 @@ end
 return out
 """
 
-#: KEYS: meta, idmap 1..n. ARGV: P, layout, siglen, then per article:
+#: KEYS: the fixed ones, idmap 1..n. ARGV: P, layout, siglen, then per article:
 #: digest, ext. Returns per article its about_meta ('' when it has none
 #: or is unknown).
 ABOUT = _PRELUDE + r"""
 local out = {}
-for j = 2, #KEYS do  -- ARGV position: KEYS[1] is meta, then one idmap per article
-  local f = 3 + (j - 2) * 2  -- ARGV position: this article's digest and ext follow it
+for j = K + 1, #KEYS do  -- ARGV position: the fixed keys, then one idmap per article
+  local f = 3 + (j - K - 1) * 2  -- ARGV position: this article's digest and ext follow it
   local iid = resolve(KEYS[j], ARGV[f + 1], ARGV[f + 2])
   out[#out + 1] = iid and about_meta(iid) or ''
 end
 return out
 """
 
-#: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext.
+#: KEYS: the fixed ones, idmap. ARGV: P, layout, siglen, digest, ext.
 #: Returns {cluster name, then per member in insertion order: ext id,
 #: published (the record's raw field), words} or {} when unknown:
 #: what choosing the canonical copy needs, without signatures or words.
 CLUSTER = _PRELUDE + r"""
-local iid, rec = resolve(KEYS[2], ARGV[4], ARGV[5])
+local iid, rec = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
 if not iid then return {} end
 local root = rec_root(rec)
 local out = {(cluster_info(root))}
@@ -490,14 +516,14 @@ end
 return out
 """
 
-#: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext, start, count.
+#: KEYS: the fixed ones, idmap. ARGV: P, layout, siglen, digest, ext, start, count.
 #: One page of the cluster holding an article: {cluster name, canonical ext
 #: id, members in all, then per member of the page (insertion order): ext
 #: id, published (raw), words, best link's other ext id or '', its value or
 #: '', its about_meta}
 #: or {} when unknown. Work: O(log n + count).
 MEMBERS = _PRELUDE + r"""
-local iid, rec = resolve(KEYS[2], ARGV[4], ARGV[5])
+local iid, rec = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
 if not iid then return {} end
 local root = rec_root(rec)
 local name, canon = cluster_info(root)
@@ -520,26 +546,42 @@ end
 return out
 """
 
-#: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext.
+#: KEYS: the fixed ones, idmap. ARGV: P, layout, siglen, digest, ext.
 #: Returns {other ext id, link value} for the article's best link, or {}.
 LINKS = _PRELUDE + r"""
-local iid = resolve(KEYS[2], ARGV[4], ARGV[5])
+local iid = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
 if not iid then return {} end
 local other, value = best_link(iid)
 if not other then return {} end
 return {other, value}
 """
 
-#: KEYS: meta. ARGV: P, layout, siglen, cutoff_ms, limit.
+#: KEYS: the fixed ones. ARGV: P, layout, siglen, cutoff_ms, limit.
 #: Returns {iid, rec, ...} for up to ``limit`` live expired articles (the
 #: caller removes them); read-mostly, like the scan at the start of ADD.
 PURGE_SCAN = _PRELUDE + r"""
 return expired(tonumber(ARGV[4]), tonumber(ARGV[5]))
 """
 
+#: KEYS: the fixed ones. ARGV: P, layout, siglen, cutoff (seconds), limit.
+#: Returns {iid, rec, tokens, ...} for up to ``limit`` articles still
+#: pending (stored with candidates, never linked: the link step failed and
+#: the client never retried) that were added at or before ``cutoff``;
+#: read-only (the caller confirms and attaches them).
+PENDING_SCAN = _PRELUDE + r"""
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', pk, '-inf', ARGV[4], 'LIMIT', 0, tonumber(ARGV[5]))) do
+  out[#out + 1] = id; out[#out + 1] = redis.call('GET', P .. 'r' .. id)
+  out[#out + 1] = redis.call('GET', P .. 't' .. id) or ''
+end
+return out
+"""
+
 #: Every script by name.
-SCRIPTS: dict[str, str] = {"ABOUT": ABOUT, "ADD": ADD, "ATTACH": ATTACH, "CLUSTER": CLUSTER, "GET": GET, "LINKS": LINKS,
-                           "MEMBERS": MEMBERS, "PURGE_SCAN": PURGE_SCAN, "REMOVE": REMOVE, "STORY": STORY}
+SCRIPTS: dict[str, str] = {
+    "ABOUT": ABOUT, "ADD": ADD, "ATTACH": ATTACH, "CLUSTER": CLUSTER, "GET": GET, "LINKS": LINKS, "MEMBERS": MEMBERS,
+    "PENDING_SCAN": PENDING_SCAN, "PURGE_SCAN": PURGE_SCAN, "REMOVE": REMOVE, "STORY": STORY,
+}
 
 
 def register(client) -> dict:

@@ -51,11 +51,15 @@ key                type    holds
 ``P e <8 bytes>``  string  retention bucket ending at that time (ms, u64 BE):
                            packed iids
 ``P E``            zset    retention buckets by end time (ms)
+``P p``            zset    pending articles (stored with candidates, not
+                           linked yet) by added time: what
+                           :meth:`StoringDeduplicator.repair` sweeps
 =================  ======  ==================================================
 
 Every key of a namespace shares the ``{namespace}`` hash tag: on Redis
 Cluster a namespace lives in one slot, so the Lua scripts (which touch many
-keys at once) stay atomic; namespaces spread across nodes.
+keys at once) stay atomic; namespaces spread across nodes. Every key a
+caller can name goes in the scripts' ``KEYS`` (see :mod:`dedup_service.lua`).
 
 Over 400 lines on purpose: it is the one class that implements the ``Index``
 protocol on Redis (the protocol's methods, the byte packing around them and
@@ -117,12 +121,35 @@ class ArticleFingerprint(Fingerprint):
 
 
 class StoringDeduplicator(Deduplicator):
-    """A :class:`Deduplicator` whose fingerprints carry their article, so
-    that a :class:`RedisIndex` keeps what a person reads (the service's)."""
+    """The service's :class:`Deduplicator` on a :class:`RedisIndex`: its
+    fingerprints carry their article, so that the index keeps what a person
+    reads, and :meth:`repair` links the articles a failed request left
+    half-linked."""
+
+    index: RedisIndex
 
     def fingerprint(self, article: Article, *, words: bool = False) -> tuple[Fingerprint, list[str] | None]:
         fp, got = super().fingerprint(article, words=words)
         return ArticleFingerprint(fp.id, fp.signature, fp.tokens, fp.published, fp.added, article), got
+
+    def repair(self, limit: int = 32, grace: float = 60.0) -> int:
+        """Confirm and link up to ``limit`` articles left pending for over
+        ``grace`` seconds: stored with candidates, never linked (the link
+        step of their add failed, and no retry came). Each is confirmed
+        against its candidates of now, exactly as a retry would, from its
+        stored fingerprint (no text needed). Returns how many were linked;
+        run it periodically (``flask repair``): one look-up, then two round
+        trips per article, whatever the size of its story."""
+        done = 0
+        for fp in self.index.pending(limit, self.index.clock() - grace):
+            found = self.index.add(fp)  # still pending: its bounded candidates again
+            if found is None:  # linked meanwhile (a retry came)
+                continue
+            links = self._guarded(fp, found, self._confirm_all(fp, None, found, False, None)) if found else []
+            if found:
+                self.index.attach(fp.id, links)
+            done += 1
+        return done
 
 
 #: The about values this request's replies carried, by (prefix, id): see :meth:`RedisIndex.noting`.
@@ -197,6 +224,7 @@ class RedisIndex:
         parts = (layout.VERSION, params.num_perm, params.seed, bands, rows, self.bucket_shards, self.id_shards)
         self.layout = ":".join(map(str, parts)).encode()
         self._scripts = lua.register(client)
+        self._fixed = [self.prefix + k for k in lua.FIXED_KEYS]
 
     # -- plumbing: the one place Redis's exceptions become the project's -----
     @contextmanager
@@ -221,7 +249,7 @@ class RedisIndex:
     def _script(self, name: str, keys: list, args: list):
         """Run one registered script (one round trip; redis-py reloads it on NOSCRIPT)."""
         with self._translated():
-            return self._scripts[name](keys=[self.prefix + b"m", *keys],
+            return self._scripts[name](keys=[*self._fixed, *keys],
                                        args=[self.prefix, self.layout, self._siglen, *args])
 
     def _mismatch(self, stored: str) -> str:
@@ -284,10 +312,12 @@ class RedisIndex:
         return [idkey, *keys, *old_keys], args
 
     def _about(self, fp: Fingerprint) -> bytes:
+        """The about value to store, after ``=``; ``b""`` (leave it as it is)
+        for a fingerprint without its article (a plain Deduplicator, a repair)."""
         a = getattr(fp, "article", None)
         if a is None:
             return b""
-        return layout.pack_about(a.title, a.url, a.source, a.text if self.store_text else None)
+        return b"=" + layout.pack_about(a.title, a.url, a.source, a.text if self.store_text else None)
 
     def _candidates_from(self, flat: list) -> list[Fingerprint]:
         """Decode the script's candidates, leaving out any that already expired
@@ -489,6 +519,13 @@ class RedisIndex:
     def __len__(self) -> int:
         with self._translated():
             return int(self.client.hget(self.prefix + b"m", b"n") or 0)
+
+    def pending(self, limit: int, added_before: float) -> list[Fingerprint]:
+        """Up to ``limit`` articles still pending that were added before
+        ``added_before`` (seconds since the epoch), oldest first: one round
+        trip, no write."""
+        flat = self._script("PENDING_SCAN", [], [repr(float(added_before)), int(limit)])
+        return [self._fingerprint(flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3) if flat[i + 1]]
 
     # -- retention ------------------------------------------------------------
     def _cutoff(self) -> int:

@@ -18,7 +18,7 @@ from conftest import RedisServer, redis_server_binary
 from dedup import Fingerprint, InvalidParams, Link, Params
 from dedup_service import layout, lua
 from dedup_service.errors import NamespaceMismatch, StoreUnavailable
-from dedup_service.store import RedisIndex
+from dedup_service.store import RedisIndex, StoringDeduplicator
 
 PARAMS = Params()
 
@@ -529,5 +529,62 @@ def test_a_stored_update_link_lists_its_changed_figures(client):
     (dup,) = r.json["duplicates"]
     assert dup["kind"] == "update" and dup["changed"][0][0] == "350"
     assert client.get("/v1/articles/b").json["duplicates"][0]["changed"] == dup["changed"]  # read back from Redis
-    member = [m for m in client.get("/v1/clusters/a").json["members"] if m["id"] == "b"][0]
+    member = next(m for m in client.get("/v1/clusters/a").json["members"] if m["id"] == "b")
     assert member["link"]["changed"] == dup["changed"]
+
+
+class _Dropped:
+    """A registered script whose every call loses the connection."""
+
+    def __call__(self, *a, **kw):
+        raise redis.ConnectionError("connection dropped (injected)")
+
+
+def test_repair_links_what_a_dropped_link_step_left_half_linked(redis_client, namespace, redis_requests):
+    """The link step of five copies' adds fails and no client retries: they
+    stay stored, alone and pending. ``repair`` finds them (not while they
+    are younger than its grace), confirms and links them, a bounded number
+    per call, in 1 + 2 per article round trips, keeping what they store."""
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100)
+    d = StoringDeduplicator(PARAMS, idx)
+    texts = [story(30 + i) for i in range(5)]
+    for i, text in enumerate(texts):
+        d.add(Article(f"orig{i}", text))
+    attach, idx._scripts["ATTACH"] = idx._scripts["ATTACH"], _Dropped()
+    for i, text in enumerate(texts):
+        with pytest.raises(StoreUnavailable):
+            d.add(Article(f"copy{i}", copy_of(text, i), title=f"copy {i}"))
+    idx._scripts["ATTACH"] = attach
+    assert [idx.story(f"copy{i}").cluster for i in range(5)] == [f"copy{i}" for i in range(5)]  # alone
+    assert [f.id for f in idx.pending(10, time.time())] == [f"copy{i}" for i in range(5)]
+    assert d.repair(limit=2, grace=3600) == 0  # too young: their add may still be on its way
+    redis_requests.n = 0
+    assert d.repair(limit=2, grace=0) == 2 and redis_requests.n == 1 + 2 * 2
+    assert d.repair(limit=2, grace=0) == 2 and d.repair(limit=2, grace=0) == 1 and d.repair(grace=0) == 0
+    for i in range(5):
+        st = idx.story(f"copy{i}")
+        assert (st.cluster, st.best.b) == (f"orig{i}", f"orig{i}")
+        assert not idx._unpack(idx._get(f"copy{i}")[1]).pending
+    assert idx.pending(10, time.time()) == [] and not [k for k in idx.keys() if k == idx.prefix + b"p"]
+    assert idx.about(["copy3"])["copy3"].title == "copy 3"  # the repair left what it stores alone
+    again = d.add(Article("copy0", copy_of(texts[0], 0), title="copy 0"))
+    assert not again.created and again.cluster == "orig0"  # a late retry answers from the repaired link
+    for k in idx.keys():
+        if k.startswith(idx.prefix + b"r"):
+            idx.remove(idx._unpack(redis_client.get(k)).id)
+    assert idx.keys() == []
+
+
+def test_flask_repair_command(app, runner, namespace):
+    d = app.extensions["dedup"].deduplicator(namespace)
+    text = story(40)
+    d.add(Article("a", text))
+    attach, d.index._scripts["ATTACH"] = d.index._scripts["ATTACH"], _Dropped()
+    with pytest.raises(StoreUnavailable):
+        d.add(Article("b", copy_of(text, 1)))
+    d.index._scripts["ATTACH"] = attach
+    out = runner.invoke(args=["repair", "--grace", "0", namespace])
+    assert out.exit_code == 0 and out.output.strip() == f"{namespace}: 1 repaired"
+    assert d.index.story("b").cluster == "a"
+    for doc in ("a", "b"):
+        d.remove(doc)
