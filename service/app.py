@@ -18,6 +18,8 @@ from flask import Flask, Response, g, jsonify, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from redis.backoff import NoBackoff
+from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 from werkzeug.exceptions import HTTPException
 
@@ -29,13 +31,19 @@ from dedup_service.store import RedisIndex, StoringDeduplicator
 __all__ = ["DedupService", "create_app", "redis_client"]
 
 
-def redis_client(url: str, timeout: float) -> redis.Redis:
+def redis_client(url: str, timeout: float, cluster: bool = False) -> redis.Redis:
     """A binary client with bounded timeouts and one quick retry, so a Redis
-    that is down gives an error within about ``2 * timeout`` seconds."""
-    return redis.Redis.from_url(
-        url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30,
-        retry=Retry(NoBackoff(), 1), decode_responses=False,
-    )
+    that is down gives an error within about ``2 * timeout`` seconds;
+    ``cluster``: a ``RedisCluster`` that learns the cluster from the node
+    ``url`` names (any node)."""
+    kw = dict(socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 1),
+              decode_responses=False)
+    if cluster:
+        try:  # it asks a node for the cluster's slots now
+            return RedisCluster.from_url(url, **kw)
+        except (redis.RedisError, RedisClusterException) as e:  # the latter is no RedisError
+            raise StoreUnavailable(f"redis cluster at {url}: {e}") from None
+    return redis.Redis.from_url(url, health_check_interval=30, **kw)
 
 
 class DedupService:
@@ -45,7 +53,7 @@ class DedupService:
     def __init__(self, config) -> None:
         self.config = config
         self.params = cfg.params(config)
-        self.client = redis_client(config["REDIS_URL"], float(config["REDIS_TIMEOUT"]))
+        self.client = redis_client(config["REDIS_URL"], float(config["REDIS_TIMEOUT"]), bool(config["REDIS_CLUSTER"]))
         self.api_keys = cfg.parse_api_keys(config["API_KEYS"])
         days = config["RETENTION_DAYS"]
         self.retention = float(days) * 86400 if days else None
