@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
-from bench_stored_text import articles  # noqa: E402
+from bench_stored_text import articles, emit  # noqa: E402
 from conftest import RedisClusterServers, RedisServer, redis_server_binary  # noqa: E402
 from hotload import copy_of  # noqa: E402
 
@@ -124,10 +124,7 @@ def main(argv: list[str] | None = None) -> dict:
     for setting, masters in (("single server", 0), ("cluster, 1 master", 1), ("cluster, 2 masters", 2),
                              ("cluster, 3 masters", 3)):
         res["runs"].append(run(setting, masters, arts, args.namespaces, args.clients))
-    print(json.dumps(res, indent=2))
-    if args.out:
-        args.out.write_text(json.dumps(res, indent=2) + "\n")
-    return res
+    return emit(res, args.out)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,14 @@ def articles(n: int) -> list[Article]:
     return out
 
 
+def emit(res: dict, out: Path | None) -> dict:
+    """Print the results as JSON and write them to ``out`` (when given)."""
+    print(json.dumps(res, indent=2))
+    if out:
+        out.write_text(json.dumps(res, indent=2) + "\n")
+    return res
+
+
 def bytes_of(idx: RedisIndex) -> int:
     return sum(idx.client.memory_usage(k, samples=0) or 0 for k in idx.keys())
 
@@ -80,10 +88,7 @@ def main(argv: list[str] | None = None) -> dict:
         res["meta_over_bare"] = round(res["bytes_per_article_meta"] / res["bytes_per_article_bare"], 2)
     finally:
         server.stop()
-    print(json.dumps(res, indent=2))
-    if args.out:
-        args.out.write_text(json.dumps(res, indent=2) + "\n")
-    return res
+    return emit(res, args.out)
 
 
 if __name__ == "__main__":
