@@ -148,15 +148,20 @@ def parse_article(d: object) -> Article:
     return Article.from_dict(d)  # the id's limits (length, characters) are the core's, as in batch
 
 
+def _flag(name: str) -> bool:
+    """A boolean query option (``true``/``false``/``1``/``0``; absent: false)."""
+    raw = request.args.get(name, "false").lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise InvalidOption(f"{name}={raw!r}: must be true or false")
+    return raw in ("true", "1")
+
+
 def _options() -> dict:
     """``explain`` and ``similarity`` from the query string, checked against the configured bounds."""
     unknown = set(request.args) - {"explain", "similarity"}
     if unknown:
         raise InvalidOption(f"unknown option(s) {', '.join(sorted(map(repr, unknown)))}; allowed: explain, similarity")
-    explain = request.args.get("explain", "false").lower()
-    if explain not in ("true", "false", "1", "0"):
-        raise InvalidOption(f"explain={explain!r}: must be true or false")
-    opts: dict = {"explain": explain in ("true", "1")}
+    opts: dict = {"explain": _flag("explain")}
     if "similarity" in request.args:
         lo, hi = current_app.config["SIMILARITY_MIN"], current_app.config["SIMILARITY_MAX"]
         try:
@@ -228,18 +233,16 @@ def get_article(doc_id: str):
     unknown = set(request.args) - {"text"}
     if unknown:
         raise InvalidOption(f"unknown option(s) {', '.join(sorted(map(repr, unknown)))}; allowed: text")
-    want = request.args.get("text", "false").lower()
-    if want not in ("true", "false", "1", "0"):
-        raise InvalidOption(f"text={want!r}: must be true or false")
+    want = _flag("text")
     fp = d.get(doc_id)
     if fp is None:
         raise NotFound(f"article {doc_id!r} is not stored in namespace {ns!r}")
     with d.index.noting():
-        story = d.index.story(doc_id, text=want in ("true", "1"))  # bounded, whatever the cluster's size
+        story = d.index.story(doc_id, text=want)  # bounded, whatever the cluster's size
         cluster, canonical, links = (story.cluster, story.canonical, [story.best] if story.best else []) if story else (None, None, [])
         body = _described(d.index, Match(doc_id, cluster, canonical, links, created=False).to_dict())
         mine = d.index.about([doc_id])[doc_id]
-    body = {"id": doc_id, **mine.to_dict(text=want in ("true", "1")), **body}
+    body = {"id": doc_id, **mine.to_dict(text=want), **body}
     body.update(published=_iso(fp.published), added=_iso(fp.added), words=len(fp.tokens))
     return jsonify(body)
 

@@ -174,7 +174,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     def repair(namespaces: tuple[str, ...], limit: int, grace: float) -> None:
         """Link the articles that failed requests left half-linked (pending), per namespace (default: the default one)."""
         for ns in namespaces or (app.config["DEFAULT_NAMESPACE"],):
-            click.echo(f"{ns}: {service.deduplicator(ns).repair(limit, grace)} repaired")
+            try:
+                click.echo(f"{ns}: {service.deduplicator(ns).repair(limit, grace)} repaired")
+            except DedupError as e:  # a bad namespace, Redis down: one line, not a traceback
+                raise click.ClickException(f"{ns}: {e.message}") from None
 
     _install_metrics(app, service)
     from dedup_service.api import articles_blueprint, ops

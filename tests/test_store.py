@@ -586,5 +586,7 @@ def test_flask_repair_command(app, runner, namespace):
     out = runner.invoke(args=["repair", "--grace", "0", namespace])
     assert out.exit_code == 0 and out.output.strip() == f"{namespace}: 1 repaired"
     assert d.index.story("b").cluster == "a"
+    bad = runner.invoke(args=["repair", "no/such"])
+    assert bad.exit_code == 1 and "no/such" in bad.output and "Traceback" not in bad.output
     for doc in ("a", "b"):
         d.remove(doc)
