@@ -64,6 +64,8 @@ caller can name goes in the scripts' ``KEYS`` (see :mod:`dedup_service.lua`).
 Over 400 lines on purpose: it is the one class that implements the ``Index``
 protocol on Redis (the protocol's methods, the byte packing around them and
 the one error translation); splitting it would put Redis calls in two modules.
+The service's ``StoringDeduplicator`` (which feeds it articles and repairs
+through it, ~40 lines) sits beside it; it could move to a module of its own.
 """
 
 from __future__ import annotations
@@ -137,7 +139,8 @@ class StoringDeduplicator(Deduplicator):
         ``grace`` seconds: stored with candidates, never linked (the link
         step of their add failed, and no retry came). Each is confirmed
         against its candidates of now, exactly as a retry would, from its
-        stored fingerprint (no text needed). Returns how many were linked;
+        stored fingerprint (no text needed). Returns how many were repaired
+        (linked, or no longer pending when no candidate is left);
         run it periodically (``flask repair``): one look-up, then two round
         trips per article, whatever the size of its story."""
         done = 0
@@ -265,6 +268,15 @@ class RedisIndex:
         shard = int.from_bytes(digest[:4], "big") % self.id_shards
         return self.prefix + b"i" + shard.to_bytes(2, "big"), digest, ext
 
+    def _idkeys(self, doc_ids: list[str]) -> tuple[list[bytes], list[bytes]]:
+        """The id map keys of several articles, and their (digest, id) arguments."""
+        keys, args = [], []
+        for doc_id in doc_ids:
+            idkey, digest, ext = self._idkey(doc_id)
+            keys.append(idkey)
+            args += [digest, ext]
+        return keys, args
+
     def _buckets(self, signature: np.ndarray) -> tuple[list[bytes], list[bytes]]:
         """Each band's bucket shard key and field: the band hash's high 32 bits
         pick the shard, the field is the band number + its low 32 bits."""
@@ -319,13 +331,13 @@ class RedisIndex:
             return b""
         return b"=" + layout.pack_about(a.title, a.url, a.source, a.text if self.store_text else None)
 
-    def _candidates_from(self, flat: list) -> list[Fingerprint]:
+    def _candidates_from(self, flat: list, with_about: bool = False) -> list[Fingerprint]:
         """Decode the script's candidates, leaving out any that already expired
-        (the sweep that removes them may still be on its way)."""
+        (the sweep that removes them may still be on its way); ``with_about``:
+        the reply carries their about values (a query's), noted."""
         recs = [(flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 4)]
-        for i in range(0, len(flat), 4):
-            if flat[i + 3]:
-                self._note(self._unpack(flat[i + 1]).id, flat[i + 3])
+        for i in range(0, len(flat), 4) if with_about else ():
+            self._note(self._unpack(flat[i + 1]).id, flat[i + 3])
         if self.retention is not None:
             cutoff = self._cutoff()
             recs = [(r, t) for r, t in recs if self._unpack(r).bucket > cutoff]
@@ -352,7 +364,7 @@ class RedisIndex:
 
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
         """The bounded candidates of ``fp`` (no write)."""
-        return self._candidates_from(self._script("ADD", *self._add_args("query", fp))[3])
+        return self._candidates_from(self._script("ADD", *self._add_args("query", fp))[3], with_about=True)
 
     def _get(self, doc_id: str) -> list:
         idkey, digest, ext = self._idkey(doc_id)
@@ -436,11 +448,7 @@ class RedisIndex:
         """:meth:`story` of several articles in one round trip (one script call)."""
         if not doc_ids:
             return []
-        keys, args = [], []
-        for doc_id in doc_ids:
-            idkey, digest, ext = self._idkey(doc_id)
-            keys.append(idkey)
-            args += [digest, ext]
+        keys, args = self._idkeys(doc_ids)
         got: list[Story | None] = []
         for doc_id, out in zip(doc_ids, self._script("STORY", keys, [int(text), *args])):
             if not out:
@@ -508,11 +516,7 @@ class RedisIndex:
         values = {i: seen[self.prefix, i] for i in doc_ids if (self.prefix, i) in seen}
         missing = [i for i in dict.fromkeys(doc_ids) if i not in values]
         if missing:
-            keys, args = [], []
-            for doc_id in missing:
-                idkey, digest, ext = self._idkey(doc_id)
-                keys.append(idkey)
-                args += [digest, ext]
+            keys, args = self._idkeys(missing)
             values.update(zip(missing, self._script("ABOUT", keys, args)))
         return {i: layout.unpack_about(values[i]) for i in doc_ids}
 

@@ -590,3 +590,24 @@ def test_flask_repair_command(app, runner, namespace):
     assert bad.exit_code == 1 and "no/such" in bad.output and "Traceback" not in bad.output
     for doc in ("a", "b"):
         d.remove(doc)
+
+
+def test_a_query_answers_the_stored_fields_of_its_duplicates_in_its_own_round_trips(redis_server, namespace,
+                                                                                    redis_requests):
+    """Also when a duplicate stores none (no title, url or source, text
+    off: no key at all): its ``null`` fields come in the query's reply."""
+    app, client = _app_client(redis_server, namespace, STORE_TEXT=False)
+    text = story(41)
+    client.post("/v1/articles", json={"id": "plain", "text": text})
+    for i in (2, 3):
+        client.post("/v1/articles", json={"id": f"plain{i}", "text": copy_of(text, i)})
+    client.post("/v1/duplicates", json={"text": copy_of(text, 4)})  # warm: the scripts are loaded
+    redis_requests.n = 0
+    q = client.post("/v1/duplicates", json={"text": copy_of(text, 5)})
+    assert [_about(x) for x in q.json["duplicates"]] == [(None, None, None)] * 3
+    assert redis_requests.n == 2  # candidates, then the best one's story: no third for the fields
+    idx = app.extensions["dedup"].index(namespace)
+    assert not [k for k in idx.keys() if k.startswith(idx.prefix + b"a")]
+    for doc in ("plain", "plain2", "plain3"):
+        idx.remove(doc)
+    app.extensions["dedup"].close()
