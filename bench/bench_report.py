@@ -48,13 +48,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from make_dump import code_version, write_results  # noqa: E402
+from make_dump import code_version, write_results
 
-from dedup.batch import cluster_articles  # noqa: E402
-from dedup.cli.readers import read_records  # noqa: E402
-from dedup.htmlreport import SHOWN, report_ids, write_html_report  # noqa: E402
-from dedup.normalisation import Normaliser  # noqa: E402
-from dedup.params import Params  # noqa: E402
+from dedup.batch import cluster_articles
+from dedup.cli.readers import read_records
+from dedup.htmlreport import SHOWN, report_ids, write_html_report
+from dedup.normalisation import Normaliser
+from dedup.params import Params
 
 WORK = Path(os.environ.get("DEDUP_BENCH_DIR", "/tmp/dedup-bench"))
 
@@ -197,7 +197,7 @@ def main() -> None:
     got = run(dump, html, args.shown, args.jobs, args.replicate)
     print(got, flush=True)
     opens = open_in_chromium(html, args.opens)
-    chromium = subprocess.run(["chromium", "--version"], capture_output=True, text=True).stdout.strip().split(" built")[0]
+    chromium = subprocess.run(["chromium", "--version"], capture_output=True, text=True, check=False).stdout.strip().split(" built")[0]
     write_results(args.out, {
         "command": "python bench/bench_report.py " + " ".join(sys.argv[1:]), "machine": f"{os.cpu_count()} CPUs, {platform.machine()}",
         "code": code_version(), "dump": str(dump), "dump_bytes": dump.stat().st_size, "shown": args.shown, "replicate": args.replicate,
