@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -68,8 +69,14 @@ class ManagedRedis:
         auth = f":{self.password}@" if self.password else ""
         return f"{'rediss' if self.tls else 'redis'}://{auth}127.0.0.1:{self.port}/0"
 
+    def version(self) -> tuple[int, ...]:
+        out = subprocess.run([self.binary, "--version"], capture_output=True, text=True).stdout
+        return tuple(int(x) for x in out.split("v=")[1].split()[0].split("."))
+
     def command(self) -> list[str]:
         cmd = [self.binary, "--bind", "127.0.0.1", "--dir", self.dir, "--protected-mode", "yes", "--save", ""]
+        if self.version() >= (7,):
+            cmd += ["--enable-debug-command", "local"]  # DEBUG SLEEP, to stall it on purpose
         if self.tls:
             cmd += ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", self.tls["cert"],
                     "--tls-key-file", self.tls["key"], "--tls-ca-cert-file", self.tls["ca"], "--tls-auth-clients", "no"]
@@ -78,7 +85,7 @@ class ManagedRedis:
         return cmd + self.args
 
     def client(self, **kw) -> redis.Redis:
-        return redis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=5, **kw)
+        return redis.Redis.from_url(self.url, **{"socket_timeout": 5, "socket_connect_timeout": 5, **kw})
 
     def start(self) -> None:
         self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -95,6 +102,14 @@ class ManagedRedis:
 
     def _tls_client(self) -> dict:
         return {"ssl_ca_certs": self.tls["ca"]} if self.tls else {}
+
+    def stall(self, seconds: float) -> threading.Thread:
+        """Make Redis answer nobody for ``seconds`` (``DEBUG SLEEP``, from a thread); returns the thread."""
+        t = threading.Thread(target=lambda: self.client(socket_timeout=seconds + 10).execute_command(
+            "DEBUG", "SLEEP", str(seconds)))
+        t.start()
+        time.sleep(0.1)  # the command has reached Redis
+        return t
 
     def kill9(self) -> None:
         """``kill -9``: no shutdown, no final fsync."""
