@@ -7,6 +7,7 @@ applies, so the keys, shards and parameters are the service's.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -57,14 +58,10 @@ def export_command(redis_url: str, namespace: str | None, output: str) -> None:
     ns = _namespace_of(service, namespace)
     try:
         gen = service.generation()["id"]
-        out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")
-        try:
+        with contextlib.nullcontext(sys.stdout) if output == "-" else open(output, "w", encoding="utf-8") as out:
             n = -1
             for n, line in enumerate(export_lines(service.index(ns), gen)):
                 out.write(line)
-        finally:
-            if out is not sys.stdout:
-                out.close()
     except DedupError as exc:
         raise click.ClickException(f"export of namespace {ns!r} failed: {exc.message}") from None
     except OSError as exc:

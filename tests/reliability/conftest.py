@@ -7,7 +7,6 @@ the tests that kill or slow Redis start their own (:class:`harness.ManagedRedis`
 from __future__ import annotations
 
 import pytest
-
 from harness import Gunicorn, ManagedRedis
 
 

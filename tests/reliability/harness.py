@@ -22,7 +22,7 @@ import redis
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from _processes import stop  # noqa: E402
+from _processes import stop
 
 
 def _root_conftest():
@@ -70,7 +70,7 @@ class ManagedRedis:
         return f"{'rediss' if self.tls else 'redis'}://{auth}127.0.0.1:{self.port}/0"
 
     def version(self) -> tuple[int, ...]:
-        out = subprocess.run([self.binary, "--version"], capture_output=True, text=True).stdout
+        out = subprocess.run([self.binary, "--version"], capture_output=True, text=True, check=True).stdout
         return tuple(int(x) for x in out.split("v=")[1].split()[0].split("."))
 
     def command(self) -> list[str]:
@@ -215,10 +215,7 @@ class Gunicorn:
 
 
 #: Words for texts that are far apart from each other (one random draw per text).
-WORDS = ("inflation markets council river election storm vaccine harbour tariff minister court league orchestra "
-         "drought satellite refinery strike festival budget pipeline senate wildfire merger archive glacier "
-         "copper railway parliament hospital embassy protest treaty quarterly airline telescope nuclear verdict "
-         "museum coalition monsoon refugee auction bridge cathedral turbine lithium mayor pension border").split()
+WORDS = ["inflation", "markets", "council", "river", "election", "storm", "vaccine", "harbour", "tariff", "minister", "court", "league", "orchestra", "drought", "satellite", "refinery", "strike", "festival", "budget", "pipeline", "senate", "wildfire", "merger", "archive", "glacier", "copper", "railway", "parliament", "hospital", "embassy", "protest", "treaty", "quarterly", "airline", "telescope", "nuclear", "verdict", "museum", "coalition", "monsoon", "refugee", "auction", "bridge", "cathedral", "turbine", "lithium", "mayor", "pension", "border"]
 
 
 def story(seed: int, words: int = 60) -> str:

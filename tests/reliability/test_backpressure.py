@@ -11,7 +11,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from harness import story
 
 pytestmark = pytest.mark.slow

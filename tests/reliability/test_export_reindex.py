@@ -6,9 +6,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from harness import story
 
 from dedup.cli import cli
-from harness import story
 
 
 def _articles(n: int = 12) -> list[dict]:

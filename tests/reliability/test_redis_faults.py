@@ -6,7 +6,6 @@ import threading
 import time
 
 import pytest
-
 from harness import story, wait_for
 
 pytestmark = pytest.mark.slow

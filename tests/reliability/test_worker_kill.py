@@ -8,7 +8,6 @@ import threading
 import time
 
 import pytest
-
 from harness import story, wait_for
 
 pytestmark = pytest.mark.slow
@@ -59,7 +58,7 @@ def test_killed_worker_others_answer_and_a_retry_gets_the_same_answer(redis_serv
             done = len(answers)
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)
-            wait_for(lambda: len(answers) >= done + 5, 30, "answers while a worker is dead")
+            wait_for(lambda done=done: len(answers) >= done + 5, 30, "answers while a worker is dead")
     finally:
         stop.set()
         for t in clients:
