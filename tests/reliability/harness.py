@@ -55,10 +55,10 @@ class ManagedRedis:
     """A private redis-server on a fixed port and folder, so it can be
     ``kill -9``-ed and started again on the same data (or on none)."""
 
-    def __init__(self, *args: str, binary: str | None = None, password: str | None = None,
+    def __init__(self, *args: str, binary: str | None = None, user: str = "", password: str | None = None,
                  tls: dict | None = None) -> None:
         self.binary = binary or redis_server_binary()
-        self.args, self.password, self.tls = list(args), password, tls
+        self.args, self.user, self.password, self.tls = list(args), user, password, tls
         self.dir = tempfile.mkdtemp(prefix="dedup-rel-redis-")
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
@@ -66,7 +66,7 @@ class ManagedRedis:
 
     @property
     def url(self) -> str:
-        auth = f":{self.password}@" if self.password else ""
+        auth = f"{self.user}:{self.password}@" if self.password else ""
         return f"{'rediss' if self.tls else 'redis'}://{auth}127.0.0.1:{self.port}/0"
 
     def version(self) -> tuple[int, ...]:
