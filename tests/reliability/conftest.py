@@ -36,3 +36,13 @@ def gunicorn():
     yield make
     for g in made:
         g.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """``soak`` tests run only when asked for (``-m soak``): they take minutes."""
+    if "soak" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="a soak of minutes: python -m pytest -m soak -s tests/reliability")
+    for item in items:
+        if "soak" in item.keywords:
+            item.add_marker(skip)
