@@ -14,7 +14,7 @@ from harness import ROOT, WORDS, wait_for
 
 pytestmark = pytest.mark.slow
 
-N, CHUNK = 24_000, 500  # articles; dedup batch's chunk size (cluster_articles' default)
+N, CHUNK = 12_000, 500  # articles; dedup batch's chunk size (cluster_articles' default)
 
 
 def _dump(path) -> None:
