@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import redis
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -224,3 +225,40 @@ def story(seed: int, words: int = 60) -> str:
 
     rng = random.Random(seed)
     return " ".join(rng.choice(WORDS) for _ in range(words)) + "."
+
+
+# -- fixtures (here, not in a conftest.py: a second conftest module would shadow
+# tests/conftest.py for the suite's `from conftest import ...`) -----------------
+@pytest.fixture
+def managed_redis():
+    """A factory of private redis-servers (``ManagedRedis(*args)``), all stopped after the test."""
+    made: list[ManagedRedis] = []
+
+    def make(*args: str, **kw) -> ManagedRedis:
+        made.append(ManagedRedis(*args, **kw))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+@pytest.fixture
+def gunicorn():
+    """A factory of real gunicorn servers of the app (``Gunicorn(workers=, threads=, **DEDUP_settings)``)."""
+    made: list[Gunicorn] = []
+
+    def make(**kw) -> Gunicorn:
+        made.append(Gunicorn(**kw))
+        return made[-1]
+
+    yield make
+    for g in made:
+        g.stop()
+
+
+@pytest.fixture
+def soak_requested(request):
+    """Skip unless the run asked for soak tests (``-m soak``): they take minutes."""
+    if "soak" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("a soak of minutes: python -m pytest -m soak -s tests/reliability")

@@ -11,7 +11,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from harness import story
+from harness import gunicorn, managed_redis, story  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.slow
 

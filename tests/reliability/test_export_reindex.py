@@ -6,7 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from harness import story
+from harness import managed_redis, story  # noqa: F401 - fixtures
 
 from dedup.cli import cli
 

@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from harness import story, wait_for
+from harness import gunicorn, managed_redis, story, wait_for  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from collections import Counter
 
 import pytest
 
-from harness import story
+from harness import gunicorn, managed_redis, soak_requested, story  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.soak
 
@@ -27,7 +27,7 @@ SECONDS = float(os.environ.get("DEDUP_TEST_SOAK_SECONDS", "180"))
 RETENTION = 8.0  # seconds
 
 
-def test_soak(managed_redis, gunicorn):
+def test_soak(soak_requested, managed_redis, gunicorn):
     r = managed_redis("--appendonly", "yes", "--appendfsync", "always")
     server = gunicorn(workers=2, threads=8, REDIS_URL=r.url, RETENTION_DAYS=RETENTION / 86400, DEFAULT_NAMESPACE="soak")
     start_keys = r.client().dbsize()

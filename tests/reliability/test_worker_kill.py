@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from harness import story, wait_for
+from harness import gunicorn, story, wait_for  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.slow
 
