@@ -12,7 +12,9 @@ What it does (bounded: every phase has a count, nothing leaves 127.0.0.1):
    p99) and ``--queries`` ``POST /v1/duplicates``;
 4. counts Redis round trips per insert in-process (the same Deduplicator +
    RedisIndex code path, socket writes counted) and reads Redis memory
-   (``INFO memory`` before/after, ``MEMORY USAGE`` by key kind on a sample);
+   (``INFO memory`` before/after, ``MEMORY USAGE`` by key kind on a sample;
+   the service stores title, url, source and the compressed text by
+   default: ``about_bytes_per_article``);
 5. inserts the first ``--datasketch-n`` of the same signatures into
    ``datasketch.MinHashLSH`` with its Redis storage, and runs the same
    queries: inserts/s, queries/s, round trips, bytes per article.
@@ -264,9 +266,12 @@ def main(argv: list[str] | None = None) -> dict:
         res["memory"] = {"stored": stored, "used_memory_delta": mem1 - mem0,
                          "bytes_per_article": round((mem1 - mem0) / stored, 1),
                          "tokens_bytes_per_article": round(kinds.get("t", 0) / stored, 1),
+                         # title, url, source and the compressed text (the service stores them by default)
+                         "about_bytes_per_article": round(kinds.get("a", 0) / stored, 1),
                          "by_kind_per_article": {k: round(v / stored, 1) for k, v in sorted(kinds.items())}}
         res["memory"]["index_and_signature_bytes_per_article"] = round(
-            res["memory"]["bytes_per_article"] - res["memory"]["tokens_bytes_per_article"], 1)
+            res["memory"]["bytes_per_article"] - res["memory"]["tokens_bytes_per_article"]
+            - res["memory"]["about_bytes_per_article"], 1)
         res["memory"]["lsh_and_signature_bytes_per_article"] = round(sum(kinds.get(k, 0) for k in "bir") / stored, 1)
         print("memory:", res["memory"], file=sys.stderr)
 

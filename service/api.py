@@ -148,15 +148,20 @@ def parse_article(d: object) -> Article:
     return Article.from_dict(d)  # the id's limits (length, characters) are the core's, as in batch
 
 
+def _flag(name: str) -> bool:
+    """A boolean query option (``true``/``false``/``1``/``0``; absent: false)."""
+    raw = request.args.get(name, "false").lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise InvalidOption(f"{name}={raw!r}: must be true or false")
+    return raw in ("true", "1")
+
+
 def _options() -> dict:
     """``explain`` and ``similarity`` from the query string, checked against the configured bounds."""
     unknown = set(request.args) - {"explain", "similarity"}
     if unknown:
         raise InvalidOption(f"unknown option(s) {', '.join(sorted(map(repr, unknown)))}; allowed: explain, similarity")
-    explain = request.args.get("explain", "false").lower()
-    if explain not in ("true", "false", "1", "0"):
-        raise InvalidOption(f"explain={explain!r}: must be true or false")
-    opts: dict = {"explain": explain in ("true", "1")}
+    opts: dict = {"explain": _flag("explain")}
     if "similarity" in request.args:
         lo, hi = current_app.config["SIMILARITY_MIN"], current_app.config["SIMILARITY_MAX"]
         try:
@@ -186,34 +191,59 @@ def _iso(ts: float | None) -> str | None:
 
 
 
+def _described(index, body: dict) -> dict:
+    """``body`` with each duplicate's title, url and source, from what the
+    index's replies carried in this :meth:`~dedup_service.store.RedisIndex.noting`
+    block (no more round trips when they did)."""
+    about = index.about([x["id"] for x in body["duplicates"]])
+    for x in body["duplicates"]:
+        x.update(about[x["id"]].to_dict())
+    return body
+
+
+def _answer(d: Deduplicator, article: Article, store: bool, opts: dict) -> tuple[dict, Match]:
+    """The answer about one article (``store``: add it, else only look it up)."""
+    with d.index.noting():
+        match = d.add(article, **opts) if store else d.query(article, **opts)
+        return _described(d.index, match.to_dict()), match
+
+
 @_route("POST", "/articles")
 def post_article():
     """Find the article's duplicates among stored ones, then store it (201; 200 on a retry)."""
-    ns, d = _dedup()
+    _ns, d = _dedup()
     opts = _options()
-    match: Match = d.add(parse_article(_body()), **opts)
-    return jsonify(match.to_dict()), 201 if match.created else 200
+    body, match = _answer(d, parse_article(_body()), True, opts)
+    return jsonify(body), 201 if match.created else 200
 
 
 @_route("POST", "/duplicates")
 def post_duplicates():
     """The same look-up without storing."""
-    ns, d = _dedup()
+    _ns, d = _dedup()
     opts = _options()
-    return jsonify(d.query(parse_article(_body()), **opts).to_dict())
+    return jsonify(_answer(d, parse_article(_body()), False, opts)[0])
 
 
 @_route("GET", "/articles/<path:doc_id>")
 def get_article(doc_id: str):
-    """What is stored about an article: dates, size, cluster, duplicates."""
+    """What is stored about an article: title, url, source, dates, size,
+    cluster, duplicates; its original text with ``?text=true``."""
     ns, d = _dedup()
+    unknown = set(request.args) - {"text"}
+    if unknown:
+        raise InvalidOption(f"unknown option(s) {', '.join(sorted(map(repr, unknown)))}; allowed: text")
+    want = _flag("text")
     fp = d.get(doc_id)
     if fp is None:
         raise NotFound(f"article {doc_id!r} is not stored in namespace {ns!r}")
-    story = d.index.story(doc_id)  # bounded, whatever the cluster's size
-    cluster, canonical, links = (story.cluster, story.canonical, [story.best] if story.best else []) if story else (None, None, [])
-    body = Match(doc_id, cluster, canonical, links, created=False).to_dict()
-    body.update(published=_iso(fp.published), added=_iso(fp.added), words=int(len(fp.tokens)))
+    with d.index.noting():
+        story = d.index.story(doc_id, text=want)  # bounded, whatever the cluster's size
+        cluster, canonical, links = (story.cluster, story.canonical, [story.best] if story.best else []) if story else (None, None, [])
+        body = _described(d.index, Match(doc_id, cluster, canonical, links, created=False).to_dict())
+        mine = d.index.about([doc_id])[doc_id]
+    body = {"id": doc_id, **mine.to_dict(text=want), **body}
+    body.update(published=_iso(fp.published), added=_iso(fp.added), words=len(fp.tokens))
     return jsonify(body)
 
 
@@ -260,10 +290,12 @@ def get_cluster(cluster_id: str):
     membership); ``next`` is the cursor of the next page (``null``: last)."""
     ns, d = _dedup()
     start, limit = _page_args()
-    page = d.index.members(cluster_id, start, limit)
-    if page is None:
-        raise NotFound(f"cluster {cluster_id!r} does not exist in namespace {ns!r}")
-    members = [{"id": m, "published": _iso(pub), "words": words,
+    with d.index.noting():
+        page = d.index.members(cluster_id, start, limit)
+        if page is None:
+            raise NotFound(f"cluster {cluster_id!r} does not exist in namespace {ns!r}")
+        about = d.index.about([m[0] for m in page.members])
+    members = [{"id": m, **about[m].to_dict(), "published": _iso(pub), "words": words,
                 "link": link.to_dict(me=m) if link is not None else None} for m, pub, words, link in page.members]
     return jsonify({"cluster": page.cluster, "canonical": page.canonical, "size": page.size, "cursor": start,
                     "next": page.next, "members": members})
@@ -283,8 +315,8 @@ def post_batch():
             if not raw.strip():
                 continue
             try:
-                match = d.add(parse_article(_decode(raw)), **opts)
-                out = {"line": n, "status": 201 if match.created else 200, **match.to_dict()}
+                body, match = _answer(d, parse_article(_decode(raw)), True, opts)
+                out = {"line": n, "status": 201 if match.created else 200, **body}
             except StoreUnavailable as e:
                 yield json.dumps({"line": n, "status": e.status, "error": e.to_dict()}) + "\n"
                 return

@@ -13,45 +13,53 @@ import os
 import threading
 import time
 
+import click
 import redis
 from flask import Flask, Response, g, jsonify, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from redis.backoff import NoBackoff
+from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 from werkzeug.exceptions import HTTPException
 
-from dedup import Deduplicator
 from dedup.errors import DedupError
 from dedup_service import config as cfg
 from dedup_service.backpressure import Gate
 from dedup_service.errors import RETRY_AFTER_SECONDS, StoreUnavailable, http_error_code
-from dedup_service.store import RedisIndex
+from dedup_service.store import RedisIndex, StoringDeduplicator
 
 __all__ = ["DedupService", "create_app", "redis_client"]
 
 
-def redis_client(url: str, timeout: float) -> redis.Redis:
+def redis_client(url: str, timeout: float, cluster: bool = False) -> redis.Redis:
     """A binary client with bounded timeouts and one quick retry, so a Redis
-    that is down gives an error within about ``2 * timeout`` seconds."""
-    return redis.Redis.from_url(
-        url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30,
-        retry=Retry(NoBackoff(), 1), decode_responses=False,
-    )
+    that is down gives an error within about ``2 * timeout`` seconds;
+    ``cluster``: a ``RedisCluster`` that learns the cluster from the node
+    ``url`` names (any node)."""
+    kw = dict(socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 1),
+              decode_responses=False)
+    if cluster:
+        try:  # it asks a node for the cluster's slots now
+            return RedisCluster.from_url(url, **kw)
+        except (redis.RedisError, RedisClusterException) as e:  # the latter is no RedisError
+            raise StoreUnavailable(f"redis cluster at {url}: {e}") from None
+    return redis.Redis.from_url(url, health_check_interval=30, **kw)
 
 
 class DedupService:
     """What the routes need, created once per app: the Redis client and one
-    :class:`Deduplicator` over a :class:`RedisIndex` per namespace."""
+    :class:`StoringDeduplicator` over a :class:`RedisIndex` per namespace."""
 
     def __init__(self, config) -> None:
         self.config = config
         self.params = cfg.params(config)
-        self.client = redis_client(config["REDIS_URL"], float(config["REDIS_TIMEOUT"]))
+        self.client = redis_client(config["REDIS_URL"], float(config["REDIS_TIMEOUT"]), bool(config["REDIS_CLUSTER"]))
         self.api_keys = cfg.parse_api_keys(config["API_KEYS"])
         days = config["RETENTION_DAYS"]
         self.retention = float(days) * 86400 if days else None
-        self._dedups: dict[str, Deduplicator] = {}
+        self._dedups: dict[str, StoringDeduplicator] = {}
         self._lock = threading.Lock()
         self.gate = Gate(config["MAX_CONCURRENT"], config["MAX_WAITING"], config["QUEUE_TIMEOUT"])
         self._generation: dict | None = None  # the marker this process last saw
@@ -84,7 +92,7 @@ class DedupService:
         """The namespace's index (cheap: no Redis call)."""
         return self.deduplicator(namespace).index  # type: ignore[return-value]
 
-    def deduplicator(self, namespace: str) -> Deduplicator:
+    def deduplicator(self, namespace: str) -> StoringDeduplicator:
         """The namespace's deduplicator, built on first use."""
         with self._lock:
             d = self._dedups.get(namespace)
@@ -92,9 +100,9 @@ class DedupService:
                 index = RedisIndex(
                     self.client, self.params, namespace=namespace, prefix=self.config["KEY_PREFIX"],
                     capacity=int(self.config["CAPACITY"]), retention=self.retention,
-                    retention_by=self.config["RETENTION_BY"],
+                    retention_by=self.config["RETENTION_BY"], store_text=bool(self.config["STORE_TEXT"]),
                 )
-                d = self._dedups[namespace] = Deduplicator(self.params, index)
+                d = self._dedups[namespace] = StoringDeduplicator(self.params, index)
             return d
 
     def namespaces(self) -> list[str]:
@@ -205,6 +213,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     def _unexpected(e: Exception):  # Redis's own errors never get here: the store translates them
         app.logger.exception("unhandled error")
         return _error("internal_error", "unexpected server error (logged)", 500)
+
+    @app.cli.command("repair")
+    @click.argument("namespaces", nargs=-1)
+    @click.option("--limit", default=1000, show_default=True, help="at most this many articles per namespace")
+    @click.option("--grace", default=60.0, show_default=True, help="leave articles pending for less (seconds)")
+    def repair(namespaces: tuple[str, ...], limit: int, grace: float) -> None:
+        """Link the articles that failed requests left half-linked (pending), per namespace (default: the default one)."""
+        for ns in namespaces or (app.config["DEFAULT_NAMESPACE"],):
+            try:
+                click.echo(f"{ns}: {service.deduplicator(ns).repair(limit, grace)} repaired")
+            except DedupError as e:  # a bad namespace, Redis down: one line, not a traceback
+                raise click.ClickException(f"{ns}: {e.message}") from None
 
     _install_metrics(app, service)
     from dedup_service.api import articles_blueprint, ops

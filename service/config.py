@@ -24,6 +24,7 @@ ENV_PREFIX = "DEDUP"
 #: Every setting the service reads, with its default.
 DEFAULTS: dict[str, object] = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",  # `dedup serve` starts a private one when not given
+    "REDIS_CLUSTER": False,  # true: REDIS_URL names any node of a Redis Cluster
     "REDIS_TIMEOUT": 2.0,  # seconds: connect and read timeout -> 503 when Redis is down
     "KEY_PREFIX": "dd",
     "DEFAULT_NAMESPACE": "default",
@@ -32,6 +33,7 @@ DEFAULTS: dict[str, object] = {
     "RETENTION_BY": "added",  # or "published"
     "MAX_TEXT_BYTES": 1_000_000,
     "MAX_BATCH_BYTES": 64_000_000,
+    "STORE_TEXT": True,  # keep each article's original text, zlib-compressed (GET /v1/articles/<id>?text=true)
     "SIMILARITY_MIN": 0.5,  # bounds of the ?similarity= override
     "SIMILARITY_MAX": 1.0,
     "API_KEYS": None,  # "key1=ns1,ns2;key2=*" or a JSON object {"key": ["ns", ...]}
@@ -132,6 +134,9 @@ def validate(config: Mapping) -> None:
     number("SIMILARITY_MAX", 0)
     if not 0 < config["SIMILARITY_MIN"] <= config["SIMILARITY_MAX"] <= 1:
         raise InvalidParams("SIMILARITY_MIN/SIMILARITY_MAX: need 0 < min <= max <= 1")
+    for name in ("STORE_TEXT", "REDIS_CLUSTER"):
+        if not isinstance(config[name], bool):
+            raise InvalidParams(f"{name}={config[name]!r}: must be true or false")
     if config["RETENTION_BY"] not in ("added", "published"):
         raise InvalidParams(f"RETENTION_BY={config['RETENTION_BY']!r}: must be 'added' or 'published'")
     if not valid_namespace(config["DEFAULT_NAMESPACE"]):

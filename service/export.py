@@ -1,9 +1,10 @@
 """``dedup export`` / ``dedup reindex``: a namespace to JSON Lines and back.
 
-An export holds everything the index needs to be rebuilt without the
-texts (which the service never stores): per article its id, dates, MinHash
-signature and word ids (base64 of little-endian ``uint32``), plus its story
-at export time (cluster, canonical) for checking. A header line names the
+An export holds everything the index needs to be rebuilt: per article its
+id, dates, MinHash signature and word ids (base64 of little-endian
+``uint32``), its title, url, source and text as stored (the text is
+``null`` with ``STORE_TEXT`` off), plus its story at export time (cluster,
+canonical) for checking. A header line names the
 namespace, the layout and the parameters; a last line counts the articles,
 so a truncated file is refused instead of half-loaded:
 
@@ -11,7 +12,7 @@ so a truncated file is refused instead of half-loaded:
 
     {"dedup_export": 1, "namespace": "news", "layout": "3:128:1:28:2:...", "params": {...}, "generation": "..."}
     {"id": "a", "published": 1714557600.0, "added": 1714557612.3, "signature": "...", "words": "...",
-     "cluster": "a", "canonical": "a", "pending": false}
+     "title": "...", "url": null, "source": null, "text": "...", "cluster": "a", "canonical": "a", "pending": false}
     {"dedup_export_end": 1}
 
 :func:`replay` adds the articles again in their original insertion order,
@@ -30,10 +31,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup import Article, Deduplicator
+from dedup import Article
 from dedup.errors import DedupError, InvalidArticle
 from dedup.index import Fingerprint
-from dedup_service.store import RedisIndex
+from dedup_service.store import ArticleFingerprint, RedisIndex, StoringDeduplicator
 
 __all__ = ["FORMAT_VERSION", "Replayed", "export_lines", "is_export", "read_export", "replay"]
 
@@ -56,10 +57,10 @@ def export_lines(index: RedisIndex, generation: str | None = None) -> Iterator[s
     yield json.dumps({"dedup_export": FORMAT_VERSION, "namespace": index.namespace, "layout": index.layout.decode(),
                       "params": index.params.to_dict(), "generation": generation, "exported_at": time.time()}) + "\n"
     n = 0
-    for fp, story, pending in index.export():
+    for fp, story, pending, about in index.export():
         n += 1
         yield json.dumps({"id": fp.id, "published": fp.published, "added": fp.added,
-                          "signature": _b64(fp.signature), "words": _b64(fp.tokens),
+                          "signature": _b64(fp.signature), "words": _b64(fp.tokens), **about.to_dict(text=True),
                           "cluster": story.cluster if story else None, "canonical": story.canonical if story else None,
                           "pending": pending}) + "\n"
     yield json.dumps({"dedup_export_end": n}) + "\n"
@@ -99,7 +100,9 @@ def read_export(lines: Iterable[str], params) -> Iterator[Fingerprint]:
                 if d["dedup_export_end"] != n:
                     raise InvalidArticle(f"the export counts {d['dedup_export_end']} articles and holds {n}")
                 return
-            fp = Fingerprint(str(d["id"]), _u32(d["signature"]), _u32(d["words"]), d["published"], float(d["added"]))
+            article = Article(str(d["id"]), d.get("text"), d.get("title"), d.get("url"), d.get("source"))
+            fp = ArticleFingerprint(article.id, _u32(d["signature"]), _u32(d["words"]), d["published"],
+                                    float(d["added"]), article)
         except (ValueError, KeyError, TypeError) as e:
             raise InvalidArticle(f"export line {lineno}: {type(e).__name__}: {e}") from None
         if fp.signature.shape != (params.num_perm,) or not len(fp.tokens):
@@ -109,10 +112,11 @@ def read_export(lines: Iterable[str], params) -> Iterator[Fingerprint]:
     raise InvalidArticle(f"the export ends after {n} articles without its final count: it is truncated")
 
 
-class _Stored(Deduplicator):
-    """A :class:`Deduplicator` whose next article's fingerprint is given, not
-    computed: ``add`` then runs the same candidate, confirmation and link
-    steps as for a posted text."""
+class _Stored(StoringDeduplicator):
+    """The service's deduplicator, whose next article's fingerprint is given,
+    not computed: ``add`` then runs the same candidate, confirmation and
+    link steps as for a posted text, and stores the article's title, url,
+    source and text with it."""
 
     given: Fingerprint
 
@@ -139,7 +143,7 @@ def replay(index: RedisIndex, items: Iterable[Fingerprint | Article], on_refused
     (Redis gone) and :class:`~dedup_service.errors.NamespaceMismatch` stop it.
     """
     d = _Stored(index.params, index)
-    plain = Deduplicator(index.params, index)
+    plain = StoringDeduplicator(index.params, index)
     got = Replayed(refused=[])
     for item in items:
         try:

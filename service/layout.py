@@ -9,8 +9,15 @@ accessors that :func:`lua_prelude` generates from the same table
 (``tests/test_store.py`` checks that no hand-written script uses a bare
 offset, and that the generated accessors read what Python packed).
 
-A link value (field of hash ``P l <iid>``) is read by Python only:
-:func:`pack_link` / :func:`unpack_link`.
+A link value (string ``P l <iid>``, after the other's iid) is read by
+Python only: :func:`pack_link` / :func:`unpack_link`.
+
+What a person reads (string ``P a <iid>``): a u32 LE length ``M``, then
+``M`` bytes of title, url and source (each a u32 LE length + 1, 0 for none,
+then UTF-8), then the original text (a codec byte, 1 = zlib, and the
+compressed UTF-8; nothing when the text is not stored):
+:func:`pack_about` / :func:`unpack_about`. The scripts read only its first
+``4 + M`` bytes (``about_meta``), never the text, unless asked for it.
 
 :data:`VERSION` is part of every namespace's stored layout string: bump it
 whenever a stored byte changes meaning, so that a namespace written by an
@@ -20,7 +27,9 @@ hash shared with batch (:func:`dedup.lsh.band_hashes`) and 3-bit link kinds;
 3, the record's ``flags`` byte (pending until linked), one best link per
 article (string ``P l <iid>``: other iid + packed link) instead of a hash of
 links both ways, the cluster's name and canonical copy in ``P n <root>``
-(stable cluster ids), buckets trimmed to their most recent entries.
+(stable cluster ids), buckets trimmed to their most recent entries;
+4, the article's title, url, source and compressed text (``P a <iid>``),
+a link's changed figures (flag bit 5, after the span).
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,12 +45,13 @@ import numpy as np
 from dedup.types import KINDS, Link, Passage
 
 __all__ = [
-    "HEADER", "IID", "KIND_BITS", "PENDING", "RECORD", "RECORD_FIELDS", "Record", "TOKEN", "VERSION", "Field",
-    "field_bytes", "field_value", "lua_prelude", "pack_iid", "pack_link", "pack_record", "unpack_link", "unpack_record",
+    "ABOUT_HEAD", "HEADER", "IID", "KIND_BITS", "PENDING", "RECORD", "RECORD_FIELDS", "TOKEN", "VERSION", "About",
+    "Field", "Record", "field_bytes", "field_value", "lua_prelude", "pack_about", "pack_iid", "pack_link",
+    "pack_record", "unpack_about", "unpack_link", "unpack_record",
 ]
 
 #: Stored layout version (see the module docstring before changing any byte).
-VERSION = 3
+VERSION = 4
 
 #: Bytes of an internal id: a u32 big-endian counter value (so ids sort as bytes).
 IID = 4
@@ -167,12 +178,75 @@ def lua_prelude() -> str:
             f"local function rec_with_{f.name}(rec, v) return string.sub(rec, 1, {f.offset}) .. v .. string.sub(rec, {last + 1}) end",
             f"local function {f.name}_number(s) return (struct.unpack('{_lua_format(f.format)}', s)) end",
         ]
+    lines.append(f"local ABOUT_HEAD = {ABOUT_HEAD}")
+    lines.append(f"local function about_len(head) return (struct.unpack('{_lua_format(_ABOUT_LEN)}', head)) end")
     lines.append(f"local NO_BUCKET = string.rep('\\0', {RECORD['bucket'].size})")
     lines.append(f"local PENDING = {PENDING}")
     from dedup.index import BUCKET_KEEP, MAX_CANDIDATES, REPRESENTATIVES  # the candidate bounds, named once
 
     lines.append(f"local BUCKET_KEEP, MAX_CANDIDATES, REPRESENTATIVES = {BUCKET_KEEP}, {MAX_CANDIDATES}, {REPRESENTATIVES}")
     return "\n".join(lines) + "\n"
+
+
+# -- what a person reads ---------------------------------------------------------
+_ABOUT_LEN = "<I"
+#: Bytes of the length that starts an about value (the scripts read ``4 + M`` bytes).
+ABOUT_HEAD = struct.calcsize(_ABOUT_LEN)
+_FIELD_LEN = struct.Struct("<I")
+_ZLIB = 1  # codec byte of a stored text
+
+
+@dataclass(frozen=True, slots=True)
+class About:
+    """What a person reads about an article: title, url, source and (when
+    stored and asked for) the original text."""
+
+    title: str | None = None
+    url: str | None = None
+    source: str | None = None
+    text: str | None = None
+
+    def to_dict(self, text: bool = False) -> dict:
+        """``title``, ``url``, ``source`` (``None`` when unknown), and ``text`` when asked."""
+        d = {"title": self.title, "url": self.url, "source": self.source}
+        if text:
+            d["text"] = self.text
+        return d
+
+
+def _utf8(s: str) -> bytes:
+    return s.encode("utf-8", "surrogatepass")
+
+
+def pack_about(title: str | None, url: str | None, source: str | None, text: str | None) -> bytes:
+    """An about value; ``b""`` (no key stored) when there is nothing to keep.
+    ``text`` is compressed with zlib; ``None`` leaves it out."""
+    if title is None and url is None and source is None and text is None:
+        return b""
+    meta = b"".join(_FIELD_LEN.pack(0) if v is None else _FIELD_LEN.pack(len(b) + 1) + b
+                    for v, b in ((v, _utf8(v) if v is not None else b"") for v in (title, url, source)))
+    body = b"" if text is None else bytes([_ZLIB]) + zlib.compress(_utf8(text), 6)
+    return struct.pack(_ABOUT_LEN, len(meta)) + meta + body
+
+
+def unpack_about(value: bytes) -> About:
+    """An about value read back (the text only if ``value`` holds it: the
+    scripts send the first ``ABOUT_HEAD + M`` bytes unless asked for it)."""
+    if not value:
+        return About()
+    (m,) = struct.unpack_from(_ABOUT_LEN, value)
+    pos, got = ABOUT_HEAD, []
+    for _ in range(3):
+        (n,) = _FIELD_LEN.unpack_from(value, pos)
+        pos += _FIELD_LEN.size
+        got.append(None if n == 0 else value[pos : pos + n - 1].decode("utf-8", "surrogatepass"))
+        pos += max(0, n - 1)
+    body, text = value[ABOUT_HEAD + m :], None
+    if body:
+        if body[0] != _ZLIB:
+            raise ValueError(f"about value: unknown text codec {body[0]}")
+        text = zlib.decompress(body[1:]).decode("utf-8", "surrogatepass")
+    return About(*got, text)
 
 
 # -- link values ---------------------------------------------------------------
@@ -183,20 +257,25 @@ _OWNER_IS_A = 1
 _KIND_SHIFT = 1
 _KIND_MASK = (1 << KIND_BITS) - 1
 _HAS_SPAN = 1 << (_KIND_SHIFT + KIND_BITS)
+_HAS_CHANGED = _HAS_SPAN << 1
 _LINK_HEAD = struct.Struct("<B4d")  # flags, jaccard, containment_ab, containment_ba, score
 _LINK_SPAN = struct.Struct("<2I")
+_LINK_CHANGED = struct.Struct("<I")  # bytes of the JSON list of changed figures that follows
 if len(KINDS) > 1 << KIND_BITS:
     raise ImportError(f"{len(KINDS)} link kinds do not fit in {KIND_BITS} bits: widen KIND_BITS and bump VERSION")
 
 
 def pack_link(link: Link, mine_is_a: bool) -> bytes:
-    """A link in 33 bytes (+8 for a span, + JSON passages when explained), so
-    link hashes stay listpacks."""
+    """A link in 33 bytes (+8 for a span, + the changed figures of an
+    explained ``update`` as JSON, + JSON passages when explained)."""
     flags = (_OWNER_IS_A if mine_is_a else 0) | KINDS.index(link.kind) << _KIND_SHIFT
-    flags |= _HAS_SPAN if link.span is not None else 0
+    flags |= (_HAS_SPAN if link.span is not None else 0) | (_HAS_CHANGED if link.changed else 0)
     out = _LINK_HEAD.pack(flags, link.jaccard, link.containment_ab, link.containment_ba, link.score)
     if link.span is not None:
         out += _LINK_SPAN.pack(*link.span)
+    if link.changed:
+        changed = json.dumps([list(c) for c in link.changed], separators=(",", ":")).encode()
+        out += _LINK_CHANGED.pack(len(changed)) + changed
     if link.passages:
         out += json.dumps([[p.a_start, p.a_end, p.b_start, p.b_end, p.text] for p in link.passages],
                           separators=(",", ":")).encode()
@@ -209,6 +288,10 @@ def unpack_link(me: str, other: str, value: bytes) -> Link:
     pos, span = _LINK_HEAD.size, None
     if flags & _HAS_SPAN:
         span, pos = _LINK_SPAN.unpack_from(value, pos), pos + _LINK_SPAN.size
+    changed: tuple[tuple[str, str], ...] = ()
+    if flags & _HAS_CHANGED:
+        (n,), pos = _LINK_CHANGED.unpack_from(value, pos), pos + _LINK_CHANGED.size
+        changed, pos = tuple((old, new) for old, new in json.loads(value[pos : pos + n])), pos + n
     passages = tuple(Passage(*p) for p in json.loads(value[pos:])) if len(value) > pos else ()
     kind = KINDS[(flags >> _KIND_SHIFT) & _KIND_MASK]
-    return Link(a, b, kind, jac, cab, cba, score, passages, span)
+    return Link(a, b, kind, jac, cab, cba, score, passages, span, changed)

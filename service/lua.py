@@ -8,26 +8,38 @@ table, then the shared helpers below; the hand-written parts read records
 only through those generated names (``rec_root(rec)``, ``IID_LEN`` ...),
 never through bare byte offsets (a test checks it).
 
-Conventions shared by every script: ``KEYS[1]`` is the namespace's meta
-hash ``P m``; ``ARGV[1]`` the key prefix ``P`` (``dd{<namespace>}``),
+Conventions shared by every script: ``KEYS[1..3]`` are the namespace's
+fixed keys (:data:`FIXED_KEYS`: the meta hash ``P m``, the retention index
+``P E``, the pending index ``P p``); the script's own keys follow (id map
+and band bucket shards, named by the caller from the article's id and
+signature). ``ARGV[1]`` is the key prefix ``P`` (``dd{<namespace>}``),
 ``ARGV[2]`` the layout string, ``ARGV[3]`` the signature length in bytes.
 A script refuses a namespace stored with another layout (error
-``LAYOUT <stored layout>``). The other keys are computed inside the
-scripts from ``P``; they carry the same ``{namespace}`` hash tag, so on
-Redis Cluster they live in the slot of ``KEYS[1]`` (passing them all in
-``KEYS`` is issue 18's work).
+``LAYOUT <stored layout>``).
+
+Redis Cluster: every key the caller can name is passed in ``KEYS``. The
+keys named by internal ids that a script finds on its way (records, word
+ids, links, clusters, retention buckets of candidates and members) cannot
+be known before it runs; the script builds them from ``P``, which carries
+the ``{namespace}`` hash tag, so they hash to the slot of ``KEYS[1]`` and
+live on the node that runs the script (open-source Redis Cluster serves
+them; a proxy that insists on every key in ``KEYS``, as some managed
+services do, would refuse the scripts).
 
 Kept in one module on purpose (~500 lines, most of them Lua): the scripts share
 one prelude and one set of names, and reading them together is how a reviewer
-checks that every key a script touches is passed in KEYS.
+checks which keys each script touches.
 """
 
 from __future__ import annotations
 
 from dedup_service.layout import lua_prelude
 
-__all__ = ["ADD", "ATTACH", "CLUSTER", "GET", "LAYOUT_ERROR", "LINKS", "MEMBERS", "NOTFOUND_ERROR", "PURGE_SCAN",
-           "REMOVE", "SCRIPTS", "STORY", "register"]
+#: The namespace's fixed keys (suffixes of ``P``), passed first in every script's KEYS.
+FIXED_KEYS = (b"m", b"E", b"p")
+
+__all__ = ["ABOUT", "ADD", "ATTACH", "CLUSTER", "FIXED_KEYS", "GET", "LAYOUT_ERROR", "LINKS", "MEMBERS", "NOTFOUND_ERROR",
+           "PENDING_SCAN", "PURGE_SCAN", "REMOVE", "SCRIPTS", "STORY", "register"]
 
 #: Error replies the scripts give, translated by ``RedisIndex``.
 LAYOUT_ERROR = "LAYOUT"
@@ -37,7 +49,10 @@ _HELPERS = f"""
 local E_LAYOUT, E_NOTFOUND = '{LAYOUT_ERROR} ', '{NOTFOUND_ERROR} '
 """ + r"""
 local P, layout, siglen = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local mk = KEYS[1]
+-- KEYS[1..K] are the namespace's fixed keys (meta, retention index, pending
+-- index); a script's own keys follow
+local K = 3  -- ARGV position (KEYS): the fixed keys' count
+local mk, rk, pk = KEYS[1], KEYS[2], KEYS[3]
 local stored_layout = redis.call('HGET', mk, 'L')
 if stored_layout and stored_layout ~= layout then
   return redis.error_reply(E_LAYOUT .. stored_layout)
@@ -143,26 +158,35 @@ local function merge(ca, cb)
   return keep
 end
 
--- an article's best link {other ext, value}, or nil (none, or the other is gone)
+-- the first ABOUT_HEAD + M bytes of an article's about value (title, url,
+-- source; not the text), '' when it has none
+local function about_meta(iid)
+  local k = P .. 'a' .. iid
+  local h = redis.call('GETRANGE', k, 0, ABOUT_HEAD - 1)
+  if #h < ABOUT_HEAD then return '' end
+  return redis.call('GETRANGE', k, 0, ABOUT_HEAD + about_len(h) - 1)
+end
+
+-- an article's best link {other ext, value, other iid}, or nil (none, or the other is gone)
 local function best_link(iid)
   local l = redis.call('GET', P .. 'l' .. iid)
   if not l then return nil end
   local r = redis.call('GET', P .. 'r' .. string.sub(l, 1, IID_LEN))
   if not r then return nil end
-  return rec_ext(r, siglen), string.sub(l, IID_LEN + 1)
+  return rec_ext(r, siglen), string.sub(l, IID_LEN + 1), string.sub(l, 1, IID_LEN)
 end
 
--- the bounded candidates of an article whose bands are KEYS[2+i]/ARGV[F+i]:
+-- the bounded candidates of an article whose bands are KEYS[K+1+i]/ARGV[F+i]:
 -- every bucket read in its most recent BUCKET_KEEP entries (buckets are
 -- trimmed to them on write); candidates counted by band collisions and
 -- grouped by cluster root; per cluster its oldest candidate + the
 -- REPRESENTATIVES-1 with most collisions; at most MAX_CANDIDATES in all
 -- (most collisions first, then oldest); returned {iid, rec, tokens, ...}
--- in insertion order
-local function lookup(B, F, prev)
+-- in insertion order (with_about: and the about_meta of each, else '')
+local function lookup(B, F, prev, with_about)
   local count, ids = {}, {}
   for i = 1, B do
-    local v = redis.call('HGET', KEYS[2 + i], ARGV[F + i])
+    local v = redis.call('HGET', KEYS[K + 1 + i], ARGV[F + i])
     if v then
       for j = math.max(1, #v - BUCKET_KEEP * IID_LEN + 1), #v, IID_LEN do
         local id = string.sub(v, j, j + IID_LEN - 1)
@@ -206,6 +230,7 @@ local function lookup(B, F, prev)
   for _, id in ipairs(chosen) do
     cands[#cands + 1] = id; cands[#cands + 1] = redis.call('GET', P .. 'r' .. id)
     cands[#cands + 1] = redis.call('GET', P .. 't' .. id) or ''
+    cands[#cands + 1] = with_about and about_meta(id) or ''
   end
   return cands
 end
@@ -222,6 +247,7 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields)
   end
   if redis.call('HGET', idkey, digest) == iid then redis.call('HDEL', idkey, digest) end
   redis.call('DEL', P .. 'l' .. iid)  -- links to it from others dangle: readers skip them
+  if bit.band(flags_number(rec_flags(rec)), PENDING) ~= 0 then redis.call('ZREM', pk, iid) end
   local root = rec_root(rec)
   local ck = P .. 'k' .. root
   if redis.call('ZREM', ck, iid) == 1 then  -- the cluster keeps its root key and name while a member lives
@@ -240,11 +266,11 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields)
       local nv = drop_id(v, iid)
       if #nv == 0 then
         redis.call('DEL', ek)
-        redis.call('ZREM', P .. 'E', tb)
+        redis.call('ZREM', rk, tb)
       elseif nv ~= v then redis.call('SET', ek, nv) end
     end
   end
-  redis.call('DEL', P .. 'r' .. iid, P .. 't' .. iid)
+  redis.call('DEL', P .. 'r' .. iid, P .. 't' .. iid, P .. 'a' .. iid)
   if redis.call('HINCRBY', mk, 'n', -1) <= 0 then redis.call('DEL', mk) end
 end
 
@@ -253,7 +279,7 @@ end
 local function expired(cutoff, limit)
   local out, found = {}, 0
   if limit <= 0 then return out end
-  for _, b in ipairs(redis.call('ZRANGEBYSCORE', P .. 'E', '-inf', cutoff, 'LIMIT', 0, limit)) do
+  for _, b in ipairs(redis.call('ZRANGEBYSCORE', rk, '-inf', cutoff, 'LIMIT', 0, limit)) do
     local ek = P .. 'e' .. b
     local live = 0
     for _, id in ipairs(iids(redis.call('GET', ek) or '')) do
@@ -265,7 +291,7 @@ local function expired(cutoff, limit)
     end
     if live == 0 then
       redis.call('DEL', ek)
-      redis.call('ZREM', P .. 'E', b)
+      redis.call('ZREM', rk, b)
     end
   end
   return out
@@ -274,17 +300,20 @@ end
 
 _PRELUDE = lua_prelude() + _HELPERS
 
-#: KEYS: meta, idmap, b1..bB, [old b1..bB]
+#: KEYS: meta, retention index, pending index, idmap, b1..bB, [old b1..bB]
 #: ARGV: P, layout, siglen, mode (add|query), digest, ext, record (root
 #:       zero), tokens, B, purge cutoff (ms), purge limit (0: none),
-#:       old_iid, old_check, f1..fB, [old f1..fB]
+#:       old_iid, old_check, about ('=' + ``layout.pack_about``, whose '' is
+#:       none; '' alone: leave the stored one as it is),
+#:       f1..fB, [old f1..fB]
 #: Returns, with ``expired`` the purge scan's {iid, rec, ...} (removed by
 #: the caller, who knows their bands) and ``cands`` the bounded candidates
-#: {cand_iid, cand_rec, cand_tokens, ...} (see ``lookup``):
+#: {cand_iid, cand_rec, cand_tokens, cand_about_meta ('' unless query), ...}
+#: (see ``lookup``):
 #:   {"ok", expired, iid, cands}: stored, pending (flags) when cands is not
 #:   empty, until ATTACH;
 #:   {"same", expired} for a retry of a linked article (same id, same
-#:   words: nothing written but a changed ``published``);
+#:   words: nothing written but a changed ``published`` or about);
 #:   {"pending", expired, iid, cands} for a retry of an article still
 #:   pending: the caller confirms and attaches again (repair);
 #:   {"exists", expired, old_iid, old_rec} when the id is stored with other
@@ -294,9 +323,11 @@ ADD = _PRELUDE + r"""
 local mode, digest, ext, rec, tokens = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local B = tonumber(ARGV[9])
 local gone = expired(tonumber(ARGV[10]), tonumber(ARGV[11]))
-local old_iid, old_check = ARGV[12], ARGV[13]
-local F = 13  -- ARGV position: the band fields follow it
-local idkey = KEYS[2]
+local old_iid, old_check, about = ARGV[12], ARGV[13], ARGV[14]
+local keep_about = about == ''
+about = string.sub(about, #'=' + 1)  -- after the '=' that says "store this"
+local F = 14  -- ARGV position: the band fields follow it
+local idkey = KEYS[K + 1]
 local prev, prev_rec = resolve(idkey, digest, ext)
 if mode == 'add' and prev then
   if (redis.call('GET', P .. 't' .. prev) or '') == tokens then
@@ -305,9 +336,16 @@ if mode == 'add' and prev then
       redis.call('SETRANGE', P .. 'r' .. prev, REC_PUBLISHED_OFFSET, pub)
       published_changed(prev)
     end
+    local ak = P .. 'a' .. prev
+    if not keep_about and (redis.call('GET', ak) or '') ~= about then
+      if #about > 0 then redis.call('SET', ak, about) else redis.call('DEL', ak) end
+    end
     if bit.band(flags_number(rec_flags(prev_rec)), PENDING) ~= 0 then
-      local cands = lookup(B, F, prev)
-      if #cands == 0 then redis.call('SETRANGE', P .. 'r' .. prev, REC_FLAGS_OFFSET, string.char(0)) end
+      local cands = lookup(B, F, prev, false)
+      if #cands == 0 then
+        redis.call('SETRANGE', P .. 'r' .. prev, REC_FLAGS_OFFSET, string.char(0))
+        redis.call('ZREM', pk, prev)
+      end
       return {'pending', gone, prev, cands}
     end
     return {'same', gone}
@@ -316,24 +354,28 @@ if mode == 'add' and prev then
     return {'exists', gone, prev, prev_rec}
   end
 end
-local cands = lookup(B, F, prev)
+local cands = lookup(B, F, prev, mode ~= 'add')
 if mode ~= 'add' then return {'ok', gone, '', cands} end
 if prev then
   local okeys, ofields = {}, {}
-  for i = 1, B do okeys[i] = KEYS[2 + B + i]; ofields[i] = ARGV[F + B + i] end
+  for i = 1, B do okeys[i] = KEYS[K + 1 + B + i]; ofields[i] = ARGV[F + B + i] end
   remove_doc(prev, prev_rec, idkey, digest, okeys, ofields)
 end
 if not redis.call('HGET', mk, 'L') then redis.call('HSET', mk, 'L', layout) end
 local iid = pack_iid(redis.call('HINCRBY', mk, 's', 1))
 redis.call('HINCRBY', mk, 'n', 1)
 rec = rec_with_root(rec, iid)
-if #cands > 0 then rec = rec_with_flags(rec, string.char(PENDING)) end
+if #cands > 0 then
+  rec = rec_with_flags(rec, string.char(PENDING))
+  redis.call('ZADD', pk, added_number(rec_added(rec)), iid)
+end
 redis.call('SET', P .. 'r' .. iid, rec)
 if #tokens > 0 then redis.call('SET', P .. 't' .. iid, tokens) end
+if #about > 0 then redis.call('SET', P .. 'a' .. iid, about) end
 redis.call('HSET', idkey, digest, iid)
 local keep = BUCKET_KEEP * IID_LEN
 for i = 1, B do
-  local k, f = KEYS[2 + i], ARGV[F + i]
+  local k, f = KEYS[K + 1 + i], ARGV[F + i]
   local v = redis.call('HGET', k, f)
   if v then
     v = v .. iid
@@ -344,20 +386,20 @@ end
 local tb = rec_bucket(rec)
 if tb ~= NO_BUCKET then
   redis.call('APPEND', P .. 'e' .. tb, iid)
-  redis.call('ZADD', P .. 'E', 'NX', bucket_number(tb), tb)
+  redis.call('ZADD', rk, 'NX', bucket_number(tb), tb)
 end
 return {'ok', gone, iid, cands}
 """
 
-#: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext. Returns {iid, rec, tokens} or {}.
+#: KEYS: the fixed ones, idmap. ARGV: P, layout, siglen, digest, ext. Returns {iid, rec, tokens} or {}.
 GET = _PRELUDE + r"""
-local iid, rec = resolve(KEYS[2], ARGV[4], ARGV[5])
+local iid, rec = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
 if not iid then return {} end
 return {iid, rec, redis.call('GET', P .. 't' .. iid) or ''}
 """
 
 #: Removes several articles in one call.
-#: KEYS: meta, then per article: idmap, b1..bB.
+#: KEYS: the fixed ones, then per article: idmap, b1..bB.
 #: ARGV: P, layout, siglen, B, then per article: digest, ext, iid, check, f1..fB.
 #: Returns per article 1 (removed) or -1 (that record is gone or changed:
 #: the caller re-reads).
@@ -365,9 +407,9 @@ REMOVE = _PRELUDE + r"""
 local B = tonumber(ARGV[4])
 local HEAD, PER = 4, 4  -- ARGV position: the shared args, then per article 4 args before its B fields
 local out = {}
-local n = (#KEYS - 1) / (B + 1)
+local n = (#KEYS - K) / (B + 1)
 for a = 0, n - 1 do
-  local k, f = 1 + a * (B + 1), HEAD + a * (B + PER)  -- this article's keys and args start after these
+  local k, f = K + a * (B + 1), HEAD + a * (B + PER)  -- this article's keys and args start after these
   local digest, ext, iid, check = ARGV[f + 1], ARGV[f + 2], ARGV[f + 3], ARGV[f + 4]
   local rec = redis.call('GET', P .. 'r' .. iid)
   if not rec or rec_ext(rec, siglen) ~= ext or rec_added(rec) ~= check then
@@ -382,52 +424,84 @@ end
 return out
 """
 
-#: KEYS: meta, idmap a, idmap o1..on. ARGV: P, layout, siglen, digest a,
+#: KEYS: the fixed ones, idmap a, idmap o1..on. ARGV: P, layout, siglen, digest a,
 #: ext a, then per other: digest, ext, the link as seen from a (packed).
 #: Stores a's best link (the first other still stored: the caller sends
 #: them best first) as ``P l <a>`` = other iid + value, merges a's cluster
 #: with every stored other's, clears a's pending flag.
-#: Returns {cluster name, canonical ext id, index of each other found (1-based) ...},
+#: Returns {cluster name, canonical ext id, the best other's about_meta
+#: ('' when none), index of each other found (1-based) ...},
 #: or a NOTFOUND error when a is not stored.
 ATTACH = _PRELUDE + r"""
-local ia = resolve(KEYS[2], ARGV[4], ARGV[5])
+local ia = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
 if not ia then return redis.error_reply(E_NOTFOUND .. ARGV[5]) end
-local kept, best = {}, false
-for j = 1, #KEYS - 2 do  -- ARGV position: KEYS[1], KEYS[2] are meta and a's idmap
+local kept, best, best_about = {}, false, ''
+for j = 1, #KEYS - K - 1 do  -- ARGV position: the fixed keys, then a's idmap
   local f = 5 + (j - 1) * 3  -- ARGV position: this other's digest, ext, link value follow it
-  local ib = resolve(KEYS[2 + j], ARGV[f + 1], ARGV[f + 2])
+  local ib = resolve(KEYS[K + 1 + j], ARGV[f + 1], ARGV[f + 2])
   if ib and ib ~= ia then
     local value = ARGV[f + 3]  -- ARGV position
-    if not best then redis.call('SET', P .. 'l' .. ia, ib .. value); best = true end
+    if not best then
+      redis.call('SET', P .. 'l' .. ia, ib .. value); best = true
+      best_about = about_meta(ib)
+    end
     merge(root_of(ia), root_of(ib))
     kept[#kept + 1] = j
   end
 end
 redis.call('SETRANGE', P .. 'r' .. ia, REC_FLAGS_OFFSET, string.char(0))
+redis.call('ZREM', pk, ia)
 local name, canon = cluster_info(root_of(ia))
-local out = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen)}
+local out = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), best_about}
 for _, j in ipairs(kept) do out[#out + 1] = j end
 return out
 """
 
-#: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext.
-#: Returns {cluster name, canonical ext id, best link's other ext id or '',
-#: its value or '', the record} or {} when unknown: an article's answer in
-#: one bounded look-up, whatever its cluster's size.
+#: The stories of several articles in one call.
+#: KEYS: the fixed ones, idmap 1..n. ARGV: P, layout, siglen, text (1: the articles'
+#: whole about values, their text included; 0: about_meta), then per
+#: article: digest, ext.
+#: Returns per article {} when unknown, else {cluster name, canonical ext
+#: id, best link's other ext id or '', its value or '', the record, its
+#: about, the best other's about_meta}: an article's answer in one bounded
+#: look-up, whatever its cluster's size.
 STORY = _PRELUDE + r"""
-local iid, rec = resolve(KEYS[2], ARGV[4], ARGV[5])
-if not iid then return {} end
-local name, canon = cluster_info(rec_root(rec))
-local other, value = best_link(iid)
-return {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), other or '', value or '', rec}
+local want_text = ARGV[4] == '1'
+local out = {}
+for j = K + 1, #KEYS do  -- ARGV position: the fixed keys, then one idmap per article
+  local f = 4 + (j - K - 1) * 2  -- ARGV position: this article's digest and ext follow it
+  local iid, rec = resolve(KEYS[j], ARGV[f + 1], ARGV[f + 2])
+  if not iid then out[#out + 1] = {}
+  else
+    local name, canon = cluster_info(rec_root(rec))
+    local other, value, oiid = best_link(iid)
+    local mine = want_text and (redis.call('GET', P .. 'a' .. iid) or '') or about_meta(iid)
+    out[#out + 1] = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), other or '', value or '', rec,
+                     mine, oiid and about_meta(oiid) or ''}
+  end
+end
+return out
 """
 
-#: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext.
+#: KEYS: the fixed ones, idmap 1..n. ARGV: P, layout, siglen, then per article:
+#: digest, ext. Returns per article its about_meta ('' when it has none
+#: or is unknown).
+ABOUT = _PRELUDE + r"""
+local out = {}
+for j = K + 1, #KEYS do  -- ARGV position: the fixed keys, then one idmap per article
+  local f = 3 + (j - K - 1) * 2  -- ARGV position: this article's digest and ext follow it
+  local iid = resolve(KEYS[j], ARGV[f + 1], ARGV[f + 2])
+  out[#out + 1] = iid and about_meta(iid) or ''
+end
+return out
+"""
+
+#: KEYS: the fixed ones, idmap. ARGV: P, layout, siglen, digest, ext.
 #: Returns {cluster name, then per member in insertion order: ext id,
 #: published (the record's raw field), words} or {} when unknown:
 #: what choosing the canonical copy needs, without signatures or words.
 CLUSTER = _PRELUDE + r"""
-local iid, rec = resolve(KEYS[2], ARGV[4], ARGV[5])
+local iid, rec = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
 if not iid then return {} end
 local root = rec_root(rec)
 local out = {(cluster_info(root))}
@@ -442,13 +516,14 @@ end
 return out
 """
 
-#: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext, start, count.
+#: KEYS: the fixed ones, idmap. ARGV: P, layout, siglen, digest, ext, start, count.
 #: One page of the cluster holding an article: {cluster name, canonical ext
 #: id, members in all, then per member of the page (insertion order): ext
-#: id, published (raw), words, best link's other ext id or '', its value or ''}
+#: id, published (raw), words, best link's other ext id or '', its value or
+#: '', its about_meta}
 #: or {} when unknown. Work: O(log n + count).
 MEMBERS = _PRELUDE + r"""
-local iid, rec = resolve(KEYS[2], ARGV[4], ARGV[5])
+local iid, rec = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
 if not iid then return {} end
 local root = rec_root(rec)
 local name, canon = cluster_info(root)
@@ -466,31 +541,47 @@ for _, m in ipairs(ms) do
   local r = redis.call('GET', P .. 'r' .. m)
   local other, value = best_link(m)
   out[#out + 1] = rec_ext(r, siglen); out[#out + 1] = rec_published(r); out[#out + 1] = words_of(m)
-  out[#out + 1] = other or ''; out[#out + 1] = value or ''
+  out[#out + 1] = other or ''; out[#out + 1] = value or ''; out[#out + 1] = about_meta(m)
 end
 return out
 """
 
-#: KEYS: meta, idmap. ARGV: P, layout, siglen, digest, ext.
+#: KEYS: the fixed ones, idmap. ARGV: P, layout, siglen, digest, ext.
 #: Returns {other ext id, link value} for the article's best link, or {}.
 LINKS = _PRELUDE + r"""
-local iid = resolve(KEYS[2], ARGV[4], ARGV[5])
+local iid = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
 if not iid then return {} end
 local other, value = best_link(iid)
 if not other then return {} end
 return {other, value}
 """
 
-#: KEYS: meta. ARGV: P, layout, siglen, cutoff_ms, limit.
+#: KEYS: the fixed ones. ARGV: P, layout, siglen, cutoff_ms, limit.
 #: Returns {iid, rec, ...} for up to ``limit`` live expired articles (the
 #: caller removes them); read-mostly, like the scan at the start of ADD.
 PURGE_SCAN = _PRELUDE + r"""
 return expired(tonumber(ARGV[4]), tonumber(ARGV[5]))
 """
 
+#: KEYS: the fixed ones. ARGV: P, layout, siglen, cutoff (seconds), limit.
+#: Returns {iid, rec, tokens, ...} for up to ``limit`` articles still
+#: pending (stored with candidates, never linked: the link step failed and
+#: the client never retried) that were added at or before ``cutoff``;
+#: read-only (the caller confirms and attaches them).
+PENDING_SCAN = _PRELUDE + r"""
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', pk, '-inf', ARGV[4], 'LIMIT', 0, tonumber(ARGV[5]))) do
+  out[#out + 1] = id; out[#out + 1] = redis.call('GET', P .. 'r' .. id)
+  out[#out + 1] = redis.call('GET', P .. 't' .. id) or ''
+end
+return out
+"""
+
 #: Every script by name.
-SCRIPTS: dict[str, str] = {"ADD": ADD, "ATTACH": ATTACH, "CLUSTER": CLUSTER, "GET": GET, "LINKS": LINKS,
-                           "MEMBERS": MEMBERS, "PURGE_SCAN": PURGE_SCAN, "REMOVE": REMOVE, "STORY": STORY}
+SCRIPTS: dict[str, str] = {
+    "ABOUT": ABOUT, "ADD": ADD, "ATTACH": ATTACH, "CLUSTER": CLUSTER, "GET": GET, "LINKS": LINKS, "MEMBERS": MEMBERS,
+    "PENDING_SCAN": PENDING_SCAN, "PURGE_SCAN": PURGE_SCAN, "REMOVE": REMOVE, "STORY": STORY,
+}
 
 
 def register(client) -> dict:

@@ -70,6 +70,8 @@ def _spec(config: Mapping) -> dict:
     article_in = {"required": True, **_json(_ref("Article"))}
     id_param = {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string"}}
     common = [_NS]
+    about = {name: {"type": "string", "nullable": True, "description": f"the article's {name}, as posted"}
+             for name in ("title", "url", "source")}
     write_errors = _errors(400, 401, 403, 413, 415, 503)
     return {
         "openapi": "3.0.3",
@@ -86,7 +88,10 @@ def _spec(config: Mapping) -> dict:
                 "requestBody": article_in,
                 "responses": {"200": {"description": "duplicates", **_json(_ref("Match"))}, **write_errors}}},
             "/v1/articles/{doc_id}": {
-                "get": {"summary": "A stored article: dates, size, cluster, duplicates", "parameters": [*common, id_param],
+                "get": {"summary": "A stored article: title, url, source, dates, size, cluster, duplicates",
+                        "parameters": [*common, id_param, {
+                            "name": "text", "in": "query", "schema": {"type": "boolean", "default": False},
+                            "description": "Also return the original text (null when it was not stored: STORE_TEXT off)."}],
                         "responses": {"200": {"description": "stored", **_json(_ref("StoredArticle"))}, **_errors(401, 403, 404, 503)}},
                 "delete": {"summary": "Forget an article everywhere", "parameters": [*common, id_param],
                            "responses": {"204": {"description": "removed"}, **_errors(401, 403, 404, 503)}}},
@@ -117,7 +122,7 @@ def _spec(config: Mapping) -> dict:
                 "title": {"type": "string"}, "url": {"type": "string"}, "source": {"type": "string"},
                 "published": _PUBLISHED}},
             "Duplicate": {"type": "object", "properties": {
-                "id": {"type": "string"}, "kind": {"type": "string", "enum": list(KINDS)},
+                "id": {"type": "string"}, **about, "kind": {"type": "string", "enum": list(KINDS)},
                 "jaccard": {"type": "number"}, "containment": {"type": "number"}, "score": {"type": "number"},
                 "passages": {"type": "array", "items": {"type": "object"}},
                 "changed": {"type": "array", "description": "kind update, explained: figures that differ, [mine, theirs]",
@@ -126,12 +131,13 @@ def _spec(config: Mapping) -> dict:
                 "id": {"type": "string"}, "cluster": {"type": "string", "nullable": True},
                 "canonical": {"type": "string", "nullable": True}, "duplicates": {"type": "array", "items": _ref("Duplicate")}}},
             "StoredArticle": {"allOf": [_ref("Match"), {"type": "object", "properties": {
+                **about, "text": {"type": "string", "nullable": True, "description": "with ?text=true only"},
                 "published": {"type": "string", "nullable": True}, "added": {"type": "string"}, "words": {"type": "integer"}}}]},
             "Cluster": {"type": "object", "properties": {
                 "cluster": {"type": "string"}, "canonical": {"type": "string"},
                 "size": {"type": "integer"}, "cursor": {"type": "integer"}, "next": {"type": ["integer", "null"]},
                 "members": {"type": "array", "items": {"type": "object", "properties": {
-                    "id": {"type": "string"}, "published": {"type": ["string", "null"]}, "words": {"type": "integer"},
+                    "id": {"type": "string"}, **about, "published": {"type": ["string", "null"]}, "words": {"type": "integer"},
                     "link": {"oneOf": [_ref("Duplicate"), {"type": "null"}]}}}}}},
             "Error": {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                 "code": {"type": "string"}, "message": {"type": "string"}}}}},

@@ -30,6 +30,11 @@ key                type    holds
                            (uint32 LE), id; fields named once in
                            :mod:`dedup_service.layout`
 ``P t <iid>``      string  normalised word ids (uint32 LE), to confirm
+``P a <iid>``      string  what a person reads: title, url, source and the
+                           zlib-compressed original text
+                           (:func:`dedup_service.layout.pack_about`; the
+                           text only with ``store_text``); no key when
+                           there is none of them
 ``P l <iid>``      string  the article's best link: other iid (4 bytes) +
                            33-byte packed link
                            (:func:`dedup_service.layout.pack_link`, + JSON
@@ -46,15 +51,21 @@ key                type    holds
 ``P e <8 bytes>``  string  retention bucket ending at that time (ms, u64 BE):
                            packed iids
 ``P E``            zset    retention buckets by end time (ms)
+``P p``            zset    pending articles (stored with candidates, not
+                           linked yet) by added time: what
+                           :meth:`StoringDeduplicator.repair` sweeps
 =================  ======  ==================================================
 
 Every key of a namespace shares the ``{namespace}`` hash tag: on Redis
 Cluster a namespace lives in one slot, so the Lua scripts (which touch many
-keys at once) stay atomic; namespaces spread across nodes.
+keys at once) stay atomic; namespaces spread across nodes. Every key a
+caller can name goes in the scripts' ``KEYS`` (see :mod:`dedup_service.lua`).
 
 Over 400 lines on purpose: it is the one class that implements the ``Index``
 protocol on Redis (the protocol's methods, the byte packing around them and
 the one error translation); splitting it would put Redis calls in two modules.
+The service's ``StoringDeduplicator`` (which feeds it articles and repairs
+through it, ~40 lines) sits beside it; it could move to a module of its own.
 """
 
 from __future__ import annotations
@@ -63,21 +74,24 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 import numpy as np
 import redis
 import xxhash
 from redis.exceptions import ResponseError
 
+from dedup.deduplicator import Deduplicator
 from dedup.errors import InvalidParams, NotFound
 from dedup.index import Fingerprint, Member, Page, Story
 from dedup.lsh import signature_band_hashes
 from dedup.params import Params
-from dedup.types import Link
+from dedup.types import Article, Link
 from dedup_service import layout, lua
 from dedup_service.errors import NamespaceMismatch, StoreUnavailable
 
-__all__ = ["RedisIndex", "valid_namespace"]
+__all__ = ["ArticleFingerprint", "RedisIndex", "StoringDeduplicator", "valid_namespace"]
 
 #: The parts of the stored layout string, in order (named in a mismatch message).
 _LAYOUT_PARTS = ("version", "num_perm", "seed", "bands", "rows", "bucket_shards", "id_shards")
@@ -100,6 +114,51 @@ def _decodes_responses(client) -> bool:
         return bool(getattr(get_encoder(), "decode_responses", False))
     pool = getattr(client, "connection_pool", None)
     return bool(getattr(pool, "connection_kwargs", {}).get("decode_responses"))
+@dataclass(frozen=True, eq=False, slots=True)
+class ArticleFingerprint(Fingerprint):
+    """A fingerprint with the article it was made from: :class:`RedisIndex`
+    stores its title, url, source and (compressed) text with it."""
+
+    article: Article | None = None
+
+
+class StoringDeduplicator(Deduplicator):
+    """The service's :class:`Deduplicator` on a :class:`RedisIndex`: its
+    fingerprints carry their article, so that the index keeps what a person
+    reads, and :meth:`repair` links the articles a failed request left
+    half-linked."""
+
+    index: RedisIndex
+
+    def fingerprint(self, article: Article, *, words: bool = False) -> tuple[Fingerprint, list[str] | None]:
+        fp, got = super().fingerprint(article, words=words)
+        return ArticleFingerprint(fp.id, fp.signature, fp.tokens, fp.published, fp.added, article), got
+
+    def repair(self, limit: int = 32, grace: float = 60.0) -> int:
+        """Confirm and link up to ``limit`` articles left pending for over
+        ``grace`` seconds: stored with candidates, never linked (the link
+        step of their add failed, and no retry came). Each is confirmed
+        against its candidates of now, exactly as a retry would, from its
+        stored fingerprint (no text needed). Returns how many were repaired
+        (linked, or no longer pending when no candidate is left);
+        run it periodically (``flask repair``): one look-up, then two round
+        trips per article, whatever the size of its story."""
+        done = 0
+        for fp in self.index.pending(limit, self.index.clock() - grace):
+            found = self.index.add(fp)  # still pending: its bounded candidates again
+            if found is None:  # linked meanwhile (a retry came)
+                continue
+            links = self._guarded(fp, found, self._confirm_all(fp, None, found, False, None)) if found else []
+            if found:
+                self.index.attach(fp.id, links)
+            done += 1
+        return done
+
+
+#: The about values this request's replies carried, by (prefix, id): see :meth:`RedisIndex.noting`.
+_SEEN: ContextVar[dict | None] = ContextVar("dedup_seen_about", default=None)
+
+
 class RedisIndex:
     """An :class:`~dedup.index.Index` whose state lives in Redis.
 
@@ -116,6 +175,8 @@ class RedisIndex:
             (falls back to insertion time when unknown).
         clock: seconds since the epoch (injected for tests).
         purge_batch: at most this many expired articles removed per write.
+        store_text: keep each article's original text (zlib) with its
+            title, url and source (those are kept whenever given).
 
     Raises:
         InvalidParams: an argument out of range.
@@ -136,6 +197,7 @@ class RedisIndex:
         retention_by: str = "added",
         clock: Callable[[], float] = time.time,
         purge_batch: int = 32,
+        store_text: bool = True,
     ) -> None:
         if _decodes_responses(client):
             raise InvalidParams("client: needs decode_responses=False (keys and values are binary)")
@@ -153,6 +215,7 @@ class RedisIndex:
             raise InvalidParams(f"purge_batch={purge_batch!r}: must be an int >= 1")
         self.client, self.params, self.namespace = client, params, namespace
         self.retention, self.retention_by, self.clock, self.purge_batch = retention, retention_by, clock, purge_batch
+        self.store_text = bool(store_text)
         self.prefix = f"{prefix}{{{namespace}}}".encode()
         bands, rows = params.banding
         self._band_width = 1 if bands <= 256 else 2
@@ -164,6 +227,7 @@ class RedisIndex:
         parts = (layout.VERSION, params.num_perm, params.seed, bands, rows, self.bucket_shards, self.id_shards)
         self.layout = ":".join(map(str, parts)).encode()
         self._scripts = lua.register(client)
+        self._fixed = [self.prefix + k for k in lua.FIXED_KEYS]
 
     # -- plumbing: the one place Redis's exceptions become the project's -----
     @contextmanager
@@ -188,7 +252,7 @@ class RedisIndex:
     def _script(self, name: str, keys: list, args: list):
         """Run one registered script (one round trip; redis-py reloads it on NOSCRIPT)."""
         with self._translated():
-            return self._scripts[name](keys=[self.prefix + b"m", *keys],
+            return self._scripts[name](keys=[*self._fixed, *keys],
                                        args=[self.prefix, self.layout, self._siglen, *args])
 
     def _mismatch(self, stored: str) -> str:
@@ -203,6 +267,15 @@ class RedisIndex:
         digest = xxhash.xxh64_digest(ext)
         shard = int.from_bytes(digest[:4], "big") % self.id_shards
         return self.prefix + b"i" + shard.to_bytes(2, "big"), digest, ext
+
+    def _idkeys(self, doc_ids: list[str]) -> tuple[list[bytes], list[bytes]]:
+        """The id map keys of several articles, and their (digest, id) arguments."""
+        keys, args = [], []
+        for doc_id in doc_ids:
+            idkey, digest, ext = self._idkey(doc_id)
+            keys.append(idkey)
+            args += [digest, ext]
+        return keys, args
 
     def _buckets(self, signature: np.ndarray) -> tuple[list[bytes], list[bytes]]:
         """Each band's bucket shard key and field: the band hash's high 32 bits
@@ -247,13 +320,24 @@ class RedisIndex:
             old_check = layout.field_bytes(old_rec, "added")
             old_keys, old_fields = self._buckets(self._unpack(old_rec).signature)
         args = [mode, digest, ext, self._record(fp), tokens, len(keys), cutoff, limit, old_iid, old_check,
-                *fields, *old_fields]
+                self._about(fp) if mode == "add" else b"", *fields, *old_fields]
         return [idkey, *keys, *old_keys], args
 
-    def _candidates_from(self, flat: list) -> list[Fingerprint]:
+    def _about(self, fp: Fingerprint) -> bytes:
+        """The about value to store, after ``=``; ``b""`` (leave it as it is)
+        for a fingerprint without its article (a plain Deduplicator, a repair)."""
+        a = getattr(fp, "article", None)
+        if a is None:
+            return b""
+        return b"=" + layout.pack_about(a.title, a.url, a.source, a.text if self.store_text else None)
+
+    def _candidates_from(self, flat: list, with_about: bool = False) -> list[Fingerprint]:
         """Decode the script's candidates, leaving out any that already expired
-        (the sweep that removes them may still be on its way)."""
-        recs = [(flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3)]
+        (the sweep that removes them may still be on its way); ``with_about``:
+        the reply carries their about values (a query's), noted."""
+        recs = [(flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 4)]
+        for i in range(0, len(flat), 4) if with_about else ():
+            self._note(self._unpack(flat[i + 1]).id, flat[i + 3])
         if self.retention is not None:
             cutoff = self._cutoff()
             recs = [(r, t) for r, t in recs if self._unpack(r).bucket > cutoff]
@@ -280,7 +364,7 @@ class RedisIndex:
 
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
         """The bounded candidates of ``fp`` (no write)."""
-        return self._candidates_from(self._script("ADD", *self._add_args("query", fp))[3])
+        return self._candidates_from(self._script("ADD", *self._add_args("query", fp))[3], with_about=True)
 
     def _get(self, doc_id: str) -> list:
         idkey, digest, ext = self._idkey(doc_id)
@@ -329,7 +413,9 @@ class RedisIndex:
             keys.append(kb)
             args += [db, eb, layout.pack_link(lk, True)]
         out = self._script("ATTACH", keys, args)
-        kept = [links[int(j) - 1] for j in out[2:]]
+        kept = [links[int(j) - 1] for j in out[3:]]
+        if kept:
+            self._note(kept[0].b, out[2])
         name, canon = (x.decode("utf-8", "surrogatepass") for x in out[:2])
         return Story(name, canon, kept[0] if kept else None), kept
 
@@ -353,33 +439,27 @@ class RedisIndex:
         out = self._script("LINKS", [idkey], [digest, ext])
         return [self._link(doc_id, out[0], out[1])] if out else []
 
-    def story(self, doc_id: str) -> Story | None:
-        """Cluster id, canonical copy and best link, in one bounded round trip."""
-        idkey, digest, ext = self._idkey(doc_id)
-        out = self._script("STORY", [idkey], [digest, ext])
-        if not out:
-            return None
-        name, canon = (x.decode("utf-8", "surrogatepass") for x in out[:2])
-        return Story(name, canon, self._link(doc_id, out[2], out[3]))
+    def story(self, doc_id: str, *, text: bool = False) -> Story | None:
+        """Cluster id, canonical copy and best link, in one bounded round trip
+        (``text``: the article's stored text comes with its about, see :meth:`about`)."""
+        return self.stories([doc_id], text=text)[0]
 
-    def stories(self, doc_ids: list[str]) -> list[Story | None]:
-        """:meth:`story` of several articles in one round trip (a pipeline of the script)."""
+    def stories(self, doc_ids: list[str], *, text: bool = False) -> list[Story | None]:
+        """:meth:`story` of several articles in one round trip (one script call)."""
         if not doc_ids:
             return []
-        with self._translated():
-            pipe = self.client.pipeline(transaction=False)
-            for doc_id in doc_ids:
-                idkey, digest, ext = self._idkey(doc_id)
-                self._scripts["STORY"](keys=[self.prefix + b"m", idkey],
-                                       args=[self.prefix, self.layout, self._siglen, digest, ext], client=pipe)
-            outs = pipe.execute()
+        keys, args = self._idkeys(doc_ids)
         got: list[Story | None] = []
-        for doc_id, out in zip(doc_ids, outs):
+        for doc_id, out in zip(doc_ids, self._script("STORY", keys, [int(text), *args])):
             if not out:
                 got.append(None)
                 continue
             name, canon = (x.decode("utf-8", "surrogatepass") for x in out[:2])
-            got.append(Story(name, canon, self._link(doc_id, out[2], out[3])))
+            best = self._link(doc_id, out[2], out[3])
+            self._note(doc_id, out[5])
+            if best is not None:
+                self._note(best.b, out[6])
+            got.append(Story(name, canon, best))
         return got
 
     def members(self, doc_id: str, start: int = 0, count: int = 50) -> Page | None:
@@ -389,10 +469,11 @@ class RedisIndex:
         if not out:
             return None
         ms = []
-        for i in range(3, len(out), 5):
+        for i in range(3, len(out), 6):
             mid = out[i].decode("utf-8", "surrogatepass")
             ms.append((mid, layout.field_value("published", out[i + 1]), int(out[i + 2]),
                        self._link(mid, out[i + 3], out[i + 4])))
+            self._note(mid, out[i + 5])
         name, canon = (x.decode("utf-8", "surrogatepass") for x in out[:2])
         return Page(name, canon, int(out[2]), start, ms)
 
@@ -408,9 +489,47 @@ class RedisIndex:
                    for i in range(1, len(out), 3)]
         return out[0].decode("utf-8", "surrogatepass"), members
 
+    # -- what a person reads --------------------------------------------------
+    @contextmanager
+    def noting(self) -> Iterator[None]:
+        """Within this block (one request), the about values that replies
+        carry (candidates of a query, the best match of an add, a story, a
+        cluster page) are kept, so :meth:`about` answers them without
+        another round trip."""
+        token = _SEEN.set({})
+        try:
+            yield
+        finally:
+            _SEEN.reset(token)
+
+    def _note(self, doc_id: str, value: bytes) -> None:
+        seen = _SEEN.get()
+        if seen is not None:
+            seen[self.prefix, doc_id] = value
+
+    def about(self, doc_ids: list[str]) -> dict[str, layout.About]:
+        """Title, url, source (and the text, when a :meth:`story` with
+        ``text`` read it) of each id: those the replies of this
+        :meth:`noting` block carried, the others in one round trip (empty
+        for an unknown id)."""
+        seen = _SEEN.get() or {}
+        values = {i: seen[self.prefix, i] for i in doc_ids if (self.prefix, i) in seen}
+        missing = [i for i in dict.fromkeys(doc_ids) if i not in values]
+        if missing:
+            keys, args = self._idkeys(missing)
+            values.update(zip(missing, self._script("ABOUT", keys, args)))
+        return {i: layout.unpack_about(values[i]) for i in doc_ids}
+
     def __len__(self) -> int:
         with self._translated():
             return int(self.client.hget(self.prefix + b"m", b"n") or 0)
+
+    def pending(self, limit: int, added_before: float) -> list[Fingerprint]:
+        """Up to ``limit`` articles still pending that were added before
+        ``added_before`` (seconds since the epoch), oldest first: one round
+        trip, no write."""
+        flat = self._script("PENDING_SCAN", [], [repr(float(added_before)), int(limit)])
+        return [self._fingerprint(flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3) if flat[i + 1]]
 
     # -- retention ------------------------------------------------------------
     def _cutoff(self) -> int:
@@ -476,12 +595,13 @@ class RedisIndex:
                 self.client.set(key, json.dumps(got), xx=True)
         return got
 
-    def export(self, batch: int = 500) -> Iterator[tuple[Fingerprint, Story | None, bool]]:
+    def export(self, batch: int = 500) -> Iterator[tuple[Fingerprint, Story | None, bool, layout.About]]:
         """Every stored article in insertion order: its fingerprint (id,
-        signature, word ids, dates), its story, and whether it is still
-        pending (stored, not yet linked). What ``dedup export`` writes and
-        ``dedup reindex`` rebuilds from; articles removed while it runs are
-        left out. Holds 4 bytes per article (the sorted internal ids)."""
+        signature, word ids, dates), its story, whether it is still pending
+        (stored, not yet linked), and its title, url, source and text (as
+        stored). What ``dedup export`` writes and ``dedup reindex`` rebuilds
+        from; articles removed while it runs are left out. Holds 4 bytes per
+        article (the sorted internal ids)."""
         pattern = b"".join(b"\\" + bytes([c]) if c in b"*?[]\\" else bytes([c]) for c in self.prefix) + b"r????"
         with self._translated():
             iids = sorted(k[-4:] for k in self.client.scan_iter(match=pattern, count=1000))
@@ -490,10 +610,12 @@ class RedisIndex:
             with self._translated():
                 pipe = self.client.pipeline(transaction=False)
                 for iid in part:
-                    pipe.get(self.prefix + b"r" + iid)
-                    pipe.get(self.prefix + b"t" + iid)
+                    for kind in (b"r", b"t", b"a"):
+                        pipe.get(self.prefix + kind + iid)
                 got = pipe.execute()
-            found = [(rec, tok) for rec, tok in zip(got[0::2], got[1::2]) if rec is not None and tok is not None]
-            fps = [self._fingerprint(rec, tok) for rec, tok in found]
+            found = [(rec, tok, about or b"") for rec, tok, about in zip(got[0::3], got[1::3], got[2::3])
+                     if rec is not None and tok is not None]
+            fps = [self._fingerprint(rec, tok) for rec, tok, _ in found]
             stories = self.stories([fp.id for fp in fps])
-            yield from ((fp, story, self._unpack(rec).pending) for fp, story, (rec, _) in zip(fps, stories, found))
+            for fp, story, (rec, _, about) in zip(fps, stories, found):
+                yield fp, story, self._unpack(rec).pending, layout.unpack_about(about)

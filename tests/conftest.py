@@ -52,13 +52,13 @@ def redis_server_binary(prefer_bundled: bool = False) -> str:
 class RedisServer:
     """A throw-away redis-server on a free port, in a temporary directory."""
 
-    def __init__(self, binary: str) -> None:
+    def __init__(self, binary: str, port: int | None = None, extra: list[str] = ()) -> None:
         self.binary = binary
-        self.port = free_port()
+        self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="dedup-test-redis-")
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self.dir, "--protected-mode", "yes"],
+             "--dir", self.dir, "--protected-mode", "yes", *extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -81,6 +81,68 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def _free_cluster_port() -> int:
+    """A free port whose cluster bus port (+10000) is free as well."""
+    while True:
+        port = free_port()
+        if port + 10000 < 65536:
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port + 10000))
+                except OSError:
+                    continue
+            return port
+
+
+class RedisClusterServers:
+    """A throw-away Redis Cluster of ``masters`` nodes (no replicas) on free
+    loopback ports: ``redis-server --cluster-enabled yes`` per node, joined by
+    ``redis-cli --cluster create`` (which needs 3 or more masters; fewer are
+    joined by CLUSTER MEET and ADDSLOTSRANGE). ``stop`` stops every node."""
+
+    def __init__(self, binary: str, masters: int = 3) -> None:
+        self.nodes: list[RedisServer] = []
+        try:
+            for _ in range(masters):
+                port = _free_cluster_port()
+                self.nodes.append(RedisServer(binary, port=port, extra=[
+                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                    "--cluster-node-timeout", "5000"]))
+            addrs = [f"127.0.0.1:{n.port}" for n in self.nodes]
+            if masters >= 3:
+                subprocess.run([shutil.which("redis-cli"), "--cluster", "create", *addrs, "--cluster-replicas", "0",
+                                "--cluster-yes"], check=True, capture_output=True, timeout=60)
+            else:
+                first = self.nodes[0].client()
+                for n in self.nodes[1:]:
+                    first.execute_command("CLUSTER", "MEET", "127.0.0.1", n.port)
+                step = 16384 // masters
+                for i, n in enumerate(self.nodes):
+                    end = 16383 if i == masters - 1 else (i + 1) * step - 1
+                    n.client().execute_command("CLUSTER", "ADDSLOTS", *range(i * step, end + 1))  # 6.2 has no ADDSLOTSRANGE
+            deadline = time.monotonic() + 30
+            while not all(b"cluster_state:ok" in n.client().execute_command("CLUSTER", "INFO") and
+                          int(n.client().execute_command("CLUSTER", "INFO").split(b"cluster_known_nodes:")[1]
+                              .split(b"\r")[0]) == masters for n in self.nodes):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the {masters}-node Redis Cluster did not become ready")
+                time.sleep(0.1)
+        except BaseException:
+            self.stop()
+            raise
+        self.url = self.nodes[0].url
+
+    def client(self, **kw):
+        """A binary ``RedisCluster`` that knows the cluster from its first node."""
+        from redis.cluster import RedisCluster
+
+        return RedisCluster(host="127.0.0.1", port=self.nodes[0].port, socket_timeout=5, socket_connect_timeout=5, **kw)
+
+    def stop(self) -> None:
+        for n in self.nodes:
+            n.stop()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_dedup_environment():
     """Hermetic tests: the service's ``DEDUP_*`` settings exported in the shell
@@ -101,6 +163,16 @@ def redis_server():
     assert server.port != 6379
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster():
+    """A private 3-master Redis Cluster for the session (skipped without redis-cli)."""
+    if not shutil.which("redis-cli"):
+        pytest.skip("redis-cli is not on PATH: it is needed to create a Redis Cluster (redis-cli --cluster create)")
+    cluster = RedisClusterServers(redis_server_binary(), masters=3)
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture(scope="session")

@@ -83,7 +83,7 @@ def test_a_duplicate_is_seen_from_the_article_asked_about(client):
     pb, pa = from_b["passages"][0], from_a["passages"][0]
     assert (pa["start"], pa["end"], pa["their_start"], pa["their_end"]) == (
         pb["their_start"], pb["their_end"], pb["start"], pb["end"])
-    assert set(from_a) == set(from_b) == {"id", "kind", "jaccard", "containment", "score", "passages"}
+    assert set(from_a) == set(from_b) == {"id", "title", "url", "source", "kind", "jaccard", "containment", "score", "passages"}
 
 
 def test_similarity_override_changes_the_decision(client):

@@ -159,7 +159,9 @@ def test_link_unknown_id_raises_not_found(index):
 def test_every_link_kind_round_trips(index, kind):
     index.add(fp("d0"))
     index.add(fp("d1"))
-    for lk in (link("d1", "d0", kind=kind), link("d1", "d0", kind=kind, span=(3, 9))):
+    for lk in (link("d1", "d0", kind=kind), link("d1", "d0", kind=kind, span=(3, 9)),
+               link("d1", "d0", kind=kind, span=(1, 4), changed=(("340", "350"), ("tuesday", "#17")),
+                    passages=(Passage(0, 3, 1, 4, "profit rose to"),))):
         index.link(lk)
         assert index.links("d1") == [lk] and index.story("d1").best == lk
 

@@ -18,7 +18,7 @@ from conftest import RedisServer, redis_server_binary
 from dedup import Fingerprint, InvalidParams, Link, Params
 from dedup_service import layout, lua
 from dedup_service.errors import NamespaceMismatch, StoreUnavailable
-from dedup_service.store import RedisIndex
+from dedup_service.store import RedisIndex, StoringDeduplicator
 
 PARAMS = Params()
 
@@ -440,3 +440,174 @@ def earlier_ts() -> float:
     from datetime import datetime, timezone
 
     return datetime(2024, 5, 1, tzinfo=timezone.utc).timestamp()
+
+
+# -- what a person reads: title, url, source, the text (issue 14) -------------------
+def test_about_values_round_trip_and_compress():
+    text = story(7) * 3  # repetitive: compressible
+    value = layout.pack_about("Title é", "https://x/a", None, text)
+    got = layout.unpack_about(value)
+    assert (got.title, got.url, got.source, got.text) == ("Title é", "https://x/a", None, text)
+    assert len(value) < len(text.encode()) / 2
+    assert layout.unpack_about(layout.pack_about("", None, "AP", None)) == layout.About("", None, "AP", None)
+    assert layout.pack_about(None, None, None, None) == b""
+    (m,) = struct.unpack_from("<I", value)  # what the scripts send: the meta only, never the text
+    assert layout.unpack_about(value[: layout.ABOUT_HEAD + m]) == layout.About("Title é", "https://x/a", None, None)
+
+
+def _app_client(redis_server, namespace, **settings):
+    from dedup_service.app import create_app
+
+    app = create_app({"TESTING": True, "REDIS_URL": redis_server.url, "DEFAULT_NAMESPACE": namespace,
+                      "CAPACITY": 1000, **settings})
+    return app, app.test_client()
+
+
+def _about(d: dict) -> tuple:
+    return d["title"], d["url"], d["source"]
+
+
+def test_title_url_and_source_come_back_with_the_article_its_duplicates_and_its_cluster(client, redis_requests):
+    text = story(8)
+    orig = {"id": "a", "text": text, "title": "Rates rise", "url": "https://ex.com/a", "source": "Reuters"}
+    assert client.post("/v1/articles", json=orig).status_code == 201
+    redis_requests.n = 0
+    r = client.post("/v1/articles", json={"id": "b", "text": copy_of(text, 1), "source": "AP"})
+    assert redis_requests.n == 2  # ADD, ATTACH: the duplicate's title, url and source came with ATTACH's reply
+    assert [_about(x) for x in r.json["duplicates"]] == [("Rates rise", "https://ex.com/a", "Reuters")]
+    retry = client.post("/v1/articles", json={"id": "b", "text": copy_of(text, 1), "source": "AP"})
+    assert retry.status_code == 200 and retry.json == r.json
+    q = client.post("/v1/duplicates", json={"text": copy_of(text, 2)})
+    assert {x["id"]: _about(x) for x in q.json["duplicates"]}["a"] == ("Rates rise", "https://ex.com/a", "Reuters")
+    got = client.get("/v1/articles/b").json
+    assert _about(got) == (None, None, "AP") and "text" not in got
+    assert [_about(x) for x in got["duplicates"]] == [("Rates rise", "https://ex.com/a", "Reuters")]
+    page = client.get("/v1/clusters/b").json
+    assert [(m["id"], *_about(m)) for m in page["members"]] == [
+        ("a", "Rates rise", "https://ex.com/a", "Reuters"), ("b", None, None, "AP")]
+    # a retry with corrected metadata applies it
+    assert client.post("/v1/articles", json={**orig, "title": "Rates rise again"}).status_code == 200
+    assert client.get("/v1/articles/a").json["title"] == "Rates rise again"
+
+
+def test_the_original_text_is_stored_compressed_and_read_on_request(client, app):
+    text = "  LONDON (Reuters) - " + story(9) + "\n\nSign up for our newsletter.  "
+    client.post("/v1/articles", json={"id": "a", "text": text})
+    got = client.get("/v1/articles/a?text=true")
+    assert got.status_code == 200 and got.json["text"] == text  # byte for byte, not the normalised words
+    assert "text" not in client.get("/v1/articles/a").json
+    assert client.get("/v1/articles/a?text=maybe").status_code == 400
+    assert client.get("/v1/articles/a?txt=1").status_code == 400
+    idx = app.extensions["dedup"].index(app.config["DEFAULT_NAMESPACE"])
+    (key,) = [k for k in idx.keys() if k.startswith(idx.prefix + b"a")]
+    assert len(idx.client.get(key)) < len(text.encode())
+    assert "text" in str(client.get("/openapi.json").json["paths"]["/v1/articles/{doc_id}"]["get"]["parameters"])
+
+
+def test_storing_the_text_can_be_turned_off(redis_server, namespace, monkeypatch):
+    monkeypatch.setenv("DEDUP_STORE_TEXT", "false")
+    app, client = _app_client(redis_server, namespace)
+    assert app.config["STORE_TEXT"] is False
+    client.post("/v1/articles", json={"id": "a", "text": story(10), "title": "T"})
+    got = client.get("/v1/articles/a?text=true").json
+    assert got["text"] is None and got["title"] == "T"
+    client.post("/v1/articles", json={"id": "b", "text": story(11)})  # nothing to keep: no about key at all
+    idx = app.extensions["dedup"].index(namespace)
+    assert len([k for k in idx.keys() if k.startswith(idx.prefix + b"a")]) == 1
+    with pytest.raises(InvalidParams, match="STORE_TEXT"):
+        _app_client(redis_server, namespace, STORE_TEXT="no")
+    for doc in ("a", "b"):
+        idx.remove(doc)
+    assert idx.keys() == []
+    app.extensions["dedup"].close()
+
+
+def test_a_stored_update_link_lists_its_changed_figures(client):
+    text = story(12, 300) + " Profit rose 12 pct to 340 million euros, with 57 new stores and 1200 staff hired."
+    client.post("/v1/articles", json={"id": "a", "text": text})
+    r = client.post("/v1/articles?explain=true", json={"id": "b", "text": text.replace("340", "350")})
+    (dup,) = r.json["duplicates"]
+    assert dup["kind"] == "update" and dup["changed"][0][0] == "350"
+    assert client.get("/v1/articles/b").json["duplicates"][0]["changed"] == dup["changed"]  # read back from Redis
+    member = next(m for m in client.get("/v1/clusters/a").json["members"] if m["id"] == "b")
+    assert member["link"]["changed"] == dup["changed"]
+
+
+class _Dropped:
+    """A registered script whose every call loses the connection."""
+
+    def __call__(self, *a, **kw):
+        raise redis.ConnectionError("connection dropped (injected)")
+
+
+def test_repair_links_what_a_dropped_link_step_left_half_linked(redis_client, namespace, redis_requests):
+    """The link step of five copies' adds fails and no client retries: they
+    stay stored, alone and pending. ``repair`` finds them (not while they
+    are younger than its grace), confirms and links them, a bounded number
+    per call, in 1 + 2 per article round trips, keeping what they store."""
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100)
+    d = StoringDeduplicator(PARAMS, idx)
+    texts = [story(30 + i) for i in range(5)]
+    for i, text in enumerate(texts):
+        d.add(Article(f"orig{i}", text))
+    attach, idx._scripts["ATTACH"] = idx._scripts["ATTACH"], _Dropped()
+    for i, text in enumerate(texts):
+        with pytest.raises(StoreUnavailable):
+            d.add(Article(f"copy{i}", copy_of(text, i), title=f"copy {i}"))
+    idx._scripts["ATTACH"] = attach
+    assert [idx.story(f"copy{i}").cluster for i in range(5)] == [f"copy{i}" for i in range(5)]  # alone
+    assert [f.id for f in idx.pending(10, time.time())] == [f"copy{i}" for i in range(5)]
+    assert d.repair(limit=2, grace=3600) == 0  # too young: their add may still be on its way
+    redis_requests.n = 0
+    assert d.repair(limit=2, grace=0) == 2 and redis_requests.n == 1 + 2 * 2
+    assert d.repair(limit=2, grace=0) == 2 and d.repair(limit=2, grace=0) == 1 and d.repair(grace=0) == 0
+    for i in range(5):
+        st = idx.story(f"copy{i}")
+        assert (st.cluster, st.best.b) == (f"orig{i}", f"orig{i}")
+        assert not idx._unpack(idx._get(f"copy{i}")[1]).pending
+    assert idx.pending(10, time.time()) == [] and not [k for k in idx.keys() if k == idx.prefix + b"p"]
+    assert idx.about(["copy3"])["copy3"].title == "copy 3"  # the repair left what it stores alone
+    again = d.add(Article("copy0", copy_of(texts[0], 0), title="copy 0"))
+    assert not again.created and again.cluster == "orig0"  # a late retry answers from the repaired link
+    for k in idx.keys():
+        if k.startswith(idx.prefix + b"r"):
+            idx.remove(idx._unpack(redis_client.get(k)).id)
+    assert idx.keys() == []
+
+
+def test_flask_repair_command(app, runner, namespace):
+    d = app.extensions["dedup"].deduplicator(namespace)
+    text = story(40)
+    d.add(Article("a", text))
+    attach, d.index._scripts["ATTACH"] = d.index._scripts["ATTACH"], _Dropped()
+    with pytest.raises(StoreUnavailable):
+        d.add(Article("b", copy_of(text, 1)))
+    d.index._scripts["ATTACH"] = attach
+    out = runner.invoke(args=["repair", "--grace", "0", namespace])
+    assert out.exit_code == 0 and out.output.strip() == f"{namespace}: 1 repaired"
+    assert d.index.story("b").cluster == "a"
+    bad = runner.invoke(args=["repair", "no/such"])
+    assert bad.exit_code == 1 and "no/such" in bad.output and "Traceback" not in bad.output
+    for doc in ("a", "b"):
+        d.remove(doc)
+
+
+def test_a_query_answers_the_stored_fields_of_its_duplicates_in_its_own_round_trips(redis_server, namespace,
+                                                                                    redis_requests):
+    """Also when a duplicate stores none (no title, url or source, text
+    off: no key at all): its ``null`` fields come in the query's reply."""
+    app, client = _app_client(redis_server, namespace, STORE_TEXT=False)
+    text = story(41)
+    client.post("/v1/articles", json={"id": "plain", "text": text})
+    for i in (2, 3):
+        client.post("/v1/articles", json={"id": f"plain{i}", "text": copy_of(text, i)})
+    client.post("/v1/duplicates", json={"text": copy_of(text, 4)})  # warm: the scripts are loaded
+    redis_requests.n = 0
+    q = client.post("/v1/duplicates", json={"text": copy_of(text, 5)})
+    assert [_about(x) for x in q.json["duplicates"]] == [(None, None, None)] * 3
+    assert redis_requests.n == 2  # candidates, then the best one's story: no third for the fields
+    idx = app.extensions["dedup"].index(namespace)
+    assert not [k for k in idx.keys() if k.startswith(idx.prefix + b"a")]
+    for doc in ("plain", "plain2", "plain3"):
+        idx.remove(doc)
+    app.extensions["dedup"].close()

@@ -31,14 +31,15 @@ def _service_modules():
     return server, ServerError
 
 
-def _check_configuration(redis_url: str | None) -> None:
+def _check_configuration(redis_url: str | None, redis_cluster: bool) -> None:
     """Build the app once here, so a bad ``DEDUP_*`` setting is one clear line,
     not a traceback in every gunicorn worker (building it opens no connection)."""
     from dedup.errors import DedupError
     from dedup_service.app import create_app
 
     try:
-        create_app({"REDIS_URL": redis_url} if redis_url else None).extensions["dedup"].close()
+        given = {"REDIS_URL": redis_url} if redis_url else {}
+        create_app({**given, "REDIS_CLUSTER": True} if redis_cluster else given or None).extensions["dedup"].close()
     except DedupError as exc:
         raise click.ClickException(f"configuration: {exc.message}") from None
 
@@ -52,15 +53,19 @@ def _check_configuration(redis_url: str | None) -> None:
 @click.option("--redis-url", envvar="DEDUP_REDIS_URL", default=None, help="Redis to use [env DEDUP_REDIS_URL]; none: start a private one.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".dedup-redis"),
               show_default=True, help="Where the private redis-server persists (when no --redis-url).")
+@click.option("--redis-cluster", is_flag=True, envvar="DEDUP_REDIS_CLUSTER",
+              help="The Redis is a Redis Cluster; --redis-url names any of its nodes [env DEDUP_REDIS_CLUSTER].")
 @click.option("--dev", is_flag=True, help="Flask's development server (one process, reloader off) instead of gunicorn.")
 def serve_command(host: str, port: int, workers: int, threads: int, timeout: int, redis_url: str | None,
-                  data_dir: Path, dev: bool) -> None:
+                  data_dir: Path, redis_cluster: bool, dev: bool) -> None:
     """Run the HTTP service (POST /v1/articles, see /openapi.json)."""
+    if redis_cluster and redis_url is None:
+        raise click.ClickException("--redis-cluster needs --redis-url (or DEDUP_REDIS_URL) naming a node of the cluster")
     if not dev and workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # before anything imports prometheus_client: it picks multi-process mode at import
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dedup-metrics-")
     server, ServerError = _service_modules()
-    _check_configuration(redis_url)
+    _check_configuration(redis_url, redis_cluster)
     if host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("DEDUP_API_KEYS"):
         click.echo(f"warning: binding {host} without DEDUP_API_KEYS: anyone who can reach it can write", err=True)
     try:
@@ -78,6 +83,8 @@ def serve_command(host: str, port: int, workers: int, threads: int, timeout: int
                 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             click.echo(f"started a private redis-server at {redis_url} (data in {data_dir})", err=True)
         os.environ["DEDUP_REDIS_URL"] = redis_url
+        if redis_cluster:
+            os.environ["DEDUP_REDIS_CLUSTER"] = "true"
         if dev:
             from dedup_service.app import create_app
 

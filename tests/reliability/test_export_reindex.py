@@ -19,7 +19,8 @@ def _articles(n: int = 12) -> list[dict]:
             out.append({"id": f"copy-{i}", "text": "PARIS (AFP) - " + story(i - 1),
                         "published": f"2024-05-0{1 + i % 9}T10:00:00Z"})
         else:
-            out.append({"id": f"a-{i}", "text": story(i), "published": f"2024-05-0{1 + i % 9}T09:00:00Z"})
+            out.append({"id": f"a-{i}", "text": story(i), "published": f"2024-05-0{1 + i % 9}T09:00:00Z",
+                        "title": f"Story {i}", "source": "wire" if i % 2 else None})
     return out
 
 
@@ -33,7 +34,7 @@ def _state(app, namespace: str, ids: list[str], with_added: bool = True) -> dict
     c = app.test_client()
     out = {}
     for i in ids:
-        body = c.get(f"/v1/articles/{i}", headers={"X-Dedup-Namespace": namespace}).json
+        body = c.get(f"/v1/articles/{i}?text=true", headers={"X-Dedup-Namespace": namespace}).json
         if not with_added:
             body.pop("added", None)
         out[i] = body
@@ -50,6 +51,7 @@ def test_export_then_reindex_rebuilds_the_namespace_exactly(app, redis_server, n
     ids = [a["id"] for a in arts]
     before = _state(app, namespace, ids)
     assert sum(1 for b in before.values() if b["duplicates"]) == 4  # the copies were found
+    assert before["a-0"]["title"] == "Story 0" and before["a-0"]["text"] == arts[0]["text"]
     env = {"DEDUP_REDIS_URL": redis_server.url, "DEDUP_CAPACITY": "1000"}
     dump = tmp_path / "ns.jsonl"
     r = _run("export", "--namespace", namespace, "-o", str(dump), env=env)
