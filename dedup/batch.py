@@ -86,6 +86,7 @@ def cluster_articles(
     chunk_size: int = 500,
     normaliser: Normaliser | None = None,
     on_skip: Callable[[str, str], None] | None = None,
+    checkpoint=None,
 ) -> BatchResult:
     """Cluster a stream of articles into stories.
 
@@ -101,6 +102,8 @@ def cluster_articles(
         normaliser: custom :class:`~dedup.normalisation.Normaliser`.
         on_skip: called with ``(id, reason)`` for each article skipped
             (not an article, too large, no words after normalisation).
+        checkpoint: a :class:`~dedup.checkpoint.Checkpoint`: fingerprinted
+            chunks are saved there, and those of a killed run reused.
 
     Returns:
         A :class:`BatchResult`.
@@ -123,7 +126,7 @@ def cluster_articles(
         total = len(articles)
     with _progress(progress, total) as bar:
         corpus = fingerprint_corpus(as_articles(articles, skips), params, normaliser,
-                                    jobs=jobs, chunk_size=chunk_size, skip=skips, bar=bar)
+                                    jobs=jobs, chunk_size=chunk_size, skip=skips, bar=bar, checkpoint=checkpoint)
     clock.lap("fingerprint")
     pairs = candidate_pairs(corpus.signatures, params)
     short_in_long = containment_candidates(corpus, params, pairs) if params.short_in_long else pairs[:0]

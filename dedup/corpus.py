@@ -150,12 +150,14 @@ def _chunks(articles: Iterable[Article], size: int) -> Iterator[tuple[list[Artic
 
 def fingerprint_corpus(
     articles: Iterable[Article], params: Params, normaliser: Normaliser, *,
-    jobs: int, chunk_size: int, skip: Callable[[str, str], None], bar=None,
+    jobs: int, chunk_size: int, skip: Callable[[str, str], None], bar=None, checkpoint=None,
 ) -> Corpus:
     """Fingerprint ``articles`` in chunks (``jobs`` processes) into a :class:`Corpus`.
 
     Rejected texts go to ``skip(id, reason)``; ``bar`` (tqdm) advances by
-    chunk. Raises :class:`~dedup.errors.WorkerDied` if a worker dies.
+    chunk. Raises :class:`~dedup.errors.WorkerDied` if a worker dies. A
+    :class:`~dedup.checkpoint.Checkpoint` saves each chunk's fingerprints
+    and supplies the ones a killed run already made.
     """
     ids: list[str] = []
     published = array("d")
@@ -164,7 +166,9 @@ def fingerprint_corpus(
     with ExitStack() as stack:
         sigs, words, sentences = (stack.enter_context(Spool()) for _ in range(3))
         workers = stack.enter_context(Workers(FingerprintChunk(params, normaliser), jobs))
-        for chunk, got in workers.ordered(_chunks(articles, chunk_size)):
+        chunks = _chunks(articles, chunk_size)
+        made = workers.ordered(chunks) if checkpoint is None else checkpoint.ordered(chunks, workers.ordered)
+        for chunk, got in made:
             for i, reason in got.rejected:
                 skip(chunk[i].id, reason)
             for i in got.kept:

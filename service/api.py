@@ -350,9 +350,11 @@ def healthz():
 
 @ops.get("/readyz")
 def readyz():
-    """Redis answers: 200, else 503 ``store_unavailable``."""
-    _service().index(current_app.config["DEFAULT_NAMESPACE"]).ping()
-    return jsonify({"status": "ready"})
+    """Redis answers: 200 with its generation marker (``data_lost`` when it
+    restarted empty or was flushed), else 503 ``store_unavailable``."""
+    gen = _service().generation()
+    lost = {"previous_generation": gen["previous"], "detected_at": _iso(gen["lost_at"])} if gen.get("previous") else None
+    return jsonify({"status": "ready", "generation": gen["id"], "since": _iso(gen["created"]), "data_lost": lost})
 
 
 @ops.get("/openapi.json")

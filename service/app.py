@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -25,7 +26,8 @@ from werkzeug.exceptions import HTTPException
 
 from dedup.errors import DedupError
 from dedup_service import config as cfg
-from dedup_service.errors import StoreUnavailable, http_error_code
+from dedup_service.backpressure import Gate
+from dedup_service.errors import RETRY_AFTER_SECONDS, StoreUnavailable, http_error_code
 from dedup_service.store import RedisIndex, StoringDeduplicator
 
 __all__ = ["DedupService", "create_app", "redis_client"]
@@ -59,6 +61,32 @@ class DedupService:
         self.retention = float(days) * 86400 if days else None
         self._dedups: dict[str, StoringDeduplicator] = {}
         self._lock = threading.Lock()
+        self.gate = Gate(config["MAX_CONCURRENT"], config["MAX_WAITING"], config["QUEUE_TIMEOUT"])
+        self._generation: dict | None = None  # the marker this process last saw
+        self._generation_checked = 0.0
+
+    #: Seconds between two checks of the generation marker piggybacked on requests.
+    GENERATION_CHECK_SECONDS = 5.0
+
+    def generation(self, force: bool = True) -> dict | None:
+        """This Redis's generation marker (:meth:`RedisIndex.generation`),
+        checked against the one this process saw before: a new one means
+        Redis restarted empty (or was flushed), which is logged once, as a
+        warning, by every process that notices. ``force=False``: at most
+        every :data:`GENERATION_CHECK_SECONDS` (``None`` in between)."""
+        now = time.monotonic()
+        if not force and now - self._generation_checked < self.GENERATION_CHECK_SECONDS:
+            return None
+        self._generation_checked = now
+        known = self._generation["id"] if self._generation else None
+        got = self.index(self.config["DEFAULT_NAMESPACE"]).generation(known)
+        if known is not None and got["id"] != known:
+            logging.getLogger("dedup_service").warning(
+                "redis restarted empty or was flushed: generation %s replaced by %s; the articles stored before "
+                "are gone from every namespace: rebuild them with `dedup reindex` (from `dedup export` files or "
+                "the feed dumps)", known, got["id"])
+        self._generation = got
+        return got
 
     def index(self, namespace: str) -> RedisIndex:
         """The namespace's index (cheap: no Redis call)."""
@@ -156,7 +184,26 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.errorhandler(DedupError)
     def _dedup_error(e: DedupError):
-        return _error(e.code, e.message, e.status)
+        body, status = _error(e.code, e.message, e.status)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
+        return body, status, headers
+
+    @app.before_request
+    def _admit() -> None:  # backpressure: only the routes that talk to Redis wait for a turn
+        if request.blueprint == "api":
+            slot = service.gate.slot()
+            slot.__enter__()  # raises Overloaded (503) when the process is full
+            g.dedup_slot = slot
+            try:
+                service.generation(force=False)
+            except StoreUnavailable:
+                pass  # the route's own Redis call answers 503
+
+    @app.teardown_request
+    def _release(exc: BaseException | None) -> None:
+        slot = g.pop("dedup_slot", None)
+        if slot is not None:
+            slot.__exit__(None, None, None)
 
     @app.errorhandler(HTTPException)
     def _http_error(e: HTTPException):

@@ -38,6 +38,9 @@ DEFAULTS: dict[str, object] = {
     "SIMILARITY_MAX": 1.0,
     "API_KEYS": None,  # "key1=ns1,ns2;key2=*" or a JSON object {"key": ["ns", ...]}
     "PARAMS": None,  # optional mapping of dedup.Params overrides
+    "MAX_CONCURRENT": 4,  # requests at work per process (service/backpressure.py) ...
+    "MAX_WAITING": 16,  # ... waiting for a turn, beyond which a request is shed (503 overloaded) ...
+    "QUEUE_TIMEOUT": 1.0,  # ... and the longest wait (seconds)
 }
 
 

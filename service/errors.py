@@ -14,14 +14,27 @@ from dedup.errors import DedupError
 
 __all__ = [
     "Forbidden", "InvalidEncoding", "InvalidJSON", "InvalidNamespace", "InvalidOption", "NamespaceMismatch",
-    "ServerError", "StoreUnavailable", "Unauthorized", "UnknownField", "UnsupportedMediaType", "http_error_code",
+    "Overloaded", "RETRY_AFTER_SECONDS", "ServerError", "StoreUnavailable", "Unauthorized", "UnknownField",
+    "UnsupportedMediaType", "http_error_code",
 ]
+
+
+#: The ``Retry-After`` (seconds) sent with every 503: a retry is safe (see the README's "Errors").
+RETRY_AFTER_SECONDS = 1
 
 
 class StoreUnavailable(DedupError):
     """Redis cannot be reached (or timed out)."""
 
     code = "store_unavailable"
+    status = 503
+
+
+class Overloaded(DedupError):
+    """More requests are waiting in this process than ``MAX_WAITING``, or one
+    waited longer than ``QUEUE_TIMEOUT``: shed at once rather than queued."""
+
+    code = "overloaded"
     status = 503
 
 

@@ -6,13 +6,44 @@ and ``dedup serve``: the hooks, nothing that the command line sets.
   load on its first request.
 * ``child_exit``: a dead worker's Prometheus files are marked dead, so
   ``/metrics`` (multi-process mode) stops counting its live gauges.
+* gunicorn's own error answers (a request line over ``limit_request_line``:
+  414, a malformed request: 400, headers too large: 431) are the service's
+  JSON, ``{"error": {"code", "message"}}``, not gunicorn's HTML page: gunicorn
+  has no setting or hook for that body, so :func:`json_error` replaces
+  ``gunicorn.util.write_error`` (same signature; the worker calls it through
+  the module) when this file is loaded. tests/reliability check it against
+  the installed gunicorn.
+* ``graceful_timeout``: on SIGTERM a worker stops accepting and finishes the
+  requests it holds for up to this many seconds (gunicorn's default, 30,
+  stated here because the image's stop timeout must exceed it).
 """
 
 from __future__ import annotations
 
+import json
+
+import gunicorn.util
+
 from dedup.warm import on_starting
 
-__all__ = ["child_exit", "on_starting"]
+__all__ = ["child_exit", "graceful_timeout", "json_error", "on_starting"]
+
+graceful_timeout = 30
+
+#: gunicorn's status -> the service's error code (see the README's "Errors").
+_CODES = {400: "bad_request", 403: "forbidden", 414: "request_line_too_long", 417: "expectation_failed",
+          431: "headers_too_large", 500: "internal_error", 501: "not_implemented"}
+
+
+def json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's ``util.write_error``, answering the service's JSON error body."""
+    body = json.dumps({"error": {"code": _CODES.get(status_int, "bad_request"), "message": mesg or reason}}).encode()
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1")
+    gunicorn.util.write_nonblock(sock, head + body)
+
+
+gunicorn.util.write_error = json_error
 
 
 def child_exit(server, worker) -> None:

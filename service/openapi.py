@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dedup.types import KINDS
+from dedup.types import KINDS, MAX_ID_BYTES
 
 __all__ = ["spec"]
 
@@ -29,16 +29,28 @@ _NS = {"name": "X-Dedup-Namespace", "in": "header", "required": False, "schema":
 _EXPLAIN = {"name": "explain", "in": "query", "schema": {"type": "boolean"}, "description": "Return aligned matching passages."}
 
 
+#: An id: no control characters, no lone surrogates (``dedup.types``), at most MAX_ID_BYTES bytes of UTF-8.
+_ID = {"type": "string", "pattern": r"^[^\x00-\x1f\x7f-\x9f]+$", "maxLength": MAX_ID_BYTES // 4,
+       "description": f"no control characters, no lone surrogates (\\ud800 alone); at most {MAX_ID_BYTES} bytes "
+                      f"of UTF-8 (maxLength: the length that fits whatever the characters)"}
+#: ISO 8601 as the service reads it: a date, optionally a time and an offset (a 29 February is read too).
+_PUBLISHED = {"type": "string", "description": "ISO 8601 date or date-time, e.g. 2024-05-01T10:00:00Z (naive: UTC)",
+              "pattern": "^[1-9][0-9]{3}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+                         "|02-(0[1-9]|1[0-9]|2[0-8]))(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,6})?)?"
+                         "(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?$"}
+
+
 def _with_path_namespace(paths: dict) -> dict:
     """Every ``/v1/<route>`` again as ``/v1/ns/{namespace}/<route>`` (a header naming another namespace: 400)."""
     ns_param = {"name": "namespace", "in": "path", "required": True,
                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
-                "description": "the namespace; an X-Dedup-Namespace header that names another one is a 400"}
+                "description": "the namespace (an X-Dedup-Namespace header, when sent too, must name the same: else 400)"}
     out = dict(paths)
     for path, ops in paths.items():
         if path.startswith("/v1/"):
             out["/v1/ns/{namespace}/" + path[len("/v1/"):]] = {
-                method: {**op, "parameters": [ns_param, *op.get("parameters", [])]} for method, op in ops.items()}
+                method: {**op, "parameters": [ns_param, *(p for p in op.get("parameters", []) if p is not _NS)]}
+                for method, op in ops.items()}
     return out
 
 
@@ -86,11 +98,12 @@ def _spec(config: Mapping) -> dict:
             "/v1/clusters/{cluster_id}": {"get": {
                 "summary": "A story, by its id or any member's: canonical copy, a page of members, each with its best link",
                 "parameters": [*common, {"name": "cluster_id", "in": "path", "required": True, "schema": {"type": "string"}},
-                               {"name": "cursor", "in": "query", "schema": {"type": "integer", "minimum": 0},
-                                "description": "member position: the previous page's next"},
-                               {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                               {"name": "cursor", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 10**12},
+                                "description": "member position: the previous page's next (not with page: 400)"},
+                               {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10**9},
+                                "description": "1-based page (not with cursor: 400)"},
                                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}}],
-                "responses": {"200": {"description": "cluster", **_json(_ref("Cluster"))}, **_errors(401, 403, 404, 503)}}},
+                "responses": {"200": {"description": "cluster", **_json(_ref("Cluster"))}, **_errors(400, 401, 403, 404, 503)}}},
             "/v1/batch": {"post": {
                 "summary": "Many articles as NDJSON; one result line per input line, streamed", "parameters": [*common, _EXPLAIN, sim],
                 "requestBody": {"required": True, "content": {"application/x-ndjson": {"schema": _ref("Article")}}},
@@ -110,10 +123,10 @@ def _spec(config: Mapping) -> dict:
         },
         "components": {"schemas": {
             "Article": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
-                "id": {"type": "string", "description": "default: sha1 of the text"},
+                "id": {**_ID, "description": "default: a hash of the text; " + _ID["description"]},
                 "text": {"type": "string", "minLength": 1, "description": f"at most {config['MAX_TEXT_BYTES']} bytes"},
                 "title": {"type": "string"}, "url": {"type": "string"}, "source": {"type": "string"},
-                "published": {"type": "string", "description": "ISO 8601"}}},
+                "published": _PUBLISHED}},
             "Duplicate": {"type": "object", "properties": {
                 "id": {"type": "string"}, **about, "kind": {"type": "string", "enum": list(KINDS)},
                 "jaccard": {"type": "number"}, "containment": {"type": "number"}, "score": {"type": "number"},

@@ -560,3 +560,62 @@ class RedisIndex:
         pattern = b"".join(b"\\" + bytes([c]) if c in b"*?[]\\" else bytes([c]) for c in self.prefix) + b"*"
         with self._translated():
             return sorted(self.client.scan_iter(match=pattern, count=1000))
+
+    # -- reliability (issue 16): generation marker, export ----------------------
+    # One block, appended: the marker that tells a Redis restarted empty from
+    # one that kept its data, and the read side of ``dedup export``.
+    def _generation_key(self) -> bytes:
+        """``<prefix>:generation``: one per Redis (and key prefix), not per namespace."""
+        return self.prefix[: self.prefix.index(b"{")] + b":generation"
+
+    def generation(self, known: str | None = None) -> dict:
+        """This Redis's generation marker, made when missing.
+
+        ``{"id", "created", "previous", "lost_at"}``: ``id`` is random, made
+        once per Redis data set; a Redis that restarts with its data keeps
+        it (it is persisted like any key), one restarted empty (or flushed)
+        has none. ``known`` is the id the caller saw before: when the marker
+        is missing or differs, the new marker records it as ``previous``,
+        with ``lost_at`` (seconds since the epoch), for every process to see.
+        """
+        import json
+        import uuid
+
+        key = self._generation_key()
+        with self._translated():
+            raw = self.client.get(key)
+            if raw is None:
+                made = {"id": uuid.uuid4().hex, "created": self.clock(), "previous": known,
+                        "lost_at": self.clock() if known else None}
+                self.client.set(key, json.dumps(made), nx=True)
+                raw = self.client.get(key) or json.dumps(made).encode()
+            got = json.loads(raw)
+            if known and got["id"] != known and not got.get("previous"):  # another process made it first, unaware
+                got.update(previous=known, lost_at=self.clock())
+                self.client.set(key, json.dumps(got), xx=True)
+        return got
+
+    def export(self, batch: int = 500) -> Iterator[tuple[Fingerprint, Story | None, bool, layout.About]]:
+        """Every stored article in insertion order: its fingerprint (id,
+        signature, word ids, dates), its story, whether it is still pending
+        (stored, not yet linked), and its title, url, source and text (as
+        stored). What ``dedup export`` writes and ``dedup reindex`` rebuilds
+        from; articles removed while it runs are left out. Holds 4 bytes per
+        article (the sorted internal ids)."""
+        pattern = b"".join(b"\\" + bytes([c]) if c in b"*?[]\\" else bytes([c]) for c in self.prefix) + b"r????"
+        with self._translated():
+            iids = sorted(k[-4:] for k in self.client.scan_iter(match=pattern, count=1000))
+        for start in range(0, len(iids), batch):
+            part = iids[start : start + batch]
+            with self._translated():
+                pipe = self.client.pipeline(transaction=False)
+                for iid in part:
+                    for kind in (b"r", b"t", b"a"):
+                        pipe.get(self.prefix + kind + iid)
+                got = pipe.execute()
+            found = [(rec, tok, about or b"") for rec, tok, about in zip(got[0::3], got[1::3], got[2::3])
+                     if rec is not None and tok is not None]
+            fps = [self._fingerprint(rec, tok) for rec, tok, _ in found]
+            stories = self.stories([fp.id for fp in fps])
+            for fp, story, (rec, _, about) in zip(fps, stories, found):
+                yield fp, story, self._unpack(rec).pending, layout.unpack_about(about)

@@ -189,7 +189,8 @@ def test_batch_streams_one_result_per_line(client):
 
 def test_health_ready_metrics_openapi(client, app):
     assert client.get("/healthz").json == {"status": "ok"}
-    assert client.get("/readyz").json == {"status": "ready"}
+    ready = client.get("/readyz").json
+    assert ready["status"] == "ready" and ready["data_lost"] is None and len(ready["generation"]) == 32
     post(client, {"id": "m", "text": story(15)})
     text = client.get("/metrics").get_data(as_text=True)
     assert 'dedup_http_requests_total{method="POST",route="/v1/articles",status="201"} 1.0' in text

@@ -49,9 +49,12 @@ _MIN_RECORD_BYTES = 1 << 20
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True, help="Worker processes (0 = all cores).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--strict", is_flag=True, help="Stop with exit code 1 at the first bad record.")
+@click.option("--checkpoint", "checkpoint_dir", type=click.Path(file_okay=False),
+              help="Save fingerprinted chunks in this folder as they are made (removed once the run succeeds).")
+@click.option("--resume", is_flag=True, help="Go on from --checkpoint's folder, left by a run that was killed.")
 @params_options
-def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_clusters, out_format, input_format, encoding, id_field,
-          text_field, boilerplate, jobs, quiet, strict, **param_opts) -> None:
+def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_clusters, out_format, input_format, encoding,
+          id_field, text_field, boilerplate, jobs, quiet, strict, checkpoint_dir, resume, **param_opts) -> None:
     """Cluster the articles of a feed dump (JSONL, CSV, folder of .txt, RSS/Atom, or - for stdin)."""
     params = params_from_options(param_opts)
     normaliser = _normaliser(boilerplate)
@@ -60,6 +63,9 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
         raise click.BadParameter(f"{input_path} does not exist", param_hint="INPUT")
     fmt = input_format
     _check_outputs(input_path, clusters_path, deduped_path, report_path, html_path)
+    checkpoint = _checkpoint(checkpoint_dir, resume, input_path, params=params.to_dict(), input_format=fmt,
+                             encoding=encoding, id_field=id_field, text_field=text_field, boilerplate=boilerplate and
+                             Path(boilerplate).read_text(encoding="utf-8", errors="replace"))
     counts = {"records": 0, "bad_records": 0}
     skipped: set[str] = set()  # read, but not fingerprinted: kept out of --deduped too
 
@@ -89,7 +95,8 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
     try:
         result = cluster_articles(articles(), params, jobs=jobs, progress=not quiet, normaliser=normaliser,
                                   total=None if quiet else count_records(path, fmt),
-                                  on_skip=lambda art_id, why: (skipped.add(art_id), bad(f"id {art_id}", why)))
+                                  on_skip=lambda art_id, why: (skipped.add(art_id), bad(f"id {art_id}", why)),
+                                  checkpoint=checkpoint)
         if result.n_articles == 0:
             raise click.ClickException(
                 f"no article could be read from {input_path} ({_count(counts['records'], 'record')}, "
@@ -119,8 +126,30 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
         report = result.report(**facts)
         with (_stdout() if report_path == "-" else _replaced(report_path)) as out:
             out.write(json.dumps(report, indent=2) + "\n")
+    if checkpoint is not None:
+        checkpoint.remove()
     if not quiet:
         click.echo(_summary(result, counts["bad_records"]), err=True)
+
+
+def _checkpoint(folder: str | None, resume: bool, input_path: str, **options):
+    """The run's :class:`~dedup.checkpoint.Checkpoint` (``None`` without ``--checkpoint``)."""
+    from dedup.checkpoint import Checkpoint, CheckpointError, run_identity
+
+    if folder is None:
+        if resume:
+            raise click.BadParameter("--resume needs --checkpoint DIR (the folder the killed run wrote)",
+                                     param_hint="--resume")
+        return None
+    try:
+        ck = Checkpoint(folder, run_identity(input_path, **options), resume)
+    except CheckpointError as exc:
+        raise click.BadParameter(exc.message, param_hint="--checkpoint") from None
+    except OSError as exc:
+        raise click.BadParameter(f"{folder}: {exc.strerror or exc}", param_hint="--checkpoint") from None
+    if ck.done:
+        click.echo(f"dedup: resuming from {folder}: {ck.done} chunks already fingerprinted", err=True)
+    return ck
 
 
 def _summary(result, bad_records: int) -> str:

@@ -1,0 +1,121 @@
+"""``dedup export`` and ``dedup reindex``: a namespace to JSON Lines, and a
+namespace rebuilt from such an export or from a feed dump (after Redis lost
+its data, or to move it to other LSH parameters). A thin layer over
+:mod:`dedup_service.export`; the service's own configuration (``DEDUP_*``)
+applies, so the keys, shards and parameters are the service's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+import click
+
+from dedup.cli.readers import FORMATS, open_binary, read_records
+
+__all__ = ["export_command", "reindex_command"]
+
+_redis_url = click.option("--redis-url", envvar="DEDUP_REDIS_URL", required=True,
+                          help="The service's Redis [env DEDUP_REDIS_URL].")
+_namespace = click.option("--namespace", "-n", default=None, help="Namespace (default: the service's DEFAULT_NAMESPACE).")
+
+
+def _service(redis_url: str):
+    """The service object, configured like the service (``DEDUP_*``) on ``redis_url``."""
+    try:
+        from dedup.errors import DedupError
+        from dedup_service.app import create_app
+    except ImportError as exc:
+        raise click.ClickException(f"needs the service extra ({exc.name} is missing): pip install 'dedup-news[service]'")
+    try:
+        return create_app({"REDIS_URL": redis_url}).extensions["dedup"]
+    except DedupError as exc:
+        raise click.ClickException(f"configuration: {exc.message}") from None
+
+
+def _namespace_of(service, namespace: str | None) -> str:
+    from dedup_service.store import valid_namespace
+
+    ns = namespace or service.config["DEFAULT_NAMESPACE"]
+    if not valid_namespace(ns):
+        raise click.BadParameter(f"{ns!r}: must be 1-64 characters of [A-Za-z0-9_.-]", param_hint="--namespace")
+    return ns
+
+
+@click.command("export")
+@_redis_url
+@_namespace
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
+              help="Where to write the JSON Lines (- : stdout).")
+def export_command(redis_url: str, namespace: str | None, output: str) -> None:
+    """Write a namespace to JSON Lines: everything `dedup reindex` needs to rebuild it."""
+    from dedup.errors import DedupError
+    from dedup_service.export import export_lines
+
+    service = _service(redis_url)
+    ns = _namespace_of(service, namespace)
+    try:
+        gen = service.generation()["id"]
+        with contextlib.nullcontext(sys.stdout) if output == "-" else open(output, "w", encoding="utf-8") as out:
+            n = -1
+            for n, line in enumerate(export_lines(service.index(ns), gen)):
+                out.write(line)
+    except DedupError as exc:
+        raise click.ClickException(f"export of namespace {ns!r} failed: {exc.message}") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"dedup: exported {n - 1} articles of namespace {ns!r}", err=True)
+
+
+@click.command("reindex")
+@click.argument("input_path", metavar="INPUT")
+@_redis_url
+@_namespace
+@click.option("--input-format", type=click.Choice(["auto", "export", *FORMATS]), default="auto", show_default=True,
+              help="export (a `dedup export` file) or a feed dump's format; auto: an export when its first line says so.")
+@click.option("--id-field", default="id", show_default=True)
+@click.option("--text-field", default="text", show_default=True)
+def reindex_command(input_path: str, redis_url: str, namespace: str | None, input_format: str, id_field: str,
+                    text_field: str) -> None:
+    """Rebuild a namespace from a `dedup export` file or a feed dump (articles already stored are kept)."""
+    from dedup.errors import DedupError
+    from dedup_service.export import is_export, read_export, replay
+
+    service = _service(redis_url)
+    ns = _namespace_of(service, namespace)
+    index = service.index(ns)
+    try:
+        first = b""
+        if not os.path.isdir(input_path):  # a folder of .txt files is a feed dump
+            with open_binary(input_path) as f:
+                first = f.readline()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {input_path}: {exc.strerror or exc}") from None
+    fmt = ("export" if is_export(first) else "auto") if input_format == "auto" else input_format
+
+    def refused(doc_id: str, why: str) -> None:
+        click.echo(f"dedup: {input_path}: id {doc_id}: {why} (skipped)", err=True)
+
+    def articles():
+        for rec in read_records(input_path, fmt, id_field=id_field, text_field=text_field):
+            if rec.article is None:
+                click.echo(f"dedup: {input_path}: {rec.locator}: {rec.error} (skipped)", err=True)
+            else:
+                yield rec.article
+
+    try:
+        if fmt == "export":
+            with open_binary(input_path) as f:
+                done = replay(index, read_export((ln.decode("utf-8") for ln in f), index.params), refused)
+        else:
+            done = replay(index, articles(), refused)
+    except ValueError as exc:  # a reader's "cannot tell the format", a malformed export
+        raise click.ClickException(f"{input_path}: {exc}") from None
+    except DedupError as exc:
+        raise click.ClickException(f"{input_path}: {exc.message} (a rerun keeps what is stored and goes on)") from None
+    if done.created + done.existing == 0:
+        raise click.ClickException(f"no article could be stored from {input_path} ({len(done.refused)} refused)")
+    click.echo(f"dedup: namespace {ns!r}: {done.created} stored, {done.existing} already there, "
+               f"{len(done.refused)} refused", err=True)
