@@ -30,4 +30,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2).status != 200)"]
 # -c python:dedup_service.gunicorn_conf: the master loads the kernels once (dedup.warm) before it forks
 # the workers, and a dead worker's Prometheus files are marked dead.
-CMD ["gunicorn", "-c", "python:dedup_service.gunicorn_conf", "--bind", "0.0.0.0:8080", "--workers", "2", "--threads", "4", "--timeout", "30", "dedup_service.app:create_app()"]
+CMD ["gunicorn", "-c", "python:dedup_service.gunicorn_conf", "--bind", "0.0.0.0:8080", "--workers", "2", "--threads", "20", "--timeout", "30", "dedup_service.app:create_app()"]

@@ -48,7 +48,7 @@ def _check_configuration(redis_url: str | None, redis_cluster: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep loopback unless API keys are set).")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes.")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 256), help="Threads per worker.")
+@click.option("--threads", default=20, show_default=True, type=click.IntRange(1, 256), help="Threads per worker.")
 @click.option("--timeout", default=30, show_default=True, type=click.IntRange(1, 3600), help="gunicorn worker timeout (s).")
 @click.option("--redis-url", envvar="DEDUP_REDIS_URL", default=None, help="Redis to use [env DEDUP_REDIS_URL]; none: start a private one.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".dedup-redis"),
