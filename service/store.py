@@ -322,8 +322,16 @@ class RedisIndex(Keyspace):
         missing = [i for i in dict.fromkeys(doc_ids) if i not in values]
         if missing:
             keys, args = self._idkeys(missing)
-            values.update(zip(missing, self._script("ABOUT", keys, args)))
+            values.update(zip(missing, self._script("ABOUT", keys, [0, *args])))
         return {i: layout.unpack_about(values[i]) for i in doc_ids}
+
+    def texts(self, doc_ids: list[str]) -> dict[str, str | None]:
+        """The stored original text of each id (``None``: not stored, or
+        stored without it), in one round trip."""
+        if not doc_ids:
+            return {}
+        keys, args = self._idkeys(doc_ids)
+        return {i: layout.unpack_about(v).text for i, v in zip(doc_ids, self._script("ABOUT", keys, [1, *args]))}
 
     def __len__(self) -> int:
         with self._translated():
