@@ -7,7 +7,9 @@ Measures: the latency of adds 1-10 against adds 991-1000 of the same story
 duplicate (``MEMORY USAGE`` of every key of the namespace), round trips per
 add (socket writes counted), the first page of the cluster
 (``GET /v1/clusters/<first id>`` through the Flask app, and its size), and
-briefs per second against distinct articles per second.
+briefs per second against distinct articles per second, through
+``Deduplicator.add`` and through one ``POST /v1/batch`` each (the Flask app
+in-process, NDJSON as a feed posts it).
 
 It runs on older releases as well (to compare): only the ``dedup`` and
 ``dedup_service`` packages installed in the running interpreter are used;
@@ -22,7 +24,9 @@ import argparse
 import json
 import statistics
 import sys
+import os
 import time
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -60,10 +64,12 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--copies", type=int, default=1000)
     ap.add_argument("--briefs", type=int, default=1000)
     ap.add_argument("--singletons", type=int, default=200)
+    ap.add_argument("--batch-chunk", type=int, default=200, help="articles per /v1/batch request")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     server = RedisServer(redis_server_binary())
-    res: dict = {"layout_version": layout.VERSION, "copies": args.copies, "briefs": args.briefs}
+    res: dict = {"layout_version": layout.VERSION, "copies": args.copies, "briefs": args.briefs,
+                 "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
     try:
         client, params = server.client(), Params()
         trips = Trips()
@@ -102,6 +108,25 @@ def main(argv: list[str] | None = None) -> dict:
         res["cluster_page_bytes"] = len(r.data)
         res["cluster_page_members"] = len(r.json["members"])
         res["cluster_by_member_status"] = http.get(f"/v1/clusters/c{args.copies // 2}").status_code
+
+        # the same two floods through /v1/batch (NDJSON in and out, as a feed posts them), in chunks that
+        # alternate between the two, so that both see the same load from the rest of the machine
+        makers = {"distinct": lambda i: story(30_000 + i), "briefs": lambda i: brief(50_000 + i)}
+        spent, lines = Counter(), {name: [] for name in makers}
+        for start in range(0, args.briefs, args.batch_chunk):
+            for name, make in makers.items():
+                body = "".join(json.dumps({"id": f"{name}{i}", "text": make(i)}) + "\n"
+                               for i in range(start, min(args.briefs, start + args.batch_chunk)))
+                t0 = time.perf_counter()
+                r = http.post(f"/v1/ns/batch-{name}/batch", data=body, content_type="application/x-ndjson")
+                lines[name] += [json.loads(x) for x in r.data.splitlines()]
+                spent[name] += time.perf_counter() - t0
+        for name in makers:
+            res[f"batch_{name}_per_s"] = round(args.briefs / spent[name], 1)
+            res[f"batch_{name}_statuses"] = dict(Counter(x["status"] for x in lines[name]))
+            res[f"batch_{name}_merged"] = sum(bool(x.get("duplicates")) for x in lines[name])
+            print(f"/v1/batch {name}: {res[f'batch_{name}_per_s']}/s", file=sys.stderr)
+        res["batch_briefs_over_distinct"] = round(res["batch_briefs_per_s"] / res["batch_distinct_per_s"], 2)
         app.extensions["dedup"].close()
 
         for name, make in (("distinct", lambda i: story(20_000 + i)), ("briefs", brief)):
@@ -121,6 +146,7 @@ def main(argv: list[str] | None = None) -> dict:
         res["briefs_over_distinct"] = round(res["briefs_per_s"] / res["distinct_per_s"], 2)
     finally:
         server.stop()
+    res["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(res, indent=2))
     if args.out:
         args.out.write_text(json.dumps(res, indent=2) + "\n")

@@ -43,6 +43,7 @@ import time
 from collections import Counter
 from html import unescape
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 import redis
@@ -176,6 +177,62 @@ def timed_posts(port: int, bodies: list[bytes], path: str, clients: int) -> tupl
     return time.perf_counter() - t, lat, statuses
 
 
+# -- CPU split ------------------------------------------------------------------------
+def _cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of ``pids`` (``/proc/<pid>/stat``; a pid gone meanwhile counts 0)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def _group(pgid: int) -> list[int]:
+    """The processes of process group ``pgid`` (gunicorn's master and workers)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                    out.append(int(d.name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def _machine_busy() -> float:
+    """Busy CPU seconds of the whole machine so far (``/proc/stat``: all but idle and iowait)."""
+    v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuSplit:
+    """CPU seconds over a phase of the load generator (this process), the service (gunicorn's group),
+    our redis-server and everything else on the machine (the other helpers' work)."""
+
+    def __init__(self, service_pgid: int, redis_pid: int) -> None:
+        self.pgid, self.redis_pid = service_pgid, redis_pid
+
+    def _now(self) -> dict[str, float]:
+        return {"load_generator": time.process_time(), "service": _cpu_seconds(_group(self.pgid)),
+                "redis": _cpu_seconds([self.redis_pid]), "machine": _machine_busy(), "wall": time.perf_counter()}
+
+    def __enter__(self) -> Self:
+        self.t0 = self._now()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        t1 = self._now()
+        d = {k: t1[k] - self.t0[k] for k in t1}
+        own = d["load_generator"] + d["service"] + d["redis"]
+        # cores used on average over the phase, by whom
+        self.cores = {k: round(d[k] / d["wall"], 2) for k in ("load_generator", "service", "redis")}
+        self.cores["others"] = round(max(0.0, d["machine"] - own) / d["wall"], 2)
+
+
 # -- round trips and memory ---------------------------------------------------------
 class SendCounter:
     """Counts request writes on every redis-py connection (a pipeline is one)."""
@@ -238,25 +295,39 @@ def main(argv: list[str] | None = None) -> dict:
         res["load_articles_per_s"] = round(load_n / res["load_seconds"], 1)
         print(f"loaded {load_n} in {res['load_seconds']} s", file=sys.stderr)
 
+        # datasketch runs interleaved with our timed phases (a slice of its inserts after each), so that
+        # both sides see the same load from the other helpers on the machine: ratios are per phase
+        ds = Datasketch(theirs, gen, params, a.datasketch_n)
+        slices = iter(np.array_split(np.arange(a.datasketch_n), 3))
         bodies = [json.dumps(gen.get(i)).encode() for i in range(load_n, a.articles)]
         res["sweep"] = []
         for clients in (1, 2):  # latency without queueing first: part of the timed articles
             part, bodies = bodies[: a.timed // 5], bodies[a.timed // 5:]
-            secs, lat, _ = timed_posts(port, part, "/v1/articles", clients)
+            with CpuSplit(service.pid, ours.proc.pid) as cpu:
+                secs, lat, _ = timed_posts(port, part, "/v1/articles", clients)
+            ds_rate = ds.insert(next(slices))
             res["sweep"].append({"clients": clients, "n": len(part), "req_per_s": round(len(part) / secs, 1),
                                  "p50_ms": round(float(np.percentile(lat, 50)), 2),
-                                 "p99_ms": round(float(np.percentile(lat, 99)), 2)})
+                                 "p99_ms": round(float(np.percentile(lat, 99)), 2), "cores": cpu.cores,
+                                 "datasketch_inserts_per_s": ds_rate,
+                                 "over_datasketch": round(len(part) / secs / ds_rate, 2),
+                                 "loadavg": [round(x, 2) for x in os.getloadavg()]})
         calls0 = script_calls(rc)
-        secs, lat, st = timed_posts(port, bodies, "/v1/articles", a.clients)
+        with CpuSplit(service.pid, ours.proc.pid) as cpu:
+            secs, lat, st = timed_posts(port, bodies, "/v1/articles", a.clients)
+        ds_rate = ds.insert(next(slices))
         res["evalsha_per_post"] = round((script_calls(rc) - calls0) / len(bodies), 2)
         res["post"] = {"n": len(bodies), "seconds": round(secs, 2), "req_per_s": round(len(bodies) / secs, 1),
                        "p50_ms": round(float(np.percentile(lat, 50)), 2), "p99_ms": round(float(np.percentile(lat, 99)), 2),
-                       "statuses": dict(st)}
+                       "statuses": dict(st), "cores": cpu.cores, "datasketch_inserts_per_s": ds_rate,
+                       "over_datasketch": round(len(bodies) / secs / ds_rate, 2),
+                       "loadavg": [round(x, 2) for x in os.getloadavg()]}
         qbodies = [json.dumps({**gen.get(i), "id": f"q{i}"}).encode() for i in range(0, a.articles, max(1, a.articles // a.queries))][: a.queries]
         secs, lat, st = timed_posts(port, qbodies, "/v1/duplicates", a.clients)
         res["query"] = {"n": len(qbodies), "req_per_s": round(len(qbodies) / secs, 1),
                         "p50_ms": round(float(np.percentile(lat, 50)), 2), "p99_ms": round(float(np.percentile(lat, 99)), 2),
                         "statuses": dict(st)}
+        res["datasketch"] = ds.query(qbodies)
         print("timed:", res["post"], res["query"], file=sys.stderr)
 
         index = RedisIndex(rc, params, namespace=NS)
@@ -299,8 +370,6 @@ def main(argv: list[str] | None = None) -> dict:
                               "per_query_deduplicator": round(query_rt / n_rt, 2),
                               "inprocess_inserts_per_s": round(n_rt / inproc, 1)}
         print("round trips:", res["round_trips"], file=sys.stderr)
-
-        res["datasketch"] = run_datasketch(theirs, gen, params, a.datasketch_n, qbodies)
         print("datasketch:", res["datasketch"], file=sys.stderr)
     finally:
         if service is not None:
@@ -313,36 +382,56 @@ def main(argv: list[str] | None = None) -> dict:
     return res
 
 
-def run_datasketch(server: RedisServer, gen: Articles, params: Params, n: int, qbodies: list[bytes]) -> dict:
-    """The same signatures into datasketch's MinHashLSH on Redis; the same queries."""
-    from datasketch import MinHashLSH
+class Datasketch:
+    """datasketch's MinHashLSH on its own Redis, fed the same signatures (MinHash precomputed, in-process)
+    in slices, so that its inserts run between our timed phases; then the same queries."""
 
-    d = Deduplicator(params)
-    sigs = [d.fingerprint(Article.from_dict(gen.get(i)))[0].signature for i in range(n)]
-    qsigs = [d.fingerprint(Article.from_dict(json.loads(b)))[0].signature for b in qbodies]
-    mins, qmins = [to_datasketch(s, params.seed) for s in sigs], [to_datasketch(s, params.seed) for s in qsigs]
-    client = server.client()
-    mem0 = client.info("memory")["used_memory"]
-    lsh = MinHashLSH(num_perm=params.num_perm, params=params.banding,
-                     storage_config={"type": "redis", "basename": b"ds", "redis": {"host": "127.0.0.1", "port": server.port}})
-    counter = SendCounter()
-    try:
-        t = time.perf_counter()
-        for i, m in enumerate(mins):
-            lsh.insert(f"a{i}", m)
-        ins = time.perf_counter() - t
-        ins_rt, counter.n = counter.n, 0
-        t = time.perf_counter()
-        for m in qmins:
-            lsh.query(m)
-        q = time.perf_counter() - t
-        q_rt = counter.n
-    finally:
-        counter.close()
-    mem1 = client.info("memory")["used_memory"]
-    return {"n": n, "inserts_per_s": round(n / ins, 1), "insert_ms": round(ins / n * 1000, 2),
-            "round_trips_per_insert": round(ins_rt / n, 1), "queries_per_s": round(len(qmins) / q, 1),
-            "round_trips_per_query": round(q_rt / len(qmins), 1), "bytes_per_article": round((mem1 - mem0) / n, 1)}
+    def __init__(self, server: RedisServer, gen: Articles, params: Params, n: int) -> None:
+        from datasketch import MinHashLSH
+
+        self.gen, self.params, self.d = gen, params, Deduplicator(params)
+        self.mins = [to_datasketch(self.d.fingerprint(Article.from_dict(gen.get(i)))[0].signature, params.seed)
+                     for i in range(n)]
+        self.client = server.client()
+        self.mem0 = self.client.info("memory")["used_memory"]
+        self.lsh = MinHashLSH(num_perm=params.num_perm, params=params.banding,
+                              storage_config={"type": "redis", "basename": b"ds",
+                                              "redis": {"host": "127.0.0.1", "port": server.port}})
+        self.seconds, self.trips, self.rates = 0.0, 0, []
+
+    def insert(self, which: np.ndarray) -> float:
+        """Insert the articles ``which``; their inserts/s."""
+        counter = SendCounter()
+        try:
+            t = time.perf_counter()
+            for i in which.tolist():
+                self.lsh.insert(f"a{i}", self.mins[i])
+            dt = time.perf_counter() - t
+        finally:
+            counter.close()
+        self.seconds, self.trips = self.seconds + dt, self.trips + counter.n
+        self.rates.append(round(len(which) / dt, 1))
+        return self.rates[-1]
+
+    def query(self, qbodies: list[bytes]) -> dict:
+        """The same queries as ours; the whole run's figures."""
+        qmins = [to_datasketch(self.d.fingerprint(Article.from_dict(json.loads(b)))[0].signature, self.params.seed)
+                 for b in qbodies]
+        counter = SendCounter()
+        try:
+            t = time.perf_counter()
+            for m in qmins:
+                self.lsh.query(m)
+            q = time.perf_counter() - t
+        finally:
+            counter.close()
+        n = len(self.mins)
+        mem1 = self.client.info("memory")["used_memory"]
+        return {"n": n, "inserts_per_s": round(n / self.seconds, 1), "insert_ms": round(self.seconds / n * 1000, 2),
+                "inserts_per_s_by_slice": self.rates,
+                "round_trips_per_insert": round(self.trips / n, 1), "queries_per_s": round(len(qmins) / q, 1),
+                "round_trips_per_query": round(counter.n / len(qmins), 1),
+                "bytes_per_article": round((mem1 - self.mem0) / n, 1)}
 
 
 def write_results(res: dict, out: Path) -> None:
@@ -358,12 +447,13 @@ def write_results(res: dict, out: Path) -> None:
         "",
         "| measure | dedup service | datasketch MinHashLSH (Redis storage) |",
         "|---|---|---|",
-        f"| stored articles | {m['stored']:,} | {ds['n']:,} (bounded: ~12 ms per insert) |",
+        f"| stored articles | {m['stored']:,} | {ds['n']:,} (bounded: ~{ds['insert_ms']:.0f} ms per insert) |",
         f"| inserts/s | {p['req_per_s']} (HTTP POST /v1/articles, {res['clients']} clients, incl. normalising, MinHash, confirming) "
         f"| {ds['inserts_per_s']} (in-process `insert`, MinHash precomputed) |",
         f"| insert latency p50 / p99 | {p['p50_ms']} / {p['p99_ms']} ms | {ds['insert_ms']} ms mean |",
-        *[f"| with {w['clients']} client(s): inserts/s, p50 / p99 | {w['req_per_s']}, {w['p50_ms']} / {w['p99_ms']} ms "
-          f"({w['n']} posts) | - |" for w in res["sweep"]],
+        f"| ratio to datasketch's slice run right after (inserts/s) | {p['over_datasketch']}x | {p['datasketch_inserts_per_s']} |",
+        *[f"| with {w['clients']} client(s): inserts/s, p50 / p99; ratio | {w['req_per_s']}, {w['p50_ms']} / {w['p99_ms']} ms "
+          f"({w['n']} posts); {w['over_datasketch']}x | {w['datasketch_inserts_per_s']} |" for w in res["sweep"]],
         f"| queries/s | {q['req_per_s']} (HTTP POST /v1/duplicates; p50 {q['p50_ms']}, p99 {q['p99_ms']} ms) | {ds['queries_per_s']} |",
         f"| Redis round trips per insert | {r['per_index_add']} for `RedisIndex.add`; {r['per_insert_deduplicator']} for the whole "
         f"`Deduplicator.add` | {ds['round_trips_per_insert']} |",
@@ -376,6 +466,12 @@ def write_results(res: dict, out: Path) -> None:
         f"Load average (1/5/15 min) at start {res['loadavg_start']}, at end {res['loadavg_end']}: the machine is shared. "
         f"Bulk load of {res['articles'] - res['timed']:,} articles through `/v1/batch` (4 streams): "
         f"{res['load_seconds']} s ({res['load_articles_per_s']}/s). Statuses of the timed posts: {p['statuses']}.",
+        "Datasketch's inserts run in three slices, each right after one of our timed phases (1, 2, then"
+        f" {res['clients']} clients), so each ratio compares runs that saw the same machine load.",
+        "CPU split (cores used on average during each timed phase: load generator = this process, service ="
+        " gunicorn's workers, redis = our redis-server, others = the rest of the machine): "
+        + "; ".join(f"{w['clients']} client(s) {w['cores']} (load average {w['loadavg']})"
+                    for w in [*res["sweep"], {**p, "clients": res["clients"]}]) + ".",
         f"Memory by key kind (bytes per article, MEMORY USAGE on 1 key in 10): {m['by_kind_per_article']}.",
         "Round trips are counted as request writes on redis-py connections (a pipeline is one), in-process on"
         " the same code path as the request handler. Server-side cross-check over the timed HTTP posts"

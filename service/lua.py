@@ -483,15 +483,16 @@ end
 return out
 """
 
-#: KEYS: the fixed ones, idmap 1..n. ARGV: P, layout, siglen, then per article:
-#: digest, ext. Returns per article its about_meta ('' when it has none
-#: or is unknown).
+#: KEYS: the fixed ones, idmap 1..n. ARGV: P, layout, siglen, want_text (1:
+#: whole about values, their text included; 0: about_meta), then per article:
+#: digest, ext. Returns per article its about value ('' when it has none or
+#: is unknown).
 ABOUT = _PRELUDE + r"""
-local out = {}
+local out, want_text = {}, ARGV[4] == '1'
 for j = K + 1, #KEYS do  -- ARGV position: the fixed keys, then one idmap per article
-  local f = 3 + (j - K - 1) * 2  -- ARGV position: this article's digest and ext follow it
+  local f = 4 + (j - K - 1) * 2  -- ARGV position: this article's digest and ext follow it
   local iid = resolve(KEYS[j], ARGV[f + 1], ARGV[f + 2])
-  out[#out + 1] = iid and about_meta(iid) or ''
+  out[#out + 1] = iid and (want_text and (redis.call('GET', P .. 'a' .. iid) or '') or about_meta(iid)) or ''
 end
 return out
 """

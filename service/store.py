@@ -4,106 +4,32 @@ This is the only module of the project that talks to Redis. The connection
 is injected (a binary ``redis.Redis``, ``decode_responses=False``, with
 socket timeouts); nothing here creates one.
 
-Key schema (``P`` = ``<prefix>{<namespace>}``, e.g. ``dd{news}``; ``iid`` =
-the article's internal id, a 4-byte big-endian counter value; no key has a
-Redis TTL: retention is done by :meth:`RedisIndex.purge_expired`, which
-removes every key an expired article touched):
-
-=================  ======  ==================================================
-key                type    holds
-=================  ======  ==================================================
-``P m``            hash    ``s`` iid counter, ``n`` live articles, ``L``
-                           layout (version, num_perm, seed, bands, rows,
-                           shards: a namespace stored with another one is
-                           refused, ``NamespaceMismatch``); deleted when
-                           the namespace becomes empty
-``P i <2 bytes>``  hash    id map shard: field xxh64(external id) (8 bytes)
-                           -> iid. ``capacity/64`` shards (listpack-sized)
-``P b <3 bytes>``  hash    LSH bucket shard (high 32 bits of the band hash,
-                           :func:`dedup.lsh.signature_band_hashes`): field
-                           band index (1-2 bytes) + low 32 bits -> packed
-                           iids (4 bytes each).
-                           ``capacity*bands/64`` shards, so each stays a
-                           small listpack (~13 bytes per bucket entry)
-``P r <iid>``      string  record: cluster root iid, added, published,
-                           retention bucket, flags (pending), signature
-                           (uint32 LE), id; fields named once in
-                           :mod:`dedup_service.layout`
-``P t <iid>``      string  normalised word ids (uint32 LE), to confirm
-``P a <iid>``      string  what a person reads: title, url, source and the
-                           zlib-compressed original text
-                           (:func:`dedup_service.layout.pack_about`; the
-                           text only with ``store_text``); no key when
-                           there is none of them
-``P l <iid>``      string  the article's best link: other iid (4 bytes) +
-                           33-byte packed link
-                           (:func:`dedup_service.layout.pack_link`, + JSON
-                           passages when explained); only for articles that
-                           have a duplicate. One per article: storage is
-                           linear in articles; a link whose other article
-                           is gone is skipped by readers
-``P k <root>``     zset    members of the cluster rooted at iid ``root``
-                           (its founder's), score iid (for clusters that
-                           ever had two or more; kept, with its root key,
-                           while any member lives, so the id is stable)
-``P n <root>``     string  that cluster's canonical member's iid (4 bytes)
-                           + its name (the founder's external id)
-``P e <8 bytes>``  string  retention bucket ending at that time (ms, u64 BE):
-                           packed iids
-``P E``            zset    retention buckets by end time (ms)
-``P p``            zset    pending articles (stored with candidates, not
-                           linked yet) by added time: what
-                           :meth:`StoringDeduplicator.repair` sweeps
-=================  ======  ==================================================
-
-Every key of a namespace shares the ``{namespace}`` hash tag: on Redis
-Cluster a namespace lives in one slot, so the Lua scripts (which touch many
-keys at once) stay atomic; namespaces spread across nodes. Every key a
-caller can name goes in the scripts' ``KEYS`` (see :mod:`dedup_service.lua`).
-
-Over 400 lines on purpose: it is the one class that implements the ``Index``
-protocol on Redis (the protocol's methods, the byte packing around them and
-the one error translation); splitting it would put Redis calls in two modules.
-The service's ``StoringDeduplicator`` (which feeds it articles and repairs
-through it, ~40 lines) sits beside it; it could move to a module of its own.
+The keys and their values are :mod:`dedup_service.keyspace`'s (its table is
+the key schema); the service's ``StoringDeduplicator`` is in
+:mod:`dedup_service.storing`.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 
 import numpy as np
 import redis
-import xxhash
 from redis.exceptions import ResponseError
 
-from dedup.deduplicator import Deduplicator
 from dedup.errors import InvalidParams, NotFound
 from dedup.index import Fingerprint, Member, Page, Story
-from dedup.lsh import signature_band_hashes
 from dedup.params import Params
-from dedup.types import Article, Link
+from dedup.types import Link
 from dedup_service import layout, lua
 from dedup_service.errors import NamespaceMismatch, StoreUnavailable
+from dedup_service.keyspace import Keyspace, valid_namespace
+from dedup_service.storing import ArticleFingerprint, StoringDeduplicator  # re-exported: the app imports them from here
 
 __all__ = ["ArticleFingerprint", "RedisIndex", "StoringDeduplicator", "valid_namespace"]
-
-#: The parts of the stored layout string, in order (named in a mismatch message).
-_LAYOUT_PARTS = ("version", "num_perm", "seed", "bands", "rows", "bucket_shards", "id_shards")
-
-
-def valid_namespace(ns: object) -> bool:
-    """Namespaces are 1-64 characters of ``[A-Za-z0-9_.-]`` (no hash tag braces)."""
-    return isinstance(ns, str) and 0 < len(ns) <= 64 and all(c.isalnum() and c.isascii() or c in "_.-" for c in ns)
-
-
-def _pow2_at_least(n: float) -> int:
-    return 1 << max(0, math.ceil(math.log2(max(1.0, n))))
 
 
 def _decodes_responses(client) -> bool:
@@ -114,52 +40,13 @@ def _decodes_responses(client) -> bool:
         return bool(getattr(get_encoder(), "decode_responses", False))
     pool = getattr(client, "connection_pool", None)
     return bool(getattr(pool, "connection_kwargs", {}).get("decode_responses"))
-@dataclass(frozen=True, eq=False, slots=True)
-class ArticleFingerprint(Fingerprint):
-    """A fingerprint with the article it was made from: :class:`RedisIndex`
-    stores its title, url, source and (compressed) text with it."""
-
-    article: Article | None = None
-
-
-class StoringDeduplicator(Deduplicator):
-    """The service's :class:`Deduplicator` on a :class:`RedisIndex`: its
-    fingerprints carry their article, so that the index keeps what a person
-    reads, and :meth:`repair` links the articles a failed request left
-    half-linked."""
-
-    index: RedisIndex
-
-    def fingerprint(self, article: Article, *, words: bool = False) -> tuple[Fingerprint, list[str] | None]:
-        fp, got = super().fingerprint(article, words=words)
-        return ArticleFingerprint(fp.id, fp.signature, fp.tokens, fp.published, fp.added, article), got
-
-    def repair(self, limit: int = 32, grace: float = 60.0) -> int:
-        """Confirm and link up to ``limit`` articles left pending for over
-        ``grace`` seconds: stored with candidates, never linked (the link
-        step of their add failed, and no retry came). Each is confirmed
-        against its candidates of now, exactly as a retry would, from its
-        stored fingerprint (no text needed). Returns how many were repaired
-        (linked, or no longer pending when no candidate is left);
-        run it periodically (``flask repair``): one look-up, then two round
-        trips per article, whatever the size of its story."""
-        done = 0
-        for fp in self.index.pending(limit, self.index.clock() - grace):
-            found = self.index.add(fp)  # still pending: its bounded candidates again
-            if found is None:  # linked meanwhile (a retry came)
-                continue
-            links = self._guarded(fp, found, self._confirm_all(fp, None, found, False, None)) if found else []
-            if found:
-                self.index.attach(fp.id, links)
-            done += 1
-        return done
 
 
 #: The about values this request's replies carried, by (prefix, id): see :meth:`RedisIndex.noting`.
 _SEEN: ContextVar[dict | None] = ContextVar("dedup_seen_about", default=None)
 
 
-class RedisIndex:
+class RedisIndex(Keyspace):
     """An :class:`~dedup.index.Index` whose state lives in Redis.
 
     Args:
@@ -201,33 +88,12 @@ class RedisIndex:
     ) -> None:
         if _decodes_responses(client):
             raise InvalidParams("client: needs decode_responses=False (keys and values are binary)")
-        if not valid_namespace(namespace):
-            raise InvalidParams(f"namespace={namespace!r}: must be 1-64 characters of [A-Za-z0-9_.-]")
-        if not (isinstance(prefix, str) and "{" not in prefix and "}" not in prefix):
-            raise InvalidParams(f"prefix={prefix!r}: must be a string without braces")
-        if not (isinstance(capacity, int) and capacity >= 1):
-            raise InvalidParams(f"capacity={capacity!r}: must be an int >= 1")
-        if retention is not None and not (isinstance(retention, (int, float)) and retention > 0):
-            raise InvalidParams(f"retention={retention!r}: must be a positive number of seconds or None")
-        if retention_by not in ("added", "published"):
-            raise InvalidParams(f"retention_by={retention_by!r}: must be 'added' or 'published'")
         if not (isinstance(purge_batch, int) and purge_batch >= 1):
             raise InvalidParams(f"purge_batch={purge_batch!r}: must be an int >= 1")
-        self.client, self.params, self.namespace = client, params, namespace
-        self.retention, self.retention_by, self.clock, self.purge_batch = retention, retention_by, clock, purge_batch
-        self.store_text = bool(store_text)
-        self.prefix = f"{prefix}{{{namespace}}}".encode()
-        bands, rows = params.banding
-        self._band_width = 1 if bands <= 256 else 2
-        self.bucket_shards = min(1 << 24, _pow2_at_least(capacity * bands / 64))
-        self.id_shards = min(1 << 16, _pow2_at_least(capacity / 64))
-        self._siglen = 4 * params.num_perm
-        # retention buckets: ~1/32 of the window, at most an hour
-        self._bucket_ms = max(1, int(min(3600.0, (retention or 3600.0 * 32) / 32) * 1000))
-        parts = (layout.VERSION, params.num_perm, params.seed, bands, rows, self.bucket_shards, self.id_shards)
-        self.layout = ":".join(map(str, parts)).encode()
+        super().__init__(params, namespace=namespace, prefix=prefix, capacity=capacity, retention=retention,
+                         retention_by=retention_by, clock=clock, store_text=store_text)
+        self.client, self.purge_batch = client, purge_batch
         self._scripts = lua.register(client)
-        self._fixed = [self.prefix + k for k in lua.FIXED_KEYS]
 
     # -- plumbing: the one place Redis's exceptions become the project's -----
     @contextmanager
@@ -255,59 +121,6 @@ class RedisIndex:
             return self._scripts[name](keys=[*self._fixed, *keys],
                                        args=[self.prefix, self.layout, self._siglen, *args])
 
-    def _mismatch(self, stored: str) -> str:
-        ours = self.layout.decode()
-        diff = [f"{n} {a} -> {b}" for n, a, b in zip(_LAYOUT_PARTS, stored.split(":"), ours.split(":")) if a != b]
-        return (f"namespace {self.namespace!r} was stored with layout {stored} and this index uses {ours} "
-                f"({', '.join(diff) or 'format'}); re-index it: remove its keys (prefix {self.prefix.decode()!r}) "
-                f"and add its articles again, or use another namespace")
-
-    def _idkey(self, doc_id: str) -> tuple[bytes, bytes, bytes]:
-        ext = doc_id.encode("utf-8", "surrogatepass")
-        digest = xxhash.xxh64_digest(ext)
-        shard = int.from_bytes(digest[:4], "big") % self.id_shards
-        return self.prefix + b"i" + shard.to_bytes(2, "big"), digest, ext
-
-    def _idkeys(self, doc_ids: list[str]) -> tuple[list[bytes], list[bytes]]:
-        """The id map keys of several articles, and their (digest, id) arguments."""
-        keys, args = [], []
-        for doc_id in doc_ids:
-            idkey, digest, ext = self._idkey(doc_id)
-            keys.append(idkey)
-            args += [digest, ext]
-        return keys, args
-
-    def _buckets(self, signature: np.ndarray) -> tuple[list[bytes], list[bytes]]:
-        """Each band's bucket shard key and field: the band hash's high 32 bits
-        pick the shard, the field is the band number + its low 32 bits."""
-        b, w, n = self.prefix + b"b", self._band_width, self.bucket_shards
-        keys, fields = [], []
-        for band, h in enumerate(signature_band_hashes(signature, self.params).tolist()):
-            keys.append(b + ((h >> 32) % n).to_bytes(3, "big"))
-            fields.append(band.to_bytes(w, "big") + (h & 0xFFFFFFFF).to_bytes(4, "big"))
-        return keys, fields
-
-    def _time_bucket(self, fp: Fingerprint) -> int:
-        t = fp.published if self.retention_by == "published" and fp.published is not None else fp.added
-        end = (int(t * 1000) // self._bucket_ms + 1) * self._bucket_ms
-        return max(1, end)
-
-    def _record(self, fp: Fingerprint) -> bytes:
-        sig = np.asarray(fp.signature)
-        if sig.shape != (self.params.num_perm,):
-            raise InvalidParams(f"signature: expected {self.params.num_perm} values, got {sig.shape}")
-        return layout.pack_record(added=fp.added, published=fp.published, bucket=self._time_bucket(fp),
-                                  signature=sig, doc_id=fp.id)
-
-    def _unpack(self, rec: bytes) -> layout.Record:
-        return layout.unpack_record(rec, self.params.num_perm)
-
-    def _fingerprint(self, rec: bytes, tokens: bytes) -> Fingerprint:
-        r = self._unpack(rec)
-        return Fingerprint(id=r.id, signature=r.signature.astype(np.uint32),
-                           tokens=np.frombuffer(tokens, dtype="<u4").astype(np.uint32),
-                           published=r.published, added=r.added)
-
     def _add_args(self, mode: str, fp: Fingerprint, purge: bool = False,
                   old: tuple[bytes, bytes] | None = None) -> tuple[list, list]:
         idkey, digest, ext = self._idkey(fp.id)
@@ -322,14 +135,6 @@ class RedisIndex:
         args = [mode, digest, ext, self._record(fp), tokens, len(keys), cutoff, limit, old_iid, old_check,
                 self._about(fp) if mode == "add" else b"", *fields, *old_fields]
         return [idkey, *keys, *old_keys], args
-
-    def _about(self, fp: Fingerprint) -> bytes:
-        """The about value to store, after ``=``; ``b""`` (leave it as it is)
-        for a fingerprint without its article (a plain Deduplicator, a repair)."""
-        a = getattr(fp, "article", None)
-        if a is None:
-            return b""
-        return b"=" + layout.pack_about(a.title, a.url, a.source, a.text if self.store_text else None)
 
     def _candidates_from(self, flat: list, with_about: bool = False) -> list[Fingerprint]:
         """Decode the script's candidates, leaving out any that already expired
@@ -517,8 +322,16 @@ class RedisIndex:
         missing = [i for i in dict.fromkeys(doc_ids) if i not in values]
         if missing:
             keys, args = self._idkeys(missing)
-            values.update(zip(missing, self._script("ABOUT", keys, args)))
+            values.update(zip(missing, self._script("ABOUT", keys, [0, *args])))
         return {i: layout.unpack_about(values[i]) for i in doc_ids}
+
+    def texts(self, doc_ids: list[str]) -> dict[str, str | None]:
+        """The stored original text of each id (``None``: not stored, or
+        stored without it), in one round trip."""
+        if not doc_ids:
+            return {}
+        keys, args = self._idkeys(doc_ids)
+        return {i: layout.unpack_about(v).text for i, v in zip(doc_ids, self._script("ABOUT", keys, [1, *args]))}
 
     def __len__(self) -> int:
         with self._translated():
@@ -532,9 +345,6 @@ class RedisIndex:
         return [self._fingerprint(flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3) if flat[i + 1]]
 
     # -- retention ------------------------------------------------------------
-    def _cutoff(self) -> int:
-        return int((self.clock() - self.retention) * 1000)
-
     def purge_expired(self, limit: int = 10_000) -> int:
         """Remove up to ``limit`` articles older than the retention window,
         with every key they touched; returns how many were removed. Runs a

@@ -522,15 +522,39 @@ def test_storing_the_text_can_be_turned_off(redis_server, namespace, monkeypatch
     app.extensions["dedup"].close()
 
 
-def test_a_stored_update_link_lists_its_changed_figures(client):
-    text = story(12, 300) + " Profit rose 12 pct to 340 million euros, with 57 new stores and 1200 staff hired."
-    client.post("/v1/articles", json={"id": "a", "text": text})
-    r = client.post("/v1/articles?explain=true", json={"id": "b", "text": text.replace("340", "350")})
+_UPDATED = story(12, 300) + " Profit rose 12 pct to 340 million euros, with 57 new stores and 1200 staff hired."
+
+
+def test_a_stored_update_link_lists_its_changed_figures(client, redis_requests):
+    """Both sides' figures as words, [mine, theirs]: the stored side's from
+    its stored text, one more round trip only for an explained update."""
+    client.post("/v1/articles", json={"id": "a", "text": _UPDATED})
+    r = client.post("/v1/articles?explain=true", json={"id": "b", "text": _UPDATED.replace("340", "350")})
     (dup,) = r.json["duplicates"]
-    assert dup["kind"] == "update" and dup["changed"][0][0] == "350"
+    assert dup["kind"] == "update" and dup["changed"] == [["350", "340"]]
+    q = client.post("/v1/duplicates?explain=true", json={"id": "q", "text": _UPDATED.replace("57", "58")})
+    assert [(d["id"], d["changed"]) for d in q.json["duplicates"]] == [("a", [["58", "57"]]), ("b", [["340", "350"], ["58", "57"]])]
     assert client.get("/v1/articles/b").json["duplicates"][0]["changed"] == dup["changed"]  # read back from Redis
     member = next(m for m in client.get("/v1/clusters/a").json["members"] if m["id"] == "b")
     assert member["link"]["changed"] == dup["changed"]
+    trips = {}
+    for kind, doc, edit in (("exact", 13, lambda t: t), ("update", 14, lambda t: t.replace("1200", "1300"))):
+        text = story(doc, 300) + _UPDATED[-80:]
+        client.post("/v1/articles", json={"id": f"{kind}0", "text": text})
+        redis_requests.n = 0
+        r = client.post("/v1/articles?explain=true", json={"id": f"{kind}1", "text": edit(text)})
+        assert r.json["duplicates"][0]["kind"] == kind
+        trips[kind] = redis_requests.n
+    assert trips == {"exact": 2, "update": 3}  # ADD, ATTACH; an update reads the stored side's text between
+
+
+def test_without_stored_text_an_update_names_the_stored_figures_by_offset(redis_server, namespace):
+    app, client = _app_client(redis_server, namespace, STORE_TEXT=False)
+    client.post("/v1/articles", json={"id": "a", "text": _UPDATED})
+    r = client.post("/v1/articles?explain=true", json={"id": "b", "text": _UPDATED.replace("340", "350")})
+    ((mine, theirs),) = r.json["duplicates"][0]["changed"]
+    assert mine == "350" and theirs.startswith("#")  # the words of a text not stored are unknown
+    app.extensions["dedup"].close()
 
 
 class _Dropped:

@@ -1,0 +1,192 @@
+"""``Keyspace``: what a namespace's Redis keys are called and what their
+values hold, packed and unpacked in Python (pure: no Redis call here; the
+calls are :mod:`dedup_service.store`'s, which builds on this).
+
+Key schema (``P`` = ``<prefix>{<namespace>}``, e.g. ``dd{news}``; ``iid`` =
+the article's internal id, a 4-byte big-endian counter value; no key has a
+Redis TTL: retention is done by :meth:`RedisIndex.purge_expired`, which
+removes every key an expired article touched):
+
+=================  ======  ==================================================
+key                type    holds
+=================  ======  ==================================================
+``P m``            hash    ``s`` iid counter, ``n`` live articles, ``L``
+                           layout (version, num_perm, seed, bands, rows,
+                           shards: a namespace stored with another one is
+                           refused, ``NamespaceMismatch``); deleted when
+                           the namespace becomes empty
+``P i <2 bytes>``  hash    id map shard: field xxh64(external id) (8 bytes)
+                           -> iid. ``capacity/64`` shards (listpack-sized)
+``P b <3 bytes>``  hash    LSH bucket shard (high 32 bits of the band hash,
+                           :func:`dedup.lsh.signature_band_hashes`): field
+                           band index (1-2 bytes) + low 32 bits -> packed
+                           iids (4 bytes each).
+                           ``capacity*bands/64`` shards, so each stays a
+                           small listpack (~13 bytes per bucket entry)
+``P r <iid>``      string  record: cluster root iid, added, published,
+                           retention bucket, flags (pending), signature
+                           (uint32 LE), id; fields named once in
+                           :mod:`dedup_service.layout`
+``P t <iid>``      string  normalised word ids (uint32 LE), to confirm
+``P a <iid>``      string  what a person reads: title, url, source and the
+                           zlib-compressed original text
+                           (:func:`dedup_service.layout.pack_about`; the
+                           text only with ``store_text``); no key when
+                           there is none of them
+``P l <iid>``      string  the article's best link: other iid (4 bytes) +
+                           33-byte packed link
+                           (:func:`dedup_service.layout.pack_link`, + JSON
+                           passages when explained); only for articles that
+                           have a duplicate. One per article: storage is
+                           linear in articles; a link whose other article
+                           is gone is skipped by readers
+``P k <root>``     zset    members of the cluster rooted at iid ``root``
+                           (its founder's), score iid (for clusters that
+                           ever had two or more; kept, with its root key,
+                           while any member lives, so the id is stable)
+``P n <root>``     string  that cluster's canonical member's iid (4 bytes)
+                           + its name (the founder's external id)
+``P e <8 bytes>``  string  retention bucket ending at that time (ms, u64 BE):
+                           packed iids
+``P E``            zset    retention buckets by end time (ms)
+``P p``            zset    pending articles (stored with candidates, not
+                           linked yet) by added time: what
+                           :meth:`StoringDeduplicator.repair` sweeps
+=================  ======  ==================================================
+
+Every key of a namespace shares the ``{namespace}`` hash tag: on Redis
+Cluster a namespace lives in one slot, so the Lua scripts (which touch many
+keys at once) stay atomic; namespaces spread across nodes. Every key a
+caller can name goes in the scripts' ``KEYS`` (see :mod:`dedup_service.lua`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import xxhash
+
+from dedup.errors import InvalidParams
+from dedup.index import Fingerprint
+from dedup.lsh import signature_band_hashes
+from dedup.params import Params
+from dedup_service import layout, lua
+
+__all__ = ["Keyspace", "valid_namespace"]
+
+#: The parts of the stored layout string, in order (named in a mismatch message).
+_LAYOUT_PARTS = ("version", "num_perm", "seed", "bands", "rows", "bucket_shards", "id_shards")
+
+
+def valid_namespace(ns: object) -> bool:
+    """Namespaces are 1-64 characters of ``[A-Za-z0-9_.-]`` (no hash tag braces)."""
+    return isinstance(ns, str) and 0 < len(ns) <= 64 and all(c.isalnum() and c.isascii() or c in "_.-" for c in ns)
+
+
+def _pow2_at_least(n: float) -> int:
+    return 1 << max(0, math.ceil(math.log2(max(1.0, n))))
+
+
+
+class Keyspace:
+    """The keys and values of one namespace (see the module's table): its
+    prefix, its shard counts and layout string (fixed by ``params`` and
+    ``capacity``), and the packing of ids, buckets, records and about values.
+
+    Raises:
+        InvalidParams: an argument out of range.
+    """
+
+    def __init__(self, params: Params, *, namespace: str, prefix: str, capacity: int,
+                 retention: float | None, retention_by: str, clock: Callable[[], float],
+                 store_text: bool) -> None:
+        if not valid_namespace(namespace):
+            raise InvalidParams(f"namespace={namespace!r}: must be 1-64 characters of [A-Za-z0-9_.-]")
+        if not (isinstance(prefix, str) and "{" not in prefix and "}" not in prefix):
+            raise InvalidParams(f"prefix={prefix!r}: must be a string without braces")
+        if not (isinstance(capacity, int) and capacity >= 1):
+            raise InvalidParams(f"capacity={capacity!r}: must be an int >= 1")
+        if retention is not None and not (isinstance(retention, (int, float)) and retention > 0):
+            raise InvalidParams(f"retention={retention!r}: must be a positive number of seconds or None")
+        if retention_by not in ("added", "published"):
+            raise InvalidParams(f"retention_by={retention_by!r}: must be 'added' or 'published'")
+        self.params, self.namespace = params, namespace
+        self.retention, self.retention_by, self.clock = retention, retention_by, clock
+        self.store_text = bool(store_text)
+        self.prefix = f"{prefix}{{{namespace}}}".encode()
+        bands, rows = params.banding
+        self._band_width = 1 if bands <= 256 else 2
+        self.bucket_shards = min(1 << 24, _pow2_at_least(capacity * bands / 64))
+        self.id_shards = min(1 << 16, _pow2_at_least(capacity / 64))
+        self._siglen = 4 * params.num_perm
+        # retention buckets: ~1/32 of the window, at most an hour
+        self._bucket_ms = max(1, int(min(3600.0, (retention or 3600.0 * 32) / 32) * 1000))
+        parts = (layout.VERSION, params.num_perm, params.seed, bands, rows, self.bucket_shards, self.id_shards)
+        self.layout = ":".join(map(str, parts)).encode()
+        self._fixed = [self.prefix + k for k in lua.FIXED_KEYS]
+
+    def _mismatch(self, stored: str) -> str:
+        ours = self.layout.decode()
+        diff = [f"{n} {a} -> {b}" for n, a, b in zip(_LAYOUT_PARTS, stored.split(":"), ours.split(":")) if a != b]
+        return (f"namespace {self.namespace!r} was stored with layout {stored} and this index uses {ours} "
+                f"({', '.join(diff) or 'format'}); re-index it: remove its keys (prefix {self.prefix.decode()!r}) "
+                f"and add its articles again, or use another namespace")
+
+    def _idkey(self, doc_id: str) -> tuple[bytes, bytes, bytes]:
+        ext = doc_id.encode("utf-8", "surrogatepass")
+        digest = xxhash.xxh64_digest(ext)
+        shard = int.from_bytes(digest[:4], "big") % self.id_shards
+        return self.prefix + b"i" + shard.to_bytes(2, "big"), digest, ext
+
+    def _idkeys(self, doc_ids: list[str]) -> tuple[list[bytes], list[bytes]]:
+        """The id map keys of several articles, and their (digest, id) arguments."""
+        keys, args = [], []
+        for doc_id in doc_ids:
+            idkey, digest, ext = self._idkey(doc_id)
+            keys.append(idkey)
+            args += [digest, ext]
+        return keys, args
+
+    def _buckets(self, signature: np.ndarray) -> tuple[list[bytes], list[bytes]]:
+        """Each band's bucket shard key and field: the band hash's high 32 bits
+        pick the shard, the field is the band number + its low 32 bits."""
+        b, w, n = self.prefix + b"b", self._band_width, self.bucket_shards
+        keys, fields = [], []
+        for band, h in enumerate(signature_band_hashes(signature, self.params).tolist()):
+            keys.append(b + ((h >> 32) % n).to_bytes(3, "big"))
+            fields.append(band.to_bytes(w, "big") + (h & 0xFFFFFFFF).to_bytes(4, "big"))
+        return keys, fields
+
+    def _time_bucket(self, fp: Fingerprint) -> int:
+        t = fp.published if self.retention_by == "published" and fp.published is not None else fp.added
+        end = (int(t * 1000) // self._bucket_ms + 1) * self._bucket_ms
+        return max(1, end)
+
+    def _record(self, fp: Fingerprint) -> bytes:
+        sig = np.asarray(fp.signature)
+        if sig.shape != (self.params.num_perm,):
+            raise InvalidParams(f"signature: expected {self.params.num_perm} values, got {sig.shape}")
+        return layout.pack_record(added=fp.added, published=fp.published, bucket=self._time_bucket(fp),
+                                  signature=sig, doc_id=fp.id)
+
+    def _unpack(self, rec: bytes) -> layout.Record:
+        return layout.unpack_record(rec, self.params.num_perm)
+
+    def _fingerprint(self, rec: bytes, tokens: bytes) -> Fingerprint:
+        r = self._unpack(rec)
+        return Fingerprint(id=r.id, signature=r.signature.astype(np.uint32),
+                           tokens=np.frombuffer(tokens, dtype="<u4").astype(np.uint32),
+                           published=r.published, added=r.added)
+
+    def _about(self, fp: Fingerprint) -> bytes:
+        """The about value to store, after ``=``; ``b""`` (leave it as it is)
+        for a fingerprint without its article (a plain Deduplicator, a repair)."""
+        a = getattr(fp, "article", None)
+        if a is None:
+            return b""
+        return b"=" + layout.pack_about(a.title, a.url, a.source, a.text if self.store_text else None)
+
+    def _cutoff(self) -> int:
+        return int((self.clock() - self.retention) * 1000)
