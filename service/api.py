@@ -217,8 +217,7 @@ def _with_chars(d: Deduplicator, article: Article, body: dict, explain: bool) ->
     script call, only when explaining)."""
     if explain and body["duplicates"]:
         ids = [x["id"] for x in body["duplicates"]]
-        d.index.stories(ids, text=True)  # their texts, noted for about()
-        theirs = {i: a.text for i, a in d.index.about(ids).items()}
+        theirs = d.index.texts(ids)  # none read again if an update link's figures read them already
         add_char_offsets(body["duplicates"], article.text, theirs, d.normaliser)
     return body
 

@@ -327,11 +327,19 @@ class RedisIndex(Keyspace):
 
     def texts(self, doc_ids: list[str]) -> dict[str, str | None]:
         """The stored original text of each id (``None``: not stored, or
-        stored without it), in one round trip."""
-        if not doc_ids:
-            return {}
-        keys, args = self._idkeys(doc_ids)
-        return {i: layout.unpack_about(v).text for i, v in zip(doc_ids, self._script("ABOUT", keys, [1, *args]))}
+        stored without it): within a :meth:`noting` block those an earlier
+        call read are not read again, the others in one round trip."""
+        seen = _SEEN.get()
+        known = {} if seen is None else {i: seen[self.prefix, i, "text"] for i in doc_ids if (self.prefix, i, "text") in seen}
+        missing = [i for i in dict.fromkeys(doc_ids) if i not in known]
+        if missing:
+            keys, args = self._idkeys(missing)
+            for i, v in zip(missing, self._script("ABOUT", keys, [1, *args])):
+                self._note(i, v)
+                known[i] = layout.unpack_about(v).text
+                if seen is not None:
+                    seen[self.prefix, i, "text"] = known[i]
+        return {i: known[i] for i in doc_ids}
 
     def __len__(self) -> int:
         with self._translated():

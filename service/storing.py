@@ -49,12 +49,14 @@ class StoringDeduplicator(Deduplicator):
         """An explained ``update`` link's changed figures with the stored
         side's words, not its word offsets (``#307``): the core knows only
         the new article's words, so the stored one's come from its stored
-        text (one more round trip, only when an explained link is an
+        text (read once with every linked text, only when an explained link is an
         ``update``; offsets stay when its text is not stored)."""
         ups = [link for link in links if link.kind == "update" and link.changed]
         if not ups:
             return links
-        texts, by_id, mine = self.index.texts([link.b for link in ups]), {f.id: f for f in found}, encode(fp.tokens)
+        # Every linked text, not only the updates': the answer's character
+        # offsets need them too, and read here they cost no second trip.
+        texts, by_id, mine = self.index.texts([link.b for link in links]), {f.id: f for f in found}, encode(fp.tokens)
         named = {}
         for link in ups:
             other, text = by_id.get(link.b), texts.get(link.b)
