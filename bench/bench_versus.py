@@ -61,6 +61,7 @@ def main(argv=None) -> int:
                     help="NAME=MODULE holding the CLI's main() (default dedup.cli; service.cli before 50bab77's layout)")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--skip-warm-up", action="store_true", help="no untimed first run (caches already warm)")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "versus"))
     args = ap.parse_args(argv)
     checkouts = dict(c.split("=", 1) for c in args.checkout)
@@ -68,7 +69,7 @@ def main(argv=None) -> int:
     entries = {n: "dedup.cli" for n in checkouts} | dict(e.split("=", 1) for e in args.entry)
     tmp = tempfile.mkdtemp(prefix="dedup-versus-")
     out = {n: os.path.join(tmp, f"clusters-{n}.jsonl") for n in checkouts}
-    for name, path in checkouts.items():  # untimed: numba cache, page cache of the dump
+    for name, path in {} if args.skip_warm_up else checkouts.items():  # untimed: numba cache, page cache of the dump
         run(pythons[name], path, args.dump, args.jobs, out[name], entries[name])
     runs: dict[str, list[dict]] = {n: [] for n in checkouts}
     for r in range(args.rounds):
