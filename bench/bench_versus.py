@@ -45,25 +45,38 @@ def run(python: str, checkout: str, dump: str, jobs: int, clusters: str, entry: 
     return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "load_before": round(load, 2)}
 
 
+def count_lines(path: str) -> int:
+    with open(path, "rb") as f:
+        return sum(1 for _ in f)
+
+
 def commit(checkout: str) -> str:
-    got = subprocess.run(["git", "-C", checkout, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    got = subprocess.run(["git", "-C", checkout, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
     dirty = subprocess.run(["git", "-C", checkout, "status", "--porcelain", "--untracked-files=no", "dedup"],
-                           capture_output=True, text=True).stdout.strip()
+                           capture_output=True, text=True, check=False).stdout.strip()
     return got.stdout.strip() + (" (uncommitted changes)" if dirty else "")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dump")
-    ap.add_argument("--checkout", action="append", required=True, help="NAME=PATH (two or more)")
+    ap.add_argument("--checkout", action="append", default=[], help="NAME=PATH (two or more)")
     ap.add_argument("--python", action="append", default=[], help="NAME=INTERPRETER (default: this one)")
     ap.add_argument("--entry", action="append", default=[],
                     help="NAME=MODULE holding the CLI's main() (default dedup.cli; service.cli before 50bab77's layout)")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--skip-warm-up", action="store_true", help="no untimed first run (caches already warm)")
+    ap.add_argument("--report-only", action="store_true", help="rewrite OUT.md from OUT.json")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "versus"))
     args = ap.parse_args(argv)
+    if args.report_only:
+        with open(args.out + ".json") as f:
+            result = json.load(f)
+        for k in ("median_cpu_s", "median_wall_s"):
+            result[k] = {n: round(v, 2) for n, v in result[k].items()}
+        write_results(args.out, result, report)
+        return 0
     checkouts = dict(c.split("=", 1) for c in args.checkout)
     pythons = {n: sys.executable for n in checkouts} | dict(p.split("=", 1) for p in args.python)
     entries = {n: "dedup.cli" for n in checkouts} | dict(e.split("=", 1) for e in args.entry)
@@ -80,11 +93,11 @@ def main(argv=None) -> int:
     first = names[0]
     result = {
         "command": "python bench/bench_versus.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "dump": args.dump, "records": sum(1 for _ in open(args.dump, "rb")), "jobs": args.jobs,
+        "dump": args.dump, "records": count_lines(args.dump), "jobs": args.jobs,
         "checkouts": {n: {"path": p, "commit": commit(p), "python": pythons[n], "entry": entries[n]} for n, p in checkouts.items()},
         "runs": runs,
-        "median_cpu_s": {n: median(x["cpu_s"] for x in v) for n, v in runs.items()},
-        "median_wall_s": {n: median(x["wall_s"] for x in v) for n, v in runs.items()},
+        "median_cpu_s": {n: round(median(x["cpu_s"] for x in v), 2) for n, v in runs.items()},
+        "median_wall_s": {n: round(median(x["wall_s"] for x in v), 2) for n, v in runs.items()},
         # per round, paired: this checkout's CPU over the first one's
         "cpu_ratio_to_" + first: {n: round(median(a["cpu_s"] / b["cpu_s"] for a, b in zip(runs[n], runs[first])), 3)
                                   for n in names},

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
 
 import numba as nb
 import numpy as np
@@ -272,7 +273,7 @@ def signatures(
     tok_offsets = np.empty(len(encoded) + 1, dtype=np.int64)
     _kernel(buf, offsets, a, b, shingle_size, sigs, tok_out, tok_offsets)
     cuts = tok_offsets.tolist()  # slices: 5x cheaper than np.split
-    words = [tok_out[lo:hi] for lo, hi in zip(cuts, cuts[1:])]
+    words = [tok_out[lo:hi] for lo, hi in pairwise(cuts)]
     return sigs, words
 
 
