@@ -23,12 +23,13 @@ the user that runs the service.
 
 from __future__ import annotations
 
+import sys
 import threading
 import warnings
 
 import numba as nb
 
-__all__ = ["CacheUnavailableWarning", "njit"]
+__all__ = ["CacheUnavailableWarning", "njit", "skip_blas_probe"]
 
 
 class CacheUnavailableWarning(RuntimeWarning):
@@ -76,3 +77,33 @@ def njit(*args, cache: bool = False, **options):
         return dispatcher
 
     return decorate
+
+
+class _NoScipy:
+    """An import hook under which ``scipy`` cannot be found."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "scipy" or name.startswith("scipy."):
+            raise ModuleNotFoundError(f"{name} hidden from numba's BLAS probe", name=name)
+        return None
+
+
+def skip_blas_probe() -> None:
+    """Load numba's array typing without its BLAS probe: for a process that runs only dedup's kernels.
+
+    On its first compile or cache load numba imports ``numba.np.arraymath``,
+    which imports ``scipy.linalg`` when scipy is installed (~0.5 CPU s) only
+    to learn whether ``np.dot`` and friends can be compiled. dedup's kernels
+    use no linear algebra, so a command line process (``dedup batch``)
+    hides scipy from that one import; scipy stays importable afterwards
+    (nothing is left in ``sys.modules``). Numba code in the same process
+    then cannot compile ``np.dot``: never call this in a library user's process.
+    """
+    if "scipy" in sys.modules or "numba.np.arraymath" in sys.modules:
+        return  # already paid, or nothing to save
+    hook = _NoScipy()
+    sys.meta_path.insert(0, hook)
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        sys.meta_path.remove(hook)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
 
 import numba as nb
 import numpy as np
@@ -81,6 +82,24 @@ def _u32le(buf, i):
 @njit(cache=True)
 def _xxh32(buf, start, end):
     """xxHash32 (seed 0) of ``buf[start:end]``, as ``xxhash.xxh32_intdigest``."""
+    return _xxh32_words(buf, _words4(buf, end), start, end)
+
+
+@nb.njit(inline="always")
+def _words4(buf, end):
+    """``w4[q]`` = ``buf[q:q+4]`` read as a little-endian uint32 (zero past ``end``), for every ``q < end``:
+    one shift and one or per byte, so that xxh32 reads a 4-byte lane with one load."""
+    w4 = np.empty(end + 1, np.uint32)
+    w = np.uint32(0)
+    for q in range(end - 1, -1, -1):
+        w = np.uint32((w << np.uint32(8)) | np.uint32(buf[q]))
+        w4[q] = w
+    return w4
+
+
+@nb.njit(inline="always")
+def _xxh32_words(buf, w4, start, end):
+    """xxHash32 (seed 0) of ``buf[start:end]``; ``w4`` as :func:`_words4` makes it."""
     n = end - start
     i = start
     if n >= 16:
@@ -90,17 +109,17 @@ def _xxh32(buf, start, end):
         v4 = (np.uint64(1 << 32) - _P1) & _M32
         limit = end - 16
         while i <= limit:
-            v1 = (_rotl((v1 + _u32le(buf, i) * _P2) & _M32, _S13) * _P1) & _M32
-            v2 = (_rotl((v2 + _u32le(buf, i + 4) * _P2) & _M32, _S13) * _P1) & _M32
-            v3 = (_rotl((v3 + _u32le(buf, i + 8) * _P2) & _M32, _S13) * _P1) & _M32
-            v4 = (_rotl((v4 + _u32le(buf, i + 12) * _P2) & _M32, _S13) * _P1) & _M32
+            v1 = (_rotl((v1 + np.uint64(w4[i]) * _P2) & _M32, _S13) * _P1) & _M32
+            v2 = (_rotl((v2 + np.uint64(w4[i + 4]) * _P2) & _M32, _S13) * _P1) & _M32
+            v3 = (_rotl((v3 + np.uint64(w4[i + 8]) * _P2) & _M32, _S13) * _P1) & _M32
+            v4 = (_rotl((v4 + np.uint64(w4[i + 12]) * _P2) & _M32, _S13) * _P1) & _M32
             i += 16
         h = (_rotl(v1, _S1) + _rotl(v2, _S7) + _rotl(v3, _S12) + _rotl(v4, _S18)) & _M32
     else:
         h = _P5
     h = (h + np.uint64(n)) & _M32
     while i + 4 <= end:
-        h = (_rotl((h + _u32le(buf, i) * _P3) & _M32, _S17) * _P4) & _M32
+        h = (_rotl((h + np.uint64(w4[i]) * _P3) & _M32, _S17) * _P4) & _M32
         i += 4
     while i < end:
         h = (_rotl((h + np.uint64(buf[i]) * _P5) & _M32, _S11) * _P1) & _M32
@@ -161,6 +180,7 @@ def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
     """
     P = a.shape[0]
     joined = np.empty(buf.shape[0] + 1, np.uint8)
+    w4 = np.empty(buf.shape[0] + 1, np.uint32)
     starts = np.empty(buf.shape[0] // 2 + 2, np.int64)
     ends = np.empty(buf.shape[0] // 2 + 2, np.int64)
     acc = np.empty(P, np.uint32)
@@ -192,10 +212,14 @@ def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
                     break
             ends[n] = j
             n += 1
+        w = np.uint32(0)  # w4[q] = joined[q:q+4], little-endian: xxh32 reads each lane with one load
+        for q in range(j - 1, -1, -1):
+            w = np.uint32((w << np.uint32(8)) | np.uint32(joined[q]))
+            w4[q] = w
         acc[:] = _EMPTY
         kk = k if n >= k else n
         for s in range(n - kk + 1 if n > 0 else 0):
-            h = np.uint32(_fmix32(_xxh32(joined, starts[s], ends[s + kk - 1])))
+            h = np.uint32(_fmix32(_xxh32_words(joined, w4, starts[s], ends[s + kk - 1])))
             # uint32 wrap-around IS the affine32 modulus; kept in 32 bits so
             # LLVM vectorises it (AVX2 has no 64-bit multiply).
             for p in range(P):
@@ -248,7 +272,8 @@ def signatures(
     tok_out = np.empty((buf.shape[0] + len(encoded)) // 2 + 1, dtype=np.uint32)
     tok_offsets = np.empty(len(encoded) + 1, dtype=np.int64)
     _kernel(buf, offsets, a, b, shingle_size, sigs, tok_out, tok_offsets)
-    words = np.split(tok_out[: tok_offsets[-1]], tok_offsets[1:-1])
+    cuts = tok_offsets.tolist()  # slices: 5x cheaper than np.split
+    words = [tok_out[lo:hi] for lo, hi in pairwise(cuts)]
     return sigs, words
 
 

@@ -18,7 +18,9 @@ to extend :data:`BOILERPLATE`.
 
 from __future__ import annotations
 
+import functools
 import html
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -92,35 +94,41 @@ _QUOTES = str.maketrans(
     }
 )
 # Control, format, surrogate and private-use characters (Unicode category C).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f"
-                      "\ufeff\ufff9-\ufffb\ud800-\udfff\ue000-\uf8ff]")
+_CONTROL_CHARS = ("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+                  "\ufeff\ufff9-\ufffb\ud800-\udfff\ue000-\uf8ff]")
 
 
-def _script_table() -> dict[int, str]:
-    """Non-ASCII punctuation and symbols of every script to a space, digits of every script to ASCII.
+def _script_char(c: str) -> str | None:
+    """What a non-ASCII character becomes: punctuation and symbols of every script a space, digits ASCII.
 
-    Unicode categories ``P*`` (``؟`` ``،`` ``۔`` ``।`` ``。`` ``「`` ...) and ``Sm``/``Sk``/``So``
-    (``•`` ``°`` ``→``, emoji) split words; ``Nd`` digits (``٣`` ``५``) become
+    Unicode categories ``P*`` (``؟`` ``،`` ``۔`` ``।`` ``。`` ``「`` ...) and ``S*``
+    (``•`` ``°`` ``→``, emoji, and the currency signs ``€`` ``£`` ``¥`` ``₹``, once
+    ``£5m`` is spelled ``£5 million``) split words; ``Nd`` digits (``٣`` ``५``) become
     ``0-9`` so they are figures; the Arabic decimal and thousands
     separators become ``.`` and ``,``; the tatweel (a stretching stroke)
-    goes. Kept: currency signs (the figures rules read them) and ``©``
-    ``®`` (boilerplate patterns do). Planes 0-1 hold every such character.
+    goes; quotes and dashes become ASCII (``_QUOTES``); the spaces that
+    NFKC keeps (``U+1680``, ``U+2028``, ``U+2029``) become a space. Kept: ``©``
+    ``®`` (boilerplate patterns read them), letters and marks, and anything
+    beyond plane 1. ``None`` means unchanged. Looked up once per distinct
+    character (cached), never as a whole table.
     """
-    table: dict[int, str] = {}
-    for cp in range(0x80, 0x20000):
-        cat = unicodedata.category(chr(cp))
-        if cat[0] == "P" or cat[0] == "S":
-            table[cp] = " "
-        elif cat == "Nd":
-            table[cp] = str(unicodedata.digit(chr(cp)))
-    for keep in "©®":
-        del table[ord(keep)]
-    table.update({0x066B: ".", 0x066C: ",", 0x0640: ""})
-    table.update({k: v for k, v in _QUOTES.items() if v is not None})
-    return {chr(k): v for k, v in table.items()}
+    cp = ord(c)
+    if cp in _QUOTES:
+        return _QUOTES[cp]
+    if cp in _ARABIC_SEPARATORS:
+        return _ARABIC_SEPARATORS[cp]
+    if cp >= 0x20000 or c in "©®":
+        return None
+    cat = unicodedata.category(c)
+    if cat[0] == "P" or cat[0] == "S" or c.isspace():
+        return " "
+    if cat == "Nd":
+        return str(unicodedata.digit(c))
+    return None
 
 
-_SCRIPT = _script_table()
+_ARABIC_SEPARATORS = {0x066B: ".", 0x066C: ",", 0x0640: ""}
+_script = functools.lru_cache(maxsize=4096)(_script_char)
 _NON_ASCII = re.compile("[^\x00-\x7f]+")
 
 # A figure is its value, not its spelling (see :func:`_figures`).
@@ -132,7 +140,7 @@ _UNIT_NAME = {"%": "pct", "pct": "pct", "per cent": "pct", "percent": "pct", "bn
 # One pure literal per spelling: ``re`` finds a literal as fast as ``str.find``.
 # One scan per spelling that is not already the canonical name ("5 pct", "5 million" are left
 # alone, and so is the rare glued "5pct"): each scan costs about 1.5 us on a 3 KB story.
-_UNITS = tuple(re.compile(re.escape(u) + ("" if u == "%" else r"\b")) for u, name in _UNIT_NAME.items() if u != name)
+_UNITS = tuple((u, re.compile(re.escape(u) + ("" if u == "%" else r"\b"))) for u, name in _UNIT_NAME.items() if u != name)
 
 
 def _currency_m(m: re.Match) -> str:
@@ -160,16 +168,25 @@ def _figures(text: str) -> str:
         text = _THOUSANDS.sub("", text)
     if "$" in text:
         text = _CURRENCY_M[0].sub(_currency_m, text)
-    for pat in _UNITS:
-        text = pat.sub(_unit, text)
+    for unit, pat in _UNITS:
+        if unit in text:  # cheaper than the regex scan when absent, as most are
+            text = pat.sub(_unit, text)
     return text
 #: Han ideographs and Kana: scripts written without spaces. Each character
 #: is made a word of its own (spaces put around it), so a 5-word shingle is
 #: five characters and the alignment runs character by character. Hangul is
 #: written with spaces between words and keeps its words.
-_CJK = re.compile("[぀-ヿㇰ-ㇿ㐀-䶿一-鿿豈-﫿𠀀-𯿿]")
+_CJK_CHARS = "[぀-ヿㇰ-ㇿ㐀-䶿一-鿿豈-﫿𠀀-𯿿]"
+
+
+@functools.cache
+def _nonascii_patterns() -> tuple[re.Pattern, re.Pattern]:
+    """``(control, cjk)``: compiled on the first non-ASCII text (~0.1 s of ``re`` work
+    for their large character sets, which an ASCII-only process never pays)."""
+    return re.compile(_CONTROL_CHARS), re.compile(_CJK_CHARS)
 _DASH_RUN = re.compile(r"-{3,}")
 _SENTENCE_GAP = re.compile(r"[.!?\"')] ")
+_CORE = operator.methodcaller("strip", " .-")  # a line as the boilerplate patterns see it
 
 #: A word: a run of ASCII letters, digits, ``_`` and non-ASCII characters,
 #: kept whole across ``.`` between two digits or two non-digits (``1.13bn``,
@@ -179,9 +196,32 @@ _SENTENCE_GAP = re.compile(r"[.!?\"')] ")
 #: and symbols of other scripts never reach it: :func:`normalise` turns them
 #: into spaces (by Unicode category, one replace per distinct character), so on normalised
 #: text a word is a run of letters, marks and digits of any script.
-_W = "0-9A-Za-z_\x80-\U0010ffff"
-_L = "A-Za-z_\x80-\U0010ffff"
+#: (The classes are written as complements, ``[^...]``: the same sets, but ``re``
+#: compiles ``[0-9A-Za-z_\x80-\U0010ffff]`` in ~50 ms and its complement at once.)
+_W = "^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f"  # [0-9A-Za-z_\x80-\U0010ffff]
+_L = "^\x00-\x40\x5b-\x5e\x60\x7b-\x7f"  # [A-Za-z_\x80-\U0010ffff]
 TOKEN_RE = re.compile(f"[{_W}]+(?:(?:(?<=[0-9])[.,](?=[0-9])|(?<=[{_L}])\\.(?=[{_L}])|')[{_W}]+)*")
+
+
+# ASCII text: controls deleted and tabs made spaces in one bytes.translate (C, one pass).
+_ASCII_CONTROL = bytes([*range(0x09), *range(0x0B, 0x20), 0x7F])
+_ASCII_TABS = bytes.maketrans(b"\t", b" ")
+
+
+def _squash(text: str) -> str:
+    """Whitespace made canonical in a text whose only whitespace is ``" "`` and ``"\n"``:
+    words one space apart, lines one newline apart, no empty line, nothing at either end.
+    Equal to ``"\n".join(filter(None, (" ".join(ln.split()) for ln in text.split("\n"))))``,
+    in a few C-speed scans instead of a Python step per line."""
+    while "  " in text:  # str.replace and str.find run at C speed; a regex scan is ~10x slower per character
+        text = text.replace("  ", " ")
+    if " \n" in text:  # one space at most before a line break
+        text = text.replace(" \n", "\n")
+    if "\n " in text:
+        text = text.replace("\n ", "\n")
+    while "\n\n" in text:
+        text = text.replace("\n\n", "\n")
+    return text.strip(" \n")
 
 
 def _clean(text: str) -> str:
@@ -190,9 +230,11 @@ def _clean(text: str) -> str:
         text = _TAG.sub(" ", _BLOCK_TAG.sub("\n", text))
     if "&" in text:
         text = html.unescape(text)
-    if not text.replace("\n", " ").isprintable():  # C-speed check before the regex
-        text = _CONTROL.sub("", text)
-    if not text.isascii():
+    if not text.isascii() and not text.replace("\n", " ").isprintable():  # C-speed check before the regex
+        text = _nonascii_patterns()[0].sub("", text)
+    if text.isascii():  # O(1) in CPython: the common case, all in C
+        text = text.encode("ascii").translate(_ASCII_TABS, _ASCII_CONTROL).decode("ascii")
+    else:
         text = unicodedata.normalize("NFKC", text)
         odd = "".join(set("".join(_NON_ASCII.findall(text))))  # the distinct non-ASCII characters
         for pat, sign in zip(_CURRENCY_M[1:], "\u00a3\u20ac\u00a5\u20b9"):
@@ -200,24 +242,31 @@ def _clean(text: str) -> str:
                 text = pat.sub(_currency_m, text)
         if "`" in text:
             text = text.replace("`", "'")
-        for c in odd:  # quotes and dashes to ASCII; other punctuation and symbols to a space
-            rep = _SCRIPT.get(c)
+        if "\t" in text:
+            text = text.replace("\t", " ")
+        for c in odd:  # quotes and dashes to ASCII; other punctuation, symbols and spaces to a space
+            rep = _script(c)
             if rep is not None:
                 text = text.replace(c, rep)
-        if _CJK.search(odd):
-            text = _CJK.sub(r" \g<0> ", text)
+        cjk = _nonascii_patterns()[1]
+        if cjk.search(odd):
+            text = cjk.sub(r" \g<0> ", text)
     if "---" in text:
         text = _DASH_RUN.sub(" -- ", text)
-    return "\n".join(filter(None, (" ".join(line.split()) for line in text.split("\n"))))
+    return _squash(text)
 
 
 def clean(text: str) -> str:
     """Only the typographic part of normalisation (no boilerplate or
-    dateline removal, no figure spelling), repeated to its fixed point."""
+    dateline removal, no figure spelling), repeated to its fixed point.
+
+    Only markup needs a second pass (an entity can hide a tag or another
+    entity), and none is needed once the text is ASCII with no ``<`` or
+    ``&`` left: every other step of :func:`_clean` leaves such a text as it is."""
     markup = "<" in text or "&" in text
     text = _clean(text)
     for _ in range(20):  # entities can hide tags and entities: repeat to the fixed point
-        if not markup:
+        if not markup or ("<" not in text and "&" not in text and text.isascii()):
             break
         nxt = _clean(text)
         if nxt == text:
@@ -256,6 +305,7 @@ class Normaliser:
             object.__setattr__(self, "_byline", re.compile(BYLINE, re.I))
             object.__setattr__(self, "_head", re.compile(rf"(?:{inline})(?: |$)", re.I))
             object.__setattr__(self, "_inline", re.compile(rf"(?:{inline})", re.I))
+            object.__setattr__(self, "_tail", re.compile(rf"{_SENTENCE_GAP.pattern}((?:{inline}))\Z", re.I))
         except re.error as exc:
             raise ValueError(f"boilerplate: invalid pattern: {exc}") from None
 
@@ -266,14 +316,13 @@ class Normaliser:
             if m:
                 lines[0] = lines[0][m.end() :].strip()
             lines[-1] = self._cut_tail(lines[-1])
+        cores = list(map(_CORE, lines))
+        gone = list(map(self._bp.fullmatch, cores))  # one C call per line, no Python step
         n = len(lines)
-        kept = []
-        for i, ln in enumerate(lines):
-            core = ln.strip(" .-")
-            if not ln or self._bp.fullmatch(core) or ((i < 2 or i >= n - 2) and self._byline.fullmatch(core)):
-                continue
-            kept.append(ln)
-        lines = kept
+        for i in {0, 1, n - 2, n - 1} & set(range(n)):  # a byline only in the first and last two lines
+            gone[i] = gone[i] or self._byline.fullmatch(cores[i])
+        if any(gone) or not all(lines):
+            lines = [ln for ln, g in zip(lines, gone) if ln and not g]
         if lines:
             m = _VERSION_TAG.match(lines[0])
             if m and m.end() < len(lines[0]):
@@ -289,12 +338,10 @@ class Normaliser:
         """Drop inline boilerplate that closes ``line``: tried from each of
         the last sentence starts only, not from every position."""
         lo = max(0, len(line) - 400)
-        starts = [lo] if lo == 0 else []
-        starts += [m.end() for m in _SENTENCE_GAP.finditer(line, lo)]
-        for pos in starts:
-            if self._inline.fullmatch(line, pos):
-                return line[:pos].strip()
-        return line
+        if lo == 0 and self._inline.fullmatch(line):
+            return ""
+        m = self._tail.search(line, lo)  # the first sentence start from which the rest is boilerplate
+        return line[: m.start(1)].strip() if m else line
 
     def __call__(self, text: str) -> str:
         """Normalise ``text``; see the module docstring for the guarantees."""

@@ -63,21 +63,32 @@ class Workers:
         self.task = task
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
-        if jobs > 1:
-            self._pool = ProcessPoolExecutor(jobs, mp.get_context("fork"), initializer=_start, initargs=(task,))
+
+    def _start_pool(self) -> None:
+        self._pool = ProcessPoolExecutor(self.jobs, mp.get_context("fork"), initializer=_start, initargs=(self.task,))
 
     def ordered(self, work: Iterable[tuple[C, Any]]) -> Iterator[tuple[C, Any]]:
         """``(context, task(chunk))`` for each ``(context, chunk)``, in input order.
 
-        At most ``IN_FLIGHT_PER_JOB * jobs`` chunks are queued at a time,
-        so a long stream is never read ahead into memory.
+        The first chunk runs here, before any process is forked: whatever
+        the task loads on first use (numba kernels from their cache, ~0.1-0.5 s
+        each) is loaded once and inherited by every worker, and work of one
+        chunk never starts a pool at all. At most ``IN_FLIGHT_PER_JOB * jobs``
+        chunks are queued at a time, so a long stream is never read ahead
+        into memory.
         """
-        if self._pool is None:
-            for context, chunk in work:
+        it = iter(work)
+        for context, chunk in it:
+            yield context, self.task(chunk)
+            break
+        if self.jobs <= 1:
+            for context, chunk in it:
                 yield context, self.task(chunk)
             return
         pending: deque[tuple[C, Future]] = deque()
-        for context, chunk in work:
+        for context, chunk in it:
+            if self._pool is None:
+                self._start_pool()
             pending.append((context, self._submit(chunk)))
             while len(pending) > IN_FLIGHT_PER_JOB * self.jobs:
                 yield self._result(*pending.popleft())

@@ -179,3 +179,128 @@ def test_a_figure_is_its_value_not_its_spelling(a, b):
 def test_figure_spelling_leaves_other_words_alone():
     text = "The column said 5 percentage points, the million-strong crowd, in 2004,2005 and 1,2,3."
     assert normalise(text) == text
+
+
+def test_currency_signs_become_spaces_after_their_figures_are_spelled():
+    # Like "$" (which the tokeniser drops), "€ £ ¥ ₹" never stay glued to a figure.
+    assert normalise("\u20ac5") == "5"
+    assert normalise("A \u20ac5m fee, \u00a34 and \u20b910") == "A 5 million fee, 4 and 10"
+    assert tokens(normalise("\u20ac5m")) == tokens(normalise("$5 million")) == ["5", "million"]
+    assert normalise("\u00a9 2024 and \u00ae") == "\u00a9 2024 and \u00ae"  # kept: boilerplate reads them
+
+
+# -- the fast normaliser against a plain reference --------------------------------------------
+
+import html as _html  # noqa: E402
+import re as _re  # noqa: E402
+import unicodedata as _ud  # noqa: E402
+
+import dedup.normalisation as N  # noqa: E402
+
+
+def _reference_table() -> dict[str, str]:
+    """The full table of every plane 0-1 character the cleaner rewrites (what the code looks up per character)."""
+    table = {}
+    for cp in range(0x80, 0x20000):
+        c = chr(cp)
+        cat = _ud.category(c)
+        if (cat[0] in "PS" and c not in "\u00a9\u00ae") or c in "\u1680\u2028\u2029":
+            table[c] = " "
+        elif cat == "Nd":
+            table[c] = str(_ud.digit(c))
+    table.update({"\u066b": ".", "\u066c": ",", "\u0640": ""})
+    table.update({chr(k): v for k, v in N._QUOTES.items()})
+    return table
+
+
+_TABLE: dict[str, str] = {}
+
+
+def _reference_clean_once(text: str) -> str:
+    """One cleaning pass, step by step with no shortcut: each regex and each line in Python."""
+    _TABLE or _TABLE.update(_reference_table())
+    if "<" in text:
+        text = N._TAG.sub(" ", N._BLOCK_TAG.sub("\n", text))
+    text = _html.unescape(text)
+    text = N._nonascii_patterns()[0].sub("", text)
+    if not text.isascii():
+        text = _ud.normalize("NFKC", text)
+        for pat, sign in zip(N._CURRENCY_M[1:], "\u00a3\u20ac\u00a5\u20b9"):
+            text = pat.sub(N._currency_m, text)
+        text = "".join(_TABLE.get(c, c) for c in text.replace("`", "'"))
+        text = N._nonascii_patterns()[1].sub(r" \g<0> ", text)
+    text = N._DASH_RUN.sub(" -- ", text)
+    return "\n".join(ln for ln in (" ".join(line.split()) for line in text.split("\n")) if ln)
+
+
+def _reference_normalise(text: str, n: Normaliser = N._DEFAULT) -> str:
+    cleaned = _reference_clean_once(text)
+    for _ in range(20 if "<" in text or "&" in text else 0):  # markup: to the fixed point
+        nxt = _reference_clean_once(cleaned)
+        if nxt == cleaned:
+            break
+        cleaned = nxt
+    stripped = cleaned
+    while True:
+        lines = stripped.split("\n")
+        m = n._head.match(lines[0])
+        if m:
+            lines[0] = lines[0][m.end():].strip()
+        last, lo = lines[-1], max(0, len(lines[-1]) - 400)
+        for pos in ([lo] if lo == 0 else []) + [g.end() for g in N._SENTENCE_GAP.finditer(last, lo)]:
+            if n._inline.fullmatch(last, pos):
+                lines[-1] = last[:pos].strip()
+                break
+        k = len(lines)
+        lines = [ln for i, ln in enumerate(lines) if ln and not n._bp.fullmatch(ln.strip(" .-"))
+                 and not ((i < 2 or i >= k - 2) and n._byline.fullmatch(ln.strip(" .-")))]
+        if lines and (m := N._VERSION_TAG.match(lines[0])) and m.end() < len(lines[0]):
+            lines[0] = lines[0][m.end():]
+        if lines and (m := N._DATELINE.match(lines[0]) or N._AGENCY_ONLY.match(lines[0])) and m.end() < len(lines[0]):
+            lines[0] = lines[0][m.end():]
+        nxt = "\n".join(lines).strip()
+        if nxt == stripped:
+            break
+        stripped = nxt
+    text = cleaned if len(stripped) * 4 < len(cleaned) else stripped
+    text = N._THOUSANDS.sub("", text)
+    text = N._CURRENCY_M[0].sub(N._currency_m, text)
+    for u in ("%", "per cent", "percent", "bn", "bln", "mln", "mn"):
+        text = _re.sub(_re.escape(u) + ("" if u == "%" else r"\b"), N._unit, text)
+    return text
+
+
+_NASTY = st.sampled_from(list(
+    " \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u2028\u2029\u3000\u200b\u0640\u0654\u0627\u00e9\u0301"
+    "e<>&;/-.,'\"`%$\u00a3\u20ac5m09abAPUDTkbnl\u201c\u2014\u2026\u00bb\u061f\u06d4\u4e00\u3002\uff10\u0663"
+    "\u00b2\ud800\ue000\U00020000\U0001f600\u00a9") + [
+    "&amp;", "&lt;", "<p>", "</b>", "<!--", "-->", "per cent", "mln", "bn", "UPDATE 2-", "KYIV (AP) - ",
+    "By John Smith", "Reuters", "---", "1,000", "Sign up for x", "Read more: y", "Putin spoke. "])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_NASTY, max_size=40).map("".join) | st.text())
+def test_fast_normaliser_equals_the_plain_reference(text):
+    assert normalise(text) == _reference_normalise(text)
+
+
+def test_fast_normaliser_equals_the_plain_reference_on_real_news():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    from make_dump import benchmark_texts
+
+    try:
+        texts, _ = benchmark_texts(600)
+    except OSError:
+        pytest.skip("no shared data")
+    assert [normalise(t) for t in texts] == [_reference_normalise(t) for t in texts]
+
+
+def test_word_classes_are_the_documented_sets():
+    word, letter = _re.compile(f"[{N._W}]"), _re.compile(f"[{N._L}]")
+    for cp in [*range(0x300), 0xD800, 0xFFFF, 0x10000, 0x10FFFF]:
+        c = chr(cp)
+        assert bool(word.match(c)) == (c.isascii() and (c.isalnum() or c == "_") or cp >= 0x80)
+        assert bool(letter.match(c)) == (c.isascii() and (c.isalpha() or c == "_") or cp >= 0x80)
