@@ -20,6 +20,11 @@ def _json(schema: dict) -> dict:
     return {"content": {"application/json": {"schema": schema}}}
 
 
+_HTML = {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}
+#: The web page's form fields (service/web.py reads these).
+FORM_FIELDS = ("action", "text", "id", "title", "url", "source", "published", "namespace", "key", "cursor")
+
+
 def _errors(*codes: int) -> dict:
     return {str(c): {"description": "error", **_json(_ref("Error"))} for c in codes}
 
@@ -109,9 +114,24 @@ def _spec(config: Mapping) -> dict:
                 "requestBody": {"required": True, "content": {"application/x-ndjson": {"schema": _ref("Article")}}},
                 "responses": {"200": {"description": "one JSON object per line: Match plus line and status, or line, status and error",
                                       "content": {"application/x-ndjson": {"schema": {"type": "object"}}}}, **write_errors}}},
-            "/": {method: {"summary": "The web page: paste an article or give a stored id, see its duplicates side by side; browse a story",
-                           "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}}}
-                  for method in ("get", "post")},
+            "/": {"get": {"summary": "The web page: paste an article or give a stored id, see its duplicates side by side; browse a story",
+                          "responses": {"200": _HTML}},
+                  "post": {"summary": "The page's form: its answer, as HTML",
+                           "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
+                               "type": "object", "additionalProperties": False, "properties": {
+                                   **{name: {"type": "string"} for name in FORM_FIELDS},
+                                   "action": {"type": "string", "enum": ["", "check", "add", "lookup", "story"]},
+                                   "id": {"anyOf": [{"type": "string", "maxLength": 0}, _ID]},
+                                   "published": {"anyOf": [{"type": "string", "maxLength": 0}, _PUBLISHED]},
+                                   "namespace": {"type": "string", "pattern": _NS["schema"]["pattern"].replace("{1,64}", "{0,64}")},
+                                   "cursor": {"type": "string", "pattern": "^[0-9]{0,12}$"}},
+                               "description": "action is check (the default), add, lookup or story; check and add need "
+                                              "text, lookup and story an id; the other fields are the article's and the "
+                                              "API key and namespace the JSON API takes as headers"}}}},
+                           "responses": {"200": _HTML, **{str(c): {"description": "the form again, with the JSON API's "
+                                                                                    "refusal (same status)",
+                                                                   "content": _HTML["content"]}
+                                                          for c in (400, 401, 403, 404, 409, 413, 503)}}}},
             "/static/{filename}": {"get": {"summary": "The web page's script and style sheet", "parameters": [
                 {"name": "filename", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "file"}, "404": {"description": "no such file"}}}},

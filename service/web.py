@@ -25,11 +25,11 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from dedup.errors import DedupError
 from dedup.offsets import segments, text_map
+from dedup_service.openapi import FORM_FIELDS
 
 __all__ = ["FORM_FIELDS", "web_blueprint"]
 
 #: What the form may send: the article (as the API takes it), what to do, where, with which key.
-FORM_FIELDS = ("action", "text", "id", "title", "url", "source", "published", "namespace", "key", "cursor")
 _ACTIONS = ("check", "add", "lookup", "story")
 _CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'"
 
