@@ -44,9 +44,13 @@ _MIN_RECORD_BYTES = 1 << 20
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True, help="Worker processes (0 = all cores).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--strict", is_flag=True, help="Stop with exit code 1 at the first bad record.")
+@click.option("--state", "state_path", type=click.Path(file_okay=False),
+              help="Save signatures, words and links to this folder, for a later --against run (see dedup.against).")
+@click.option("--against", "against_path", type=click.Path(exists=True, file_okay=False),
+              help="Cluster INPUT after the articles of an earlier run's --state folder, without redoing them.")
 @params_options
 def batch(input_path, clusters_path, deduped_path, report_path, out_format, input_format, encoding, id_field,
-          text_field, boilerplate, jobs, quiet, strict, **param_opts) -> None:
+          text_field, boilerplate, jobs, quiet, strict, state_path, against_path, **param_opts) -> None:
     """Cluster the articles of a feed dump (JSONL, CSV, folder of .txt, RSS/Atom, or - for stdin)."""
     params = params_from_options(param_opts)
     normaliser = _normaliser(boilerplate)
@@ -81,10 +85,16 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
             else:
                 yield rec.article
 
+    def on_skip(art_id: str, why: str) -> None:
+        skipped.add(art_id)
+        bad(f"id {art_id}", why)
+
     try:
-        result = cluster_articles(articles(), params, jobs=jobs, progress=not quiet, normaliser=normaliser,
-                                  total=None if quiet else count_records(path, fmt),
-                                  on_skip=lambda art_id, why: (skipped.add(art_id), bad(f"id {art_id}", why)))
+        if state_path or against_path:
+            result = _against(articles(), params, jobs, normaliser, on_skip, against_path, state_path)
+        else:
+            result = cluster_articles(articles(), params, jobs=jobs, progress=not quiet, normaliser=normaliser,
+                                      total=None if quiet else count_records(path, fmt), on_skip=on_skip)
         if result.n_articles == 0:
             raise click.ClickException(
                 f"no article could be read from {input_path} ({_count(counts['records'], 'record')}, "
@@ -109,6 +119,18 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
             out.write(json.dumps(report, indent=2) + "\n")
     if not quiet:
         click.echo(_summary(result, counts["bad_records"]), err=True)
+
+
+def _against(articles, params, jobs, normaliser, on_skip, against_path, state_path):
+    """``--state``/``--against``: the incremental run of :mod:`dedup.against`."""
+    from dedup.against import cluster_against
+    from dedup.errors import DedupError
+
+    try:
+        return cluster_against(articles, params, previous=against_path, save=state_path, jobs=jobs,
+                               normaliser=normaliser, on_skip=on_skip)
+    except DedupError as exc:
+        raise click.ClickException(exc.message) from None
 
 
 def _summary(result, bad_records: int) -> str:
