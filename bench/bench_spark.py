@@ -57,7 +57,7 @@ def _shuffle_bytes(sc) -> dict:
         stages = json.load(r)
     return {"shuffle_write_bytes": sum(s.get("shuffleWriteBytes", 0) for s in stages),
             "shuffle_read_bytes": sum(s.get("shuffleReadBytes", 0) for s in stages),
-            "input_bytes": sum(s.get("inputBytes", 0) for s in stages), "stages": len(stages),
+            "input_bytes": sum(s.get("inputBytes", 0) for s in stages), "spark_stages": len(stages),
             "largest_stage_shuffle_write": max((s.get("shuffleWriteBytes", 0) for s in stages), default=0)}
 
 

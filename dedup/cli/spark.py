@@ -48,6 +48,8 @@ def spark_command(input_path, output, master, partitions, against_path, id_field
     except ImportError as exc:
         raise click.ClickException(f"dedup spark needs the spark extra (pip install 'dedup-news[spark]'): {exc}")
     params = params_from_options(param_opts)
+    if "://" not in input_path and not any(c in input_path for c in "*?[{") and not os.path.exists(input_path):
+        raise click.BadParameter(f"{input_path} does not exist", param_hint="INPUT")
     job = SparkRun(input_path, output, params, _normaliser(boilerplate), against_path, id_field, text_field,
                    partitions, max(params.max_text_bytes * 10, 1 << 20))
     session = _session(master, driver_memory)

@@ -321,7 +321,8 @@ def run(sc, job: SparkRun) -> dict:
         lambda kv: (kv[1][0], (kv[0], kv[1][1])))
     by_comp = links.map(lambda p: (p.a, p)).join(comp, parts).map(lambda kv: (kv[1][1], kv[1][0]))
     made = by_comp.cogroup(members.mapValues(lambda m: (m[0], *m[1])), parts).flatMap(_cluster_component).cache()
-    sizes = made.filter(lambda r: r[0] == "component").map(lambda r: (r[1], r[2])).collect()
+    n_components, largest, n_dropped = (made.filter(lambda r: r[0] == "component").map(lambda r: (1, r[1], r[2]))
+                                        .fold((0, 0, 0), lambda x, y: (x[0] + y[0], max(x[1], y[1]), x[2] + y[2])))
     clusters = (made.filter(lambda r: r[0] == "cluster").map(lambda r: (r[1], r[2])).sortByKey(numPartitions=parts)
                 .zipWithIndex().map(lambda kv: Cluster(kv[1] + 1, *_rest(kv[0][1]))).cache())
     stats = _cluster_stats(clusters)
@@ -347,8 +348,8 @@ def run(sc, job: SparkRun) -> dict:
         "new_articles": n_new, "bad_records": bad.count() + len(dropped_ids) + len(skipped),
         "bad_examples": [list(b) for b in examples[:_BAD_KEPT]],
         "candidate_pairs": n_pairs, "confirmed_pairs": n_links, "rejected_pairs": dict(rejected),
-        "links_dropped_by_compilation_guard": sum(d for _, d in sizes), **stats,
-        "components": len(sizes), "largest_component": max((s for s, _ in sizes), default=0),
+        "links_dropped_by_compilation_guard": n_dropped, **stats,
+        "components": n_components, "largest_component": largest,
         "component_rounds": rounds, "seconds": {**seconds, "total": round(time.perf_counter() - started, 3)},
         "params": params.to_dict(), "max_bucket": MAX_BUCKET, "partitions": lines.getNumPartitions(),
     }
