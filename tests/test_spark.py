@@ -134,3 +134,19 @@ def test_large_star_small_star_finds_the_components_of_union_find(sc):
     assert 1 < rounds < 40
     with pytest.raises(ComponentsDidNotConverge):
         connected_components(sc.parallelize(edges, 3), 3, max_rounds=1)
+
+
+def test_the_command_line_writes_what_batch_writes(tmp_path):
+    """``dedup spark`` in its own process (its own local session), a bad line reported on stderr."""
+    import subprocess
+
+    dump = tmp_path / "in.jsonl"
+    dump.write_text((ROOT / "seeds" / "sample.jsonl").read_text() + "{broken\n")
+    exe = Path(sys.executable).parent / "dedup"
+    r = subprocess.run([str(exe), "spark", str(dump), str(tmp_path / "out"), "--master", "local[1]"],
+                       check=False, capture_output=True, text=True, timeout=600, env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
+    assert r.returncode == 0, r.stderr
+    assert f"dedup: {dump}: line 6: broken JSON" in r.stderr
+    assert "5 articles, 1 cluster, 1 duplicate, 1 skipped" in r.stderr
+    clusters, _ = _batch(tmp_path, dump, "batch")
+    assert _parts(tmp_path / "out" / "clusters") == clusters
