@@ -53,9 +53,14 @@ _MIN_RECORD_BYTES = 1 << 20
 @click.option("--checkpoint", "checkpoint_dir", type=click.Path(file_okay=False),
               help="Save fingerprinted chunks in this folder as they are made (removed once the run succeeds).")
 @click.option("--resume", is_flag=True, help="Go on from --checkpoint's folder, left by a run that was killed.")
+@click.option("--state", "state_path", type=click.Path(file_okay=False),
+              help="Save signatures, words and links to this folder, for a later --against run (see dedup.against).")
+@click.option("--against", "against_path", type=click.Path(exists=True, file_okay=False),
+              help="Cluster INPUT after the articles of an earlier run's --state folder, without redoing them.")
 @params_options
 def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_clusters, out_format, input_format, encoding,
-          id_field, text_field, boilerplate, jobs, quiet, strict, checkpoint_dir, resume, **param_opts) -> None:
+          id_field, text_field, boilerplate, jobs, quiet, strict, checkpoint_dir, resume, state_path, against_path,
+          **param_opts) -> None:
     """Cluster the articles of a feed dump (JSONL, CSV, folder of .txt, RSS/Atom, or - for stdin)."""
     skip_blas_probe()  # ~0.5 CPU s of scipy imports that dedup's kernels never use
     params = params_from_options(param_opts)
@@ -94,11 +99,20 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
             else:
                 yield rec.article
 
+    def on_skip(art_id: str, why: str) -> None:
+        skipped.add(art_id)
+        bad(f"id {art_id}", why)
+
     try:
-        result = cluster_articles(articles(), params, jobs=jobs, progress=not quiet, normaliser=normaliser,
-                                  total=None if quiet else count_records(path, fmt),
-                                  on_skip=lambda art_id, why: (skipped.add(art_id), bad(f"id {art_id}", why)),
-                                  checkpoint=checkpoint)
+        if state_path or against_path:
+            if checkpoint is not None:
+                raise click.BadParameter("--checkpoint is not supported with --state or --against yet",
+                                         param_hint="--checkpoint")
+            result = _against(articles(), params, jobs, normaliser, on_skip, against_path, state_path)
+        else:
+            result = cluster_articles(articles(), params, jobs=jobs, progress=not quiet, normaliser=normaliser,
+                                      total=None if quiet else count_records(path, fmt), on_skip=on_skip,
+                                      checkpoint=checkpoint)
         if result.n_articles == 0:
             raise click.ClickException(
                 f"no article could be read from {input_path} ({_count(counts['records'], 'record')}, "
@@ -152,6 +166,18 @@ def _checkpoint(folder: str | None, resume: bool, input_path: str, **options):
     if ck.done:
         click.echo(f"dedup: resuming from {folder}: {ck.done} chunks already fingerprinted", err=True)
     return ck
+
+
+def _against(articles, params, jobs, normaliser, on_skip, against_path, state_path):
+    """``--state``/``--against``: the incremental run of :mod:`dedup.against`."""
+    from dedup.against import cluster_against
+    from dedup.errors import DedupError
+
+    try:
+        return cluster_against(articles, params, previous=against_path, save=state_path, jobs=jobs,
+                               normaliser=normaliser, on_skip=on_skip)
+    except DedupError as exc:
+        raise click.ClickException(exc.message) from None
 
 
 def _summary(result, bad_records: int) -> str:

@@ -1,0 +1,91 @@
+"""``dedup spark``: ``dedup batch`` on Spark (needs the ``spark`` extra).
+
+Also the ``spark-submit`` entry point: this file takes the same arguments::
+
+    spark-submit --master yarn "$(python -c 'import dedup.cli.spark as m; print(m.__file__)')" INPUT OUTPUT
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from dedup.cli.batch import _count, _normaliser
+from dedup.cli.options import params_from_options, params_options
+
+__all__ = ["spark_command"]
+
+
+@click.command("spark")
+@click.argument("input_path", metavar="INPUT")
+@click.argument("output", metavar="OUTPUT", type=click.Path(file_okay=False))
+@click.option("--master", default=None,
+              help="Spark master URL (default: the one spark-submit gives, else local[*]).")
+@click.option("--partitions", type=click.IntRange(min=1), default=None, help="Input partitions (at least).")
+@click.option("--against", "against_path", type=click.Path(exists=True, file_okay=False),
+              help="Cluster INPUT after an earlier run's state folder (OUTPUT/state, or dedup batch --state).")
+@click.option("--id-field", default="id", show_default=True)
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--boilerplate", type=click.Path(exists=True, dir_okay=False),
+              help="File of extra boilerplate patterns, one regular expression per line.")
+@click.option("--driver-memory", default="2g", show_default=True, help="spark.driver.memory of a local master.")
+@click.option("--quiet", "-q", is_flag=True, help="No summary line.")
+@params_options
+def spark_command(input_path, output, master, partitions, against_path, id_field, text_field, boilerplate,
+                  driver_memory, quiet, **param_opts) -> None:
+    """Cluster a JSON Lines dump (plain, .gz or .bz2; a folder or glob of them) with Spark.
+
+    Writes OUTPUT/clusters/ and OUTPUT/deduped/ (JSON Lines part files, in
+    order), OUTPUT/state/ (for a later --against) and OUTPUT/report.json.
+    """
+    from dedup.errors import DedupError
+
+    try:
+        from dedup.spark.pipeline import SparkRun, run
+    except ImportError as exc:
+        raise click.ClickException(f"dedup spark needs the spark extra (pip install 'dedup-news[spark]'): {exc}")
+    params = params_from_options(param_opts)
+    if "://" not in input_path and not any(c in input_path for c in "*?[{") and not os.path.exists(input_path):
+        raise click.BadParameter(f"{input_path} does not exist", param_hint="INPUT")
+    job = SparkRun(input_path, output, params, _normaliser(boilerplate), against_path, id_field, text_field,
+                   partitions, max(params.max_text_bytes * 10, 1 << 20))
+    session = _session(master, driver_memory)
+    try:
+        report = run(session.sparkContext, job)
+    except DedupError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        session.stop()
+    for where, reason in report["bad_examples"]:
+        click.echo(f"dedup: {input_path}: {where}: {reason} (skipped)", err=True)
+    if not quiet:
+        click.echo(f"dedup: {_count(report['articles'], 'article')}, {_count(report['clusters'], 'cluster')}, "
+                   f"{_count(report['duplicates'], 'duplicate')}, {report['bad_records']} skipped, "
+                   f"{report['seconds']['total']:.1f}s -> {output}", err=True)
+        click.echo(json.dumps({k: report[k] for k in ("candidate_pairs", "confirmed_pairs", "components",
+                                                      "largest_component", "component_rounds")}), err=True)
+
+
+def _session(master: str | None, driver_memory: str):
+    """A Spark session: spark-submit's, or a local one on loopback with this Python."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("dedup")
+    if master is None and "PYSPARK_GATEWAY_PORT" not in os.environ:  # not started by spark-submit
+        master = "local[*]"
+    if master is not None:
+        builder = builder.master(master)
+    if master is not None and master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        builder = (builder.config("spark.pyspark.python", sys.executable)
+                   .config("spark.driver.memory", driver_memory).config("spark.ui.showConsoleProgress", "false"))
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+if __name__ == "__main__":  # spark-submit .../dedup/cli/spark.py INPUT OUTPUT
+    spark_command(prog_name="dedup spark")

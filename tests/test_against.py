@@ -1,0 +1,130 @@
+"""Incremental runs: batch(A) then batch(B --against A) gives the clusters of batch(A+B)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from dedup import Params, cluster_articles
+from dedup.against import LINK_DTYPE, StateError, cluster_against, links_array, links_of
+from dedup.cli import cli
+from dedup.errors import InvalidParams
+from dedup.evaluation.cosmetic import Doc
+from dedup.evaluation.transforms import COSMETIC, apply_transforms
+from dedup.pairs import PairLink
+
+ROOT = Path(__file__).parent.parent
+BBC = ROOT.parent / "shared" / "data" / "bbc-news"
+if not BBC.exists():
+    BBC = Path("/work/shared/data/bbc-news")
+
+
+def generated_set(n_stories: int = 160, seed: int = 3) -> list[dict]:
+    """BBC stories and 0-3 transformed copies each (cosmetic edits, truncation,
+    a dropped paragraph), shuffled, so copies fall on both sides of any split;
+    plus 70 identical copies of one story (one LSH bucket past the batch's
+    bound of 64), dated so the canonical copy comes late."""
+    if not BBC.exists():
+        pytest.skip("../shared/data is not beside the repo")
+    rng = random.Random(seed)
+    files = sorted(BBC.glob("*/*.txt"))[:n_stories]
+    rows = []
+    for f in files:
+        text = f.read_bytes().decode("utf-8", "replace")
+        rows.append({"id": f"{f.parent.name}/{f.stem}", "text": text})
+        for k in range(rng.randrange(4)):
+            kinds = rng.sample(COSMETIC, 2) + rng.sample(["truncate", "drop_paragraph"], rng.randrange(2))
+            rows.append({"id": f"{f.parent.name}/{f.stem}-copy{k}", "text": apply_transforms(Doc(text), kinds, rng).text,
+                         "published": f"2024-05-{rng.randrange(1, 28):02d}T10:00:00Z"})
+    rng.shuffle(rows)
+    wire = rows[0]["text"]
+    for k in range(70):
+        rows.insert(rng.randrange(len(rows)), {"id": f"wire-{k}", "text": wire,
+                                               "published": f"2024-06-{1 + k % 28:02d}T{k % 24:02d}:00:00Z"})
+    return rows
+
+
+def _dicts(result) -> list[dict]:
+    return [c.to_dict() for c in result.clusters]
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return generated_set()
+
+
+def test_batch_then_against_equals_one_batch_over_both(rows, tmp_path):
+    a, b = rows[: len(rows) // 2], rows[len(rows) // 2:]
+    whole = cluster_articles(a + b)
+    first = cluster_against(a, save=str(tmp_path / "a"))
+    assert _dicts(first) == _dicts(cluster_articles(a))
+    second = cluster_against(b, previous=str(tmp_path / "a"), save=str(tmp_path / "ab"), jobs=2)
+    assert _dicts(second) == _dicts(whole)
+    assert len(whole.clusters) > 30 and any(len(c.members) >= 70 for c in whole.clusters)
+    s = second.stats
+    assert s["earlier_articles"] == len(a) and s["new_articles"] == len(b)
+    assert 0 < s["earlier_links_kept"] <= s["earlier_candidate_pairs"]  # the earlier pairs were not refined again
+    assert sum(s["rejected_pairs"].values()) + s["confirmed_pairs"] - s["earlier_links_kept"] \
+        == s["candidate_pairs"] - s["earlier_candidate_pairs"]
+
+
+def test_a_chain_of_three_dumps_equals_one_batch(rows, tmp_path):
+    k = len(rows) // 3
+    parts = [rows[:k], rows[k: 2 * k], rows[2 * k:]]
+    cluster_against(parts[0], save=str(tmp_path / "1"))
+    cluster_against(parts[1], previous=str(tmp_path / "1"), save=str(tmp_path / "2"))
+    third = cluster_against(parts[2], previous=str(tmp_path / "2"))
+    assert _dicts(third) == _dicts(cluster_articles(rows))
+
+
+def test_an_id_of_the_earlier_run_is_a_bad_record(rows, tmp_path):
+    cluster_against(rows[:50], save=str(tmp_path / "a"))
+    skipped = []
+    got = cluster_against([rows[3], rows[60]], previous=str(tmp_path / "a"), on_skip=lambda i, why: skipped.append((i, why)))
+    assert skipped == [(rows[3]["id"], f"duplicate id {rows[3]['id']!r} (an article of the earlier run {tmp_path / 'a'})")]
+    assert got.stats["new_articles"] == 1 and got.n_articles == 51
+
+
+def test_a_state_made_with_other_parameters_or_incomplete_is_refused(rows, tmp_path):
+    cluster_against(rows[:20], save=str(tmp_path / "a"))
+    with pytest.raises(StateError, match="other parameters \\(similarity\\)"):
+        cluster_against(rows[20:30], Params(similarity=0.9), previous=str(tmp_path / "a"))
+    (tmp_path / "a" / "manifest.json").unlink()
+    with pytest.raises(StateError, match="not a complete saved state"):
+        cluster_against(rows[20:30], previous=str(tmp_path / "a"))
+    with pytest.raises(InvalidParams, match="reuse: not supported"):
+        cluster_against(rows[20:30], Params(reuse=0.3))
+
+
+def test_links_round_trip_through_the_saved_array():
+    links = [PairLink(3, 9, "contained", 0.4, 0.97, 0.3, 0.5, (10, 90)), PairLink(1, 2, "exact", 1.0, 1.0, 1.0, 1.0, None)]
+    arr = links_array(links)
+    assert arr.dtype == LINK_DTYPE
+    assert links_of(arr) == links
+    assert links_of(np.array([], dtype=LINK_DTYPE)) == []
+
+
+def test_cli_batch_state_then_against(rows, tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text("".join(json.dumps(r) + "\n" for r in rows[:120]))
+    b.write_text("".join(json.dumps(r) + "\n" for r in rows[120:200]))
+    (tmp_path / "ab.jsonl").write_text(a.read_text() + b.read_text())
+    run = CliRunner().invoke
+    r = run(cli, ["batch", str(tmp_path / "ab.jsonl"), "--clusters", str(tmp_path / "whole.jsonl"), "-q", "-j", "1"])
+    assert r.exit_code == 0, r.output
+    r = run(cli, ["batch", str(a), "--state", str(tmp_path / "st"), "--clusters", str(tmp_path / "ca.jsonl"), "-q"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "st" / "manifest.json").exists()
+    r = run(cli, ["batch", str(b), "--against", str(tmp_path / "st"), "--clusters", str(tmp_path / "cab.jsonl"),
+                  "--deduped", str(tmp_path / "dedup.jsonl"), "-q"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "cab.jsonl").read_text() == (tmp_path / "whole.jsonl").read_text()
+    written = [json.loads(x)["id"] for x in (tmp_path / "dedup.jsonl").read_text().splitlines()]
+    assert set(written) <= {r["id"] for r in rows[120:200]}  # the new dump's records only
+    r = run(cli, ["batch", str(b), "--against", str(tmp_path / "st"), "--similarity", "0.9", "-q"])
+    assert r.exit_code == 1 and "other parameters (similarity)" in r.output

@@ -1,0 +1,152 @@
+"""``dedup spark`` on ``local[2]`` gives what ``dedup batch`` gives, and its state works both ways.
+
+Slow (a JVM and a dozen Spark jobs per run); skipped when pyspark or Java
+is missing. CI installs the ``spark`` extra with ``test`` and runs these.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dedup.against import cluster_against
+from dedup.cli import cli
+
+pyspark = pytest.importorskip("pyspark")
+if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    pytest.skip("no Java for Spark", allow_module_level=True)
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_against import generated_set
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def sc():
+    old = os.environ.get("SPARK_LOCAL_IP")
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[2]").appName("dedup-test")
+               .config("spark.pyspark.python", sys.executable).config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session.sparkContext
+    session.stop()
+    if old is None:
+        os.environ.pop("SPARK_LOCAL_IP", None)
+    else:
+        os.environ["SPARK_LOCAL_IP"] = old
+
+
+def _run(sc, input_path, output, previous=None):
+    from dedup.normalisation import Normaliser
+    from dedup.params import Params
+    from dedup.spark.pipeline import SparkRun, run
+
+    return run(sc, SparkRun(str(input_path), str(output), Params(), Normaliser(), previous and str(previous),
+                            partitions=3))
+
+
+def _parts(folder: Path) -> str:
+    return "".join(p.read_text(encoding="utf-8") for p in sorted(folder.glob("part-*")))
+
+
+def _batch(tmp_path: Path, input_path: Path, name: str, *extra: str) -> tuple[str, str]:
+    clusters, deduped = tmp_path / f"{name}-clusters.jsonl", tmp_path / f"{name}-deduped.jsonl"
+    r = CliRunner().invoke(cli, ["batch", str(input_path), "--clusters", str(clusters), "--deduped", str(deduped),
+                                 "-q", "-j", "1", *extra])
+    assert r.exit_code == 0, r.output
+    return clusters.read_text(encoding="utf-8"), deduped.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def dumps(tmp_path_factory):
+    """The seed file, then a generated set with a broken line, a repeated id
+    and a text with no words among it; split in two halves A and B."""
+    folder = tmp_path_factory.mktemp("spark-input")
+    rows = [json.loads(x) for x in (ROOT / "seeds" / "sample.jsonl").read_text().splitlines()]
+    rows += generated_set(n_stories=90, seed=5)
+    lines = [json.dumps(r) for r in rows]
+    rng = random.Random(1)
+    for bad in ("{broken", json.dumps({"id": rows[7]["id"], "text": "a repeated id"}), json.dumps({"id": "x", "text": "***"})):
+        lines.insert(rng.randrange(len(lines)), bad)
+    half = len(lines) // 2
+    paths = {}
+    for name, chunk in (("all", lines), ("a", lines[:half]), ("b", lines[half:])):
+        paths[name] = folder / f"{name}.jsonl"
+        paths[name].write_text("\n".join(chunk) + "\n", encoding="utf-8")
+    return paths
+
+
+def test_spark_gives_the_clusters_and_deduped_dump_of_batch(sc, dumps, tmp_path):
+    clusters, deduped = _batch(tmp_path, dumps["all"], "batch")
+    report = _run(sc, dumps["all"], tmp_path / "out")
+    assert _parts(tmp_path / "out" / "clusters") == clusters
+    assert _parts(tmp_path / "out" / "deduped") == deduped
+    assert report["clusters"] == clusters.count("\n") > 30
+    assert report["largest_component"] >= 70  # one bucket past the batch's bound of 64
+    assert report["bad_records"] == 3
+    assert any(b[0] == "id x" for b in report["bad_examples"])  # a text with no words
+    assert any("duplicate id" in b[1] for b in report["bad_examples"])
+    # the state it saved serves a later single-machine run
+    seed_2 = json.loads((ROOT / "seeds" / "sample.jsonl").read_text().splitlines()[1])["text"]
+    later = cluster_against([{"id": "late-copy", "text": seed_2}], previous=str(tmp_path / "out" / "state"))
+    assert any("late-copy" in c.members for c in later.clusters)
+
+
+def test_spark_against_a_batch_state_equals_one_batch_over_both(sc, dumps, tmp_path):
+    whole, _ = _batch(tmp_path, dumps["all"], "whole")
+    _batch(tmp_path, dumps["a"], "a", "--state", str(tmp_path / "state-a"))
+    report = _run(sc, dumps["b"], tmp_path / "out", previous=tmp_path / "state-a")
+    assert _parts(tmp_path / "out" / "clusters") == whole
+    assert report["new_articles"] < report["articles"]
+
+
+def test_large_star_small_star_finds_the_components_of_union_find(sc):
+    from dedup.cluster import UnionFind
+    from dedup.spark.components import ComponentsDidNotConverge, connected_components
+
+    rng = random.Random(4)
+    labels = rng.sample(range(10_000), 600)
+    edges = [(labels[i], labels[i + 1]) for i in range(299)]  # a long path, labels shuffled
+    edges += [(labels[rng.randrange(300, 600)], labels[rng.randrange(300, 600)]) for _ in range(200)]
+    edges = [(a, b) for a, b in edges if a != b]
+    got, rounds = connected_components(sc.parallelize(edges, 3), 3)
+    got = dict(got.collect())
+    uf = UnionFind(10_000)
+    for a, b in edges:
+        uf.union(a, b)
+    nodes = {x for e in edges for x in e}
+    assert set(got) == nodes
+    for x in nodes:
+        members = [y for y in nodes if uf.find(y) == uf.find(x)]
+        assert got[x] == min(members)
+    assert 1 < rounds < 40
+    with pytest.raises(ComponentsDidNotConverge):
+        connected_components(sc.parallelize(edges, 3), 3, max_rounds=1)
+
+
+def test_the_command_line_writes_what_batch_writes(tmp_path):
+    """``dedup spark`` in its own process (its own local session), a bad line reported on stderr."""
+    import subprocess
+
+    dump = tmp_path / "in.jsonl"
+    dump.write_text((ROOT / "seeds" / "sample.jsonl").read_text() + "{broken\n")
+    exe = Path(sys.executable).parent / "dedup"
+    r = subprocess.run([str(exe), "spark", str(dump), str(tmp_path / "out"), "--master", "local[1]"],
+                       check=False, capture_output=True, text=True, timeout=600, env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
+    assert r.returncode == 0, r.stderr
+    assert f"dedup: {dump}: line 6: broken JSON" in r.stderr
+    assert "5 articles, 1 cluster, 1 duplicate, 1 skipped" in r.stderr
+    clusters, _ = _batch(tmp_path, dump, "batch")
+    assert _parts(tmp_path / "out" / "clusters") == clusters
