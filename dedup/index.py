@@ -35,7 +35,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from dedup.cluster import canonical_index
+from dedup.cluster import canonical_index, latest_version
 from dedup.errors import NotFound
 from dedup.lsh import band_keys
 from dedup.params import Params
@@ -58,12 +58,15 @@ Member = tuple[str, "float | None", int]
 @dataclass(frozen=True, slots=True)
 class Story:
     """An article's answer, in one bounded look-up: its cluster's id, the
-    cluster's canonical copy, and the article's best link (``None`` when it
-    has none, or when its best match is gone)."""
+    cluster's canonical copy, the article's best link (``None`` when it
+    has none, or when its best match is gone) and the cluster's latest
+    version (:func:`dedup.cluster.latest_version` over the members' best
+    links; ``None`` when the index does not keep it)."""
 
     cluster: str
     canonical: str
     best: Link | None = None
+    latest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +302,9 @@ class MemoryIndex:
         name, members = self._clusters[self._root[doc_id]]
         docs = [self._docs[m] for m in members]
         canon = members[canonical_index(range(len(docs)), [d.published for d in docs], [len(d.tokens) for d in docs])]
-        return Story(name, canon, self._best_link(doc_id))
+        links = [lk for lk in map(self._best_link, members) if lk is not None]
+        latest = latest_version(canon, links, {d.id: (d.published, self._order[d.id]) for d in docs})
+        return Story(name, canon, self._best_link(doc_id), latest)
 
     def _best_link(self, doc_id: str) -> Link | None:
         got = self._best.get(doc_id)

@@ -43,15 +43,17 @@ class PairLink(NamedTuple):
     containment_ba: float
     score: float
     span: tuple[int, int] | None
+    changed: tuple[tuple[str, str], ...] = ()  # an update's figures, as word offsets ("#12")
 
     @classmethod
     def of(cls, a: int, b: int, link: Link) -> "PairLink":
-        return cls(a, b, link.kind, link.jaccard, link.containment_ab, link.containment_ba, link.score, link.span)
+        return cls(a, b, link.kind, link.jaccard, link.containment_ab, link.containment_ba, link.score, link.span,
+                   link.changed)
 
     def link(self, ids: Sequence[str]) -> Link:
         """The :class:`Link` between the articles' ids."""
         return Link(ids[self.a], ids[self.b], self.kind, self.jaccard, self.containment_ab,
-                    self.containment_ba, self.score, (), self.span)
+                    self.containment_ba, self.score, (), self.span, self.changed)
 
 
 def _estimated_jaccard(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:

@@ -428,7 +428,7 @@ def confirm(
             if not is_update(changes, ta, tb):
                 return _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) or Verdict.FIGURES_DIFFER
             kind = "update"
-            changed = _changed(changes, words_a, words_b) if explain else ()
+            changed = _changed(changes, words_a, words_b)  # "#offset" for a side without words
     span = aligned_span(ops, on_b=la <= lb) if ops is not None else None
     found = passages(ops, words_a) if explain else ()
     return Link(a_id, b_id, kind, jaccard, c_ab, c_ba, score, found, span, changed)

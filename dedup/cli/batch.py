@@ -17,6 +17,7 @@ from dedup.batch import cluster_articles, write_deduped
 from dedup.cli.options import params_from_options, params_options
 from dedup.cli.readers import FORMATS, count_records, read_records, spool_stdin
 from dedup.normalisation import Normaliser
+from dedup.report import name_figures
 
 __all__ = ["batch"]
 
@@ -89,7 +90,8 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
             raise click.ClickException(
                 f"no article could be read from {input_path} ({_count(counts['records'], 'record')}, "
                 f"{counts['bad_records']} bad); check --input-format, --encoding, --text-field")
-        if clusters_path or not (deduped_path or report_path):
+        if clusters_path or not (deduped_path or report_path):  # updates' figures by their words: input read again
+            name_figures(result, (rec.article for rec in records() if rec.article is not None), normaliser)
             to_file = clusters_path not in (None, "-")
             with (_replaced(clusters_path, newline="") if to_file else _stdout()) as out:
                 result.write_clusters(out, out_format)
