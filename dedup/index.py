@@ -16,7 +16,13 @@ rule both implementations follow, and the contract tests check):
   cluster; each cluster gives its oldest candidate and the
   :data:`REPRESENTATIVES` - 1 others with most collisions; at most
   :data:`MAX_CANDIDATES` in all, those with most collisions (then the
-  oldest), returned in insertion order.
+  oldest), returned in insertion order;
+* with ``Params.short_in_long``, :class:`MemoryIndex` also keeps a bucket
+  per MinHash value (the same :data:`BUCKET_KEEP` bound) for texts of
+  ``min_contained_tokens`` words or more, and adds up to
+  :data:`MAX_CONTAINED` short-inside-long candidates
+  (:func:`short_in_long`), most collisions first. An index without such
+  buckets (the service's Redis index for now) proposes none.
 
 Links are linear in articles: an article stores only its best link (to the
 best-confirmed representative), membership is the cluster's. A cluster
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -41,8 +48,8 @@ from dedup.lsh import band_keys
 from dedup.params import Params
 from dedup.types import Link
 
-__all__ = ["BUCKET_KEEP", "Fingerprint", "Index", "MAX_CANDIDATES", "Member", "MemoryIndex", "Page",
-           "REPRESENTATIVES", "Story"]
+__all__ = ["BUCKET_KEEP", "Fingerprint", "Index", "MAX_CANDIDATES", "MAX_CONTAINED", "Member", "MemoryIndex", "Page",
+           "REPRESENTATIVES", "SHORT_IN_LONG", "Story", "short_in_long"]
 
 #: Entries a bucket keeps (its most recent ones).
 BUCKET_KEEP = 64
@@ -50,6 +57,13 @@ BUCKET_KEEP = 64
 REPRESENTATIVES = 3
 #: Candidates per add or query, at most.
 MAX_CANDIDATES = 32
+#: Short-inside-long candidates per add or query (besides those), at most.
+MAX_CONTAINED = 8
+
+#: A short-inside-long pair's shorter text is at most this share of the longer.
+SHORT_IN_LONG = 0.5
+#: ... and shares at least this many single MinHash values with it.
+MIN_ROW_COLLISIONS = 3
 
 #: One member of a story: ``(id, published or None, words)``.
 Member = tuple[str, "float | None", int]
@@ -180,6 +194,31 @@ class Index(Protocol):
         """Number of stored articles."""
 
 
+def short_in_long(collisions, words_a, words_b, params: Params):
+    """Whether pairs are short-inside-long candidates (numpy arrays or numbers).
+
+    A brief cut from a long story (90 words of 700) has a shingle Jaccard
+    near 0.1, too low for the LSH bands (2 rows each) to propose it. But
+    each MinHash value is the same in both signatures with probability
+    equal to the Jaccard, so the count of equal single values
+    (``collisions``, out of ``num_perm``) estimates it. The pair is a
+    candidate when the shorter text has at least ``min_contained_tokens``
+    words and at most :data:`SHORT_IN_LONG` of the longer's, and the
+    collisions reach half of what a text ``params.containment`` contained
+    in the other would give (at least :data:`MIN_ROW_COLLISIONS`): the
+    containment-aware search of LSH Ensemble (Zhu et al., VLDB 2016),
+    with the threshold set per pair from the two sizes instead of per
+    size partition.
+    """
+    short, long_ = np.minimum(words_a, words_b), np.maximum(words_a, words_b)
+    k = params.shingle_size - 1
+    s, lng = np.maximum(short - k, 1), np.maximum(long_ - k, 1)
+    t = params.containment
+    expected = params.num_perm * t * s / (lng + s - t * s)
+    return ((short >= params.min_contained_tokens) & (short <= SHORT_IN_LONG * long_)
+            & (collisions >= np.maximum(MIN_ROW_COLLISIONS, 0.5 * expected)))
+
+
 def pick_candidates(counts: dict[str, int], root: dict[str, object], order: dict[str, int]) -> list[str]:
     """The bounded candidate rule (module docstring) over ``counts`` (id ->
     band collisions), ``root`` (id -> cluster key) and ``order`` (id ->
@@ -212,6 +251,8 @@ class MemoryIndex:
         self._order: dict[str, int] = {}
         self._seq = 0
         self._buckets: dict[bytes, list[str]] = {}
+        self._rows: dict[int, list[str]] = {}  # (position << 32 | MinHash value) -> ids: short-inside-long
+        self._row_base = np.arange(params.num_perm, dtype=np.uint64) << np.uint64(32)
         self._best: dict[str, tuple[int, Link]] = {}  # id -> (the other's insertion rank, link)
         self._pending: set[str] = set()
         self._root: dict[str, int] = {}  # id -> cluster key (its founder's insertion rank)
@@ -220,16 +261,36 @@ class MemoryIndex:
     def _keys(self, fp: Fingerprint) -> list[bytes]:
         return band_keys(fp.signature, self.params)
 
-    def _lookup(self, fp: Fingerprint, keys: list[bytes]) -> list[Fingerprint]:
+    def _row_keys(self, fp: Fingerprint) -> list[int]:
+        """One bucket per MinHash value (short-inside-long), for texts long
+        enough to be either side of such a pair."""
+        if not self.params.short_in_long or len(fp.tokens) < self.params.min_contained_tokens:
+            return []
+        return (self._row_base | np.asarray(fp.signature, np.uint64)).tolist()
+
+    def _lookup(self, fp: Fingerprint, keys: list[bytes], rows: list[int] = ()) -> list[Fingerprint]:
         counts: dict[str, int] = {}
         for k in keys:
             for i in self._buckets.get(k, ())[-BUCKET_KEEP:]:
                 if i != fp.id:
                     counts[i] = counts.get(i, 0) + 1
-        return [self._docs[i] for i in pick_candidates(counts, self._root, self._order)]
+        picked = pick_candidates(counts, self._root, self._order)
+        return [self._docs[i] for i in picked + self._contained(fp, rows, set(picked))]
+
+    def _contained(self, fp: Fingerprint, rows: list[int], known: set[str]) -> list[str]:
+        """Short-inside-long candidates (:func:`short_in_long`) not in ``known``:
+        at most :data:`MAX_CONTAINED`, most collisions first, in insertion order."""
+        hits = Counter(i for k in rows for i in self._rows.get(k, ()) if i != fp.id and i not in known)
+        if not hits:
+            return []
+        ids = list(hits)
+        ok = short_in_long(np.array([hits[i] for i in ids]), len(fp.tokens),
+                           np.array([len(self._docs[i].tokens) for i in ids]), self.params)
+        got = sorted((i for i, y in zip(ids, ok.tolist()) if y), key=lambda i: (-hits[i], self._order[i]))
+        return sorted(got[:MAX_CONTAINED], key=self._order.__getitem__)
 
     def add(self, fp: Fingerprint) -> list[Fingerprint] | None:
-        keys = self._keys(fp)
+        keys, rows = self._keys(fp), self._row_keys(fp)
         with self._lock:
             old = self._docs.get(fp.id)
             if old is not None and old.same_content(fp):
@@ -237,20 +298,21 @@ class MemoryIndex:
                     self._docs[fp.id] = Fingerprint(old.id, old.signature, old.tokens, fp.published, old.added)
                 if fp.id not in self._pending:
                     return None
-                found = self._lookup(fp, keys)
+                found = self._lookup(fp, keys, rows)
                 if not found:
                     self._pending.discard(fp.id)
                 return found
-            found = self._lookup(fp, keys)
+            found = self._lookup(fp, keys, rows)
             if old is not None:
                 self.remove(fp.id)
             self._docs[fp.id] = fp
             self._order[fp.id] = self._seq
-            for k in keys:
-                bucket = self._buckets.setdefault(k, [])
-                bucket.append(fp.id)
-                if len(bucket) > BUCKET_KEEP:
-                    del bucket[0]
+            for buckets, ks in ((self._buckets, keys), (self._rows, rows)):
+                for k in ks:
+                    bucket = buckets.setdefault(k, [])
+                    bucket.append(fp.id)
+                    if len(bucket) > BUCKET_KEEP:
+                        del bucket[0]
             self._root[fp.id] = self._seq
             self._clusters[self._seq] = (fp.id, [fp.id])
             self._seq += 1
@@ -259,9 +321,9 @@ class MemoryIndex:
             return found
 
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
-        keys = self._keys(fp)
+        keys, rows = self._keys(fp), self._row_keys(fp)
         with self._lock:
-            return self._lookup(fp, keys)
+            return self._lookup(fp, keys, rows)
 
     def get(self, doc_id: str) -> Fingerprint | None:
         return self._docs.get(doc_id)
@@ -272,12 +334,13 @@ class MemoryIndex:
             if fp is None:
                 return False
             del self._order[doc_id]
-            for k in self._keys(fp):
-                bucket = self._buckets.get(k)
-                if bucket is not None and doc_id in bucket:
-                    bucket.remove(doc_id)
-                    if not bucket:
-                        del self._buckets[k]
+            for buckets, ks in ((self._buckets, self._keys(fp)), (self._rows, self._row_keys(fp))):
+                for k in ks:
+                    bucket = buckets.get(k)
+                    if bucket is not None and doc_id in bucket:
+                        bucket.remove(doc_id)
+                        if not bucket:
+                            del buckets[k]
             self._best.pop(doc_id, None)
             self._pending.discard(doc_id)
             key = self._root.pop(doc_id)
