@@ -62,8 +62,10 @@ MAX_CONTAINED = 8
 
 #: A short-inside-long pair's shorter text is at most this share of the longer.
 SHORT_IN_LONG = 0.5
-#: ... and shares at least this many single MinHash values with it.
+#: ... and shares at least this many single MinHash values with it ...
 MIN_ROW_COLLISIONS = 3
+#: ... and at least this share of what a text ``Params.containment`` contained would share.
+ROW_SHARE = 1 / 3
 
 #: One member of a story: ``(id, published or None, words)``.
 Member = tuple[str, "float | None", int]
@@ -204,8 +206,10 @@ def short_in_long(collisions, words_a, words_b, params: Params):
     (``collisions``, out of ``num_perm``) estimates it. The pair is a
     candidate when the shorter text has at least ``min_contained_tokens``
     words and at most :data:`SHORT_IN_LONG` of the longer's, and the
-    collisions reach half of what a text ``params.containment`` contained
-    in the other would give (at least :data:`MIN_ROW_COLLISIONS`): the
+    collisions reach :data:`ROW_SHARE` of what a text ``params.containment``
+    contained in the other would give (at least :data:`MIN_ROW_COLLISIONS`;
+    a third, because a brief of sentences from all over the story loses the
+    shingles across each join, and the count varies): the
     containment-aware search of LSH Ensemble (Zhu et al., VLDB 2016),
     with the threshold set per pair from the two sizes instead of per
     size partition.
@@ -216,7 +220,7 @@ def short_in_long(collisions, words_a, words_b, params: Params):
     t = params.containment
     expected = params.num_perm * t * s / (lng + s - t * s)
     return ((short >= params.min_contained_tokens) & (short <= SHORT_IN_LONG * long_)
-            & (collisions >= np.maximum(MIN_ROW_COLLISIONS, 0.5 * expected)))
+            & (collisions >= np.maximum(MIN_ROW_COLLISIONS, ROW_SHARE * expected)))
 
 
 def pick_candidates(counts: dict[str, int], root: dict[str, object], order: dict[str, int]) -> list[str]:
@@ -251,8 +255,8 @@ class MemoryIndex:
         self._order: dict[str, int] = {}
         self._seq = 0
         self._buckets: dict[bytes, list[str]] = {}
-        self._rows: dict[int, list[str]] = {}  # (position << 32 | MinHash value) -> ids: short-inside-long
-        self._row_base = np.arange(params.num_perm, dtype=np.uint64) << np.uint64(32)
+        # short-inside-long: per MinHash position, value -> ids
+        self._rows: list[dict[int, str | list[str]]] = [{} for _ in range(params.num_perm)]
         self._best: dict[str, tuple[int, Link]] = {}  # id -> (the other's insertion rank, link)
         self._pending: set[str] = set()
         self._root: dict[str, int] = {}  # id -> cluster key (its founder's insertion rank)
@@ -261,36 +265,66 @@ class MemoryIndex:
     def _keys(self, fp: Fingerprint) -> list[bytes]:
         return band_keys(fp.signature, self.params)
 
-    def _row_keys(self, fp: Fingerprint) -> list[int]:
-        """One bucket per MinHash value (short-inside-long), for texts long
-        enough to be either side of such a pair."""
+    def _row_values(self, fp: Fingerprint) -> list[int]:
+        """The MinHash values to bucket one by one (short-inside-long), for
+        texts long enough to be either side of such a pair."""
         if not self.params.short_in_long or len(fp.tokens) < self.params.min_contained_tokens:
             return []
-        return (self._row_base | np.asarray(fp.signature, np.uint64)).tolist()
+        return fp.signature.tolist()
 
-    def _lookup(self, fp: Fingerprint, keys: list[bytes], rows: list[int] = ()) -> list[Fingerprint]:
+    def _lookup(self, fp: Fingerprint, keys: list[bytes], rows: list[int] = (),
+                hits: list[str] | None = None) -> list[Fingerprint]:
         counts: dict[str, int] = {}
         for k in keys:
             for i in self._buckets.get(k, ())[-BUCKET_KEEP:]:
                 if i != fp.id:
                     counts[i] = counts.get(i, 0) + 1
         picked = pick_candidates(counts, self._root, self._order)
-        return [self._docs[i] for i in picked + self._contained(fp, rows, set(picked))]
+        return [self._docs[i] for i in picked + self._contained(fp, rows, set(picked), hits)]
 
-    def _contained(self, fp: Fingerprint, rows: list[int], known: set[str]) -> list[str]:
+    def _contained(self, fp: Fingerprint, rows: list[int], known: set[str], hits: list[str] | None) -> list[str]:
         """Short-inside-long candidates (:func:`short_in_long`) not in ``known``:
-        at most :data:`MAX_CONTAINED`, most collisions first, in insertion order."""
-        hits = Counter(i for k in rows for i in self._rows.get(k, ()) if i != fp.id and i not in known)
-        if not hits:
+        at most :data:`MAX_CONTAINED`, most collisions first, in insertion order.
+        ``hits``: the ids sharing a value with ``fp`` (one per shared value), when known."""
+        if hits is None:
+            hits = []
+            for bucket in map(dict.get, self._rows, rows):
+                if type(bucket) is str:  # one id, or a list of them
+                    hits.append(bucket)
+                elif bucket is not None:
+                    hits.extend(bucket)
+        if len(hits) < MIN_ROW_COLLISIONS:
             return []
-        ids = list(hits)
-        ok = short_in_long(np.array([hits[i] for i in ids]), len(fp.tokens),
+        counts = Counter(hits)
+        ids = [i for i, c in counts.items() if c >= MIN_ROW_COLLISIONS and i != fp.id and i not in known]
+        if not ids:
+            return []
+        ok = short_in_long(np.array([counts[i] for i in ids]), len(fp.tokens),
                            np.array([len(self._docs[i].tokens) for i in ids]), self.params)
-        got = sorted((i for i, y in zip(ids, ok.tolist()) if y), key=lambda i: (-hits[i], self._order[i]))
+        got = sorted((i for i, y in zip(ids, ok.tolist()) if y), key=lambda i: (-counts[i], self._order[i]))
         return sorted(got[:MAX_CONTAINED], key=self._order.__getitem__)
 
+    def _put_rows(self, doc_id: str, rows: list[int]) -> list[str]:
+        """Bucket ``doc_id`` under each of its values (most values are one
+        article's only, so a bucket is that id until a second one comes);
+        returns the ids that were there (one per shared value)."""
+        hits: list[str] = []
+        for d, v in zip(self._rows, rows):
+            bucket = d.setdefault(v, doc_id)
+            if bucket is doc_id:
+                continue
+            if type(bucket) is str:
+                hits.append(bucket)
+                d[v] = [bucket, doc_id]
+            else:
+                hits.extend(bucket)
+                bucket.append(doc_id)
+                if len(bucket) > BUCKET_KEEP:
+                    del bucket[0]
+        return hits
+
     def add(self, fp: Fingerprint) -> list[Fingerprint] | None:
-        keys, rows = self._keys(fp), self._row_keys(fp)
+        keys, rows = self._keys(fp), self._row_values(fp)
         with self._lock:
             old = self._docs.get(fp.id)
             if old is not None and old.same_content(fp):
@@ -302,17 +336,19 @@ class MemoryIndex:
                 if not found:
                     self._pending.discard(fp.id)
                 return found
-            found = self._lookup(fp, keys, rows)
             if old is not None:
+                found = self._lookup(fp, keys, rows)
                 self.remove(fp.id)
+                self._put_rows(fp.id, rows)
+            else:  # one pass over the value buckets: read and write
+                found = self._lookup(fp, keys, rows, self._put_rows(fp.id, rows))
             self._docs[fp.id] = fp
             self._order[fp.id] = self._seq
-            for buckets, ks in ((self._buckets, keys), (self._rows, rows)):
-                for k in ks:
-                    bucket = buckets.setdefault(k, [])
-                    bucket.append(fp.id)
-                    if len(bucket) > BUCKET_KEEP:
-                        del bucket[0]
+            for k in keys:
+                bucket = self._buckets.setdefault(k, [])
+                bucket.append(fp.id)
+                if len(bucket) > BUCKET_KEEP:
+                    del bucket[0]
             self._root[fp.id] = self._seq
             self._clusters[self._seq] = (fp.id, [fp.id])
             self._seq += 1
@@ -321,7 +357,7 @@ class MemoryIndex:
             return found
 
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
-        keys, rows = self._keys(fp), self._row_keys(fp)
+        keys, rows = self._keys(fp), self._row_values(fp)
         with self._lock:
             return self._lookup(fp, keys, rows)
 
@@ -334,13 +370,20 @@ class MemoryIndex:
             if fp is None:
                 return False
             del self._order[doc_id]
-            for buckets, ks in ((self._buckets, self._keys(fp)), (self._rows, self._row_keys(fp))):
-                for k in ks:
-                    bucket = buckets.get(k)
-                    if bucket is not None and doc_id in bucket:
-                        bucket.remove(doc_id)
-                        if not bucket:
-                            del buckets[k]
+            for k in self._keys(fp):
+                bucket = self._buckets.get(k)
+                if bucket is not None and doc_id in bucket:
+                    bucket.remove(doc_id)
+                    if not bucket:
+                        del self._buckets[k]
+            for d, v in zip(self._rows, self._row_values(fp)):
+                bucket = d.get(v)
+                if bucket == doc_id:
+                    del d[v]
+                elif type(bucket) is list and doc_id in bucket:
+                    bucket.remove(doc_id)
+                    if len(bucket) == 1:
+                        d[v] = bucket[0]
             self._best.pop(doc_id, None)
             self._pending.discard(doc_id)
             key = self._root.pop(doc_id)

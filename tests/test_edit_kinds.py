@@ -123,3 +123,22 @@ def test_semeval_same_story_pairs_are_not_merged():
         a, b = r[cols[0]], r[cols[1]]
         if a and b and a != b:
             assert not isinstance(check(a, b), Link)
+
+
+def test_a_brief_cut_from_a_long_story_is_found_online_and_in_batch():
+    rng = random.Random(3)
+    longs = [s for s in ek.bbc_stories(min_words=600, max_words=2000)][:8]
+    pairs = [(s, ek.brief(s, rng)) for s in longs]
+    assert all(60 <= len(b.split()) <= 150 and 4 * len(b.split()) < len(s.split()) for s, b in pairs)
+    found = {}
+    for on in (True, False):
+        p = Params(short_in_long=on)
+        online = batch = 0
+        for i, (s, b) in enumerate(pairs):
+            d = Deduplicator(p)
+            d.add(Article(f"long{i}", s))
+            online += [x.kind for x in d.add(Article(f"brief{i}", b)).duplicates] == ["contained"]
+            batch += [c.members for c in cluster_articles([Article(f"long{i}", s), Article(f"brief{i}", b)], p).clusters] == [(f"long{i}", f"brief{i}")]
+        found[on] = (online, batch)
+    assert found[True] == (len(pairs), len(pairs))
+    assert found[False][0] < len(pairs) and found[False][1] < len(pairs)  # LSH alone misses some
