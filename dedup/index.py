@@ -18,11 +18,13 @@ rule both implementations follow, and the contract tests check):
   :data:`MAX_CANDIDATES` in all, those with most collisions (then the
   oldest), returned in insertion order;
 * with ``Params.short_in_long``, :class:`MemoryIndex` also keeps a bucket
-  per MinHash value (the same :data:`BUCKET_KEEP` bound) for texts of
+  per MinHash value for texts of
   ``min_contained_tokens`` words or more, and adds up to
   :data:`MAX_CONTAINED` short-inside-long candidates
-  (:func:`short_in_long`), most collisions first. An index without such
-  buckets (the service's Redis index for now) proposes none.
+  (:func:`short_in_long`), most collisions first; a value bucket that
+  reaches :data:`ROW_KEEP` ids is a stock phrase's and no longer counts.
+  An index without such buckets (the service's Redis index for now)
+  proposes none.
 
 Links are linear in articles: an article stores only its best link (to the
 best-confirmed representative), membership is the cluster's. A cluster
@@ -48,8 +50,8 @@ from dedup.lsh import band_keys
 from dedup.params import Params
 from dedup.types import Link
 
-__all__ = ["BUCKET_KEEP", "Fingerprint", "Index", "MAX_CANDIDATES", "MAX_CONTAINED", "Member", "MemoryIndex", "Page",
-           "REPRESENTATIVES", "SHORT_IN_LONG", "Story", "short_in_long"]
+__all__ = ["BUCKET_KEEP", "Fingerprint", "Index", "MAX_CANDIDATES", "MAX_CONTAINED", "Member", "MemoryIndex",
+           "Page", "REPRESENTATIVES", "ROW_KEEP", "SHORT_IN_LONG", "Story", "short_in_long"]
 
 #: Entries a bucket keeps (its most recent ones).
 BUCKET_KEEP = 64
@@ -66,6 +68,11 @@ SHORT_IN_LONG = 0.5
 MIN_ROW_COLLISIONS = 3
 #: ... and at least this share of what a text ``Params.containment`` contained would share.
 ROW_SHARE = 1 / 3
+#: A MinHash value shared by more articles than this is a stock phrase's
+#: (a template's): its bucket is not counted (batch: the run is skipped;
+#: online: a full bucket stops taking and giving ids).
+ROW_KEEP = 16
+_STOCK = ()  # a value bucket that filled up
 
 #: One member of a story: ``(id, published or None, words)``.
 Member = tuple[str, "float | None", int]
@@ -255,7 +262,7 @@ class MemoryIndex:
         self._order: dict[str, int] = {}
         self._seq = 0
         self._buckets: dict[bytes, list[str]] = {}
-        # short-inside-long: per MinHash position, value -> ids
+        # short-inside-long: per MinHash position, value -> an id, ids, or _STOCK
         self._rows: list[dict[int, str | list[str]]] = [{} for _ in range(params.num_perm)]
         self._best: dict[str, tuple[int, Link]] = {}  # id -> (the other's insertion rank, link)
         self._pending: set[str] = set()
@@ -289,9 +296,9 @@ class MemoryIndex:
         if hits is None:
             hits = []
             for bucket in map(dict.get, self._rows, rows):
-                if type(bucket) is str:  # one id, or a list of them
+                if type(bucket) is str:  # one id, a list of them, or _STOCK
                     hits.append(bucket)
-                elif bucket is not None:
+                elif bucket:
                     hits.extend(bucket)
         if len(hits) < MIN_ROW_COLLISIONS:
             return []
@@ -311,16 +318,16 @@ class MemoryIndex:
         hits: list[str] = []
         for d, v in zip(self._rows, rows):
             bucket = d.setdefault(v, doc_id)
-            if bucket is doc_id:
+            if bucket is doc_id or bucket is _STOCK:
                 continue
             if type(bucket) is str:
                 hits.append(bucket)
                 d[v] = [bucket, doc_id]
-            else:
+            elif len(bucket) < ROW_KEEP:
                 hits.extend(bucket)
                 bucket.append(doc_id)
-                if len(bucket) > BUCKET_KEEP:
-                    del bucket[0]
+            else:
+                d[v] = _STOCK
         return hits
 
     def add(self, fp: Fingerprint) -> list[Fingerprint] | None:
@@ -380,7 +387,7 @@ class MemoryIndex:
                 bucket = d.get(v)
                 if bucket == doc_id:
                     del d[v]
-                elif type(bucket) is list and doc_id in bucket:
+                elif type(bucket) is list and doc_id in bucket:  # a stock value stays stock
                     bucket.remove(doc_id)
                     if len(bucket) == 1:
                         d[v] = bucket[0]

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from dedup.corpus import Corpus
-from dedup.index import BUCKET_KEEP, SHORT_IN_LONG, short_in_long
+from dedup.index import ROW_KEEP, SHORT_IN_LONG, short_in_long
 from dedup.params import Params
 from dedup.refine import confirm
 from dedup.reuse import confirm_reuse, group_pairs
@@ -128,7 +128,7 @@ def containment_candidates(corpus: Corpus, params: Params, known: np.ndarray) ->
 
     For each MinHash position, the articles are sorted by that value and
     every pair inside a run of equal values (runs of at most
-    :data:`~dedup.index.BUCKET_KEEP`: a larger one is a stock phrase) whose
+    :data:`~dedup.index.ROW_KEEP`: a larger one is a stock phrase's) whose
     lengths could make a short-inside-long pair is counted; the pairs with
     enough collisions are confirmed by the same :func:`~dedup.refine.confirm`
     (``contained``: 85% of the shorter text, its lead included, in order)."""
@@ -145,7 +145,7 @@ def containment_candidates(corpus: Corpus, params: Params, known: np.ndarray) ->
         v = col[order]
         starts = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
         sizes = np.diff(np.r_[starts, n])
-        ok = (sizes >= 2) & (sizes <= BUCKET_KEEP)
+        ok = (sizes >= 2) & (sizes <= ROW_KEEP)
         pairs = group_pairs(order.astype(np.int64), starts[ok], sizes[ok])
         la, lb = lengths[pairs[:, 0]], lengths[pairs[:, 1]]
         keep = (np.minimum(la, lb) >= params.min_contained_tokens) & (np.minimum(la, lb) <= SHORT_IN_LONG * np.maximum(la, lb))
