@@ -122,6 +122,9 @@ def confirm_all(pairs: np.ndarray, task, jobs: int) -> tuple[list[PairLink], Cou
     return confirmed, rejected
 
 
+_COLUMNS = 16  # signature columns transposed at a time (16 * 4 bytes per article)
+
+
 def containment_candidates(corpus: Corpus, params: Params, known: np.ndarray) -> np.ndarray:
     """Short-inside-long candidates LSH cannot propose (the rule:
     :func:`dedup.index.short_in_long`), minus the ``known`` candidates.
@@ -140,7 +143,9 @@ def containment_candidates(corpus: Corpus, params: Params, known: np.ndarray) ->
     sigs = corpus.signatures
     codes = []
     for k in range(params.num_perm):
-        col = np.asarray(sigs[:, k])
+        if k % _COLUMNS == 0:  # a block of columns read at once: the signatures are rows of a memory map
+            block = np.ascontiguousarray(sigs[:, k : k + _COLUMNS].T)
+        col = block[k % _COLUMNS]
         order = np.argsort(col, kind="stable")
         v = col[order]
         starts = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
