@@ -90,9 +90,10 @@ def batch(input_path, clusters_path, deduped_path, report_path, out_format, inpu
             raise click.ClickException(
                 f"no article could be read from {input_path} ({_count(counts['records'], 'record')}, "
                 f"{counts['bad_records']} bad); check --input-format, --encoding, --text-field")
-        if clusters_path or not (deduped_path or report_path):  # updates' figures by their words: input read again
-            name_figures(result, (rec.article for rec in records() if rec.article is not None), normaliser)
+        if clusters_path or not (deduped_path or report_path):
             to_file = clusters_path not in (None, "-")
+            # updates' changed figures by their words (the input read again, only when there are updates)
+            name_figures(result, (rec.article for rec in records() if rec.article is not None), normaliser)
             with (_replaced(clusters_path, newline="") if to_file else _stdout()) as out:
                 result.write_clusters(out, out_format)
         written = None
