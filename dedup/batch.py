@@ -33,7 +33,7 @@ from typing import IO
 
 import numpy as np
 
-from dedup.cluster import canonical_index, cluster_links
+from dedup.cluster import canonical_index, cluster_links, latest_version
 from dedup.corpus import Corpus, Skips, as_articles, fingerprint_corpus
 from dedup.lsh import candidate_pairs
 from dedup.normalisation import Normaliser
@@ -41,7 +41,7 @@ from dedup.pairs import ConfirmPairs, ConfirmReuse, PairLink, confirm_all, conta
 from dedup.params import Params
 from dedup.report import batch_report, write_clusters, write_deduped
 from dedup.reuse import reuse_candidates
-from dedup.types import Article, Cluster, Link
+from dedup.types import Article, Cluster
 
 __all__ = ["BatchResult", "cluster_articles", "write_deduped"]
 
@@ -164,14 +164,15 @@ def _clusters(corpus: Corpus, confirmed: list[PairLink]) -> tuple[list[Cluster],
     lengths = corpus.lengths.tolist()
     groups, dropped = cluster_links(len(corpus), ((p.a, p.b, p.kind, p.span, p.score) for p in confirmed), lengths)
     group_of = {i: n for n, g in enumerate(groups) for i in g}
-    links: list[list[Link]] = [[] for _ in groups]
+    links: list[list[PairLink]] = [[] for _ in groups]
     for p in confirmed:
         n = group_of.get(p.a)
         if n is not None and n == group_of.get(p.b):
-            links[n].append(p.link(corpus.ids))
+            links[n].append(p)
     ids = corpus.ids
     made = sorted((canonical_index(g, corpus.published, lengths), g, n) for n, g in enumerate(groups))
-    clusters = [Cluster(k, ids[canon], tuple(ids[i] for i in g), tuple(links[n]))
+    clusters = [Cluster(k, ids[canon], tuple(ids[i] for i in g), tuple(p.link(ids) for p in links[n]),
+                        ids[latest_version(canon, links[n], {i: (corpus.published[i], i) for i in g})])
                 for k, (canon, g, n) in enumerate(made, start=1)]
     return clusters, dropped
 

@@ -20,6 +20,15 @@ Clustering rule (union-find, three stages):
 Canonical copy: the earliest ``published``; ties (or no dates) go to the
 most complete text (most words), then to the first in input order.
 Articles without a date come after every dated one.
+
+Latest version: members joined by ``exact`` or ``near`` links carry the
+same figures and are one *version*; ``update`` links (the same story with
+figures changed) lie between versions. Of the versions holding the
+canonical copy or a side of an ``update`` link, the latest is the one whose
+first copy was published last (undated after dated ones, ties to the later
+in input order), named by that first copy. A copy of the original
+republished after an update is still the original's version; a cluster
+without updates names its canonical copy.
 """
 
 from __future__ import annotations
@@ -28,9 +37,10 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-__all__ = ["UnionFind", "cluster_links", "canonical_index", "online_links"]
+__all__ = ["UnionFind", "canonical_index", "cluster_links", "latest_version", "online_links"]
 
 _SAME_LENGTH = 0.9  # a near link between texts this close in length is symmetric
+_SAME_FIGURES = ("exact", "near")  # links that say two texts carry the same figures
 
 
 class UnionFind:
@@ -237,3 +247,34 @@ def canonical_index(members: Sequence[int], published: Sequence[float | None], l
         return (math.inf if p is None else p, -lengths[i], i)
 
     return min(members, key=key)
+
+
+def latest_version(canonical, links: Iterable, when: dict) -> object:
+    """The cluster's latest version (module docstring), named by its first copy.
+
+    Args:
+        canonical: the canonical member (a position or an id, like the links' ``a``/``b``).
+        links: the cluster's links (``a``, ``b``, ``kind``).
+        when: ``{member: (published or None, input order)}`` for every member on a link.
+    """
+    links = list(links)
+    sides = {x for lk in links if lk.kind == "update" for x in (lk.a, lk.b)}
+    if not sides:
+        return canonical
+    members = sorted(when, key=lambda m: when[m][1])
+    at = {m: i for i, m in enumerate(members)}
+    uf = UnionFind(len(members))
+    for lk in links:  # the same figures: one version
+        if lk.kind in _SAME_FIGURES:
+            uf.union(at[lk.a], at[lk.b])
+
+    def key(m) -> tuple[float, int]:
+        return (math.inf if when[m][0] is None else when[m][0], when[m][1])
+
+    first: dict[int, object] = {}
+    for m in members:
+        root = uf.find(at[m])
+        if root not in first or key(m) < key(first[root]):
+            first[root] = m
+    versions = {uf.find(at[m]) for m in sides | {canonical}}
+    return max((first[r] for r in versions), key=key)

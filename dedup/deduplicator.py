@@ -27,8 +27,10 @@ class Match:
     ``duplicates`` are the stored articles it was confirmed against, best
     first; ``cluster`` and ``canonical`` describe the story it belongs to
     (for ``query``: the story of its best duplicate, ``None`` if it has
-    none); ``created`` is ``False`` when ``add`` found the same id with the
-    same content already stored (an idempotent retry).
+    none), ``latest`` its latest version (``None`` when the index does not
+    keep it; see :mod:`dedup.cluster`); ``created`` is ``False`` when
+    ``add`` found the same id with the same content already stored (an
+    idempotent retry).
     """
 
     id: str
@@ -36,8 +38,10 @@ class Match:
     canonical: str | None
     duplicates: list[Link] = field(default_factory=list)
     created: bool = True
+    latest: str | None = None
 
     def to_dict(self) -> dict:
+        """The HTTP answer (``latest`` not in it yet: the Redis index does not keep it)."""
         return {
             "id": self.id,
             "cluster": self.cluster,
@@ -129,7 +133,7 @@ class Deduplicator:
         story = self.index.story(of)  # bounded: not O(cluster size)
         if story is None:
             return Match(doc_id, None, None, links, created)
-        return Match(doc_id, story.cluster, story.canonical, links, created)
+        return Match(doc_id, story.cluster, story.canonical, links, created, story.latest)
 
     def query(self, article: Article, *, explain: bool = False, similarity: float | None = None) -> Match:
         """Find the stored duplicates of ``article`` without storing it
@@ -159,12 +163,12 @@ class Deduplicator:
                 return Match(fp.id, None, None, [], created=False)
             links = [story.best] if story.best is not None else []
             links = [self._explain(fp, words, link) for link in links] if explain else links
-            return Match(fp.id, story.cluster, story.canonical, links, created=False)
+            return Match(fp.id, story.cluster, story.canonical, links, False, story.latest)
         if not found:  # no candidate: a story of its own, nothing pending, no need to ask the index
-            return Match(fp.id, fp.id, fp.id, [], created=True)
+            return Match(fp.id, fp.id, fp.id, [], created=True, latest=fp.id)
         confirmed = self._guarded(fp, found, self._confirm_all(fp, words, found, explain, similarity))
         story, kept = self.index.attach(fp.id, confirmed)  # clears the pending flag even with no link
-        return Match(fp.id, story.cluster, story.canonical, kept[:1], created=True)
+        return Match(fp.id, story.cluster, story.canonical, kept[:1], True, story.latest)
 
     def _guarded(self, fp: Fingerprint, found: list[Fingerprint], links: list[Link]) -> list[Link]:
         """The batch clustering guards on the new article's links

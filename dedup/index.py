@@ -16,7 +16,15 @@ rule both implementations follow, and the contract tests check):
   cluster; each cluster gives its oldest candidate and the
   :data:`REPRESENTATIVES` - 1 others with most collisions; at most
   :data:`MAX_CANDIDATES` in all, those with most collisions (then the
-  oldest), returned in insertion order.
+  oldest), returned in insertion order;
+* with ``Params.short_in_long``, :class:`MemoryIndex` also keeps a bucket
+  per MinHash value for texts of
+  ``min_contained_tokens`` words or more, and adds up to
+  :data:`MAX_CONTAINED` short-inside-long candidates
+  (:func:`short_in_long`), most collisions first; a value bucket that
+  reaches :data:`ROW_KEEP` ids is a stock phrase's and no longer counts.
+  An index without such buckets (the service's Redis index for now)
+  proposes none.
 
 Links are linear in articles: an article stores only its best link (to the
 best-confirmed representative), membership is the cluster's. A cluster
@@ -30,19 +38,20 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from dedup.cluster import canonical_index
+from dedup.cluster import canonical_index, latest_version
 from dedup.errors import NotFound
 from dedup.lsh import band_keys
 from dedup.params import Params
 from dedup.types import Link
 
-__all__ = ["BUCKET_KEEP", "Fingerprint", "Index", "MAX_CANDIDATES", "Member", "MemoryIndex", "Page",
-           "REPRESENTATIVES", "Story"]
+__all__ = ["BUCKET_KEEP", "Fingerprint", "Index", "MAX_CANDIDATES", "MAX_CONTAINED", "Member", "MemoryIndex",
+           "Page", "REPRESENTATIVES", "ROW_KEEP", "SHORT_IN_LONG", "Story", "short_in_long"]
 
 #: Entries a bucket keeps (its most recent ones).
 BUCKET_KEEP = 64
@@ -50,6 +59,20 @@ BUCKET_KEEP = 64
 REPRESENTATIVES = 3
 #: Candidates per add or query, at most.
 MAX_CANDIDATES = 32
+#: Short-inside-long candidates per add or query (besides those), at most.
+MAX_CONTAINED = 8
+
+#: A short-inside-long pair's shorter text is at most this share of the longer.
+SHORT_IN_LONG = 0.5
+#: ... and shares at least this many single MinHash values with it ...
+MIN_ROW_COLLISIONS = 3
+#: ... and at least this share of what a text ``Params.containment`` contained would share.
+ROW_SHARE = 1 / 3
+#: A MinHash value shared by more articles than this is a stock phrase's
+#: (a template's): its bucket is not counted (batch: the run is skipped;
+#: online: a full bucket stops taking and giving ids).
+ROW_KEEP = 16
+_STOCK = ()  # a value bucket that filled up
 
 #: One member of a story: ``(id, published or None, words)``.
 Member = tuple[str, "float | None", int]
@@ -58,12 +81,15 @@ Member = tuple[str, "float | None", int]
 @dataclass(frozen=True, slots=True)
 class Story:
     """An article's answer, in one bounded look-up: its cluster's id, the
-    cluster's canonical copy, and the article's best link (``None`` when it
-    has none, or when its best match is gone)."""
+    cluster's canonical copy, the article's best link (``None`` when it
+    has none, or when its best match is gone) and the cluster's latest
+    version (:func:`dedup.cluster.latest_version` over the members' best
+    links; ``None`` when the index does not keep it)."""
 
     cluster: str
     canonical: str
     best: Link | None = None
+    latest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +203,33 @@ class Index(Protocol):
         """Number of stored articles."""
 
 
+def short_in_long(collisions, words_a, words_b, params: Params):
+    """Whether pairs are short-inside-long candidates (numpy arrays or numbers).
+
+    A brief cut from a long story (90 words of 700) has a shingle Jaccard
+    near 0.1, too low for the LSH bands (2 rows each) to propose it. But
+    each MinHash value is the same in both signatures with probability
+    equal to the Jaccard, so the count of equal single values
+    (``collisions``, out of ``num_perm``) estimates it. The pair is a
+    candidate when the shorter text has at least ``min_contained_tokens``
+    words and at most :data:`SHORT_IN_LONG` of the longer's, and the
+    collisions reach :data:`ROW_SHARE` of what a text ``params.containment``
+    contained in the other would give (at least :data:`MIN_ROW_COLLISIONS`;
+    a third, because a brief of sentences from all over the story loses the
+    shingles across each join, and the count varies): the
+    containment-aware search of LSH Ensemble (Zhu et al., VLDB 2016),
+    with the threshold set per pair from the two sizes instead of per
+    size partition.
+    """
+    short, long_ = np.minimum(words_a, words_b), np.maximum(words_a, words_b)
+    k = params.shingle_size - 1
+    s, lng = np.maximum(short - k, 1), np.maximum(long_ - k, 1)
+    t = params.containment
+    expected = params.num_perm * t * s / (lng + s - t * s)
+    return ((short >= params.min_contained_tokens) & (short <= SHORT_IN_LONG * long_)
+            & (collisions >= np.maximum(MIN_ROW_COLLISIONS, ROW_SHARE * expected)))
+
+
 def pick_candidates(counts: dict[str, int], root: dict[str, object], order: dict[str, int]) -> list[str]:
     """The bounded candidate rule (module docstring) over ``counts`` (id ->
     band collisions), ``root`` (id -> cluster key) and ``order`` (id ->
@@ -209,6 +262,8 @@ class MemoryIndex:
         self._order: dict[str, int] = {}
         self._seq = 0
         self._buckets: dict[bytes, list[str]] = {}
+        # short-inside-long: per MinHash position, value -> an id, ids, or _STOCK
+        self._rows: list[dict[int, str | list[str]]] = [{} for _ in range(params.num_perm)]
         self._best: dict[str, tuple[int, Link]] = {}  # id -> (the other's insertion rank, link)
         self._pending: set[str] = set()
         self._root: dict[str, int] = {}  # id -> cluster key (its founder's insertion rank)
@@ -217,16 +272,66 @@ class MemoryIndex:
     def _keys(self, fp: Fingerprint) -> list[bytes]:
         return band_keys(fp.signature, self.params)
 
-    def _lookup(self, fp: Fingerprint, keys: list[bytes]) -> list[Fingerprint]:
+    def _row_values(self, fp: Fingerprint) -> list[int]:
+        """The MinHash values to bucket one by one (short-inside-long), for
+        texts long enough to be either side of such a pair."""
+        if not self.params.short_in_long or len(fp.tokens) < self.params.min_contained_tokens:
+            return []
+        return fp.signature.tolist()
+
+    def _lookup(self, fp: Fingerprint, keys: list[bytes], rows: list[int] = (),
+                hits: list[str] | None = None) -> list[Fingerprint]:
         counts: dict[str, int] = {}
         for k in keys:
             for i in self._buckets.get(k, ())[-BUCKET_KEEP:]:
                 if i != fp.id:
                     counts[i] = counts.get(i, 0) + 1
-        return [self._docs[i] for i in pick_candidates(counts, self._root, self._order)]
+        picked = pick_candidates(counts, self._root, self._order)
+        return [self._docs[i] for i in picked + self._contained(fp, rows, set(picked), hits)]
+
+    def _contained(self, fp: Fingerprint, rows: list[int], known: set[str], hits: list[str] | None) -> list[str]:
+        """Short-inside-long candidates (:func:`short_in_long`) not in ``known``:
+        at most :data:`MAX_CONTAINED`, most collisions first, in insertion order.
+        ``hits``: the ids sharing a value with ``fp`` (one per shared value), when known."""
+        if hits is None:
+            hits = []
+            for bucket in map(dict.get, self._rows, rows):
+                if type(bucket) is str:  # one id, a list of them, or _STOCK
+                    hits.append(bucket)
+                elif bucket:
+                    hits.extend(bucket)
+        if len(hits) < MIN_ROW_COLLISIONS:
+            return []
+        counts = Counter(hits)
+        ids = [i for i, c in counts.items() if c >= MIN_ROW_COLLISIONS and i != fp.id and i not in known]
+        if not ids:
+            return []
+        ok = short_in_long(np.array([counts[i] for i in ids]), len(fp.tokens),
+                           np.array([len(self._docs[i].tokens) for i in ids]), self.params)
+        got = sorted((i for i, y in zip(ids, ok.tolist()) if y), key=lambda i: (-counts[i], self._order[i]))
+        return sorted(got[:MAX_CONTAINED], key=self._order.__getitem__)
+
+    def _put_rows(self, doc_id: str, rows: list[int]) -> list[str]:
+        """Bucket ``doc_id`` under each of its values (most values are one
+        article's only, so a bucket is that id until a second one comes);
+        returns the ids that were there (one per shared value)."""
+        hits: list[str] = []
+        for d, v in zip(self._rows, rows):
+            bucket = d.setdefault(v, doc_id)
+            if bucket is doc_id or bucket is _STOCK:
+                continue
+            if type(bucket) is str:
+                hits.append(bucket)
+                d[v] = [bucket, doc_id]
+            elif len(bucket) < ROW_KEEP:
+                hits.extend(bucket)
+                bucket.append(doc_id)
+            else:
+                d[v] = _STOCK
+        return hits
 
     def add(self, fp: Fingerprint) -> list[Fingerprint] | None:
-        keys = self._keys(fp)
+        keys, rows = self._keys(fp), self._row_values(fp)
         with self._lock:
             old = self._docs.get(fp.id)
             if old is not None and old.same_content(fp):
@@ -234,13 +339,16 @@ class MemoryIndex:
                     self._docs[fp.id] = Fingerprint(old.id, old.signature, old.tokens, fp.published, old.added)
                 if fp.id not in self._pending:
                     return None
-                found = self._lookup(fp, keys)
+                found = self._lookup(fp, keys, rows)
                 if not found:
                     self._pending.discard(fp.id)
                 return found
-            found = self._lookup(fp, keys)
             if old is not None:
+                found = self._lookup(fp, keys, rows)
                 self.remove(fp.id)
+                self._put_rows(fp.id, rows)
+            else:  # one pass over the value buckets: read and write
+                found = self._lookup(fp, keys, rows, self._put_rows(fp.id, rows))
             self._docs[fp.id] = fp
             self._order[fp.id] = self._seq
             for k in keys:
@@ -256,9 +364,9 @@ class MemoryIndex:
             return found
 
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
-        keys = self._keys(fp)
+        keys, rows = self._keys(fp), self._row_values(fp)
         with self._lock:
-            return self._lookup(fp, keys)
+            return self._lookup(fp, keys, rows)
 
     def get(self, doc_id: str) -> Fingerprint | None:
         return self._docs.get(doc_id)
@@ -275,6 +383,14 @@ class MemoryIndex:
                     bucket.remove(doc_id)
                     if not bucket:
                         del self._buckets[k]
+            for d, v in zip(self._rows, self._row_values(fp)):
+                bucket = d.get(v)
+                if bucket == doc_id:
+                    del d[v]
+                elif type(bucket) is list and doc_id in bucket:  # a stock value stays stock
+                    bucket.remove(doc_id)
+                    if len(bucket) == 1:
+                        d[v] = bucket[0]
             self._best.pop(doc_id, None)
             self._pending.discard(doc_id)
             key = self._root.pop(doc_id)
@@ -299,7 +415,9 @@ class MemoryIndex:
         name, members = self._clusters[self._root[doc_id]]
         docs = [self._docs[m] for m in members]
         canon = members[canonical_index(range(len(docs)), [d.published for d in docs], [len(d.tokens) for d in docs])]
-        return Story(name, canon, self._best_link(doc_id))
+        links = [lk for lk in map(self._best_link, members) if lk is not None]
+        latest = latest_version(canon, links, {d.id: (d.published, self._order[d.id]) for d in docs})
+        return Story(name, canon, self._best_link(doc_id), latest)
 
     def _best_link(self, doc_id: str) -> Link | None:
         got = self._best.get(doc_id)

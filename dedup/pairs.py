@@ -17,13 +17,14 @@ from typing import NamedTuple
 import numpy as np
 
 from dedup.corpus import Corpus
+from dedup.index import ROW_KEEP, SHORT_IN_LONG, short_in_long
 from dedup.params import Params
 from dedup.refine import confirm
-from dedup.reuse import confirm_reuse, reuse_candidates
+from dedup.reuse import confirm_reuse, group_pairs
 from dedup.types import Link
 from dedup.workers import Workers
 
-__all__ = ["PAIRS_PER_CHUNK", "SHORT_IN_LONG", "ConfirmPairs", "ConfirmReuse", "PairLink", "confirm_all",
+__all__ = ["PAIRS_PER_CHUNK", "ConfirmPairs", "ConfirmReuse", "PairLink", "confirm_all",
            "containment_candidates", "not_linked"]
 
 #: Candidate pairs per unit of work: big enough that pickling is cheap
@@ -43,15 +44,17 @@ class PairLink(NamedTuple):
     containment_ba: float
     score: float
     span: tuple[int, int] | None
+    changed: tuple[tuple[str, str], ...] = ()  # an update's figures, as word offsets ("#12")
 
     @classmethod
     def of(cls, a: int, b: int, link: Link) -> "PairLink":
-        return cls(a, b, link.kind, link.jaccard, link.containment_ab, link.containment_ba, link.score, link.span)
+        return cls(a, b, link.kind, link.jaccard, link.containment_ab, link.containment_ba, link.score, link.span,
+                   link.changed)
 
     def link(self, ids: Sequence[str]) -> Link:
         """The :class:`Link` between the articles' ids."""
         return Link(ids[self.a], ids[self.b], self.kind, self.jaccard, self.containment_ab,
-                    self.containment_ba, self.score, (), self.span)
+                    self.containment_ba, self.score, (), self.span, self.changed)
 
 
 def _estimated_jaccard(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
@@ -119,30 +122,46 @@ def confirm_all(pairs: np.ndarray, task, jobs: int) -> tuple[list[PairLink], Cou
     return confirmed, rejected
 
 
-#: A pair whose shorter text is at most this share of the longer one's length
-#: is a short-inside-long candidate (a brief cut from a feature): its MinHash
-#: Jaccard is about that share at best, below what LSH proposes.
-SHORT_IN_LONG = 0.5
+_COLUMNS = 16  # signature columns transposed at a time (16 * 4 bytes per article)
 
 
 def containment_candidates(corpus: Corpus, params: Params, known: np.ndarray) -> np.ndarray:
-    """Short-inside-long candidates LSH cannot propose: pairs that share
-    enough rare 4-word shingles (:func:`dedup.reuse.reuse_candidates`, the
-    share measured on the smaller text), whose shorter text has at least
-    ``params.min_contained_tokens`` words and at most :data:`SHORT_IN_LONG`
-    of the longer's, minus the ``known`` candidates. They are confirmed by
-    the same :func:`~dedup.refine.confirm` (``contained`` needs 85% of the
-    shorter text, its lead included, in order in the longer)."""
-    pairs = reuse_candidates(corpus.words, corpus.offsets)
-    if len(pairs) == 0:
-        return pairs
-    la, lb = corpus.lengths[pairs[:, 0]], corpus.lengths[pairs[:, 1]]
-    short, long_ = np.minimum(la, lb), np.maximum(la, lb)
-    pairs = pairs[(short >= params.min_contained_tokens) & (short <= SHORT_IN_LONG * long_)]
-    if len(known) and len(pairs):
-        n = np.int64(len(corpus))
-        pairs = pairs[~np.isin(pairs[:, 0] * n + pairs[:, 1], known[:, 0] * n + known[:, 1])]
-    return pairs
+    """Short-inside-long candidates LSH cannot propose (the rule:
+    :func:`dedup.index.short_in_long`), minus the ``known`` candidates.
+
+    For each MinHash position, the articles are sorted by that value and
+    every pair inside a run of equal values (runs of at most
+    :data:`~dedup.index.ROW_KEEP`: a larger one is a stock phrase's) whose
+    lengths could make a short-inside-long pair is counted; the pairs with
+    enough collisions are confirmed by the same :func:`~dedup.refine.confirm`
+    (``contained``: 85% of the shorter text, its lead included, in order)."""
+    n = len(corpus)
+    lengths = np.asarray(corpus.lengths)
+    short_ok = lengths >= params.min_contained_tokens
+    if n < 2 or short_ok.sum() == 0:
+        return np.empty((0, 2), np.int64)
+    sigs = corpus.signatures
+    codes = []
+    for k in range(params.num_perm):
+        if k % _COLUMNS == 0:  # a block of columns read at once: the signatures are rows of a memory map
+            block = np.ascontiguousarray(sigs[:, k : k + _COLUMNS].T)
+        col = block[k % _COLUMNS]
+        order = np.argsort(col, kind="stable")
+        v = col[order]
+        starts = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
+        sizes = np.diff(np.r_[starts, n])
+        ok = (sizes >= 2) & (sizes <= ROW_KEEP)
+        pairs = group_pairs(order.astype(np.int64), starts[ok], sizes[ok])
+        la, lb = lengths[pairs[:, 0]], lengths[pairs[:, 1]]
+        keep = (np.minimum(la, lb) >= params.min_contained_tokens) & (np.minimum(la, lb) <= SHORT_IN_LONG * np.maximum(la, lb))
+        codes.append(pairs[keep, 0] * np.int64(n) + pairs[keep, 1])
+    codes, collisions = np.unique(np.concatenate(codes), return_counts=True)
+    i, j = codes // n, codes % n
+    keep = short_in_long(collisions, lengths[i], lengths[j], params)
+    codes = codes[keep]
+    if len(known) and len(codes):
+        codes = codes[~np.isin(codes, known[:, 0] * np.int64(n) + known[:, 1])]
+    return np.stack([codes // n, codes % n], axis=1)
 
 
 def not_linked(pairs: np.ndarray, confirmed: list[PairLink], n: int) -> np.ndarray:

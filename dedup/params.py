@@ -79,13 +79,14 @@ class Params:
             longer) is below this is rejected without aligning the words.
             Confirmed pairs measured so far never went below 0.33
             (generated evaluation set) and 0.53 (synthetic bench dump).
-        short_in_long: batch only, off by default: also propose as candidates
-            pairs whose shorter text (``min_contained_tokens`` words or more,
-            at most half the longer) shares enough rare 4-word runs with the
-            longer (:func:`dedup.pairs.containment_candidates`): a brief cut
-            from a feature, whose MinHash Jaccard is too low for LSH. Same
-            confirmation (``contained``). Off by default for its cost: on the
-            50k benchmark dump it adds 174k candidates and ~60% CPU.
+        short_in_long: also propose as candidates pairs whose shorter text
+            (``min_contained_tokens`` words or more, at most half the longer)
+            has enough single MinHash values equal to the longer's
+            (:func:`dedup.index.short_in_long`): a brief cut from a feature,
+            whose Jaccard is too low for the LSH bands. Same confirmation
+            (``contained``). On by default, in batch and online (an index
+            without single-value buckets, such as the service's Redis
+            index for now, proposes none).
         max_text_bytes: larger texts are refused (``TooLarge``).
         reuse: batch only, off when ``None``: also look for reworded copies
             (:mod:`dedup.reuse`), texts whose sentences were reordered or
@@ -114,7 +115,7 @@ class Params:
     order_free: float | None = 0.8
     min_estimated_containment: float = 0.25
     max_text_bytes: int = 1_000_000
-    short_in_long: bool = False
+    short_in_long: bool = True
     reuse: float | None = None
     reuse_sentence: float = 0.7
     _banding: tuple[int, int] = field(init=False, repr=False, compare=False)

@@ -8,9 +8,9 @@ Example:
     >>> body = "Shares rose sharply on Monday after the quarterly results were published. " * 4
     >>> res = cluster_articles([{"id": "a", "text": body}, {"id": "b", "text": "LONDON (Reuters) - " + body}])
     >>> out = io.StringIO(); res.write_clusters(out, "csv"); print(*out.getvalue().splitlines(), sep="\n")
-    cluster,canonical,member,kind,jaccard,containment,score
-    1,a,a,,,,
-    1,a,b,exact,1.0000,1.0000,1.0000
+    cluster,canonical,member,kind,jaccard,containment,score,latest,changed
+    1,a,a,,,,,a,
+    1,a,b,exact,1.0000,1.0000,1.0000,a,
     >>> out = io.StringIO(); write_deduped(res, [{"id": "a", "text": body}, {"id": "b", "text": "..."}], out)
     1
     >>> res.report(input="feed.jsonl")["clusters"]
@@ -21,19 +21,21 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import IO, TYPE_CHECKING
 
+from dedup.normalisation import Normaliser, tokens
 from dedup.types import Article, content_id
 
 if TYPE_CHECKING:
     from dedup.batch import BatchResult
 
-__all__ = ["CLUSTER_FORMATS", "batch_report", "write_clusters", "write_deduped"]
+__all__ = ["CLUSTER_FORMATS", "batch_report", "name_figures", "write_clusters", "write_deduped"]
 
 CLUSTER_FORMATS = ("jsonl", "csv")
-_CSV_HEADER = ["cluster", "canonical", "member", "kind", "jaccard", "containment", "score"]
+_CSV_HEADER = ["cluster", "canonical", "member", "kind", "jaccard", "containment", "score", "latest", "changed"]
 _STATS_REPORTED_AS_FACTS = ("articles", "skipped")  # the report names these itself
 
 
@@ -62,7 +64,9 @@ def batch_report(result: BatchResult, **run_facts) -> dict:
 
 def write_clusters(result: BatchResult, out: IO[str], fmt: str = "jsonl") -> None:
     """Write ``result.clusters`` to ``out``: ``jsonl`` (``Cluster.to_dict``
-    a line) or ``csv`` (a row per member with its strongest link).
+    a line) or ``csv`` (a row per member with its strongest link, the
+    cluster's latest version and, for an ``update`` link, the figures that
+    changed: ``the other's -> this member's``, ``; `` between them).
 
     Raises:
         ValueError: an unknown ``fmt``.
@@ -78,14 +82,17 @@ def write_clusters(result: BatchResult, out: IO[str], fmt: str = "jsonl") -> Non
     for c in result.clusters:
         best: dict[str, tuple] = {}
         for p in c.pairs:  # each member's strongest link, preferring one to the canonical
-            for me, other, cont in ((p.a, p.b, p.containment_ab), (p.b, p.a, p.containment_ba)):
+            for me, other, cont, mine in ((p.a, p.b, p.containment_ab, 0), (p.b, p.a, p.containment_ba, 1)):
                 key = (other == c.canonical, p.score)
                 if me not in best or key > best[me][0]:
-                    best[me] = (key, p.kind, p.jaccard, cont, p.score)
+                    changed = "; ".join(f"{x[1 - mine]} -> {x[mine]}" for x in p.changed)  # theirs -> mine
+                    best[me] = (key, p.kind, p.jaccard, cont, p.score, changed)
         for m in c.members:
-            _, kind, jac, cont, score = best.get(m, ((), "", "", "", ""))
-            w.writerow([c.id, c.canonical, m, "" if m == c.canonical else kind,
-                        *(f"{x:.4f}" if x != "" and m != c.canonical else "" for x in (jac, cont, score))])
+            _, kind, jac, cont, score, changed = best.get(m, ((), "", "", "", "", ""))
+            own = m == c.canonical
+            w.writerow([c.id, c.canonical, m, "" if own else kind,
+                        *(f"{x:.4f}" if x != "" and not own else "" for x in (jac, cont, score)),
+                        c.latest or "", "" if own else changed])
 
 
 def write_deduped(
@@ -127,6 +134,60 @@ def write_deduped(
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
         written += 1
     return written
+
+
+_OFFSET = re.compile(r"#(\d+)")
+
+
+def name_figures(
+    result: BatchResult,
+    records: Iterable[Article | Mapping | tuple[str, Mapping]],
+    normaliser: Normaliser | None = None,
+    *,
+    id_field: str = "id",
+    text_field: str = "text",
+) -> int:
+    """Give the changed figures of ``update`` links their words.
+
+    Batch keeps word ids, not words, so an ``update`` link's ``changed``
+    names each figure by its word offset (``#12``). Given the input again
+    (the forms :func:`write_deduped` takes) and the run's normaliser, the
+    articles on an ``update`` link (only those) are normalised again and
+    each offset becomes its word: ``("#12", "#40")`` -> ``("41", "45")``.
+
+    Returns:
+        How many links were named (``result.clusters`` is updated in place).
+    """
+    need = {x for c in result.clusters for p in c.pairs if _unnamed(p.changed) for x in (p.a, p.b)}
+    if not need:
+        return 0
+    normaliser = normaliser or Normaliser()
+    words: dict[str, list[str]] = {}
+    for record in records:
+        art_id, row = _id_and_row(record, id_field, text_field)
+        text = row.get(text_field if not isinstance(record, Article) else "text")
+        if art_id in need and isinstance(text, str):
+            words[art_id] = tokens(normaliser(text).lower())
+    named = 0
+    for n, c in enumerate(result.clusters):
+        if not any(_unnamed(p.changed) for p in c.pairs):
+            continue
+        pairs = []
+        for p in c.pairs:
+            if _unnamed(p.changed) and p.a in words and p.b in words:
+                p = replace(p, changed=tuple((_say(x, words[p.a]), _say(y, words[p.b])) for x, y in p.changed))
+                named += 1
+            pairs.append(p)
+        result.clusters[n] = replace(c, pairs=tuple(pairs))
+    return named
+
+
+def _unnamed(changed: tuple[tuple[str, str], ...]) -> bool:
+    return any("#" in side for pair in changed for side in pair)
+
+
+def _say(side: str, words: list[str]) -> str:
+    return _OFFSET.sub(lambda m: words[int(m[1])] if int(m[1]) < len(words) else m[0], side)
 
 
 def _id_and_row(record, id_field: str, text_field: str) -> tuple[str, dict]:

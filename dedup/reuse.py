@@ -45,8 +45,8 @@ from dedup.params import Params
 from dedup.refine import Verdict, figures_swapped
 from dedup.types import Link
 
-__all__ = ["GRAM", "MAX_DF", "MIN_SHARED", "MIN_SHARED_SHARE", "SAMPLE", "confirm_reuse", "reuse_candidates",
-           "reused_share", "sentence_lengths"]
+__all__ = ["GRAM", "MAX_DF", "MIN_SHARED", "MIN_SHARED_SHARE", "SAMPLE", "confirm_reuse", "group_pairs",
+           "reuse_candidates", "reused_share", "sentence_lengths"]
 
 #: Words per shingle for candidate generation.
 GRAM = 4
@@ -105,7 +105,7 @@ def _gram_hashes(words: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np
 
 
 @njit(cache=True)
-def _group_pairs(text, starts, sizes):
+def group_pairs(text, starts, sizes):
     """All pairs ``(i, j)``, ``i < j``, inside each run ``text[s:s+size]``."""
     count = 0
     for g in sizes:
@@ -141,7 +141,7 @@ def reuse_candidates(words: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
     sizes = np.diff(np.r_[starts, len(h)])
     ok = (sizes >= 2) & (sizes <= MAX_DF)
-    pairs = _group_pairs(text, starts[ok], sizes[ok])
+    pairs = group_pairs(text, starts[ok], sizes[ok])
     if len(pairs) == 0:
         return pairs
     codes, shared = np.unique(pairs[:, 0] * np.int64(n) + pairs[:, 1], return_counts=True)

@@ -205,17 +205,19 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Cluster:
-    """A story: its canonical copy, every member and the links that bind them."""
+    """A story: its canonical copy (the original), its latest version (the
+    last published of the canonical copy and the members on a side of an
+    ``update`` link; see :mod:`dedup.cluster`), every member and the links
+    that bind them. ``latest`` is ``None`` only when it is not known."""
 
     id: int | str
     canonical: str
     members: tuple[str, ...]
     pairs: tuple[Link, ...] = field(default=())
+    latest: str | None = None
 
     def to_dict(self) -> dict:
-        return {
-            "cluster": self.id,
-            "canonical": self.canonical,
-            "members": list(self.members),
-            "pairs": [p.to_dict() for p in self.pairs],
-        }
+        d = {"cluster": self.id, "canonical": self.canonical}
+        if self.latest is not None:
+            d["latest"] = self.latest
+        return {**d, "members": list(self.members), "pairs": [p.to_dict() for p in self.pairs]}

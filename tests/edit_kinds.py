@@ -158,6 +158,19 @@ def truncate(text: str, rng: random.Random) -> str:
     return " ".join(words[: int(len(words) * rng.uniform(0.4, 0.8))])
 
 
+def brief(text: str, rng: random.Random, words: int = 90) -> str:
+    """A brief cut from a long story: its lead sentence and others picked at random, in order, about ``words``."""
+    sents = [x for p in paragraphs(text) for x in sentences(p)]
+    picked, n = [0], len(sents[0].split())
+    for k in sorted(rng.sample(range(1, len(sents)), len(sents) - 1)):
+        if n >= words:
+            break
+        if rng.random() < 0.3:
+            picked.append(k)
+            n += len(sents[k].split())
+    return " ".join(sents[k] for k in picked)
+
+
 def follow_up(text: str, rng: random.Random, donor: str) -> str:
     """A new story (the donor's first paragraphs) over two or three background paragraphs of ``text``."""
     paras = paragraphs(text)

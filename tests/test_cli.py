@@ -34,7 +34,7 @@ def test_sample_to_stdout_gives_the_one_cluster():
     assert r.exit_code == 0
     assert clusters_of(r.stdout) == [["2", "3"]]
     line = json.loads(r.stdout)
-    assert set(line) == {"cluster", "canonical", "members", "pairs"}
+    assert set(line) == {"cluster", "canonical", "latest", "members", "pairs"}
     assert set(line["pairs"][0]) == {"a", "b", "kind", "jaccard", "containment_ab", "containment_ba", "score"}
 
 

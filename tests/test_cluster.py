@@ -101,3 +101,20 @@ def test_an_updated_story_inside_a_roundup_does_not_chain_stories():
     roundup = x.replace("12 people", "15 people") + "\n\n" + y
     res = cluster_articles([Article("X", x), Article("Y", y), Article("R", roundup)])
     assert not any({"X", "Y"} <= set(c.members) for c in res.clusters), [c.members for c in res.clusters]
+
+
+def test_latest_version_is_the_first_copy_of_the_version_published_last():
+    from types import SimpleNamespace as L
+
+    from dedup.cluster import latest_version
+
+    when = {"o": (1.0, 0), "u": (2.0, 1), "c": (3.0, 2), "t": (4.0, 3)}
+    # c republishes the original after the update u; t is a truncated copy of o (contained)
+    links = [L(a="o", b="u", kind="update"), L(a="o", b="c", kind="exact"), L(a="u", b="c", kind="update"),
+             L(a="t", b="o", kind="contained")]
+    assert latest_version("o", links, when) == "u"
+    assert latest_version("o", links[1:2] + links[3:], when) == "o"  # no update: the canonical copy
+    u2 = [*links, L(a="v", b="u", kind="update"), L(a="w", b="v", kind="near")]
+    assert latest_version("o", u2, {**when, "v": (5.0, 4), "w": (6.0, 5)}) == "v"
+    undated = {"o": (None, 0), "u": (None, 1)}
+    assert latest_version("o", links[:1], undated) == "u"  # ties: the later in input order

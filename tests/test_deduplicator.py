@@ -73,3 +73,18 @@ def test_candidate_removed_between_add_and_link_is_dropped_not_fatal():
 def test_batch_only_reuse_pass_is_refused_online():
     with pytest.raises(ValueError, match="batch-only"):
         Deduplicator(Params(reuse=0.5))
+
+
+def test_the_story_names_its_latest_version_online_as_in_batch():
+    story = ("The storm killed 12 people on Monday and left 4,000 homes without power across the region, "
+             "officials said, as rescue teams searched flooded villages for the missing. ") * 4
+    arts = [Article("o", story, published="2024-01-01T00:00:00Z"),
+            Article("u", story.replace("12 people", "15 people", 1), published="2024-01-02T00:00:00Z"),
+            Article("c", "PARIS (AP) - " + story, published="2024-01-03T00:00:00Z")]
+    d = Deduplicator()
+    got = [d.add(a) for a in arts]
+    assert [m.latest for m in got] == ["o", "u", "u"]  # c republishes the original: not a new version
+    assert [m.canonical for m in got] == ["o", "o", "o"]
+    from dedup.batch import cluster_articles
+
+    assert cluster_articles(arts).clusters[0].latest == "u"

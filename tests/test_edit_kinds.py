@@ -9,12 +9,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import edit_kinds as ek  # noqa: E402
 
-from dedup import Article  # noqa: E402
+from dedup import Article, Deduplicator  # noqa: E402
 from dedup.batch import cluster_articles  # noqa: E402
 from dedup.minhash import jaccard, signatures  # noqa: E402
 from dedup.normalisation import normalise, tokens  # noqa: E402
 from dedup.params import Params  # noqa: E402
 from dedup.refine import confirm  # noqa: E402
+from dedup.report import name_figures  # noqa: E402
 from dedup.types import Link  # noqa: E402
 
 if not (ek.DATA / "bbc-news").exists():
@@ -25,9 +26,11 @@ P = Params()
 
 
 def check(a: str, b: str, **kw):
+    """``confirm`` as the product calls it: ``b`` stands for the stored article,
+    whose words the index does not keep (only ``a``'s words, for explain)."""
     ta, tb = normalise(a), normalise(b)
     s, w = signatures([ta.lower(), tb.lower()])
-    return confirm("a", w[0], "b", w[1], P, jaccard=jaccard(s[0], s[1]), words_a=tokens(ta), words_b=tokens(tb), **kw)
+    return confirm("a", w[0], "b", w[1], P, jaccard=jaccard(s[0], s[1]), words_a=tokens(ta), **kw)
 
 
 EDITS = {
@@ -54,6 +57,24 @@ def test_one_changed_figure_or_update_tag_is_an_update_that_names_the_figures():
     later = ek.update(story, random.Random(1))
     got = check(story, later, explain=True)
     assert got.kind == "update" and got.changed and all(old != new for old, new in got.changed)
+    # Online (explain): the new article's figures by their words, the stored one's by word offset.
+    d = Deduplicator()
+    d.add(Article("old", story))
+    link = d.add(Article("new", later), explain=True).duplicates[0]
+    assert link.kind == "update" and link.changed
+    new_words, old_words = tokens(normalise(later)), tokens(normalise(story))
+    assert all(set(mine.split()) <= set(new_words) for mine, _ in link.changed)
+    assert all(theirs.startswith("#") for _, theirs in link.changed)
+    # Batch: offsets in the run, words once the input is read again (what dedup batch does).
+    arts = [Article("old", story), Article("new", later)]
+    res = cluster_articles(arts)
+    (pair,) = res.clusters[0].pairs
+    assert pair.kind == "update" and all(x.startswith("#") for c in pair.changed for x in c)
+    assert name_figures(res, arts) == 1
+    (pair,) = res.clusters[0].pairs
+    olds, news = zip(*pair.changed)
+    assert all(set(o.split()) <= set(old_words) for o in olds) and all(set(n.split()) <= set(new_words) for n in news)
+    assert all(o != n for o, n in pair.changed)
     for tag in ("UPDATE 1-", "UPDATE 2-", "UPDATED 7: "):
         assert check(story, tag + story).kind == "exact"
     stamped = check(story + "\nPublished 12 March 2024", story + "\nPublished 13 March 2024")
@@ -102,3 +123,22 @@ def test_semeval_same_story_pairs_are_not_merged():
         a, b = r[cols[0]], r[cols[1]]
         if a and b and a != b:
             assert not isinstance(check(a, b), Link)
+
+
+def test_a_brief_cut_from_a_long_story_is_found_online_and_in_batch():
+    rng = random.Random(3)
+    longs = [s for s in ek.bbc_stories(min_words=600, max_words=2000)][:8]
+    pairs = [(s, ek.brief(s, rng)) for s in longs]
+    assert all(60 <= len(b.split()) <= 150 and 4 * len(b.split()) < len(s.split()) for s, b in pairs)
+    found = {}
+    for on in (True, False):
+        p = Params(short_in_long=on)
+        online = batch = 0
+        for i, (s, b) in enumerate(pairs):
+            d = Deduplicator(p)
+            d.add(Article(f"long{i}", s))
+            online += [x.kind for x in d.add(Article(f"brief{i}", b)).duplicates] == ["contained"]
+            batch += [c.members for c in cluster_articles([Article(f"long{i}", s), Article(f"brief{i}", b)], p).clusters] == [(f"long{i}", f"brief{i}")]
+        found[on] = (online, batch)
+    assert found[True] == (len(pairs), len(pairs))
+    assert found[False][0] < len(pairs) and found[False][1] < len(pairs)  # LSH alone misses some

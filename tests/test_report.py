@@ -68,3 +68,30 @@ def test_count_records_is_cheap_and_only_when_known(tmp_path):
 
     gz.write_bytes(gzip.compress(SAMPLE.read_bytes()))
     assert count_records(gz) is None
+
+
+def test_csv_rows_name_the_latest_version_and_the_changed_figures():
+    from dedup.report import name_figures
+
+    story = ("The storm killed 12 people on Monday and left 4,000 homes without power across the region, "
+             "officials said, as rescue teams searched flooded villages for the missing. ") * 4
+    later = story.replace("12 people", "15 people", 1)
+    arts = [Article("o", story, published="2024-01-01T00:00:00Z"), Article("u", later, published="2024-01-02T00:00:00Z"),
+            Article("c", "PARIS (AP) - " + story, published="2024-01-03T00:00:00Z")]
+    res = cluster_articles(arts)
+    assert name_figures(res, arts) >= 1
+    out = io.StringIO()
+    res.write_clusters(out, "csv")
+    rows = {r["member"]: r for r in csv.DictReader(io.StringIO(out.getvalue()))}
+    assert {r["latest"] for r in rows.values()} == {"u"}
+    assert rows["u"]["kind"] == "update" and rows["u"]["changed"] == "12 -> 15"
+    assert rows["c"]["changed"] == "" and rows["o"]["changed"] == ""
+    line = json.loads(_jsonl(res))
+    assert line["latest"] == "u" and {"a": "o", "b": "u", "changed": [["12", "15"]]}.items() <= next(
+        p for p in line["pairs"] if (p["a"], p["b"]) == ("o", "u")).items()
+
+
+def _jsonl(res) -> str:
+    out = io.StringIO()
+    res.write_clusters(out, "jsonl")
+    return out.getvalue()

@@ -19,6 +19,7 @@ from dedup.cli.readers import FORMATS, count_records, read_records, spool_stdin
 from dedup.htmlreport import MAX_SHOWN, SHOWN, report_ids, write_html_report
 from dedup.jit import skip_blas_probe
 from dedup.normalisation import Normaliser
+from dedup.report import name_figures
 
 __all__ = ["batch"]
 
@@ -119,6 +120,8 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
                 f"{counts['bad_records']} bad); check --input-format, --encoding, --text-field")
         if clusters_path or not (deduped_path or report_path or html_path):
             to_file = clusters_path not in (None, "-")
+            # updates' changed figures by their words (the input read again, only when there are updates)
+            name_figures(result, (rec.article for rec in records() if rec.article is not None), normaliser)
             with (_replaced(clusters_path, newline="") if to_file else _stdout()) as out:
                 result.write_clusters(out, out_format)
         written = None
