@@ -38,12 +38,15 @@ undo an earlier merge when a new article arrives, exactly as the one-run
 batch would decide. What differs from one run over A then B: a new record
 whose id is an earlier one's is a bad record (``duplicate id``) even when
 its id was a content hash (one run would suffix it ``.2``).
-``Params.short_in_long`` and ``Params.reuse`` are refused: their candidates
-come from the whole corpus's shingles, which the state does not keep.
+Short-inside-long candidates (``Params.short_in_long``) come, as in one
+run, from all signatures and lengths (:func:`dedup.pairs.containment_candidates`).
+``Params.reuse`` is refused: its candidates come from the whole corpus's
+shingles, which the state does not keep.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -55,12 +58,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from dedup.batch import BatchResult
-from dedup.cluster import canonical_index, cluster_links
+from dedup.cluster import canonical_index, cluster_links, latest_version
 from dedup.corpus import Corpus, Skips, as_articles, fingerprint_corpus
 from dedup.errors import DedupError, InvalidParams
 from dedup.lsh import candidate_pairs
 from dedup.normalisation import Normaliser
-from dedup.pairs import ConfirmPairs, PairLink, confirm_all
+from dedup.pairs import ConfirmPairs, PairLink, confirm_all, containment_candidates
 from dedup.params import Params
 from dedup.spool import Spool
 from dedup.types import Article, Cluster
@@ -79,13 +82,14 @@ class StateError(DedupError):
     code = "bad_state"
 
 
-def check_supported(params: Params) -> None:
-    """Refuse the options whose candidates a state (or Spark) cannot give.
+def check_supported(params: Params, *, short_in_long: bool = False) -> None:
+    """Refuse the options whose candidates a state (or Spark) cannot give
+    (``short_in_long``: the caller proposes those candidates itself).
 
     Raises:
-        InvalidParams: ``short_in_long`` or ``reuse`` is set.
+        InvalidParams: ``reuse`` is set, or ``short_in_long`` is and the caller cannot propose them.
     """
-    for name in ("short_in_long", "reuse"):
+    for name in ("reuse",) if short_in_long else ("short_in_long", "reuse"):
         if getattr(params, name) not in (False, None):
             raise InvalidParams(f"{name}: not supported by incremental and Spark runs (its candidates come from "
                                 "every text's shingles at once); run dedup batch without --state/--against")
@@ -217,22 +221,24 @@ def story_clusters(links: Sequence[PairLink], lengths: Mapping[int, int], publis
     groups, dropped = cluster_links(len(nodes), ((local[p.a], local[p.b], p.kind, p.span, p.score) for p in links),
                                     [lengths[g] for g in nodes])
     group_of = {nodes[i]: n for n, g in enumerate(groups) for i in g}
-    pairs: list[list] = [[] for _ in groups]
+    pairs: list[list[PairLink]] = [[] for _ in groups]
     for p in links:
         n = group_of.get(p.a)
         if n is not None and n == group_of.get(p.b):
-            pairs[n].append(p.link(ids))
+            pairs[n].append(p)
     out = []
     for n, g in enumerate(groups):
         members = [nodes[i] for i in g]
         canon = canonical_index(members, published, lengths)
-        out.append((canon, Cluster(0, ids[canon], tuple(ids[m] for m in members), tuple(pairs[n]))))
+        latest = latest_version(canon, pairs[n], {m: (published[m], m) for m in members})
+        out.append((canon, Cluster(0, ids[canon], tuple(ids[m] for m in members), tuple(p.link(ids) for p in pairs[n]),
+                                   ids[latest])))
     return out, len(dropped)
 
 
 def number_clusters(made: Iterable[tuple[int, Cluster]]) -> list[Cluster]:
     """Clusters numbered from 1 in input order of their canonical copy, as ``dedup batch`` numbers them."""
-    return [Cluster(k, c.canonical, c.members, c.pairs) for k, (_, c) in enumerate(sorted(made, key=lambda x: x[0]), 1)]
+    return [dataclasses.replace(c, id=k) for k, (_, c) in enumerate(sorted(made, key=lambda x: x[0]), 1)]
 
 
 # -- a single-machine run against a state ----------------------------------------------------------------------
@@ -258,11 +264,11 @@ def cluster_against(
 
     Raises:
         StateError: ``previous`` is not a usable state.
-        InvalidParams: ``Params.short_in_long`` or ``Params.reuse`` is set.
+        InvalidParams: ``Params.reuse`` is set.
     """
     params = params or Params()
     normaliser = normaliser or Normaliser()
-    check_supported(params)
+    check_supported(params, short_in_long=True)
     jobs = jobs or os.cpu_count() or 1
     state = load_state(previous, params, normaliser) if previous else None
     if state and save and os.path.abspath(save) == os.path.abspath(previous):
@@ -276,7 +282,10 @@ def cluster_against(
     seconds["fingerprint"] = time.perf_counter() - started
     with _joined(old, new, params) as corpus:
         pairs = candidate_pairs(corpus.signatures, params)
-        earlier = pairs[:, 1] < old.n
+        if params.short_in_long:  # over all signatures and lengths, as one run would (dedup.batch)
+            short = containment_candidates(corpus, params, pairs)
+            pairs = np.concatenate([pairs, short]) if len(short) else pairs
+        earlier = pairs.max(axis=1) < old.n
         kept_old = old.links_among(pairs[earlier])
         seconds["candidates"] = time.perf_counter() - started - sum(seconds.values())
         fresh, rejected = confirm_all(pairs[~earlier], ConfirmPairs(corpus, params), jobs)

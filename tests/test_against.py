@@ -128,3 +128,25 @@ def test_cli_batch_state_then_against(rows, tmp_path):
     assert set(written) <= {r["id"] for r in rows[120:200]}  # the new dump's records only
     r = run(cli, ["batch", str(b), "--against", str(tmp_path / "st"), "--similarity", "0.9", "-q"])
     assert r.exit_code == 1 and "other parameters (similarity)" in r.output
+
+
+def test_a_brief_cut_from_an_earlier_long_story_is_found_against_it(tmp_path):
+    """Short-inside-long candidates come from all signatures, earlier and new,
+    as in one run: a brief in the new dump joins the long story of the earlier
+    one, which its tiny Jaccard keeps out of LSH's candidates."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from edit_kinds import DATA, bbc_stories, paragraphs
+
+    if not (DATA / "bbc-news").exists():
+        pytest.skip("needs ../shared/data")
+    long_ = max(bbc_stories(max_words=2000), key=lambda s: len(s.split()))
+    paras, short = paragraphs(long_), ""
+    while len(short.split()) < 80:  # its first paragraphs, about 80 words
+        short = (short + "\n\n" + paras.pop(0)).strip()
+    first = cluster_against([{"id": "long", "text": long_}], save=str(tmp_path / "a"))
+    assert first.clusters == [] and first.n_articles == 1
+    got = cluster_against([{"id": "short", "text": short}], previous=str(tmp_path / "a"))
+    assert [c.members for c in got.clusters] == [("long", "short")]
+    assert got.stats["earlier_candidate_pairs"] == 0 and got.stats["confirmed_pairs"] == 1
