@@ -171,6 +171,17 @@ def brief(text: str, rng: random.Random, words: int = 90) -> str:
     return " ".join(sents[k] for k in picked)
 
 
+def lead_of_longest(words: int = 80) -> tuple[str, str]:
+    """The longest BBC story and its first paragraphs (about ``words`` words,
+    under a fifth of it): a brief LSH cannot propose (its Jaccard is tiny)."""
+    long_ = max(bbc_stories(max_words=2000), key=lambda s: len(s.split()))
+    paras, short = paragraphs(long_), ""
+    while len(short.split()) < words:
+        short = (short + "\n\n" + paras.pop(0)).strip()
+    assert len(short.split()) * 5 < len(long_.split())
+    return long_, short
+
+
 def follow_up(text: str, rng: random.Random, donor: str) -> str:
     """A new story (the donor's first paragraphs) over two or three background paragraphs of ``text``."""
     paras = paragraphs(text)

@@ -137,14 +137,11 @@ def test_a_brief_cut_from_an_earlier_long_story_is_found_against_it(tmp_path):
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from edit_kinds import DATA, bbc_stories, paragraphs
+    from edit_kinds import DATA, lead_of_longest
 
     if not (DATA / "bbc-news").exists():
         pytest.skip("needs ../shared/data")
-    long_ = max(bbc_stories(max_words=2000), key=lambda s: len(s.split()))
-    paras, short = paragraphs(long_), ""
-    while len(short.split()) < 80:  # its first paragraphs, about 80 words
-        short = (short + "\n\n" + paras.pop(0)).strip()
+    long_, short = lead_of_longest()
     first = cluster_against([{"id": "long", "text": long_}], save=str(tmp_path / "a"))
     assert first.clusters == [] and first.n_articles == 1
     got = cluster_against([{"id": "short", "text": short}], previous=str(tmp_path / "a"))

@@ -99,18 +99,14 @@ def test_a_brief_cut_from_a_long_story_is_found_with_short_in_long():
 
     sys.path.insert(0, str(_P(__file__).parent))
     import pytest as _pytest
-    from edit_kinds import DATA, bbc_stories, paragraphs
+    from edit_kinds import DATA, lead_of_longest
 
     from dedup.batch import cluster_articles
     from dedup.params import Params
 
     if not (DATA / "bbc-news").exists():
         _pytest.skip("needs ../shared/data")
-    long_ = max(bbc_stories(max_words=2000), key=lambda s: len(s.split()))
-    paras, short = paragraphs(long_), ""
-    while len(short.split()) < 80:  # its first paragraphs, about 80 words
-        short = (short + "\n\n" + paras.pop(0)).strip()
-    assert len(short.split()) * 5 < len(long_.split())
+    long_, short = lead_of_longest()
     records = [{"id": "long", "text": long_}, {"id": "short", "text": short}]
     res = cluster_articles(records, Params(short_in_long=True))
     assert [c.members for c in res.clusters] == [("long", "short")]
