@@ -25,7 +25,7 @@ from dedup.types import Link
 from dedup.workers import Workers
 
 __all__ = ["PAIRS_PER_CHUNK", "ConfirmPairs", "ConfirmReuse", "PairLink", "confirm_all",
-           "containment_candidates", "not_linked"]
+           "containment_candidates", "not_linked", "run_pairs"]
 
 #: Candidate pairs per unit of work: big enough that pickling is cheap
 #: beside the alignments, small enough to spread over the workers.
@@ -125,6 +125,21 @@ def confirm_all(pairs: np.ndarray, task, jobs: int) -> tuple[list[PairLink], Cou
 _COLUMNS = 16  # signature columns transposed at a time (16 * 4 bytes per article)
 
 
+def run_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, lengths: np.ndarray,
+              params: Params) -> np.ndarray:
+    """The pairs ``(i, j)``, ``i < j``, inside each run ``order[s:s+size]``
+    of articles sharing one MinHash value, skipping runs of one and runs
+    over :data:`~dedup.index.ROW_KEEP` (a stock phrase's), kept when their
+    lengths (``lengths[i]``, words) could make a short-inside-long pair:
+    the shorter has ``params.min_contained_tokens`` words or more and at
+    most :data:`~dedup.index.SHORT_IN_LONG` of the longer's."""
+    ok = (sizes >= 2) & (sizes <= ROW_KEEP)
+    pairs = group_pairs(order, starts[ok], sizes[ok])
+    la, lb = lengths[pairs[:, 0]], lengths[pairs[:, 1]]
+    short, long_ = np.minimum(la, lb), np.maximum(la, lb)
+    return pairs[(short >= params.min_contained_tokens) & (short <= SHORT_IN_LONG * long_)]
+
+
 def containment_candidates(corpus: Corpus, params: Params, known: np.ndarray) -> np.ndarray:
     """Short-inside-long candidates LSH cannot propose (the rule:
     :func:`dedup.index.short_in_long`), minus the ``known`` candidates.
@@ -149,12 +164,8 @@ def containment_candidates(corpus: Corpus, params: Params, known: np.ndarray) ->
         order = np.argsort(col, kind="stable")
         v = col[order]
         starts = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
-        sizes = np.diff(np.r_[starts, n])
-        ok = (sizes >= 2) & (sizes <= ROW_KEEP)
-        pairs = group_pairs(order.astype(np.int64), starts[ok], sizes[ok])
-        la, lb = lengths[pairs[:, 0]], lengths[pairs[:, 1]]
-        keep = (np.minimum(la, lb) >= params.min_contained_tokens) & (np.minimum(la, lb) <= SHORT_IN_LONG * np.maximum(la, lb))
-        codes.append(pairs[keep, 0] * np.int64(n) + pairs[keep, 1])
+        pairs = run_pairs(order.astype(np.int64), starts, np.diff(np.r_[starts, n]), lengths, params)
+        codes.append(pairs[:, 0] * np.int64(n) + pairs[:, 1])
     codes, collisions = np.unique(np.concatenate(codes), return_counts=True)
     i, j = codes // n, codes % n
     keep = short_in_long(collisions, lengths[i], lengths[j], params)

@@ -24,7 +24,8 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("no Java for Spark", allow_module_level=True)
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_against import generated_set
+from edit_kinds import paragraphs, sentences
+from test_against import BBC, generated_set
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parent.parent
@@ -69,13 +70,27 @@ def _batch(tmp_path: Path, input_path: Path, name: str, *extra: str) -> tuple[st
     return clusters.read_text(encoding="utf-8"), deduped.read_text(encoding="utf-8")
 
 
+def _long_and_brief() -> tuple[dict, dict]:
+    """A 900-word BBC story (not among generated_set's) and a brief of its
+    first sentences, 89 words: a pair LSH does not propose, only the
+    short-inside-long candidates."""
+    text = (BBC / "tech" / "094.txt").read_bytes().decode("utf-8", "replace")
+    sents, short = [x for p in paragraphs(text) for x in sentences(p)], ""
+    while len(short.split()) < 80:
+        short = (short + " " + sents.pop(0)).strip()
+    return {"id": "long", "text": text}, {"id": "brief", "text": short}
+
+
 @pytest.fixture(scope="module")
 def dumps(tmp_path_factory):
-    """The seed file, then a generated set with a broken line, a repeated id
-    and a text with no words among it; split in two halves A and B."""
+    """The seed file, a long story, a generated set with a broken line, a
+    repeated id and a text with no words among it, then a brief cut from
+    the long story; split in two halves A and B (the long story in A, the
+    brief in B)."""
     folder = tmp_path_factory.mktemp("spark-input")
     rows = [json.loads(x) for x in (ROOT / "seeds" / "sample.jsonl").read_text().splitlines()]
-    rows += generated_set(n_stories=90, seed=5)
+    long_, brief = _long_and_brief()
+    rows += [long_, *generated_set(n_stories=90, seed=5), brief]
     lines = [json.dumps(r) for r in rows]
     rng = random.Random(1)
     for bad in ("{broken", json.dumps({"id": rows[7]["id"], "text": "a repeated id"}), json.dumps({"id": "x", "text": "***"})):
@@ -94,6 +109,8 @@ def test_spark_gives_the_clusters_and_deduped_dump_of_batch(sc, dumps, tmp_path)
     assert _parts(tmp_path / "out" / "clusters") == clusters
     assert _parts(tmp_path / "out" / "deduped") == deduped
     assert report["clusters"] == clusters.count("\n") > 30
+    assert report["short_in_long_candidates"] >= 1
+    assert any({"long", "brief"} <= set(json.loads(c)["members"]) for c in clusters.splitlines())
     assert report["largest_component"] >= 70  # one bucket past the batch's bound of 64
     assert report["bad_records"] == 3
     assert any(b[0] == "id x" for b in report["bad_examples"])  # a text with no words

@@ -10,7 +10,14 @@
 3. **Candidates**: every ``(band, band hash)`` of :func:`dedup.lsh.band_hashes`
    is a shuffle key; each bucket's members, in input order, become pairs
    by the batch's own kernel (all pairs up to the batch's ``max_bucket``,
-   a star plus a chain beyond), then ``distinct``.
+   a star plus a chain beyond), then ``distinct``. With
+   ``params.short_in_long``, the short-inside-long candidates of
+   :func:`dedup.pairs.containment_candidates` too: every ``(position,
+   MinHash value)`` is a shuffle key, each key's articles (kept up to
+   :data:`~dedup.index.ROW_KEEP` ``+ 1``) give their pairs by
+   :func:`dedup.pairs.run_pairs` (runs over ``ROW_KEEP`` skipped, the
+   length filter), collisions are summed per pair, those
+   :func:`dedup.index.short_in_long` keeps are added, minus the LSH pairs.
 4. **Refine**: each pair is joined with both articles' signatures and words
    and confirmed by :class:`dedup.pairs.ConfirmPairs` (the estimate
    prefilter, then :func:`dedup.refine.confirm`), over a small
@@ -45,7 +52,7 @@ import os
 import shutil
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from itertools import islice
 from types import SimpleNamespace
@@ -62,11 +69,13 @@ from dedup.against import (
     write_manifest,
     write_shard,
 )
+from dedup.cluster import latest_version
 from dedup.corpus import Corpus, FingerprintChunk
 from dedup.errors import DedupError
+from dedup.index import ROW_KEEP, short_in_long
 from dedup.lsh import _pairs_from_runs, band_hashes, candidate_pairs
 from dedup.normalisation import Normaliser
-from dedup.pairs import PAIRS_PER_CHUNK, ConfirmPairs
+from dedup.pairs import PAIRS_PER_CHUNK, ConfirmPairs, run_pairs
 from dedup.params import Params
 from dedup.report import write_deduped
 from dedup.spark.components import MAX_ROUNDS, connected_components
@@ -197,6 +206,63 @@ def _bucket_pairs(buckets):
     yield from map(tuple, _pairs_from_runs(order, runs, MAX_BUCKET).tolist())
 
 
+def _value_keys(rows):
+    """``((position, MinHash value), (index, words))`` for every position of every signature."""
+    rows = list(rows)
+    if not rows:
+        return
+    sigs = np.stack([v[2] for _, v in rows])
+    members = [(i, len(v[3])) for i, v in rows]
+    for k in range(sigs.shape[1]):
+        yield from zip(zip([k] * len(rows), sigs[:, k].tolist()), members)
+
+
+def _keep_some(run: list, member) -> list:
+    """A run's members, kept up to ``ROW_KEEP + 1`` (a longer run is skipped all the same)."""
+    if len(run) <= ROW_KEEP:
+        run.append(member)
+    return run
+
+
+def _merge_some(a: list, b: list) -> list:
+    return (a + b)[: ROW_KEEP + 1]
+
+
+def _value_pairs(runs, params: Params):
+    """``((i, j, words_i, words_j), 1)`` per pair of :func:`dedup.pairs.run_pairs` in each run, one call per partition."""
+    runs = [m for _, m in runs]
+    if not runs:
+        return
+    members = np.array([x for m in runs for x in m], dtype=np.int64)
+    index, local = np.unique(members[:, 0], return_inverse=True)  # sorted: local ids keep the order of the global ones
+    lengths = np.zeros(len(index), np.int64)
+    lengths[local] = members[:, 1]
+    sizes = np.array([len(m) for m in runs], dtype=np.int64)
+    pairs = run_pairs(local.astype(np.int64), np.r_[0, np.cumsum(sizes)[:-1]], sizes, lengths, params)
+    rows = np.concatenate([index[pairs], lengths[pairs]], axis=1)
+    yield from zip(map(tuple, rows.tolist()), [1] * len(rows))
+
+
+def _short_in_long_pairs(counted, params: Params):
+    """The pairs whose collisions :func:`dedup.index.short_in_long` keeps, one call per partition."""
+    counted = list(counted)
+    if not counted:
+        return
+    keys = np.array([k for k, _ in counted], dtype=np.int64)
+    keep = short_in_long(np.array([c for _, c in counted], dtype=np.int64), keys[:, 2], keys[:, 3], params)
+    yield from map(tuple, keys[keep, :2].tolist())
+
+
+def _containment_candidates(fp, lsh_pairs, params: Params, parts: int):
+    """:func:`dedup.pairs.containment_candidates` as Spark stages: pairs ``(a, b)`` not in ``lsh_pairs``."""
+    from operator import add
+
+    return (fp.mapPartitions(_value_keys).aggregateByKey([], _keep_some, _merge_some, parts)
+            .filter(lambda kv: len(kv[1]) > 1).mapPartitions(partial(_value_pairs, params=params))
+            .reduceByKey(add, parts).mapPartitions(partial(_short_in_long_pairs, params=params))
+            .subtract(lsh_pairs, parts))
+
+
 # -- 4. refine --------------------------------------------------------------------------------------------------
 
 def _confirm(rows, params: Params):
@@ -229,8 +295,9 @@ def _cluster_component(item):
     ids = {i: art_id for i, art_id, _, _ in members}
     made, dropped = story_clusters(list(links), lengths, published, ids)
     yield ("component", len(members), dropped)
-    for canon, cluster in made:
-        yield ("cluster", canon, cluster)
+    when = {art_id: (published[i], i) for i, art_id in ids.items()}
+    for canon, c in made:  # the latest version as dedup batch names it
+        yield ("cluster", canon, replace(c, latest=latest_version(c.canonical, c.pairs, when)))
 
 
 def _deduped_lines(rows):
@@ -267,7 +334,7 @@ def run(sc, job: SparkRun) -> dict:
     def lap(name: str) -> None:
         seconds[name] = round(time.perf_counter() - started - sum(seconds.values()), 3)
 
-    check_supported(params)
+    check_supported(replace(params, short_in_long=False))  # short_in_long: the candidates of stage 3
     state = load_state(job.previous, params, job.normaliser) if job.previous else None
     offset = _next_index(state)
     os.makedirs(job.output, exist_ok=True)
@@ -296,6 +363,11 @@ def run(sc, job: SparkRun) -> dict:
 
     pairs = (fp.mapPartitions(partial(_band_keys, params=params)).groupByKey(parts)
              .mapPartitions(_bucket_pairs).distinct(parts).cache())
+    n_short_in_long = 0
+    if params.short_in_long:
+        extra = _containment_candidates(fp, pairs, params, parts).cache()
+        n_short_in_long = extra.count()
+        pairs = pairs.union(extra).coalesce(parts).cache()
     n_pairs = pairs.count()
     lap("candidates")
 
@@ -347,7 +419,7 @@ def run(sc, job: SparkRun) -> dict:
         "input": job.input, "output": job.output, "against": job.previous, "articles": n_articles,
         "new_articles": n_new, "bad_records": bad.count() + len(dropped_ids) + len(skipped),
         "bad_examples": [list(b) for b in examples[:_BAD_KEPT]],
-        "candidate_pairs": n_pairs, "confirmed_pairs": n_links, "rejected_pairs": dict(rejected),
+        "candidate_pairs": n_pairs, "short_in_long_candidates": n_short_in_long, "confirmed_pairs": n_links, "rejected_pairs": dict(rejected),
         "links_dropped_by_compilation_guard": n_dropped, **stats,
         "components": n_components, "largest_component": largest,
         "component_rounds": rounds, "seconds": {**seconds, "total": round(time.perf_counter() - started, 3)},
@@ -359,7 +431,7 @@ def run(sc, job: SparkRun) -> dict:
 
 
 def _rest(c: Cluster) -> tuple:
-    return c.canonical, c.members, c.pairs
+    return c.canonical, c.members, c.pairs, c.latest
 
 
 def _with_id(a: Article, new_id: str | None) -> Article:
