@@ -104,12 +104,14 @@ def dumps(tmp_path_factory):
 
 
 def test_spark_gives_the_clusters_and_deduped_dump_of_batch(sc, dumps, tmp_path):
-    clusters, deduped = _batch(tmp_path, dumps["all"], "batch")
+    clusters, deduped = _batch(tmp_path, dumps["all"], "batch", "--report", str(tmp_path / "batch.json"))
     report = _run(sc, dumps["all"], tmp_path / "out")
+    batch = json.loads((tmp_path / "batch.json").read_text())
+    assert report["candidate_pairs"] == batch["candidate_pairs"]
+    assert report["short_in_long_candidates"] == batch["short_in_long_candidates"] >= 1
     assert _parts(tmp_path / "out" / "clusters") == clusters
     assert _parts(tmp_path / "out" / "deduped") == deduped
     assert report["clusters"] == clusters.count("\n") > 30
-    assert report["short_in_long_candidates"] >= 1
     assert any({"long", "brief"} <= set(json.loads(c)["members"]) for c in clusters.splitlines())
     assert report["largest_component"] >= 70  # one bucket past the batch's bound of 64
     assert report["bad_records"] == 3
