@@ -24,8 +24,8 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("no Java for Spark", allow_module_level=True)
 
 sys.path.insert(0, str(Path(__file__).parent))
-from edit_kinds import paragraphs, sentences
-from test_against import BBC, generated_set
+from edit_kinds import lead_of_longest
+from test_against import generated_set
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parent.parent
@@ -70,27 +70,16 @@ def _batch(tmp_path: Path, input_path: Path, name: str, *extra: str) -> tuple[st
     return clusters.read_text(encoding="utf-8"), deduped.read_text(encoding="utf-8")
 
 
-def _long_and_brief() -> tuple[dict, dict]:
-    """A 900-word BBC story (not among generated_set's) and a brief of its
-    first sentences, 89 words: a pair LSH does not propose, only the
-    short-inside-long candidates."""
-    text = (BBC / "tech" / "094.txt").read_bytes().decode("utf-8", "replace")
-    sents, short = [x for p in paragraphs(text) for x in sentences(p)], ""
-    while len(short.split()) < 80:
-        short = (short + " " + sents.pop(0)).strip()
-    return {"id": "long", "text": text}, {"id": "brief", "text": short}
-
-
 @pytest.fixture(scope="module")
 def dumps(tmp_path_factory):
     """The seed file, a long story, a generated set with a broken line, a
     repeated id and a text with no words among it, then a brief cut from
-    the long story; split in two halves A and B (the long story in A, the
-    brief in B)."""
+    the long story (a pair only the short-inside-long candidates propose);
+    split in two halves A and B (the long story in A, the brief in B)."""
     folder = tmp_path_factory.mktemp("spark-input")
     rows = [json.loads(x) for x in (ROOT / "seeds" / "sample.jsonl").read_text().splitlines()]
-    long_, brief = _long_and_brief()
-    rows += [long_, *generated_set(n_stories=90, seed=5), brief]
+    long_, brief = lead_of_longest()
+    rows += [{"id": "long", "text": long_}, *generated_set(n_stories=90, seed=5), {"id": "brief", "text": brief}]
     lines = [json.dumps(r) for r in rows]
     rng = random.Random(1)
     for bad in ("{broken", json.dumps({"id": rows[7]["id"], "text": "a repeated id"}), json.dumps({"id": "x", "text": "***"})):

@@ -52,7 +52,7 @@ import os
 import shutil
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from itertools import islice
 from types import SimpleNamespace
@@ -69,7 +69,6 @@ from dedup.against import (
     write_manifest,
     write_shard,
 )
-from dedup.cluster import latest_version
 from dedup.corpus import Corpus, FingerprintChunk
 from dedup.errors import DedupError
 from dedup.index import ROW_KEEP, short_in_long
@@ -295,9 +294,8 @@ def _cluster_component(item):
     ids = {i: art_id for i, art_id, _, _ in members}
     made, dropped = story_clusters(list(links), lengths, published, ids)
     yield ("component", len(members), dropped)
-    when = {art_id: (published[i], i) for i, art_id in ids.items()}
-    for canon, c in made:  # the latest version as dedup batch names it
-        yield ("cluster", canon, replace(c, latest=latest_version(c.canonical, c.pairs, when)))
+    for canon, cluster in made:
+        yield ("cluster", canon, cluster)
 
 
 def _deduped_lines(rows):
@@ -334,7 +332,7 @@ def run(sc, job: SparkRun) -> dict:
     def lap(name: str) -> None:
         seconds[name] = round(time.perf_counter() - started - sum(seconds.values()), 3)
 
-    check_supported(replace(params, short_in_long=False))  # short_in_long: the candidates of stage 3
+    check_supported(params, short_in_long=True)  # its candidates: stage 3
     state = load_state(job.previous, params, job.normaliser) if job.previous else None
     offset = _next_index(state)
     os.makedirs(job.output, exist_ok=True)
