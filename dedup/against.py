@@ -61,9 +61,8 @@ from dedup.batch import BatchResult
 from dedup.cluster import canonical_index, cluster_links, latest_version
 from dedup.corpus import Corpus, Skips, as_articles, fingerprint_corpus
 from dedup.errors import DedupError, InvalidParams
-from dedup.lsh import candidate_pairs
 from dedup.normalisation import Normaliser
-from dedup.pairs import ConfirmPairs, PairLink, confirm_all, containment_candidates
+from dedup.pairs import ConfirmPairs, PairLink, all_candidates, confirm_all
 from dedup.params import Params
 from dedup.spool import Spool
 from dedup.types import Article, Cluster
@@ -281,10 +280,7 @@ def cluster_against(
                              jobs=jobs, chunk_size=chunk_size, skip=skips)
     seconds["fingerprint"] = time.perf_counter() - started
     with _joined(old, new, params) as corpus:
-        pairs = candidate_pairs(corpus.signatures, params)
-        if params.short_in_long:  # over all signatures and lengths, as one run would (dedup.batch)
-            short = containment_candidates(corpus, params, pairs)
-            pairs = np.concatenate([pairs, short]) if len(short) else pairs
+        pairs, _ = all_candidates(corpus, params)  # over all signatures and lengths, as one run
         earlier = pairs.max(axis=1) < old.n
         kept_old = old.links_among(pairs[earlier])
         seconds["candidates"] = time.perf_counter() - started - sum(seconds.values())

@@ -31,13 +31,11 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import IO
 
-import numpy as np
 
 from dedup.cluster import canonical_index, cluster_links, latest_version
 from dedup.corpus import Corpus, Skips, as_articles, fingerprint_corpus
-from dedup.lsh import candidate_pairs
 from dedup.normalisation import Normaliser
-from dedup.pairs import ConfirmPairs, ConfirmReuse, PairLink, confirm_all, containment_candidates, not_linked
+from dedup.pairs import ConfirmPairs, ConfirmReuse, PairLink, all_candidates, confirm_all, not_linked
 from dedup.params import Params
 from dedup.report import batch_report, write_clusters, write_deduped
 from dedup.reuse import reuse_candidates
@@ -128,13 +126,11 @@ def cluster_articles(
         corpus = fingerprint_corpus(as_articles(articles, skips), params, normaliser,
                                     jobs=jobs, chunk_size=chunk_size, skip=skips, bar=bar, checkpoint=checkpoint)
     clock.lap("fingerprint")
-    pairs = candidate_pairs(corpus.signatures, params)
-    short_in_long = containment_candidates(corpus, params, pairs) if params.short_in_long else pairs[:0]
-    pairs = np.concatenate([pairs, short_in_long]) if len(short_in_long) else pairs
+    pairs, short_in_long = all_candidates(corpus, params)
     clock.lap("candidates")
     confirmed, rejected = confirm_all(pairs, ConfirmPairs(corpus, params), jobs)
     clock.lap("refine")
-    counts = {"candidate_pairs": int(len(pairs)), "short_in_long_candidates": int(len(short_in_long)),
+    counts = {"candidate_pairs": int(len(pairs)), "short_in_long_candidates": short_in_long,
               "confirmed_pairs": len(confirmed)}
     if params.reuse is not None:
         counts.update(_reuse_pass(corpus, confirmed, rejected, params, jobs, clock))

@@ -18,13 +18,14 @@ import numpy as np
 
 from dedup.corpus import Corpus
 from dedup.index import ROW_KEEP, SHORT_IN_LONG, short_in_long
+from dedup.lsh import candidate_pairs
 from dedup.params import Params
 from dedup.refine import confirm
 from dedup.reuse import confirm_reuse, group_pairs
 from dedup.types import Link
 from dedup.workers import Workers
 
-__all__ = ["PAIRS_PER_CHUNK", "ConfirmPairs", "ConfirmReuse", "PairLink", "confirm_all",
+__all__ = ["PAIRS_PER_CHUNK", "ConfirmPairs", "ConfirmReuse", "PairLink", "all_candidates", "confirm_all",
            "containment_candidates", "not_linked", "run_pairs"]
 
 #: Candidate pairs per unit of work: big enough that pickling is cheap
@@ -138,6 +139,15 @@ def run_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, lengths:
     la, lb = lengths[pairs[:, 0]], lengths[pairs[:, 1]]
     short, long_ = np.minimum(la, lb), np.maximum(la, lb)
     return pairs[(short >= params.min_contained_tokens) & (short <= SHORT_IN_LONG * long_)]
+
+
+def all_candidates(corpus: Corpus, params: Params) -> tuple[np.ndarray, int]:
+    """Every candidate pair of ``corpus``: LSH's (:func:`dedup.lsh.candidate_pairs`)
+    then, with ``Params.short_in_long``, :func:`containment_candidates`;
+    and how many of them the latter added."""
+    pairs = candidate_pairs(corpus.signatures, params)
+    short = containment_candidates(corpus, params, pairs) if params.short_in_long else pairs[:0]
+    return (np.concatenate([pairs, short]) if len(short) else pairs), len(short)
 
 
 def containment_candidates(corpus: Corpus, params: Params, known: np.ndarray) -> np.ndarray:

@@ -147,3 +147,11 @@ def test_a_brief_cut_from_an_earlier_long_story_is_found_against_it(tmp_path):
     got = cluster_against([{"id": "short", "text": short}], previous=str(tmp_path / "a"))
     assert [c.members for c in got.clusters] == [("long", "short")]
     assert got.stats["earlier_candidate_pairs"] == 0 and got.stats["confirmed_pairs"] == 1
+
+
+def test_checkpoint_with_state_is_refused_before_any_work(rows, tmp_path):
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:20]))
+    r = CliRunner().invoke(cli, ["batch", str(tmp_path / "a.jsonl"), "--state", str(tmp_path / "st"),
+                                 "--checkpoint", str(tmp_path / "ck"), "-q"])
+    assert r.exit_code == 2 and "--checkpoint is not supported with --state or --against" in r.output
+    assert not (tmp_path / "ck").exists() and not (tmp_path / "st").exists()

@@ -71,6 +71,8 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
         raise click.BadParameter(f"{input_path} does not exist", param_hint="INPUT")
     fmt = input_format
     _check_outputs(input_path, clusters_path, deduped_path, report_path, html_path)
+    if checkpoint_dir and (state_path or against_path):  # before _checkpoint makes its folder
+        raise click.BadParameter("--checkpoint is not supported with --state or --against yet", param_hint="--checkpoint")
     checkpoint = _checkpoint(checkpoint_dir, resume, input_path, params=params.to_dict(), input_format=fmt,
                              encoding=encoding, id_field=id_field, text_field=text_field, boilerplate=boilerplate and
                              Path(boilerplate).read_text(encoding="utf-8", errors="replace"))
@@ -106,9 +108,6 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
 
     try:
         if state_path or against_path:
-            if checkpoint is not None:
-                raise click.BadParameter("--checkpoint is not supported with --state or --against yet",
-                                         param_hint="--checkpoint")
             result = _against(articles(), params, jobs, normaliser, on_skip, against_path, state_path)
         else:
             result = cluster_articles(articles(), params, jobs=jobs, progress=not quiet, normaliser=normaliser,
