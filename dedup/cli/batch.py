@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -200,16 +201,42 @@ def _check_outputs(input_path: str, *paths: str | None) -> None:
             raise click.BadParameter(f"{p} is the input: it would be overwritten while it is read", param_hint="output")
         if any(os.path.abspath(p) == os.path.abspath(q) for q in named[:i]):
             raise click.BadParameter(f"{p} is named for two outputs", param_hint="output")
-        folder = os.path.dirname(os.path.abspath(p))
+        if _special(p):
+            if not os.access(p, os.W_OK):
+                raise click.BadParameter(f"cannot write {p}", param_hint="output")
+            continue
+        folder = os.path.dirname(os.path.realpath(p))
         if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or (os.path.exists(p) and not os.access(p, os.W_OK)):
             raise click.BadParameter(f"cannot write {p}", param_hint="output")
+        try:  # the folder must take the temporary file _replaced writes (/proc, a read-only mount... do not)
+            fd, probe = tempfile.mkstemp(prefix=".dedup-probe.", dir=folder)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise click.BadParameter(f"cannot write {p}: {exc.strerror or exc}", param_hint="output") from None
+
+
+def _special(path: str) -> bool:
+    """Whether ``path`` exists and is not a regular file (a device such as
+    ``/dev/null``, a FIFO, a socket): written in place, never replaced."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
 def _replaced(path: str, newline: str | None = None) -> Iterator:
     """A text file written beside ``path`` and moved over it only once complete:
-    a run that fails leaves the old file (or none), never half of a new one."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=os.path.dirname(os.path.abspath(path)))
+    a run that fails leaves the old file (or none), never half of a new one.
+    A symlink is followed (its target is replaced, the link stays); a device
+    or FIFO is written in place."""
+    if _special(path):
+        with open(path, "w", encoding="utf-8", newline=newline) as out:
+            yield out
+        return
+    path = os.path.realpath(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=os.path.dirname(path))
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as out:
             yield out
