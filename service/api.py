@@ -132,7 +132,10 @@ def _body(types: tuple[str, ...] = _JSON_TYPES) -> object:
     limit = 2 * current_app.config["MAX_TEXT_BYTES"] + 65536
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge(f"body is {request.content_length} bytes; the limit is {limit}")
-    return _decode(request.get_data(cache=False))
+    raw = request.stream.read(limit + 1)  # a chunked body has no length: never read past the limit
+    if len(raw) > limit:
+        raise TooLarge(f"body is over {limit} bytes (the limit)")
+    return _decode(raw)
 
 
 def parse_article(d: object) -> Article:

@@ -47,7 +47,12 @@ gunicorn.util.write_error = json_error
 
 
 def child_exit(server, worker) -> None:
-    """gunicorn hook: forget the dead worker's live Prometheus gauges."""
+    """gunicorn hook: forget the dead worker's live Prometheus gauges (only in
+    multi-process mode: one worker keeps its metrics in memory)."""
+    import os
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dedup.types import KINDS, MAX_ID_BYTES
+from dedup.types import KINDS, MAX_FIELD_CHARS, MAX_ID_BYTES
 
 __all__ = ["spec"]
 
@@ -145,7 +145,7 @@ def _spec(config: Mapping) -> dict:
             "Article": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
                 "id": {**_ID, "description": "default: a hash of the text; " + _ID["description"]},
                 "text": {"type": "string", "minLength": 1, "description": f"at most {config['MAX_TEXT_BYTES']} bytes"},
-                "title": {"type": "string"}, "url": {"type": "string"}, "source": {"type": "string"},
+                **{name: {"type": "string", "maxLength": n} for name, n in MAX_FIELD_CHARS.items()},
                 "published": _PUBLISHED}},
             "Duplicate": {"type": "object", "properties": {
                 "id": {"type": "string"}, **about, "kind": {"type": "string", "enum": list(KINDS)},
