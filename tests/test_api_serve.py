@@ -11,6 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import free_port
@@ -43,6 +44,19 @@ def test_private_redis_from_bundled_binary(tmp_path):
     finally:
         proc.terminate()
         proc.wait()
+
+
+def _redis_pids_in(data_dir: Path) -> list[int]:
+    """The redis-servers working in ``data_dir`` (redis rewrites its command
+    line, so its --dir is found as the process's working directory)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if "redis" in Path(f"/proc/{pid}/comm").read_text() and os.readlink(f"/proc/{pid}/cwd") == str(data_dir.resolve()):
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found
 
 
 def _get(url: str, data: bytes | None = None):
@@ -110,8 +124,7 @@ def test_serve_gunicorn_with_private_redis(tmp_path):
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(15)
     time.sleep(0.3)
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert str(tmp_path / "r") not in ps  # the private redis-server stopped too
+    assert _redis_pids_in(tmp_path / "r") == []  # the private redis-server stopped too
 
 
 def test_serve_with_one_worker_stops_cleanly_on_sigterm(tmp_path):
@@ -124,3 +137,40 @@ def test_serve_with_one_worker_stops_cleanly_on_sigterm(tmp_path):
         os.killpg(proc.pid, signal.SIGTERM)
         rc = proc.wait(30)
     assert rc == 0, proc.stderr.read().decode()[-2000:]
+
+
+def test_a_data_dir_in_use_is_refused_before_a_second_redis_starts(tmp_path):
+    from dedup_service.errors import ServerError
+
+    proc, _ = start_private_redis(tmp_path / "data")
+    try:
+        with pytest.raises(ServerError, match="in use by another dedup serve"):
+            start_private_redis(tmp_path / "data")
+        assert _redis_pids_in(tmp_path / "data") == [proc.pid]
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def test_a_taken_port_is_refused_before_redis_starts(tmp_path):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        r = CliRunner().invoke(serve_command, ["--port", str(port), "--data-dir", str(tmp_path / "r")])
+    assert r.exit_code == 1 and "cannot listen on 127.0.0.1" in r.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_serve_stops_when_its_private_redis_dies(tmp_path):
+    proc, base = _serve(tmp_path, workers=1)
+    try:
+        pids = _redis_pids_in(tmp_path / "r")
+        assert len(pids) == 1
+        os.kill(pids[0], signal.SIGKILL)
+        rc = proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    err = proc.stderr.read().decode()
+    assert rc == 1 and "the private redis-server exited" in err, err[-2000:]
