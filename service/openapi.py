@@ -22,7 +22,10 @@ def _json(schema: dict) -> dict:
 
 _HTML = {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}
 #: The web page's form fields (service/web.py reads these).
-FORM_FIELDS = ("action", "text", "id", "title", "url", "source", "published", "namespace", "key", "cursor")
+FORM_FIELDS = ("action", "text", "id", "title", "url", "source", "published", "namespace", "key", "cursor",
+               "other", "from", "ids", "q")
+#: What the page's form can ask (service/web.py answers each).
+FORM_ACTIONS = ("check", "add", "lookup", "story", "not_duplicate", "split", "canonical", "search", "activity")
 
 
 def _errors(*codes: int) -> dict:
@@ -120,14 +123,16 @@ def _spec(config: Mapping) -> dict:
                            "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
                                "type": "object", "additionalProperties": False, "properties": {
                                    **{name: {"type": "string"} for name in FORM_FIELDS},
-                                   "action": {"type": "string", "enum": ["", "check", "add", "lookup", "story"]},
+                                   "action": {"type": "string", "enum": ["", *FORM_ACTIONS]},
                                    "id": {"anyOf": [{"type": "string", "maxLength": 0}, _ID]},
                                    "published": {"anyOf": [{"type": "string", "maxLength": 0}, _PUBLISHED]},
                                    "namespace": {"type": "string", "pattern": _NS["schema"]["pattern"].replace("{1,64}", "{0,64}")},
                                    "cursor": {"type": "string", "pattern": "^[0-9]{0,12}$"}},
                                "description": "action is check (the default), add, lookup or story; check and add need "
                                               "text, lookup and story an id; the other fields are the article's and the "
-                                              "API key and namespace the JSON API takes as headers"}}}},
+                                              "API key and namespace the JSON API takes as headers. An editor's "
+                                              "decisions: not_duplicate (id and other), split (ids, repeated, or id; "
+                                              "from: the story), canonical (id); search (q, cursor); activity"}}}},
                            "responses": {"200": _HTML, **{str(c): {"description": "the form again, with the JSON API's "
                                                                                     "refusal (same status)",
                                                                    "content": _HTML["content"]}
