@@ -33,7 +33,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dedup.errors import InvalidArticle, InvalidDecision
+from dedup.errors import DecisionConflict, InvalidArticle, InvalidDecision
 from dedup.types import _checked_id
 
 __all__ = ["KINDS", "MAX_SPLIT", "Decisions", "allowed_links", "decision_key", "parse_decision"]
@@ -61,8 +61,8 @@ def parse_decision(raw: object) -> dict:
 
     Raises:
         InvalidDecision: not an object, an unknown kind or field, a bad id,
-        a pair of one article, a split naming its own story's founder or
-        more than :data:`MAX_SPLIT` articles.
+        a pair of one article, a split of more than :data:`MAX_SPLIT`
+        articles. DecisionConflict: a split whose ``from`` is in its ``ids``.
     """
     if not isinstance(raw, dict):
         raise InvalidDecision(f"a decision is a JSON object, got {type(raw).__name__}")
@@ -87,7 +87,8 @@ def parse_decision(raw: object) -> dict:
         raise InvalidDecision(f"ids: a split moves at most {MAX_SPLIT} articles, got {len(got)}")
     origin = _id(raw.get("from"), "from")
     if origin in got:
-        raise InvalidDecision(f"from: {origin!r} founded the story and stays in it; it cannot be in ids")
+        raise DecisionConflict(f"from: {origin!r} names the story the articles leave, and stays in it: "
+                               f"it cannot be in ids")
     return {"decision": kind, "ids": got, "from": origin}
 
 

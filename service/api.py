@@ -371,10 +371,9 @@ def post_decision():
 
     _only()
     _ns, d = _dedup()
-    got = d.index.record_decision(parse_decision(_body()))
-    if not got["created"]:
-        return jsonify({"decision": parse_decision(request.get_json()), "moved": [], "superseded": []}), 200
-    return jsonify({"decision": got["record"], "moved": got["moved"], "superseded": got["superseded"]}), 201
+    record = parse_decision(_body())
+    got = d.index.record_decision(record)
+    return jsonify({"decision": record, "moved": got["moved"], "superseded": got["superseded"]}), 201 if got["created"] else 200
 
 
 @_route("GET", "/decisions")

@@ -318,6 +318,7 @@ _PRELUDE = lua_prelude() + _HELPERS
 #: the caller, who knows their bands) and ``cands`` the bounded candidates
 #: {cand_iid, cand_rec, cand_tokens, cand_about_meta ('' unless query), ...}
 #: (see ``lookup``):
+#: (each reply with candidates ends with 1 when editors' decisions exist, ``P Dz``)
 #:   {"ok", expired, iid, cands}: stored, pending (flags) when cands is not
 #:   empty, until ATTACH;
 #:   {"same", expired} for a retry of a linked article (same id, same
@@ -354,7 +355,7 @@ if mode == 'add' and prev then
         redis.call('SETRANGE', P .. 'r' .. prev, REC_FLAGS_OFFSET, string.char(0))
         redis.call('ZREM', pk, prev)
       end
-      return {'pending', gone, prev, cands}
+      return {'pending', gone, prev, cands, redis.call('EXISTS', P .. 'Dz')}
     end
     return {'same', gone}
   end
@@ -363,7 +364,7 @@ if mode == 'add' and prev then
   end
 end
 local cands = lookup(B, F, prev, mode ~= 'add')
-if mode ~= 'add' then return {'ok', gone, '', cands} end
+if mode ~= 'add' then return {'ok', gone, '', cands, redis.call('EXISTS', P .. 'Dz')} end
 if prev then
   local okeys, ofields = {}, {}
   for i = 1, B do okeys[i] = KEYS[K + 1 + B + i]; ofields[i] = ARGV[F + B + i] end
@@ -396,7 +397,7 @@ if tb ~= NO_BUCKET then
   redis.call('APPEND', P .. 'e' .. tb, iid)
   redis.call('ZADD', rk, 'NX', bucket_number(tb), tb)
 end
-return {'ok', gone, iid, cands}
+return {'ok', gone, iid, cands, redis.call('EXISTS', P .. 'Dz')}
 """
 
 #: KEYS: the fixed ones, idmap. ARGV: P, layout, siglen, digest, ext. Returns {iid, rec, tokens} or {}.

@@ -42,6 +42,8 @@ def _decodes_responses(client) -> bool:
     return bool(getattr(pool, "connection_kwargs", {}).get("decode_responses"))
 
 
+#: Whether the namespace (prefix) had decisions at this context's last ADD script call (:meth:`RedisIndex.decision_view`).
+_DECIDING: ContextVar[tuple | None] = ContextVar("dedup_deciding", default=None)
 #: The about values this request's replies carried, by (prefix, id): see :meth:`RedisIndex.noting`.
 _SEEN: ContextVar[dict | None] = ContextVar("dedup_seen_about", default=None)
 
@@ -161,6 +163,7 @@ class RedisIndex(Keyspace):
             if out[1]:
                 self._remove_many(out[1])
             if out[0] in (b"ok", b"pending"):
+                _DECIDING.set((self.prefix, out[4]))  # for decision_view: no round trip to ask
                 return self._candidates_from(out[3])
             if out[0] == b"same":
                 return None
@@ -169,7 +172,9 @@ class RedisIndex(Keyspace):
 
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
         """The bounded candidates of ``fp`` (no write)."""
-        return self._candidates_from(self._script("ADD", *self._add_args("query", fp))[3], with_about=True)
+        out = self._script("ADD", *self._add_args("query", fp))
+        _DECIDING.set((self.prefix, out[4]))  # for decision_view: no round trip to ask
+        return self._candidates_from(out[3], with_about=True)
 
     def _get(self, doc_id: str) -> list:
         idkey, digest, ext = self._idkey(doc_id)
@@ -498,8 +503,6 @@ class RedisIndex(Keyspace):
                 story, or holding the story's founder. NotFound: a split's
                 article is not stored.
         """
-        import json
-
         from dedup.decisions import decision_key
 
         key = decision_key(record).encode()
@@ -544,7 +547,7 @@ class RedisIndex(Keyspace):
         with self._translated():
             seq = self.client.incr(self._dkey(b"n"))
             self.client.zadd(self._dkey(b"z"), {key: seq})
-        return {"created": True, "moved": moved, "superseded": superseded, "record": json.loads(key)}
+        return {"created": True, "moved": moved, "superseded": superseded}
 
     def _split(self, origin: str, ids: list[str]) -> list[str]:
         """:data:`~dedup_service.lua.SPLIT`: ``ids`` leave ``origin``'s story (one round trip)."""
@@ -585,9 +588,14 @@ class RedisIndex(Keyspace):
         named members first, so that the merge that follows carries it."""
         from dedup.decisions import Decisions
 
-        with self._translated():
-            if not self.client.exists(self._dkey(b"z")):
+        known = _DECIDING.get()
+        if known is not None and known[0] == self.prefix:  # the candidates' script call said
+            if not known[1]:
                 return None
+        else:
+            with self._translated():
+                if not self.client.exists(self._dkey(b"z")):
+                    return None
         stories = self.stories(partners)
         story_of = {i: s.cluster for i, s in zip(partners, stories) if s is not None}
         names = sorted(set(story_of.values()))
