@@ -21,6 +21,20 @@ Order does not matter within a file: the same decisions give the same
 stories whatever their order (a decision that contradicts another, a split
 of two articles ruled not duplicates, is refused when it is made).
 
+Batch and the service. Batch applies the decisions to all links at once
+(a refused merge is decided in the online order: each later article's
+links, best first); the service applies each to the stories as they are
+when it is made. They agree when a decision is made before the articles
+it names were merged, and when a pair ruled apart after the fact shared a
+story through a direct link (the service moves one out: of the two, the
+one that did not found the story, else the later added). They can differ
+after a decision made later about a story that other articles held
+together only through the ones that leave: the service keeps the rest as
+one story (it does not know which links remain, and finding out would cost
+work in the story's size), while batch regroups the rest by its links. An
+article that a decision names, removed and added again, is found in its
+new story by the next add that links to it.
+
 Example:
     >>> d = Decisions.from_records([{"decision": "not_duplicate", "ids": ["b", "a"]}])
     >>> d.forbids("a", "b"), d.forbids("a", "c")
