@@ -585,7 +585,12 @@ class RedisIndex(Keyspace):
         decision names any of them. A few round trips, O(named members of
         the partners' stories), whatever the stories' sizes. ``register``
         (an add): ``doc_id``, when named, is recorded in its own story's
-        named members first, so that the merge that follows carries it."""
+        named members first, so that the merge that follows carries it.
+
+        Read before ``ATTACH``, not inside it: two adds racing within the
+        same few milliseconds can each see the other's story as it was
+        before, and together join a pair ruled apart (each alone cannot);
+        the next decision on that pair moves one out again."""
         from dedup.decisions import Decisions
 
         known = _DECIDING.get()
