@@ -274,6 +274,16 @@ def delete_article(doc_id: str):
 PAGE_SIZE, PAGE_MAX = 50, 1000
 
 
+def _number(name: str, default: int, lo: int, hi: int) -> int:
+    """An integer query option in ``[lo, hi]`` (absent: ``default``)."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
+        raise InvalidOption(f"{name}={raw!r}: must be an integer in [{lo}, {hi}]")
+    return int(raw)
+
+
 def _page_args() -> tuple[int, int]:
     """``cursor`` (a member position, from the previous page's ``next``) or
     ``page`` (1-based), and ``limit`` (members per page)."""
@@ -283,18 +293,10 @@ def _page_args() -> tuple[int, int]:
     if "cursor" in request.args and "page" in request.args:
         raise InvalidOption("give cursor or page, not both")
 
-    def number(name: str, default: int, lo: int, hi: int) -> int:
-        raw = request.args.get(name)
-        if raw is None:
-            return default
-        if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
-            raise InvalidOption(f"{name}={raw!r}: must be an integer in [{lo}, {hi}]")
-        return int(raw)
-
-    limit = number("limit", PAGE_SIZE, 1, PAGE_MAX)
+    limit = _number("limit", PAGE_SIZE, 1, PAGE_MAX)
     if "page" in request.args:
-        return (number("page", 1, 1, 10**9) - 1) * limit, limit
-    return number("cursor", 0, 0, 10**12), limit
+        return (_number("page", 1, 1, 10**9) - 1) * limit, limit
+    return _number("cursor", 0, 0, 10**12), limit
 
 
 @_route("GET", "/clusters/<path:cluster_id>")
@@ -346,15 +348,6 @@ def post_batch():
 SEARCH_SCAN = 2000
 #: Recent articles the activity route lists, at most.
 RECENT_MAX = 100
-
-
-def _number(name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
-        raise InvalidOption(f"{name}={raw!r}: must be an integer in [{lo}, {hi}]")
-    return int(raw)
 
 
 def _only(*allowed: str) -> None:
