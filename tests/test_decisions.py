@@ -356,3 +356,21 @@ def test_activity_lists_the_newest_articles_and_counts(client):
     assert got["articles"] == 4 and got["decisions"] == 1 and got["pending"] == 0
     client.delete("/v1/articles/r3")
     assert [x["id"] for x in client.get("/v1/activity?limit=3").json["recent"]] == ["r2", "r1"]  # the newest 3 ids
+
+
+def test_an_adds_round_trips_with_decisions_do_not_grow_with_the_story(client, redis_requests):
+    """Four more round trips when the namespace has decisions, whatever the size of the story joined."""
+    trips = {}
+    for size in (3, 60):
+        ns = {"X-Dedup-Namespace": f"grow{size}-{id(client)}"}
+        for i in range(size):
+            post(client, f"g{i}", f"DESK {i} - " + STORY * 3, headers=ns)
+        plain = {"X-Dedup-Namespace": ns["X-Dedup-Namespace"] + "p"}
+        for i in range(size):
+            post(client, f"g{i}", f"DESK {i} - " + STORY * 3, headers=plain)
+        decide(client, {"decision": "not_duplicate", "ids": ["g0", f"g{size - 1}"]}, headers=ns)
+        for name, headers in (("decided", ns), ("plain", plain)):
+            redis_requests.n = 0
+            assert post(client, "new", "WIRE - " + STORY * 3, headers=headers)["duplicates"]
+            trips[size, name] = redis_requests.n
+    assert trips[3, "decided"] == trips[60, "decided"] == trips[3, "plain"] + 4 == trips[60, "plain"] + 4
