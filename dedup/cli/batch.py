@@ -59,10 +59,12 @@ _MIN_RECORD_BYTES = 1 << 20
               help="Save signatures, words and links to this folder, for a later --against run (see dedup.against).")
 @click.option("--against", "against_path", type=click.Path(exists=True, file_okay=False),
               help="Cluster INPUT after the articles of an earlier run's --state folder, without redoing them.")
+@click.option("--decisions", "decisions_path", type=click.Path(exists=True, dir_okay=False),
+              help="Editors' decisions (JSON Lines, as the service's GET /v1/decisions lists them) to respect.")
 @params_options
 def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_clusters, out_format, input_format, encoding,
           id_field, text_field, boilerplate, jobs, quiet, strict, checkpoint_dir, resume, state_path, against_path,
-          **param_opts) -> None:
+          decisions_path, **param_opts) -> None:
     """Cluster the articles of a feed dump (JSONL, CSV, folder of .txt, RSS/Atom, or - for stdin)."""
     skip_blas_probe()  # ~0.5 CPU s of scipy imports that dedup's kernels never use
     params = params_from_options(param_opts)
@@ -74,6 +76,9 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
     _check_outputs(input_path, clusters_path, deduped_path, report_path, html_path)
     if checkpoint_dir and (state_path or against_path):  # before _checkpoint makes its folder
         raise click.BadParameter("--checkpoint is not supported with --state or --against yet", param_hint="--checkpoint")
+    if decisions_path and (state_path or against_path):
+        raise click.BadParameter("--decisions is not supported with --state or --against yet", param_hint="--decisions")
+    decisions = _decisions(decisions_path) if decisions_path else None
     checkpoint = _checkpoint(checkpoint_dir, resume, input_path, params=params.to_dict(), input_format=fmt,
                              encoding=encoding, id_field=id_field, text_field=text_field, boilerplate=boilerplate and
                              Path(boilerplate).read_text(encoding="utf-8", errors="replace"))
@@ -113,7 +118,7 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
         else:
             result = cluster_articles(articles(), params, jobs=jobs, progress=not quiet, normaliser=normaliser,
                                       total=None if quiet else count_records(path, fmt), on_skip=on_skip,
-                                      checkpoint=checkpoint)
+                                      checkpoint=checkpoint, decisions=decisions)
         if result.n_articles == 0:
             raise click.ClickException(
                 f"no article could be read from {input_path} ({_count(counts['records'], 'record')}, "
@@ -181,6 +186,32 @@ def _against(articles, params, jobs, normaliser, on_skip, against_path, state_pa
                                normaliser=normaliser, on_skip=on_skip)
     except DedupError as exc:
         raise click.ClickException(exc.message) from None
+
+
+def _decisions(path: str):
+    """The decisions file: one JSON object per line (blank lines skipped); a
+    bad line stops the run, naming it (a decision silently skipped would
+    change the clusters)."""
+    from dedup.decisions import Decisions, parse_decision
+    from dedup.errors import DedupError
+
+    records = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    records.append(parse_decision(json.loads(line)))
+                except (ValueError, RecursionError) as e:
+                    raise click.ClickException(f"{path}: line {n}: not JSON ({e})") from None
+                except DedupError as e:
+                    raise click.ClickException(f"{path}: line {n}: {e.code}: {e.message}") from None
+    except UnicodeDecodeError as e:
+        raise click.ClickException(f"{path}: not UTF-8 (byte {e.start})") from None
+    except OSError as e:
+        raise click.ClickException(f"cannot read {path}: {e.strerror or e}") from None
+    return Decisions.from_records(records)
 
 
 def _summary(result, bad_records: int) -> str:
