@@ -48,7 +48,14 @@ def web_blueprint() -> Blueprint:
     bp.add_url_rule("/", view_func=page, methods=["GET", "POST"])
     bp.add_url_rule("/static/<path:filename>", endpoint="static", view_func=_static)
     bp.record_once(_add_core_loader)
+    bp.add_app_template_test(_web_link, "web_link")
     return bp
+
+
+def _web_link(url: object) -> bool:
+    """Whether a stored url may become a link: http(s) only, so a posted
+    ``javascript:`` or ``data:`` url is shown as text, never followed."""
+    return isinstance(url, str) and url.lower().startswith(("http://", "https://"))
 
 
 def _add_core_loader(state) -> None:

@@ -85,6 +85,15 @@ def test_markup_in_stored_articles_shows_as_text(client):
     assert r.status_code == 200 and "<script>alert" not in r.get_data(as_text=True)
 
 
+def test_only_http_urls_become_links(client):
+    store(client, "js", BODY * 2, url="javascript:alert(1)")
+    store(client, "web", "LONDON - " + BODY * 2, url="https://example.org/story")
+    for form in ({"action": "check", "text": BODY * 2}, {"action": "story", "id": "js"}):
+        body = page(client, **form).get_data(as_text=True)
+        assert 'href="javascript:' not in body and "javascript:alert(1)" in body  # shown, as text
+        assert 'href="https://example.org/story"' in body
+
+
 def test_a_stored_id_is_looked_up(client):
     store(client, "s1", BODY * 2)
     store(client, "s2", "LONDON - " + BODY * 2)
