@@ -51,6 +51,20 @@ word ids, microseconds for 1,000-word articles):
 * ``contained`` also needs the shorter text's lead (at least half of it) in
   the in-order alignment: a story whose body, without its lead, is repeated
   under another lead is background, not a copy.
+* Shared opening (``reused``, ``Params.shared_opening``): a text that
+  *opens* with passages taken word for word from the other's opening is a
+  copy with its own text added (a partner that kept the wire's first
+  paragraphs and wrote the rest; a version that kept the lead; an answer
+  pasted from its source, then continued). In the in-order alignment, the
+  first passage (a run of :data:`_MIN_PASSAGE` words or more) must start in
+  the first :data:`_HEAD_SLACK` words of both texts; later passages join it
+  while at most :data:`OPENING_GAP` words of the copying text lie between
+  them (the other text may skip whole paragraphs). The pair is ``reused``
+  when these passages hold at least ``Params.shared_opening`` words and at
+  least :data:`OPENING_SHARE` of the copying text, and the figures guard of
+  the in-order tests passes. A follow-up that repeats background under a new
+  lead, or a roundup that quotes a story's lead further down, does not open
+  with the other text and fails.
 
 Over 400 lines on purpose: ``confirm`` and the three tests it runs (in-order,
 figures, order-free) decide one verdict together and share their encodings;
@@ -72,8 +86,8 @@ from dedup.minhash import NUMERIC_BIT, signatures
 from dedup.params import Params
 from dedup.types import Link, Passage
 
-__all__ = ["FIGURE_WORDS", "GRAM", "Verdict", "aligned_span", "code_points", "confirm", "encode", "figure_changes",
-           "figures_swapped", "is_update", "order_free", "passages"]
+__all__ = ["FIGURE_WORDS", "GRAM", "OPENING_GAP", "OPENING_SHARE", "Verdict", "aligned_span", "code_points", "confirm",
+           "encode", "figure_changes", "figures_swapped", "is_update", "opening_words", "order_free", "passages"]
 
 _MIN_PASSAGE = 8
 
@@ -110,6 +124,10 @@ FIGURES_PER_CHANGE = 10
 GRAM = 4
 _LEAD_SHARE, _LEAD_MIN, _LEAD_MAX = 0.1, 10, 40
 _HEAD_SLACK = 8
+#: A shared opening holds at least this share of the text that copies it ...
+OPENING_SHARE = 0.25
+#: ... in passages with at most this many of its own words between two of them.
+OPENING_GAP = 3
 
 _EDGE = 4  # unaligned heads/tails this short on both sides are compared whatever their ratio
 _ANCHOR = 2  # aligned runs shorter than this do not delimit the shared region
@@ -425,7 +443,8 @@ def confirm(
     elif may_contain and max(c_ab if la <= lb else 0.0, c_ba if lb <= la else 0.0) >= params.containment:
         kind = "contained"
     else:
-        return _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) or Verdict.TOO_DIFFERENT
+        return (_reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a)
+                or _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a) or Verdict.TOO_DIFFERENT)
     ops = Indel.opcodes(ta, tb) if (params.figures_guard or explain or kind == "contained") else None
     if kind == "contained" and not _lead_aligned(ops, la <= lb, short):
         # Most of the shorter text lies in the longer, but not its lead: a
@@ -481,3 +500,45 @@ def _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Link | Non
     sa, sb = got
     found = passages(Indel.opcodes(ta, tb), words_a) if explain else ()
     return Link(a_id, b_id, "reused", jaccard, sa, sb, sa if la <= lb else sb, found)
+
+
+def opening_words(opcodes, copy_is_a: bool) -> int:
+    """Words of the copying text (``a`` when ``copy_is_a``) in passages
+    taken from the other's opening (the rule in the module docstring)."""
+    runs = [(op.src_start, op.src_end, op.dest_start) if copy_is_a else (op.dest_start, op.dest_end, op.src_start)
+            for op in opcodes if op.tag == "equal" and op.src_end - op.src_start >= _MIN_PASSAGE]
+    if not runs or runs[0][0] > _HEAD_SLACK or runs[0][2] > _HEAD_SLACK:
+        return 0
+    total, end = 0, runs[0][0]
+    for start, stop, _ in runs:
+        if start - end > OPENING_GAP:
+            break
+        total, end = total + stop - start, stop
+    return total
+
+
+def _opens_alike(ta: str, tb: str) -> bool:
+    """Cheap test before any alignment: some :data:`_MIN_PASSAGE` words in
+    the first :data:`_HEAD_SLACK` of one text recur in the other's head."""
+    head = tb[: 2 * _HEAD_SLACK + _MIN_PASSAGE]
+    return any(ta[i : i + _MIN_PASSAGE] in head for i in range(min(_HEAD_SLACK, len(ta) - _MIN_PASSAGE) + 1))
+
+
+def _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Link | None:
+    """The shared-opening test (module docstring) for a pair that failed the others."""
+    la, lb = len(ta), len(tb)
+    need = params.shared_opening
+    if need is None or min(la, lb) < params.min_contained_tokens or not _opens_alike(ta, tb):
+        return None
+    ops = Indel.opcodes(ta, tb)
+    got = max((opening_words(ops, True) / la, True), (opening_words(ops, False) / lb, False))
+    share, copy_is_a = got
+    if share < OPENING_SHARE or share * (la if copy_is_a else lb) < need:
+        return None
+    if params.figures_guard:
+        changes = figure_changes(ta, tb, ops)
+        if changes and not is_update(changes, ta, tb):
+            return None
+    lcs = sum(op.src_end - op.src_start for op in ops if op.tag == "equal")
+    found = passages(ops, words_a) if explain else ()
+    return Link(a_id, b_id, "reused", jaccard, lcs / la, lcs / lb, share, found)
