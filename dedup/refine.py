@@ -528,7 +528,7 @@ def _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Li
     """The shared-opening test (module docstring) for a pair that failed the others."""
     la, lb = len(ta), len(tb)
     need = params.shared_opening
-    if need is None or min(la, lb) < params.min_contained_tokens or not _opens_alike(ta, tb):
+    if need is None or min(la, lb) < max(need, params.min_contained_tokens) or not _opens_alike(ta, tb):
         return None
     ops = Indel.opcodes(ta, tb)
     got = max((opening_words(ops, True) / la, True), (opening_words(ops, False) / lb, False))
