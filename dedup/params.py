@@ -79,7 +79,10 @@ class Params:
             the tests above to be ``reused``: a copy that kept the other's
             first paragraphs and added its own text (they must also be
             :data:`dedup.refine.OPENING_SHARE` of it); ``None`` turns the
-            test off. See :func:`dedup.refine.confirm`.
+            test off. 60 is more than the lead paragraph or two that two
+            different texts may share (a roundup that opens with a story's
+            first two paragraphs: 48 words, the longest of the evaluation
+            sets). See :func:`dedup.refine.confirm`.
         min_estimated_containment: batch only: a candidate whose MinHash
             estimate of shingle containment (of the shorter text in the
             longer) is below this is rejected without aligning the words.
@@ -119,7 +122,7 @@ class Params:
     min_contained_tokens: int = 30
     figures_guard: bool = True
     order_free: float | None = 0.8
-    shared_opening: int | None = 50
+    shared_opening: int | None = 60
     min_estimated_containment: float = 0.25
     max_text_bytes: int = 1_000_000
     short_in_long: bool = True

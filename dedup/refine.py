@@ -60,9 +60,10 @@ word ids, microseconds for 1,000-word articles):
   the first :data:`_HEAD_SLACK` words of both texts; later passages join it
   while at most :data:`OPENING_GAP` words of the copying text lie between
   them (the other text may skip whole paragraphs). The pair is ``reused``
-  when these passages hold at least ``Params.shared_opening`` words and at
-  least :data:`OPENING_SHARE` of the copying text, and the figures guard of
-  the in-order tests passes. A follow-up that repeats background under a new
+  when these passages hold at least ``Params.shared_opening`` words (60:
+  more than the lead paragraph or two that a roundup or another story may
+  share) and at least :data:`OPENING_SHARE` of the copying text, and the
+  figures guard of the in-order tests passes. A follow-up that repeats background under a new
   lead, or a roundup that quotes a story's lead further down, does not open
   with the other text and fails.
 
