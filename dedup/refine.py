@@ -63,9 +63,9 @@ word ids, microseconds for 1,000-word articles):
   when these passages hold at least ``Params.shared_opening`` words (60:
   more than the lead paragraph or two that a roundup or another story may
   share) and at least :data:`OPENING_SHARE` of the copying text, and the
-  figures guard of the in-order tests passes. A follow-up that repeats background under a new
-  lead, or a roundup that quotes a story's lead further down, does not open
-  with the other text and fails.
+  figures guard of the in-order tests passes. A follow-up that repeats
+  background under a new lead, or a roundup that quotes a story's lead
+  further down, does not open with the other text and fails.
 
 Over 400 lines on purpose: ``confirm`` and the three tests it runs (in-order,
 figures, order-free) decide one verdict together and share their encodings;
@@ -532,9 +532,9 @@ def _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Li
     if need is None or min(la, lb) < max(need, params.min_contained_tokens) or not _opens_alike(ta, tb):
         return None
     ops = Indel.opcodes(ta, tb)
-    got = max((opening_words(ops, True) / la, True), (opening_words(ops, False) / lb, False))
-    share, copy_is_a = got
-    if share < OPENING_SHARE or share * (la if copy_is_a else lb) < need:
+    in_a, in_b = opening_words(ops, True), opening_words(ops, False)
+    share, words = max((in_a / la, in_a), (in_b / lb, in_b))
+    if share < OPENING_SHARE or words < need:
         return None
     if params.figures_guard:
         changes = figure_changes(ta, tb, ops)
