@@ -58,8 +58,9 @@ word ids, microseconds for 1,000-word articles):
   pasted from its source, then continued). In the in-order alignment, the
   first passage (a run of :data:`_MIN_PASSAGE` words or more) must start in
   the first :data:`_HEAD_SLACK` words of both texts; later passages join it
-  while at most :data:`OPENING_GAP` words of the copying text lie between
-  them (the other text may skip whole paragraphs). The pair is ``reused``
+  while the copying text has no words of its own between them (the other
+  text may skip whole paragraphs; a changed name or figure ends the
+  opening). The pair is ``reused``
   when these passages hold at least ``Params.shared_opening`` words (60:
   more than the lead paragraph or two that a roundup or another story may
   share) and at least :data:`OPENING_SHARE` of the copying text, and the
@@ -87,7 +88,7 @@ from dedup.minhash import NUMERIC_BIT, signatures
 from dedup.params import Params
 from dedup.types import Link, Passage
 
-__all__ = ["FIGURE_WORDS", "GRAM", "OPENING_GAP", "OPENING_SHARE", "Verdict", "aligned_span", "code_points", "confirm",
+__all__ = ["FIGURE_WORDS", "GRAM", "OPENING_SHARE", "Verdict", "aligned_span", "code_points", "confirm",
            "encode", "figure_changes", "figures_swapped", "is_update", "opening_words", "order_free", "passages"]
 
 _MIN_PASSAGE = 8
@@ -125,10 +126,8 @@ FIGURES_PER_CHANGE = 10
 GRAM = 4
 _LEAD_SHARE, _LEAD_MIN, _LEAD_MAX = 0.1, 10, 40
 _HEAD_SLACK = 8
-#: A shared opening holds at least this share of the text that copies it ...
+#: A shared opening holds at least this share of the text that copies it.
 OPENING_SHARE = 0.25
-#: ... in passages with at most this many of its own words between two of them.
-OPENING_GAP = 3
 
 _EDGE = 4  # unaligned heads/tails this short on both sides are compared whatever their ratio
 _ANCHOR = 2  # aligned runs shorter than this do not delimit the shared region
@@ -506,15 +505,16 @@ def _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Link | Non
 def opening_words(opcodes, copy_is_a: bool) -> int:
     """Words of the copying text (``a`` when ``copy_is_a``) in passages
     taken from the other's opening (the rule in the module docstring)."""
-    runs = [(op.src_start, op.src_end, op.dest_start) if copy_is_a else (op.dest_start, op.dest_end, op.src_start)
-            for op in opcodes if op.tag == "equal" and op.src_end - op.src_start >= _MIN_PASSAGE]
-    if not runs or runs[0][0] > _HEAD_SLACK or runs[0][2] > _HEAD_SLACK:
-        return 0
-    total, end = 0, runs[0][0]
-    for start, stop, _ in runs:
-        if start - end > OPENING_GAP:
-            break
-        total, end = total + stop - start, stop
+    own = "delete" if copy_is_a else "insert"  # words of the copy only
+    total, started = 0, False
+    for op in opcodes:
+        if op.tag == own and started:
+            break  # the copy's own words: its opening ends here
+        if op.tag != "equal" or op.src_end - op.src_start < _MIN_PASSAGE:
+            continue  # words of the other only (skipped), or a run too short to count
+        if not started and max(op.src_start, op.dest_start) > _HEAD_SLACK:
+            return 0
+        total, started = total + op.src_end - op.src_start, True
     return total
 
 
