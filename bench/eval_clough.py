@@ -29,7 +29,7 @@ Scores:
   order the sources first appear in the file).
 
 Usage:
-    python bench/eval_clough.py [--param shared_opening=None] [--json out.json] [--md out.md]
+    python bench/eval_clough.py [--param shared_opening=None] [--no-online] [--json out.json]
 """
 
 from __future__ import annotations
