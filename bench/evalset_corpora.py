@@ -178,12 +178,16 @@ def semeval_same_story(data: Path) -> list[tuple[dict, dict]]:
     return pairs
 
 
-def clough_stevenson(data: Path) -> list[dict]:
+def clough_stevenson(data: Path, *, full: bool = False) -> list[dict]:
     """Clough-Stevenson: the 5 Wikipedia sources and the label 3, 2 and 0 answers.
 
     Cut-and-paste (3) and light-revision (2) answers share their source's
     gold label (track ``reworded``); independent answers (0) each have their
-    own (track ``negative``). Heavy revisions (1) are left out.
+    own (track ``negative``). Heavy revisions (1) are left out; with
+    ``full`` they are kept as ``heavy_revision`` with their own label (track
+    ``heavy``: neither a copy nor a negative; ``bench/eval_clough.py``
+    leaves their pairs out of the scores), and every record names its
+    ``question`` (its source's id).
     """
     path = data / "clough-stevenson-text-reuse" / "plagiarism-clough-stevenson.csv"
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
@@ -194,15 +198,18 @@ def clough_stevenson(data: Path) -> list[dict]:
         if source not in sources:
             sources[source] = f"cs-src-{len(sources) + 1}"
             out.append({"id": sources[source], "text": source, "title": None, "label": sources[source],
-                        "source": "clough-stevenson", "category": "original", "track": "reworded"})
-        cat = {"3": "cut_and_paste", "2": "light_revision", "0": "independent_answer"}.get(label.strip())
+                        "source": "clough-stevenson", "category": "original", "track": "reworded",
+                        **({"question": sources[source]} if full else {})})
+        cat = {"3": "cut_and_paste", "2": "light_revision", "0": "independent_answer",
+               "1": "heavy_revision" if full else None}.get(label.strip())
         if cat is None:
             continue
         rid = f"cs-{n:03d}"
-        gold = rid if cat == "independent_answer" else sources[source]
+        gold = sources[source] if cat in ("cut_and_paste", "light_revision") else rid
+        track = {"independent_answer": "negative", "heavy_revision": "heavy"}.get(cat, "reworded")
         out.append({"id": rid, "text": answer.translate(_CP1252).strip(), "title": None, "label": gold,
-                    "source": "clough-stevenson", "category": cat,
-                    "track": "negative" if cat == "independent_answer" else "reworded"})
+                    "source": "clough-stevenson", "category": cat, "track": track,
+                    **({"question": sources[source]} if full else {})})
     return out
 
 

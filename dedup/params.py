@@ -74,6 +74,15 @@ class Params:
             order, for a pair that fails the in-order tests to be ``reused``
             (a copy with paragraphs moved, or sentences added or cut here and
             there); ``None`` turns the test off. See :func:`dedup.refine.confirm`.
+        shared_opening: words (at least) of passages a text must take,
+            word for word, from the other's opening for a pair that fails
+            the tests above to be ``reused``: a copy that kept the other's
+            first paragraphs and added its own text (they must also be
+            :data:`dedup.refine.OPENING_SHARE` of it); ``None`` turns the
+            test off. 60 is more than the lead paragraph or two that two
+            different texts may share (a roundup that opens with a story's
+            first two paragraphs: 48 words, the longest of the evaluation
+            sets). See :func:`dedup.refine.confirm`.
         min_estimated_containment: batch only: a candidate whose MinHash
             estimate of shingle containment (of the shorter text in the
             longer) is below this is rejected without aligning the words.
@@ -113,6 +122,7 @@ class Params:
     min_contained_tokens: int = 30
     figures_guard: bool = True
     order_free: float | None = 0.8
+    shared_opening: int | None = 60
     min_estimated_containment: float = 0.25
     max_text_bytes: int = 1_000_000
     short_in_long: bool = True
@@ -138,6 +148,8 @@ class Params:
               "reuse", "must be None (off) or a number in (0, 1]")
         check(self.order_free is None or (isinstance(self.order_free, (int, float)) and 0.0 < self.order_free <= 1.0),
               "order_free", "must be None (off) or a number in (0, 1]")
+        check(self.shared_opening is None or (isinstance(self.shared_opening, int) and self.shared_opening >= 1),
+              "shared_opening", "must be None (off) or an int >= 1")
         check(isinstance(self.reuse_sentence, (int, float)) and 0.0 < self.reuse_sentence <= 1.0,
               "reuse_sentence", "must be a number in (0, 1]")
         check(isinstance(self.max_text_bytes, int) and self.max_text_bytes >= 1, "max_text_bytes", "must be an int >= 1")

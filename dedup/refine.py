@@ -51,6 +51,22 @@ word ids, microseconds for 1,000-word articles):
 * ``contained`` also needs the shorter text's lead (at least half of it) in
   the in-order alignment: a story whose body, without its lead, is repeated
   under another lead is background, not a copy.
+* Shared opening (``reused``, ``Params.shared_opening``): a text that
+  *opens* with passages taken word for word from the other's opening is a
+  copy with its own text added (a partner that kept the wire's first
+  paragraphs and wrote the rest; a version that kept the lead; an answer
+  pasted from its source, then continued). In the in-order alignment, the
+  first passage (a run of :data:`_MIN_PASSAGE` words or more) must start in
+  the first :data:`_HEAD_SLACK` words of both texts; later passages join it
+  while the copying text has no words of its own between them (the other
+  text may skip whole paragraphs; a changed name or figure ends the
+  opening). The pair is ``reused``
+  when these passages hold at least ``Params.shared_opening`` words (60:
+  more than the lead paragraph or two that a roundup or another story may
+  share) and at least :data:`OPENING_SHARE` of the copying text, and the
+  figures guard of the in-order tests passes. A follow-up that repeats
+  background under a new lead, or a roundup that quotes a story's lead
+  further down, does not open with the other text and fails.
 
 Over 400 lines on purpose: ``confirm`` and the three tests it runs (in-order,
 figures, order-free) decide one verdict together and share their encodings;
@@ -72,8 +88,8 @@ from dedup.minhash import NUMERIC_BIT, signatures
 from dedup.params import Params
 from dedup.types import Link, Passage
 
-__all__ = ["FIGURE_WORDS", "GRAM", "Verdict", "aligned_span", "code_points", "confirm", "encode", "figure_changes",
-           "figures_swapped", "is_update", "order_free", "passages"]
+__all__ = ["FIGURE_WORDS", "GRAM", "OPENING_SHARE", "Verdict", "aligned_span", "code_points", "confirm",
+           "encode", "figure_changes", "figures_swapped", "is_update", "opening_words", "order_free", "passages"]
 
 _MIN_PASSAGE = 8
 
@@ -110,6 +126,8 @@ FIGURES_PER_CHANGE = 10
 GRAM = 4
 _LEAD_SHARE, _LEAD_MIN, _LEAD_MAX = 0.1, 10, 40
 _HEAD_SLACK = 8
+#: A shared opening holds at least this share of the text that copies it.
+OPENING_SHARE = 0.25
 
 _EDGE = 4  # unaligned heads/tails this short on both sides are compared whatever their ratio
 _ANCHOR = 2  # aligned runs shorter than this do not delimit the shared region
@@ -425,7 +443,8 @@ def confirm(
     elif may_contain and max(c_ab if la <= lb else 0.0, c_ba if lb <= la else 0.0) >= params.containment:
         kind = "contained"
     else:
-        return _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) or Verdict.TOO_DIFFERENT
+        return (_reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a)
+                or _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a) or Verdict.TOO_DIFFERENT)
     ops = Indel.opcodes(ta, tb) if (params.figures_guard or explain or kind == "contained") else None
     if kind == "contained" and not _lead_aligned(ops, la <= lb, short):
         # Most of the shorter text lies in the longer, but not its lead: a
@@ -481,3 +500,46 @@ def _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Link | Non
     sa, sb = got
     found = passages(Indel.opcodes(ta, tb), words_a) if explain else ()
     return Link(a_id, b_id, "reused", jaccard, sa, sb, sa if la <= lb else sb, found)
+
+
+def opening_words(opcodes, copy_is_a: bool) -> int:
+    """Words of the copying text (``a`` when ``copy_is_a``) in passages
+    taken from the other's opening (the rule in the module docstring)."""
+    own = "delete" if copy_is_a else "insert"  # words of the copy only
+    total, started = 0, False
+    for op in opcodes:
+        if op.tag == own and started:
+            break  # the copy's own words: its opening ends here
+        if op.tag != "equal" or op.src_end - op.src_start < _MIN_PASSAGE:
+            continue  # words of the other only (skipped), or a run too short to count
+        if not started and max(op.src_start, op.dest_start) > _HEAD_SLACK:
+            return 0
+        total, started = total + op.src_end - op.src_start, True
+    return total
+
+
+def _opens_alike(ta: str, tb: str) -> bool:
+    """Cheap test before any alignment: some :data:`_MIN_PASSAGE` words in
+    the first :data:`_HEAD_SLACK` of one text recur in the other's head."""
+    head = tb[: 2 * _HEAD_SLACK + _MIN_PASSAGE]
+    return any(ta[i : i + _MIN_PASSAGE] in head for i in range(min(_HEAD_SLACK, len(ta) - _MIN_PASSAGE) + 1))
+
+
+def _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Link | None:
+    """The shared-opening test (module docstring) for a pair that failed the others."""
+    la, lb = len(ta), len(tb)
+    need = params.shared_opening
+    if need is None or min(la, lb) < max(need, params.min_contained_tokens) or not _opens_alike(ta, tb):
+        return None
+    ops = Indel.opcodes(ta, tb)
+    in_a, in_b = opening_words(ops, True), opening_words(ops, False)
+    share, words = max((in_a / la, in_a), (in_b / lb, in_b))
+    if share < OPENING_SHARE or words < need:
+        return None
+    if params.figures_guard:
+        changes = figure_changes(ta, tb, ops)
+        if changes and not is_update(changes, ta, tb):
+            return None
+    lcs = sum(op.src_end - op.src_start for op in ops if op.tag == "equal")
+    found = passages(ops, words_a) if explain else ()
+    return Link(a_id, b_id, "reused", jaccard, lcs / la, lcs / lb, share, found)

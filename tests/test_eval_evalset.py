@@ -176,3 +176,21 @@ def test_edit_records_do_not_disturb_the_older_ones(small):
     new = {"edited", "multilingual"}
     rest = [r for r in small if r["track"] not in new and r["category"] != "recurring_headline"]
     assert rest == before and len(rest) < len(small)
+
+
+def test_clough_full_keeps_heavy_answers_apart_and_names_each_question():
+    from evalset_corpora import clough_stevenson
+
+    plain, full = clough_stevenson(DATA), clough_stevenson(DATA, full=True)
+    assert Counter(r["category"] for r in full) == {"original": 5, "cut_and_paste": 19, "light_revision": 19,
+                                                   "heavy_revision": 19, "independent_answer": 38}
+    without = [{k: v for k, v in r.items() if k != "question"} for r in full if r["category"] != "heavy_revision"]
+    assert without == plain  # the same records otherwise, in the same order
+    assert all("question" not in r for r in plain)  # the evaluation set's bytes do not change
+    sources = {r["id"] for r in full if r["category"] == "original"}
+    assert {r["question"] for r in full} == sources
+    for r in full:
+        if r["category"] in ("heavy_revision", "independent_answer"):
+            assert r["label"] == r["id"]  # neither in its source's gold cluster
+        else:
+            assert r["label"] == r["question"]

@@ -139,3 +139,28 @@ def test_coverage_kernel_matches_the_numpy_formula():
         got_a, got_b = _coverage_kernel(ca, cb, GRAM)
         assert (got_a == _covered(ga, np.sort(gb), len(ca))).all()
         assert (got_b == _covered(gb, np.sort(ga), len(cb))).all()
+
+
+def test_a_copy_that_opens_with_the_others_first_paragraphs_is_reused():
+    # A partner kept the story's first 80 words and wrote the rest itself
+    # (a Clough-Stevenson answer pasted from its source, then continued):
+    # in order, only a third of it lies in the story, but it opens with it.
+    lead = " ".join(SEED[2].split()[:80])
+    copy = lead + "\n\n" + SEED[0]
+    got = check(copy, SEED[2])
+    assert isinstance(got, Link) and got.kind == "reused" and 0.25 <= got.score < 0.5
+    assert isinstance(check(SEED[2], copy), Link)
+    assert confirm("a", words(copy), "b", words(SEED[2]), P.with_(shared_opening=None), jaccard=0.0) == Verdict.TOO_DIFFERENT
+
+
+def test_a_shared_lead_paragraph_or_a_lead_quoted_further_down_is_not_a_copy():
+    # Under 60 words shared at the start is a lead paragraph or two that
+    # two texts have in common (a news roundup opens with a story's first
+    # two paragraphs, 48 words in our sets), not a copy; a roundup that
+    # quotes a story's first paragraphs after its own text does not open
+    # with them.
+    shared_lead = " ".join(SEED[2].split()[:50]) + "\n\n" + " ".join(SEED[3].split()[:50])
+    assert check(shared_lead, SEED[2]) == Verdict.TOO_DIFFERENT
+    assert isinstance(confirm("a", words(shared_lead), "b", words(SEED[2]), P.with_(shared_opening=45), jaccard=0.0), Link)
+    roundup = SEED[0] + "\n\n" + " ".join(SEED[2].split()[:80])
+    assert check(roundup, SEED[2]) == Verdict.TOO_DIFFERENT
