@@ -152,14 +152,16 @@ def test_a_data_dir_in_use_is_refused_before_a_second_redis_starts(tmp_path):
         proc.wait()
 
 
-def test_a_taken_port_is_refused_before_redis_starts(tmp_path):
+def test_a_taken_port_is_refused_before_redis_starts(tmp_path, monkeypatch):
     import socket
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)  # serve_command runs in this process
 
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         r = CliRunner().invoke(serve_command, ["--port", str(port), "--data-dir", str(tmp_path / "r")])
     assert r.exit_code == 1 and "cannot listen on 127.0.0.1" in r.output
-    assert not (tmp_path / "r").exists()
+    assert not (tmp_path / "r").exists() and "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 
 
 def test_serve_stops_when_its_private_redis_dies(tmp_path):

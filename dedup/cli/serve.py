@@ -72,6 +72,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, timeout: int
     """Run the HTTP service (POST /v1/articles, see /openapi.json)."""
     if redis_cluster and redis_url is None:
         raise click.ClickException("--redis-cluster needs --redis-url (or DEDUP_REDIS_URL) naming a node of the cluster")
+    _check_port_free(host, port)
     if not dev and workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # before anything imports prometheus_client: it picks multi-process mode at import
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dedup-metrics-")
@@ -79,7 +80,6 @@ def serve_command(host: str, port: int, workers: int, threads: int, timeout: int
     _check_configuration(redis_url, redis_cluster)
     if host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("DEDUP_API_KEYS"):
         click.echo(f"warning: binding {host} without DEDUP_API_KEYS: anyone who can reach it can write", err=True)
-    _check_port_free(host, port)
     redis_died: list[int] = []
     try:
         if redis_url is None:
