@@ -64,6 +64,7 @@ def _shuffle_bytes(sc) -> dict:
 
 def run_spark(dump: str, work: str) -> dict:
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # PySpark 4's workers read their Python from here only
     from pyspark.sql import SparkSession
 
     from dedup.normalisation import Normaliser
