@@ -447,8 +447,9 @@ class RedisIndex(Keyspace):
         return keys, args
 
     def _pipelined(self, calls: list[tuple[str, list, list]]) -> list:
-        """Run the scripts ``(name, keys, args)`` in one pipeline (one round
-        trip; on Redis Cluster, one per master holding them): the scripts are
+        """Run the scripts ``(name, keys, args)`` in one pipeline, one round
+        trip (on Redis Cluster, to the master serving the namespace's slot: a
+        reshard under way is an error, a rerun goes on): the scripts are
         loaded first (on every master), then called by their digest."""
         if not calls:
             return []
@@ -457,7 +458,10 @@ class RedisIndex(Keyspace):
                 for script in self._scripts.values():
                     script.sha = self.client.script_load(script.script)
                 self._loaded_for_pipelines = True
-            pipe = self.client.pipeline(transaction=False)
+            client = self.client
+            if hasattr(client, "get_node_from_key"):  # RedisCluster: its pipelines refuse scripts; the namespace's node's do not
+                client = client.get_redis_connection(client.get_node_from_key(self._fixed[0]))
+            pipe = client.pipeline(transaction=False)
             for name, keys, args in calls:
                 keys = [*self._fixed, *keys]
                 pipe.evalsha(self._scripts[name].sha, len(keys), *keys, self.prefix, self.layout, self._siglen, *args)
