@@ -10,7 +10,7 @@ One run, on loopback, nothing else shared:
 2. a private redis-server and ``dedup serve`` (gunicorn), both configured
    alike for the command (``DEDUP_*``);
 3. ``--rounds`` alternating rounds, each into a fresh namespace: ``dedup
-   load STATE DUMP`` (its own process) and the dump posted in input order
+   load STATE DUMP --order input`` (its own process) and the dump posted in input order
    as one NDJSON stream to ``/v1/ns/<ns>/batch`` (one request: the service
    adds the articles one at a time, two Redis round trips each). Per
    round: wall seconds, articles/s, CPU seconds of the processes doing the
@@ -78,7 +78,7 @@ def _children_cpu() -> float:
 
 def run_load(state: str, dump: str, ns: str, redis_url: str, redis_pid: int) -> dict:
     cpu0, rcpu0, t = _children_cpu(), _cpu_seconds([redis_pid]), time.perf_counter()
-    r = subprocess.run([str(Path(sys.executable).parent / "dedup"), "load", state, dump, "--namespace", ns],
+    r = subprocess.run([str(Path(sys.executable).parent / "dedup"), "load", state, dump, "--namespace", ns, "--order", "input"],
                        env=_env(redis_url), capture_output=True, text=True, check=True)
     wall = time.perf_counter() - t
     m = re.search(r"(\d+) stored, (\d+) already there, (\d+) refused \((\d+) round trips\)", r.stderr)

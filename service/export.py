@@ -33,7 +33,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import pickle
+import tempfile
 import time
+from array import array
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -162,25 +165,50 @@ def _state(folder: str, params) -> State:
     return State(folder, manifest)
 
 
-def state_fingerprints(folder: str, articles: Iterable[Article], params, chunk: int = 256) -> Iterator[Fingerprint | Article]:
-    """The articles of a saved state, in its order (the run's input order),
-    as :func:`replay` takes them: fingerprinted from ``articles`` (the run's
-    input read again; the records the run skipped are passed over) as a POST
-    fingerprints a text, with the article's title, url, source and text; a
-    text the service refuses (too large for its ``MAX_TEXT_BYTES``, a bad
-    date) is given as the :class:`Article`, for :func:`replay` to refuse as
-    a POST would. Streams: holds ``chunk`` articles at a time.
+def state_fingerprints(folder: str, articles: Iterable[Article], params, *, order: str = "published",
+                       chunk: int = 256) -> Iterator[Fingerprint | Article]:
+    """The articles of a saved state as :func:`replay` takes them, in
+    published order (``order="published"``: by the state's dates, stably,
+    undated last; the order a feed delivers them) or in the state's own
+    order (``"input"``, the run's input order): fingerprinted from
+    ``articles`` (the run's input read again; the records the run skipped
+    are passed over) as a POST fingerprints a text, with the article's
+    title, url, source and text; a text the service refuses (too large for
+    its ``MAX_TEXT_BYTES``, a bad date) is given as the :class:`Article`,
+    for :func:`replay` to refuse as a POST would. Holds ``chunk`` articles
+    at a time; when the input is not in published order already, the
+    articles go through a temporary file first (as large as the input) and
+    8 bytes per article are held to sort them.
 
     Raises:
         StateError: not a usable state (see :func:`_state`), shards out of
             input order, an article of the state not in ``articles`` (in
             order), or one whose text gives other words or another
             signature than the state holds.
+        ValueError: an unknown ``order``.
     """
+    if order not in ("published", "input"):
+        raise ValueError(f"order={order!r}: must be 'published' or 'input'")
     state = _state(folder, params)
     normaliser = Normaliser()
-    it = iter(articles)
+    matched = _matched(state, articles)
+    if order == "published":
+        dates = np.concatenate([np.asarray(read_shard(s).published) for s in state.shards] or [np.empty(0)])
+        dates = np.where(np.isnan(dates), np.inf, dates)  # undated last
+        if np.any(dates[1:] < dates[:-1]):
+            matched = _sorted(matched, np.argsort(dates, kind="stable"))
     waiting: list[tuple[Article, np.ndarray, np.ndarray]] = []
+    for item in matched:
+        waiting.append(item)
+        if len(waiting) >= chunk:
+            yield from _checked(waiting, params, normaliser)
+            waiting = []
+    yield from _checked(waiting, params, normaliser)
+
+
+def _matched(state: State, articles: Iterable[Article]) -> Iterator[tuple[Article, np.ndarray, np.ndarray]]:
+    """Each article of the state, in its order, with its saved signature and words."""
+    it = iter(articles)
     last = -1
     for shard in state.shards:
         s = read_shard(shard)
@@ -191,12 +219,22 @@ def state_fingerprints(folder: str, articles: Iterable[Article], params, chunk: 
             if article is None:
                 raise StateError(f"article {doc_id!r} of the state is not in the input after the ones before it: "
                                  "load a state with the input its run read")
-            waiting.append((article, np.array(s.signatures[k]), np.array(s.words[s.offsets[k]: s.offsets[k + 1]])))
-            if len(waiting) >= chunk:
-                yield from _checked(waiting, params, normaliser)
-                waiting = []
+            yield article, np.array(s.signatures[k]), np.array(s.words[s.offsets[k]: s.offsets[k + 1]])
         last = int(s.index[-1]) if len(s.index) else last
-    yield from _checked(waiting, params, normaliser)
+
+
+def _sorted(items: Iterable, order: np.ndarray) -> Iterator:
+    """``items`` in the order ``order`` gives their positions, through a temporary file."""
+    with tempfile.TemporaryFile() as spool:
+        offsets = array("q")
+        for item in items:
+            offsets.append(spool.tell())
+            pickle.dump(item, spool, protocol=pickle.HIGHEST_PROTOCOL)  # our own, read back by this process only
+        if len(offsets) != len(order):
+            raise StateError(f"the state counts {len(order)} articles and {len(offsets)} were read")
+        for i in order.tolist():
+            spool.seek(offsets[i])
+            yield pickle.load(spool)
 
 
 def _checked(waiting: list[tuple[Article, np.ndarray, np.ndarray]], params, normaliser: Normaliser) -> list:

@@ -162,6 +162,32 @@ def test_an_interrupted_load_goes_on_where_it_stopped(app, redis_client, namespa
     assert " 0 stored," in r.output
 
 
+def test_a_state_of_an_input_out_of_date_order_loads_in_published_order(app, redis_client, namespace, feed, cli_env,
+                                                                        tmp_path):
+    """A dump not in date order (undated articles among dated ones) is
+    loaded as posting it by published date (undated last) would; with
+    ``--order input``, as posting it in its own order would."""
+    import random
+
+    _, rows = feed
+    shuffled = random.Random(2).sample(rows, len(rows))
+    path = tmp_path / "shuffled.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in shuffled), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["batch", str(path), "--state", str(tmp_path / "state"), "-q", "-j", "1",
+                                 "--clusters", str(tmp_path / "c.jsonl")])
+    assert r.exit_code == 0, r.output
+    for order, posted in (("published", sorted(shuffled, key=lambda r: r.get("published") or "~")),
+                          ("input", shuffled)):
+        ns = f"{namespace}-{order}"
+        _post_all(app, ns + "-posted", posted)
+        r = CliRunner().invoke(cli, ["load", str(tmp_path / "state"), str(path), "--namespace", ns, "--order", order],
+                               env=cli_env, catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        assert _contents(redis_client, f"dd{{{ns}}}".encode()) == _contents(redis_client, f"dd{{{ns}-posted}}".encode())
+    assert _contents(redis_client, f"dd{{{namespace}-published}}".encode()) != \
+        _contents(redis_client, f"dd{{{namespace}-input}}".encode())  # the order matters on this input
+
+
 def test_a_state_that_does_not_fit_is_refused_in_one_line(feed, state, namespace, cli_env, tmp_path):
     path, rows = feed
     other = tmp_path / "other.jsonl"

@@ -145,14 +145,17 @@ def _replay(ns: str, index, input_path: str, items) -> None:
               help="The input's format, as the run read it.")
 @click.option("--id-field", default="id", show_default=True)
 @click.option("--text-field", default="text", show_default=True)
+@click.option("--order", type=click.Choice(["published", "input"]), default="published", show_default=True,
+              help="Add the articles by published date (undated last) or in input order.")
 def load_command(state_path: str, input_path: str, redis_url: str, namespace: str | None, input_format: str,
-                 id_field: str, text_field: str) -> None:
+                 id_field: str, text_field: str, order: str) -> None:
     """Load a batch or Spark run's saved state (dedup batch --state, OUTPUT/state) into a namespace.
 
     INPUT is the input that run read (the state keeps signatures and words,
     not the texts and titles the service stores). The namespace ends up as
-    if the state's articles had been posted one by one in input order;
-    writes are pipelined, and a rerun goes on where an interrupted one stopped.
+    if the state's articles had been posted one by one in published order
+    (or input order); writes are pipelined, and a rerun goes on where an
+    interrupted one stopped.
     """
     from dedup_service.export import state_fingerprints
 
@@ -160,7 +163,7 @@ def load_command(state_path: str, input_path: str, redis_url: str, namespace: st
     ns = _namespace_of(service, namespace)
     index = service.index(ns)
     try:
-        _replay(ns, index, input_path, state_fingerprints(state_path, _articles(input_path, input_format, id_field,
-                                                                                  text_field), index.params))
+        articles = _articles(input_path, input_format, id_field, text_field)
+        _replay(ns, index, input_path, state_fingerprints(state_path, articles, index.params, order=order))
     except ValueError as exc:  # a reader's "cannot tell the format"
         raise click.ClickException(f"{input_path}: {exc}") from None
