@@ -7,8 +7,8 @@ One run, on loopback, nothing else shared:
 1. the synthetic dump of ``make_dump.py`` (seed 7, reused from ``--dump-dir``)
    and ``dedup batch DUMP --state STATE`` (timed apart: it is not part of
    either path);
-2. a private redis-server and ``dedup serve`` (gunicorn), both configured
-   alike for the command (``DEDUP_*``);
+2. a private redis-server and ``dedup serve`` (gunicorn, as
+   ``bench_service.py`` starts it), the command configured alike (``DEDUP_*``);
 3. ``--rounds`` alternating rounds, each into a fresh namespace: ``dedup
    load STATE DUMP --order input`` (its own process) and the dump posted in input order
    as one NDJSON stream to ``/v1/ns/<ns>/batch`` (one request: the service
@@ -42,33 +42,16 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from bench_batch import ensure_dump  # noqa: E402
-from bench_service import _cpu_seconds, _group  # noqa: E402
+from bench_service import _cpu_seconds, _group, start_service  # noqa: E402
 from conftest import RedisServer, free_port, redis_server_binary  # noqa: E402
 from make_dump import code_version, write_results  # noqa: E402
 
-ENV = {"DEDUP_RETENTION_DAYS": "36500", "DEDUP_MAX_BATCH_BYTES": "500000000"}
+ENV = {"DEDUP_RETENTION_DAYS": "36500"}  # as bench_service.start_service configures the service
 
 
 def _env(redis_url: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DEDUP_", "PROMETHEUS_"))}
     return {**env, **ENV, "DEDUP_REDIS_URL": redis_url}
-
-
-def start_service(redis_url: str, port: int) -> subprocess.Popen:
-    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from dedup.cli.serve import serve_command; "
-            f"serve_command(['--port', '{port}', '--workers', '1', '--threads', '2', '--redis-url', {redis_url!r}])")
-    proc = subprocess.Popen([sys.executable, "-c", code], env=_env(redis_url), start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", "/readyz")
-            if c.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("the service did not start")
 
 
 def _children_cpu() -> float:
