@@ -18,8 +18,9 @@ is added in two pipelined round trips:
    add's candidates are checked against those the look-up gave: a
    concurrent writer is an error, never a silent difference.
 
-The window grows while runs fill it and shrinks when they stop early (a
-story's copies arriving close together). An article whose id is already
+The window is cut before the look-up where the fingerprints alone show a
+dependency (a shared bucket: a story's copies arriving close together), so
+few look-ups are wasted. An article whose id is already
 stored is added alone, through :meth:`Deduplicator.add` itself (as are an
 article expired as soon as stored, and the one after it, whose add removes
 it). With retention, expired articles found by a window's look-up are
@@ -32,6 +33,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dedup import Article
 from dedup.errors import DedupError
@@ -41,8 +43,8 @@ from dedup_service.store import RedisIndex, StoringDeduplicator
 
 __all__ = ["Replayed", "add_in_order", "independent_run"]
 
-#: Articles looked up per window: at first, at least, at most.
-FIRST_WINDOW, MIN_WINDOW, MAX_WINDOW = 64, 8, 512
+#: Articles looked up at once, at most.
+MAX_WINDOW = 512
 
 
 @dataclass
@@ -69,9 +71,10 @@ class _Given(StoringDeduplicator):
 
 
 def independent_run(index: RedisIndex, fps: list[Fingerprint],
-                    looked: list[tuple[bool, list[Fingerprint], set[bytes]]]) -> int:
+                    looked: list[tuple[bool, list[Fingerprint], set[bytes]]] | None = None) -> int:
     """How many of ``fps``, from the first, can be added with the candidates
-    ``looked`` found before any of them was added.
+    ``looked`` found before any of them was added (``looked`` ``None``: as
+    far as the fingerprints alone tell, before the look-up).
 
     Article ``j`` sees none of the writes of an earlier article ``i`` of
     the run when: its id is not stored (nor ``i``'s); they share no band
@@ -88,21 +91,27 @@ def independent_run(index: RedisIndex, fps: list[Fingerprint],
     roots: set = set()
     ids: set = set()
     attached = False
-    for k, (fp, (stored, found, found_roots)) in enumerate(zip(fps, looked)):
-        if index.expired_on_arrival(fp):
+    for k, fp in enumerate(fps):
+        mine_b, mine_v = _written(index, fp)
+        if index.expired_on_arrival(fp) or fp.id in ids or mine_b & buckets or mine_v & values:
             return k
-        mine_b = set(zip(*index._buckets(fp.signature)))
-        mine_v = set(enumerate(fp.signature.tolist()))
-        if (stored or fp.id in ids or mine_b & buckets or mine_v & values or found_roots & roots
-                or (attached and len(found) >= MAX_CANDIDATES)):
-            return k
+        if looked is not None:
+            stored, found, found_roots = looked[k]
+            if stored or found_roots & roots or (attached and len(found) >= MAX_CANDIDATES):
+                return k
+            if found:
+                roots |= found_roots
+                attached = True
         buckets |= mine_b
         values |= mine_v
         ids.add(fp.id)
-        if found:
-            roots |= found_roots
-            attached = True
     return len(fps)
+
+
+@lru_cache(maxsize=2 * MAX_WINDOW)
+def _written(index: RedisIndex, fp: Fingerprint) -> tuple[frozenset, frozenset]:
+    """The band buckets and the (position, MinHash value) pairs an add of ``fp`` writes under."""
+    return frozenset(zip(*index._buckets(fp.signature))), frozenset(enumerate(fp.signature.tolist()))
 
 
 def add_in_order(index: RedisIndex, items: Iterable[Fingerprint | Article],
@@ -148,12 +157,11 @@ def _fingerprints(d: _Given, items: Iterable[Fingerprint | Article], refuse) -> 
 
 
 class _Loader:
-    """The fingerprints waiting to be added, and the window they are looked up in."""
+    """The fingerprints waiting to be added."""
 
     def __init__(self, index: RedisIndex, d: _Given, got: Replayed, refuse) -> None:
         self.index, self.d, self.got, self.refuse = index, d, got, refuse
         self.queue: deque[Fingerprint] = deque()
-        self.window = FIRST_WINDOW
         self.after_expired = False  # the previous article expired as soon as stored: this one's add removes it
 
     def drain(self, keep: int) -> None:
@@ -164,7 +172,8 @@ class _Loader:
                 self.after_expired = index.expired_on_arrival(queue[0])
                 self.alone(queue.popleft())
                 continue
-            fps = [queue[i] for i in range(min(self.window, len(queue)))]
+            fps = [queue[i] for i in range(min(MAX_WINDOW, len(queue)))]
+            fps = fps[: max(1, independent_run(index, fps))]  # those that may be independent, by their buckets
             looked = index.look_up_many(fps)
             self.got.round_trips += 1
             if looked is None:  # expired articles to remove first
@@ -187,7 +196,6 @@ class _Loader:
             for _ in range(n):
                 queue.popleft()
             self.got.created += n
-            self.window = min(MAX_WINDOW, max(MIN_WINDOW, 2 * n if n < len(fps) else 2 * self.window))
 
     def alone(self, fp: Fingerprint) -> None:
         """One article through :meth:`Deduplicator.add`, as a POST of it (two round trips or more)."""

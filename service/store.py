@@ -491,10 +491,9 @@ class RedisIndex(Keyspace):
         """:meth:`add` (without the purge of expired articles) of each
         fingerprint, then :meth:`attach` of its links when they are not
         ``None``, in order, in one round trip. Returns per item its add's
-        status (``b"ok"`` for a new article; ``b"purged"`` when the add found
-        expired articles to remove), the ids of the candidates that add found
-        (as :meth:`add` returns them), and how many links the attach kept, for
-        the caller to check against what it confirmed."""
+        status (``b"ok"`` for a new article), the ids of the candidates that
+        add found (as :meth:`add` returns them), and how many links the
+        attach kept, for the caller to check against what it confirmed."""
         calls = []
         for fp, links in items:
             calls.append(("ADD", *self._add_args("add", fp)))
@@ -506,7 +505,7 @@ class RedisIndex(Keyspace):
             reply = next(out)
             kept = len(next(out)[3:]) if links is not None else 0
             ids = [f.id for f in self._candidates_from(reply[3])] if len(reply) > 3 else []
-            got.append((reply[0] if not reply[1] else b"purged", ids, kept))
+            got.append((reply[0], ids, kept))
         return got
 
     def expired_on_arrival(self, fp: Fingerprint) -> bool:
