@@ -14,9 +14,10 @@ For each size: the dump of ``make_dump.py`` (seed 7, reused from
   Spark's own monitoring REST API (``/api/v1/applications/<id>/stages``);
 * whether the two give byte-identical clusters files.
 
-Writes ``bench/results/spark.{json,md}``. The extrapolation to 100 million
-articles in ``spark.md`` is written by hand from these figures; its
-assumptions are stated there.
+Writes ``bench/results/spark.{json,md}``, keeping the runs of other sizes
+already there (each run records its own commit and load average) and the
+hand-written part of ``spark.md`` (from its first ``## `` heading on: the
+extrapolation to 100 million articles, whose assumptions are stated there).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def _shuffle_bytes(sc) -> dict:
 
 def run_spark(dump: str, work: str) -> dict:
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # PySpark 4's workers read their Python from here only
     from pyspark.sql import SparkSession
 
     from dedup.normalisation import Normaliser
@@ -100,14 +102,16 @@ def run_spark(dump: str, work: str) -> dict:
 
 def report_md(result: dict) -> str:
     lines = ["# `dedup spark` (local[2]) next to `dedup batch --jobs 2`", "",
-             (f"Commit {result['version'].get('commit', '?')}; {result['machine']}. "
-             "Written by `bench/bench_spark.py`; the extrapolation below it is by hand."), "",
-             ("| articles | batch s | spark s (+ session start) | spark / batch | shuffle written | shuffle read "
-             "| state on disk | candidate pairs | clusters | identical clusters |"),
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "Written by `bench/bench_spark.py` (each size run on its own, batch then Spark, at the commit and "
+             "load average given); the sections below the stage seconds are by hand.", "",
+             ("| articles | commit | load average | batch s | spark s (+ session start) | spark / batch "
+             "| shuffle written | shuffle read | state on disk | candidate pairs | clusters | identical clusters |"),
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in result["runs"]:
         b, s = r["batch"], r["spark"]
-        lines.append(f"| {r['n']:,} | {b['seconds']} | {s['seconds']} (+{s['session_start_seconds']}) | "
+        version, machine = r.get("version", result["version"]), r.get("machine", result["machine"])
+        lines.append(f"| {r['n']:,} | {version.get('commit', '?')} | {machine} | {b['seconds']} | "
+                     f"{s['seconds']} (+{s['session_start_seconds']}) | "
                      f"{s['seconds'] / b['seconds']:.1f}x | {s['shuffle_write_bytes'] / 1e6:,.0f} MB | "
                      f"{s['shuffle_read_bytes'] / 1e6:,.0f} MB | {s['state_bytes'] / 1e6:,.0f} MB | "
                      f"{s['candidate_pairs']:,} | {s['clusters']:,} | {r['identical']} |")
@@ -120,6 +124,21 @@ def report_md(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _earlier(out: str) -> tuple[list[dict], str]:
+    """The runs already in ``OUT.json`` (each with its commit and machine) and
+    the hand-written part of ``OUT.md`` (from its first ``## `` heading)."""
+    runs, notes = [], ""
+    if os.path.exists(out + ".json"):
+        with open(out + ".json") as f:
+            old = json.load(f)
+        runs = [{"version": old["version"], "machine": old["machine"], **r} for r in old["runs"]]
+    if os.path.exists(out + ".md"):
+        with open(out + ".md") as f:
+            text = f.read()
+        notes = text[text.index("\n## ") + 1:] if "\n## " in text else ""
+    return runs, notes
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="100000")
@@ -128,18 +147,20 @@ def main() -> None:
     ap.add_argument("--out", default=os.path.join(HERE, "results", "spark"))
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    runs = []
+    runs, notes = _earlier(args.out)
     for n in (int(x) for x in args.sizes.split(",")):
         dump = ensure_dump(n, args.dump_dir, 7)
         batch = run_batch(dump, args.work)
         spark = run_spark(dump, args.work)
-        runs.append({"n": n, "batch": batch, "spark": spark,
-                     "identical": filecmp.cmp(batch["clusters_file"], spark["clusters_file"], shallow=False)})
+        load = os.getloadavg()
+        runs = [r for r in runs if r["n"] != n] + [{
+            "n": n, "version": code_version(), "machine": f"{os.cpu_count()} cores, load average {load[0]:.1f} at the end",
+            "batch": batch, "spark": spark,
+            "identical": filecmp.cmp(batch["clusters_file"], spark["clusters_file"], shallow=False)}]
         print(json.dumps(runs[-1]), flush=True)
-    load = os.getloadavg()
-    result = {"version": code_version(), "machine": f"{os.cpu_count()} cores, load average {load[0]:.1f} at the end",
-              "runs": runs}
-    write_results(args.out, result, report_md)
+    runs.sort(key=lambda r: r["n"])
+    result = {"version": runs[-1]["version"], "machine": runs[-1]["machine"], "runs": runs}
+    write_results(args.out, result, lambda res: report_md(res) + ("\n" + notes if notes else ""))
 
 
 if __name__ == "__main__":

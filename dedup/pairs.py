@@ -142,12 +142,15 @@ def run_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, lengths:
 
 
 def all_candidates(corpus: Corpus, params: Params) -> tuple[np.ndarray, int]:
-    """Every candidate pair of ``corpus``: LSH's (:func:`dedup.lsh.candidate_pairs`)
-    then, with ``Params.short_in_long``, :func:`containment_candidates`;
-    and how many of them the latter added."""
+    """Every candidate pair of ``corpus``, in ``(a, b)`` order: LSH's
+    (:func:`dedup.lsh.candidate_pairs`) and, with ``Params.short_in_long``,
+    :func:`containment_candidates`; and how many of them the latter added."""
     pairs = candidate_pairs(corpus.signatures, params)
     short = containment_candidates(corpus, params, pairs) if params.short_in_long else pairs[:0]
-    return (np.concatenate([pairs, short]) if len(short) else pairs), len(short)
+    if not len(short):
+        return pairs, 0
+    both = np.concatenate([pairs, short])  # in (a, b) order, as --against and Spark cluster them
+    return both[np.lexsort((both[:, 1], both[:, 0]))], len(short)
 
 
 def containment_candidates(corpus: Corpus, params: Params, known: np.ndarray) -> np.ndarray:

@@ -23,27 +23,43 @@ does).
 
 :func:`replay` adds the articles again in their original insertion order,
 through the same :class:`~dedup.Deduplicator` steps as a POST (candidates,
-confirmation, links), keeping each article's ``added`` time (so retention
+confirmation, links; pipelined by :mod:`dedup_service.bulk`), keeping each article's ``added`` time (so retention
 expires it when it would have): the clusters come back as they were.
+
+:func:`state_fingerprints` gives the same for a batch or Spark run's saved
+state (``dedup batch --state``, ``OUTPUT/state``; ``dedup load``): its
+articles in its order, fingerprinted from the run's input read again
+(a state keeps code points and signatures, not the word ids, titles and
+texts the service stores) and checked against the state's signatures and
+words.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
+import pickle
+import tempfile
 import time
+from array import array
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
 from dedup import Article
+from dedup.against import FORMAT as STATE_FORMAT
+from dedup.against import State, StateError, read_shard
 from dedup.decisions import parse_decision
 from dedup.errors import DedupError, InvalidArticle
+from dedup.fingerprint import fingerprint_texts
 from dedup.index import Fingerprint
-from dedup_service.store import ArticleFingerprint, RedisIndex, StoringDeduplicator
+from dedup.normalisation import Normaliser
+from dedup.refine import code_points
+from dedup_service.bulk import Replayed, add_in_order
+from dedup_service.store import ArticleFingerprint, RedisIndex
 
-__all__ = ["FORMAT_VERSION", "Replayed", "export_lines", "is_export", "read_export", "replay"]
+__all__ = ["FORMAT_VERSION", "Replayed", "export_lines", "is_export", "read_export", "replay", "state_fingerprints"]
 
 FORMAT_VERSION = 1
 #: Parameters that change signatures or word ids: an export made with other
@@ -129,58 +145,127 @@ def read_export(lines: Iterable[str], params) -> Iterator[Fingerprint | dict]:
     raise InvalidArticle(f"the export ends after {n} articles without its final count: it is truncated")
 
 
-class _Stored(StoringDeduplicator):
-    """The service's deduplicator, whose next article's fingerprint is given,
-    not computed: ``add`` then runs the same candidate, confirmation and
-    link steps as for a posted text, and stores the article's title, url,
-    source and text with it."""
-
-    given: Fingerprint
-
-    def fingerprint(self, article: Article, *, words: bool = False):
-        return self.given, None
-
-
-@dataclass
-class Replayed:
-    """What :func:`replay` did: articles newly stored, already there, refused (``(id, reason)``)."""
-
-    created: int = 0
-    existing: int = 0
-    refused: list[tuple[str, str]] | None = None
-
-
 def replay(index: RedisIndex, items: Iterable[Fingerprint | Article | dict], on_refused=None) -> Replayed:
     """Add ``items`` (fingerprints of an export, or articles of a feed dump)
-    to ``index`` in order, as POSTs would; an article already stored with the
-    same words is left as it is (so a replay interrupted can be run again).
+    to ``index`` in order, as POSTs would, in pipelined round trips
+    (:func:`dedup_service.bulk.add_in_order`); an article already stored
+    with the same words is left as it is (so a replay interrupted can be
+    run again).
 
     A refused article (too large, no words) goes to ``on_refused(id, reason)``
     and the replay goes on; :class:`~dedup_service.errors.StoreUnavailable`
     (Redis gone) and :class:`~dedup_service.errors.NamespaceMismatch` stop it.
     """
-    d = _Stored(index.params, index)
-    plain = StoringDeduplicator(index.params, index)
-    got = Replayed(refused=[])
-    for item in items:
-        if isinstance(item, dict):  # an editor's decision: stored, to be respected by the articles that follow
-            index.record_decision(item, apply=False)
-            continue
+    return add_in_order(index, items, on_refused)
+
+
+def _state(folder: str, params) -> State:
+    """A saved state made with ``params``' fingerprint parameters and the service's (default) boilerplate.
+
+    Raises:
+        StateError: no manifest (an incomplete state), another format, other fingerprint parameters or boilerplate.
+    """
+    try:
+        with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as fh:
+            manifest = json.load(fh)
+        made = manifest["params"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StateError(f"{folder}: not a complete saved state (manifest.json: {exc})") from None
+    if manifest.get("format") != STATE_FORMAT:
+        raise StateError(f"{folder}: format {manifest.get('format')!r}, expected {STATE_FORMAT!r}")
+    ours = params.to_dict()
+    differ = [f"{k} {made.get(k)} -> {ours[k]}" for k in _FINGERPRINT_PARAMS if made.get(k) != ours[k]]
+    if differ:
+        raise StateError(f"{folder} was made with other fingerprint parameters than the service's ({', '.join(differ)})")
+    if manifest.get("boilerplate") != list(Normaliser().boilerplate):
+        raise StateError(f"{folder} was made with --boilerplate patterns: the service normalises without them")
+    return State(folder, manifest)
+
+
+def state_fingerprints(folder: str, articles: Iterable[Article], params, *, order: str = "published",
+                       chunk: int = 256) -> Iterator[Fingerprint | Article]:
+    """The articles of a saved state as :func:`replay` takes them, in
+    published order (``order="published"``: by the state's dates, stably,
+    undated last; the order a feed delivers them) or in the state's own
+    order (``"input"``, the run's input order): fingerprinted from
+    ``articles`` (the run's input read again; the records the run skipped
+    are passed over) as a POST fingerprints a text, with the article's
+    title, url, source and text; a text the service refuses (too large for
+    its ``MAX_TEXT_BYTES``, a bad date) is given as the :class:`Article`,
+    for :func:`replay` to refuse as a POST would. Holds ``chunk`` articles
+    at a time; when the input is not in published order already, the
+    articles go through a temporary file first (as large as the input) and
+    8 bytes per article are held to sort them.
+
+    Raises:
+        StateError: not a usable state (see :func:`_state`), shards out of
+            input order, an article of the state not in ``articles`` (in
+            order), or one whose text gives other words or another
+            signature than the state holds.
+        ValueError: an unknown ``order``.
+    """
+    if order not in ("published", "input"):
+        raise ValueError(f"order={order!r}: must be 'published' or 'input'")
+    state = _state(folder, params)
+    normaliser = Normaliser()
+    matched = _matched(state, articles)
+    if order == "published":
+        dates = np.concatenate([np.asarray(read_shard(s).published) for s in state.shards] or [np.empty(0)])
+        dates = np.where(np.isnan(dates), np.inf, dates)  # undated last
+        if np.any(dates[1:] < dates[:-1]):
+            matched = _sorted(matched, np.argsort(dates, kind="stable"))
+    waiting: list[tuple[Article, np.ndarray, np.ndarray]] = []
+    for item in matched:
+        waiting.append(item)
+        if len(waiting) >= chunk:
+            yield from _checked(waiting, params, normaliser)
+            waiting = []
+    yield from _checked(waiting, params, normaliser)
+
+
+def _matched(state: State, articles: Iterable[Article]) -> Iterator[tuple[Article, np.ndarray, np.ndarray]]:
+    """Each article of the state, in its order, with its saved signature and words."""
+    it = iter(articles)
+    last = -1
+    for shard in state.shards:
+        s = read_shard(shard)
+        if len(s.index) and int(s.index[0]) <= last:
+            raise StateError(f"{shard}: its articles come before the previous shard's: the shards are not in input order")
+        for k, doc_id in enumerate(s.ids):
+            article = next((a for a in it if a.id == doc_id), None)
+            if article is None:
+                raise StateError(f"article {doc_id!r} of the state is not in the input after the ones before it: "
+                                 "load a state with the input its run read")
+            yield article, np.array(s.signatures[k]), np.array(s.words[s.offsets[k]: s.offsets[k + 1]])
+        last = int(s.index[-1]) if len(s.index) else last
+
+
+def _sorted(items: Iterable, order: np.ndarray) -> Iterator:
+    """``items`` in the order ``order`` gives their positions, through a temporary file."""
+    with tempfile.TemporaryFile() as spool:
+        offsets = array("q")
+        for item in items:
+            offsets.append(spool.tell())
+            pickle.dump(item, spool, protocol=pickle.HIGHEST_PROTOCOL)  # our own, read back by this process only
+        if len(offsets) != len(order):
+            raise StateError(f"the state counts {len(order)} articles and {len(offsets)} were read")
+        for i in order.tolist():
+            spool.seek(offsets[i])
+            yield pickle.load(spool)
+
+
+def _checked(waiting: list[tuple[Article, np.ndarray, np.ndarray]], params, normaliser: Normaliser) -> list:
+    """The fingerprints of ``waiting``'s articles (one kernel call), each
+    checked against the state's signature and words; in order."""
+    got = fingerprint_texts([a.text for a, _, _ in waiting], params, normaliser)
+    out: list[Fingerprint | Article] = [a for a, _, _ in waiting]  # the refused stay articles
+    for x, i in enumerate(got.kept):
+        article, sig, words = waiting[i]
+        if not (np.array_equal(got.signatures[x], sig) and np.array_equal(code_points(got.words[x]), words)):
+            raise StateError(f"article {article.id!r}: the input's text is not the one the state was made from")
         try:
-            if isinstance(item, Fingerprint):
-                d.given = item
-                match = d.add(Article(item.id, "-"))
-            else:
-                match = plain.add(item)
-        except DedupError as e:
-            if e.status == 503 or e.code == "namespace_mismatch":  # Redis gone, or another layout: stop
-                raise
-            got.refused.append((item.id, e.message))
-            if on_refused is not None:
-                on_refused(item.id, e.message)
-            continue
-        if match.created:
-            got.created += 1
-        else:
-            got.existing += 1
-    return got
+            published = article.published_ts
+        except DedupError:
+            continue  # refused by replay, as a POST of it is
+        out[i] = ArticleFingerprint(article.id, got.signatures[x], got.words[x], published, time.time(), article)
+    return out

@@ -216,13 +216,7 @@ class RedisIndex(Keyspace):
         Raises:
             NotFound: ``doc_id`` is not stored.
         """
-        ka, da, ea = self._idkey(doc_id)
-        keys, args = [ka], [da, ea]
-        for lk in links:
-            kb, db, eb = self._idkey(lk.b)
-            keys.append(kb)
-            args += [db, eb, layout.pack_link(lk, True)]
-        out = self._script("ATTACH", keys, args)
+        out = self._script("ATTACH", *self._attach_args(doc_id, links))
         kept = [links[int(j) - 1] for j in out[3:]]
         if kept:
             self._note(kept[0].b, out[2])
@@ -647,3 +641,84 @@ class RedisIndex(Keyspace):
         """Articles stored but not linked yet (their add is in flight, or failed: see repair)."""
         with self._translated():
             return int(self.client.zcard(self.prefix + b"p"))
+
+    # -- bulk loading (issue 18): many adds in two pipelined round trips --------
+    # One block, appended: what ``dedup_service.bulk`` needs to add a run of
+    # articles with the same scripts as one add at a time, without a round
+    # trip per article.
+    def _attach_args(self, doc_id: str, links: list[Link]) -> tuple[list, list]:
+        """The keys and arguments of ATTACH (:meth:`attach`)."""
+        ka, da, ea = self._idkey(doc_id)
+        keys, args = [ka], [da, ea]
+        for lk in links:
+            kb, db, eb = self._idkey(lk.b)
+            keys.append(kb)
+            args += [db, eb, layout.pack_link(lk, True)]
+        return keys, args
+
+    def _pipelined(self, calls: list[tuple[str, list, list]]) -> list:
+        """Run the scripts ``(name, keys, args)`` in one pipeline, one round
+        trip (on Redis Cluster, to the master serving the namespace's slot: a
+        reshard under way is an error, a rerun goes on): the scripts are
+        loaded first (on every master), then called by their digest."""
+        if not calls:
+            return []
+        with self._translated():
+            if not getattr(self, "_loaded_for_pipelines", False):
+                for script in self._scripts.values():
+                    script.sha = self.client.script_load(script.script)
+                self._loaded_for_pipelines = True
+            client = self.client
+            if hasattr(client, "get_node_from_key"):  # RedisCluster: its pipelines refuse scripts; the namespace's node's do not
+                client = client.get_redis_connection(client.get_node_from_key(self._fixed[0]))
+            pipe = client.pipeline(transaction=False)
+            for name, keys, args in calls:
+                keys = [*self._fixed, *keys]
+                pipe.evalsha(self._scripts[name].sha, len(keys), *keys, self.prefix, self.layout, self._siglen, *args)
+            return pipe.execute()
+
+    def look_up_many(self, fps: list[Fingerprint]) -> list[tuple[bool, list[Fingerprint], set[bytes]]] | None:
+        """For each fingerprint, in one round trip and without a write:
+        whether its id is stored, its bounded candidates (as :meth:`add`
+        would return them now) and the cluster roots (internal ids) of those.
+        ``None`` when expired articles are waiting to be removed
+        (:meth:`purge_expired`, then look up again)."""
+        calls = [("PURGE_SCAN", [], [self._cutoff(), 1])] if self.retention is not None else []
+        for fp in fps:
+            idkey, digest, ext = self._idkey(fp.id)
+            calls += [("GET", [idkey], [digest, ext]), ("ADD", *self._add_args("query", fp))]
+        out = self._pipelined(calls)
+        if self.retention is not None and out.pop(0):
+            return None
+        got = []
+        for stored, reply in zip(out[0::2], out[1::2]):
+            flat = reply[3]
+            got.append((bool(stored), self._candidates_from(flat),
+                        {self._unpack(flat[i + 1]).root for i in range(0, len(flat), 4)}))
+        return got
+
+    def add_many(self, items: list[tuple[Fingerprint, list[Link] | None]]) -> list[tuple[bytes, list[str], int]]:
+        """:meth:`add` (without the purge of expired articles) of each
+        fingerprint, then :meth:`attach` of its links when they are not
+        ``None``, in order, in one round trip. Returns per item its add's
+        status (``b"ok"`` for a new article), the ids of the candidates that
+        add found (as :meth:`add` returns them), and how many links the
+        attach kept, for the caller to check against what it confirmed."""
+        calls = []
+        for fp, links in items:
+            calls.append(("ADD", *self._add_args("add", fp)))
+            if links is not None:
+                calls.append(("ATTACH", *self._attach_args(fp.id, links)))
+        out = iter(self._pipelined(calls))
+        got = []
+        for fp, links in items:
+            reply = next(out)
+            kept = len(next(out)[3:]) if links is not None else 0
+            ids = [f.id for f in self._candidates_from(reply[3])] if len(reply) > 3 else []
+            got.append((reply[0], ids, kept))
+        return got
+
+    def expired_on_arrival(self, fp: Fingerprint) -> bool:
+        """Whether ``fp`` would be expired as soon as it is stored (retention
+        by a published date older than the window, or an old ``added``)."""
+        return self.retention is not None and self._time_bucket(fp) <= self._cutoff()

@@ -6,7 +6,8 @@ imported from their modules, and this module's fixtures (``index``,
 ``redis_client``, ``app``) put them on the cluster (``conftest.redis_cluster``:
 ``redis-server --cluster-enabled yes`` x3 joined by ``redis-cli --cluster
 create``; skipped only without redis-cli). Then: several namespaces spread
-over every master, each in one slot.
+over every master, each in one slot; ``dedup load`` (``tests/test_load.py``),
+``dedup export`` / ``reindex`` and the generation marker on the cluster.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from redis.cluster import RedisCluster
 
 import test_api
 import test_index_contract
+import test_load
 import test_store
 from dedup import Params
 from dedup_service.store import RedisIndex
@@ -39,6 +41,10 @@ for _module, _names in ((test_index_contract, None), (test_api, None), (test_sto
                 (_names is None or _name in _names):
             globals()[_name] = _obj
 confirms = test_index_contract.confirms  # a fixture the contract tests use
+feed, state = test_load.feed, test_load.state  # the load tests' feed and its batch state
+test_a_loaded_state_equals_the_same_articles_posted_one_by_one = \
+    test_load.test_a_loaded_state_equals_the_same_articles_posted_one_by_one
+test_an_interrupted_load_goes_on_where_it_stopped = test_load.test_an_interrupted_load_goes_on_where_it_stopped
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +76,13 @@ def app(redis_cluster, namespace, monkeypatch):
     assert isinstance(app.extensions["dedup"].client, RedisCluster)
     yield app
     app.extensions["dedup"].close()
+
+
+@pytest.fixture
+def cli_env(redis_cluster) -> dict:
+    """The commands' configuration for the ``app`` below: the cluster, named by one node."""
+    return {"DEDUP_REDIS_URL": redis_cluster.nodes[2].url, "DEDUP_REDIS_CLUSTER": "true", "DEDUP_CAPACITY": "1000",
+            "DEDUP_MAX_TEXT_BYTES": "20000"}
 
 
 def _slot_owner(redis_cluster) -> dict[int, int]:
@@ -153,3 +166,43 @@ def test_dedup_serve_on_the_cluster(redis_cluster, tmp_path):
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def test_export_then_reindex_on_the_cluster(app, redis_client, namespace, feed, cli_env, tmp_path):
+    from click.testing import CliRunner
+
+    from dedup.cli import cli
+
+    path, rows = feed
+    stored = test_load._post_all(app, namespace, rows)
+    dump = tmp_path / "ns.jsonl"
+    r = CliRunner().invoke(cli, ["export", "-n", namespace, "-o", str(dump)], env=cli_env, catch_exceptions=False)
+    assert r.exit_code == 0 and f"exported {stored} articles" in r.output, r.output
+    r = CliRunner().invoke(cli, ["reindex", str(dump), "-n", namespace + "-b"], env=cli_env, catch_exceptions=False)
+    assert r.exit_code == 0 and f"{stored} stored" in r.output, r.output
+    before = test_load._contents(redis_client, f"dd{{{namespace}}}".encode())
+    assert test_load._contents(redis_client, f"dd{{{namespace}-b}}".encode()) == before and len(before) > 3 * stored
+    assert test_load._answers(app, namespace + "-b", rows) == test_load._answers(app, namespace, rows)
+
+
+def test_the_generation_marker_tells_when_the_cluster_lost_its_data(app, redis_cluster, redis_client):
+    """``/readyz`` says ``data_lost`` once the master holding the marker
+    (one key, ``dd:generation``, in its own slot) restarted empty; every
+    master is emptied here (FLUSHALL), the marker removed at the end so the
+    other tests' apps start on a fresh one."""
+    from redis.crc import key_slot
+
+    c = app.test_client()
+    first = c.get("/readyz").json
+    assert first["status"] == "ready" and first["data_lost"] is None
+    owner = _slot_owner(redis_cluster)[key_slot(b"dd:generation")]
+    assert next(n for n in redis_cluster.nodes if n.port == owner).client().exists(b"dd:generation")
+    assert c.get("/readyz").json["generation"] == first["generation"]  # kept while the data is
+    try:
+        for n in redis_cluster.nodes:
+            n.client().flushall()
+        lost = c.get("/readyz").json
+        assert lost["generation"] != first["generation"]
+        assert lost["data_lost"]["previous_generation"] == first["generation"] and lost["data_lost"]["detected_at"]
+    finally:
+        redis_client.delete(b"dd:generation")

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "bench": ("dedup.cli.bench", "bench_command", "Run a benchmark from bench/ (source checkout only)."),
     "export": ("dedup.cli.export", "export_command", "Write a namespace of the service to JSON Lines (needs the service extra)."),
     "reindex": ("dedup.cli.export", "reindex_command", "Rebuild a namespace from an export or a feed dump (service extra)."),
+    "load": ("dedup.cli.export", "load_command", "Load a batch or Spark run's saved state into a namespace (service extra)."),
 }
 
 

@@ -1,6 +1,7 @@
-"""``dedup export`` and ``dedup reindex``: a namespace to JSON Lines, and a
-namespace rebuilt from such an export or from a feed dump (after Redis lost
-its data, or to move it to other LSH parameters). A thin layer over
+"""``dedup export``, ``dedup reindex`` and ``dedup load``: a namespace to
+JSON Lines, a namespace rebuilt from such an export or from a feed dump
+(after Redis lost its data, or to move it to other LSH parameters), and a
+batch or Spark run's saved state loaded into a namespace. A thin layer over
 :mod:`dedup_service.export`; the service's own configuration (``DEDUP_*``)
 applies, so the keys, shards and parameters are the service's.
 """
@@ -13,9 +14,9 @@ import sys
 
 import click
 
-from dedup.cli.readers import FORMATS, open_binary, read_records
+from dedup.cli.readers import FORMATS, open_binary
 
-__all__ = ["export_command", "reindex_command"]
+__all__ = ["export_command", "load_command", "reindex_command"]
 
 _redis_url = click.option("--redis-url", envvar="DEDUP_REDIS_URL", required=True,
                           help="The service's Redis [env DEDUP_REDIS_URL].")
@@ -80,8 +81,7 @@ def export_command(redis_url: str, namespace: str | None, output: str) -> None:
 def reindex_command(input_path: str, redis_url: str, namespace: str | None, input_format: str, id_field: str,
                     text_field: str) -> None:
     """Rebuild a namespace from a `dedup export` file or a feed dump (articles already stored are kept)."""
-    from dedup.errors import DedupError
-    from dedup_service.export import is_export, read_export, replay
+    from dedup_service.export import is_export, read_export
 
     service = _service(redis_url)
     ns = _namespace_of(service, namespace)
@@ -95,27 +95,75 @@ def reindex_command(input_path: str, redis_url: str, namespace: str | None, inpu
         raise click.ClickException(f"cannot read {input_path}: {exc.strerror or exc}") from None
     fmt = ("export" if is_export(first) else "auto") if input_format == "auto" else input_format
 
-    def refused(doc_id: str, why: str) -> None:
-        click.echo(f"dedup: {input_path}: id {doc_id}: {why} (skipped)", err=True)
-
-    def articles():
-        for rec in read_records(input_path, fmt, id_field=id_field, text_field=text_field):
-            if rec.article is None:
-                click.echo(f"dedup: {input_path}: {rec.locator}: {rec.error} (skipped)", err=True)
-            else:
-                yield rec.article
-
     try:
         if fmt == "export":
             with open_binary(input_path) as f:
-                done = replay(index, read_export((ln.decode("utf-8") for ln in f), index.params), refused)
+                _replay(ns, index, input_path, read_export((ln.decode("utf-8") for ln in f), index.params))
         else:
-            done = replay(index, articles(), refused)
+            _replay(ns, index, input_path, _articles(input_path, fmt, id_field, text_field))
     except ValueError as exc:  # a reader's "cannot tell the format", a malformed export
         raise click.ClickException(f"{input_path}: {exc}") from None
+
+
+def _articles(input_path: str, fmt: str, id_field: str, text_field: str):
+    """The articles of a feed dump; a bad record is reported in one line and skipped."""
+    from dedup.cli.readers import read_records
+
+    for rec in read_records(input_path, fmt, id_field=id_field, text_field=text_field):
+        if rec.article is None:
+            click.echo(f"dedup: {input_path}: {rec.locator}: {rec.error} (skipped)", err=True)
+        else:
+            yield rec.article
+
+
+def _replay(ns: str, index, input_path: str, items) -> None:
+    """Add ``items`` to the namespace as POSTs would (:func:`dedup_service.export.replay`) and say what was done."""
+    from dedup.errors import DedupError
+    from dedup_service.export import replay
+
+    def refused(doc_id: str, why: str) -> None:
+        click.echo(f"dedup: {input_path}: id {doc_id}: {why} (skipped)", err=True)
+
+    try:
+        done = replay(index, items, refused)
     except DedupError as exc:
         raise click.ClickException(f"{input_path}: {exc.message} (a rerun keeps what is stored and goes on)") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {input_path}: {exc.strerror or exc}") from None
     if done.created + done.existing == 0:
         raise click.ClickException(f"no article could be stored from {input_path} ({len(done.refused)} refused)")
     click.echo(f"dedup: namespace {ns!r}: {done.created} stored, {done.existing} already there, "
-               f"{len(done.refused)} refused", err=True)
+               f"{len(done.refused)} refused ({done.round_trips} round trips)", err=True)
+
+
+@click.command("load")
+@click.argument("state_path", metavar="STATE", type=click.Path(exists=True, file_okay=False))
+@click.argument("input_path", metavar="INPUT")
+@_redis_url
+@_namespace
+@click.option("--input-format", type=click.Choice(["auto", *FORMATS]), default="auto", show_default=True,
+              help="The input's format, as the run read it.")
+@click.option("--id-field", default="id", show_default=True)
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--order", type=click.Choice(["published", "input"]), default="published", show_default=True,
+              help="Add the articles by published date (undated last) or in input order.")
+def load_command(state_path: str, input_path: str, redis_url: str, namespace: str | None, input_format: str,
+                 id_field: str, text_field: str, order: str) -> None:
+    """Load a batch or Spark run's saved state (dedup batch --state, OUTPUT/state) into a namespace.
+
+    INPUT is the input that run read (the state keeps signatures and words,
+    not the texts and titles the service stores). The namespace ends up as
+    if the state's articles had been posted one by one in published order
+    (or input order); writes are pipelined, and a rerun goes on where an
+    interrupted one stopped.
+    """
+    from dedup_service.export import state_fingerprints
+
+    service = _service(redis_url)
+    ns = _namespace_of(service, namespace)
+    index = service.index(ns)
+    try:
+        articles = _articles(input_path, input_format, id_field, text_field)
+        _replay(ns, index, input_path, state_fingerprints(state_path, articles, index.params, order=order))
+    except ValueError as exc:  # a reader's "cannot tell the format"
+        raise click.ClickException(f"{input_path}: {exc}") from None

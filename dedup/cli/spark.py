@@ -80,6 +80,7 @@ def _session(master: str | None, driver_memory: str):
         builder = builder.master(master)
     if master is not None and master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # PySpark 4 reads its workers' Python from here only
         builder = (builder.config("spark.pyspark.python", sys.executable)
                    .config("spark.driver.memory", driver_memory).config("spark.ui.showConsoleProgress", "false"))
     session = builder.getOrCreate()

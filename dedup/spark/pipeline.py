@@ -31,7 +31,10 @@
    gives ``2n`` candidate pairs beyond ``max_bucket``) and members, a few
    hundred bytes each, so a component of a million copies needs a few
    hundred MB in one Python worker. The report gives the largest.
-7. **Write** ``OUTPUT/clusters/`` and ``OUTPUT/deduped/`` (JSON Lines part
+7. **Name** an ``update`` link's changed figures by their words, as
+   ``dedup batch`` does (:func:`dedup.report.name_figures`, over the texts
+   of the articles on such links only, brought to their cluster by a join).
+8. **Write** ``OUTPUT/clusters/`` and ``OUTPUT/deduped/`` (JSON Lines part
    files, in order: concatenated they are what ``dedup batch --clusters``
    and ``--deduped`` write), ``OUTPUT/state/`` (:mod:`dedup.against`) and
    ``OUTPUT/report.json``.
@@ -76,7 +79,7 @@ from dedup.lsh import _pairs_from_runs, band_hashes, candidate_pairs
 from dedup.normalisation import Normaliser
 from dedup.pairs import PAIRS_PER_CHUNK, ConfirmPairs, run_pairs
 from dedup.params import Params
-from dedup.report import write_deduped
+from dedup.report import _unnamed, name_figures, write_deduped
 from dedup.spark.components import MAX_ROUNDS, connected_components
 from dedup.types import Article, Cluster
 
@@ -298,6 +301,33 @@ def _cluster_component(item):
         yield ("cluster", canon, cluster)
 
 
+def _unnamed_ids(c: Cluster):
+    """``(article id, cluster id)`` of each article on an ``update`` link whose figures are word offsets."""
+    for x in sorted({x for p in c.pairs if _unnamed(p.changed) for x in (p.a, p.b)}):
+        yield x, c.id
+
+
+def _name(item, normaliser: Normaliser) -> tuple[int, Cluster]:
+    """One cluster with its update links' figures named from ``texts`` (``(id, text)``), as batch names them."""
+    cid, (clusters, texts) = item
+    result = SimpleNamespace(clusters=list(clusters))
+    texts = list(texts)
+    if texts:
+        name_figures(result, [(art_id, {"text": text}) for art_id, text in texts], normaliser)
+    return cid, result.clusters[0]
+
+
+def _named(clusters, articles, normaliser: Normaliser, parts: int):
+    """``clusters`` (numbered, in order) whose ``update`` links name their changed figures by words."""
+    need = clusters.flatMap(_unnamed_ids)
+    if need.isEmpty():
+        return clusters
+    texts = articles.map(lambda kv: (kv[1].id, kv[1].text)).join(need, parts).map(
+        lambda kv: (kv[1][1], (kv[0], kv[1][0])))
+    return (clusters.map(lambda c: (c.id, c)).cogroup(texts, parts).map(partial(_name, normaliser=normaliser))
+            .sortByKey(numPartitions=parts).values().cache())
+
+
 def _deduped_lines(rows):
     """A record's line as ``write_deduped`` writes it, or nothing for a non-canonical copy."""
     for _, ((art_id, row), note) in rows:
@@ -396,6 +426,7 @@ def run(sc, job: SparkRun) -> dict:
     clusters = (made.filter(lambda r: r[0] == "cluster").map(lambda r: (r[1], r[2])).sortByKey(numPartitions=parts)
                 .zipWithIndex().map(lambda kv: Cluster(kv[1] + 1, *_rest(kv[0][1]))).cache())
     stats = _cluster_stats(clusters)
+    clusters = _named(clusters, articles, job.normaliser, parts)
     lap("cluster")
 
     _save_text(clusters.map(lambda c: json.dumps(c.to_dict(), ensure_ascii=False)), job.output, "clusters")
