@@ -141,6 +141,7 @@ def add_in_order(index: RedisIndex, items: Iterable[Fingerprint | Article | dict
         if isinstance(fp, dict):  # an editor's decision (an export's): stored before the articles after it
             loader.drain(keep=0)
             index.record_decision(fp, apply=False)
+            loader.one_by_one = True
             continue
         loader.queue.append(fp)
         if len(loader.queue) >= MAX_WINDOW:
@@ -167,11 +168,16 @@ class _Loader:
         self.index, self.d, self.got, self.refuse = index, d, got, refuse
         self.queue: deque[Fingerprint] = deque()
         self.after_expired = False  # the previous article expired as soon as stored: this one's add removes it
+        # editors' decisions are respected by Deduplicator.add, not by the pipelined run: with any, one at a time
+        self.one_by_one = index.decision_count() > 0
 
     def drain(self, keep: int) -> None:
         """Add from the queue until at most ``keep`` fingerprints are left."""
         index, d, queue = self.index, self.d, self.queue
         while len(queue) > keep:
+            if self.one_by_one:
+                self.alone(queue.popleft())
+                continue
             if self.after_expired or index.expired_on_arrival(queue[0]):
                 self.after_expired = index.expired_on_arrival(queue[0])
                 self.alone(queue.popleft())
