@@ -23,8 +23,17 @@ key                type    holds
                            iids (4 bytes each).
                            ``capacity*bands/64`` shards, so each stays a
                            small listpack (~13 bytes per bucket entry)
+``P c <3 bytes>``  hash    value bucket shard (short-inside-long, with
+                           ``Params.short_in_long``; texts of
+                           ``min_contained_tokens`` words or more): field
+                           the low 32 bits of a 64-bit hash of (MinHash
+                           position, value), whose high bits pick the
+                           shard -> packed iids (at most ``ROW_KEEP``), or
+                           the stock marker and a live count once more
+                           came (:mod:`dedup_service.layout`); dropped
+                           when empty. ``capacity*num_perm/64`` shards
 ``P r <iid>``      string  record: cluster root iid, added, published,
-                           retention bucket, flags (pending), signature
+                           retention bucket, flags (pending), version, signature
                            (uint32 LE), id; fields named once in
                            :mod:`dedup_service.layout`
 ``P t <iid>``      string  normalised word ids (uint32 LE), to confirm
@@ -46,6 +55,14 @@ key                type    holds
                            while any member lives, so the id is stable)
 ``P n <root>``     string  that cluster's canonical member's iid (4 bytes)
                            + its name (the founder's external id)
+``P u <root>``     zset    that cluster's versions with an ``update`` link:
+                           their first copies' iids by published (undated:
+                           +inf), so the latest is the last entry (only
+                           for clusters with updates)
+``P v <iid>``      string  a version of two or more copies (joined by
+                           ``exact``/``near`` best links), keyed by the
+                           record's ``version`` field: first copy's iid +
+                           member count; dropped with its last member
 ``P e <8 bytes>``  string  retention bucket ending at that time (ms, u64 BE):
                            packed iids
 ``P E``            zset    retention buckets by end time (ms)
@@ -77,7 +94,8 @@ from dedup_service import layout, lua
 __all__ = ["Keyspace", "valid_namespace"]
 
 #: The parts of the stored layout string, in order (named in a mismatch message).
-_LAYOUT_PARTS = ("version", "num_perm", "seed", "bands", "rows", "bucket_shards", "id_shards")
+_LAYOUT_PARTS = ("version", "num_perm", "seed", "bands", "rows", "bucket_shards", "id_shards", "value_shards",
+                 "min_contained_tokens")
 
 
 def valid_namespace(ns: object) -> bool:
@@ -88,6 +106,15 @@ def valid_namespace(ns: object) -> bool:
 def _pow2_at_least(n: float) -> int:
     return 1 << max(0, math.ceil(math.log2(max(1.0, n))))
 
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser over ``uint64`` values (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        z = x + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
 
 
 class Keyspace:
@@ -123,7 +150,11 @@ class Keyspace:
         self._siglen = 4 * params.num_perm
         # retention buckets: ~1/32 of the window, at most an hour
         self._bucket_ms = max(1, int(min(3600.0, (retention or 3600.0 * 32) / 32) * 1000))
-        parts = (layout.VERSION, params.num_perm, params.seed, bands, rows, self.bucket_shards, self.id_shards)
+        # short-inside-long value buckets (0: off); which texts have them is part of the layout too
+        self.value_shards = min(1 << 24, _pow2_at_least(capacity * params.num_perm / 64)) if params.short_in_long else 0
+        contained = params.min_contained_tokens if params.short_in_long else 0
+        parts = (layout.VERSION, params.num_perm, params.seed, bands, rows, self.bucket_shards, self.id_shards,
+                 self.value_shards, contained)
         self.layout = ":".join(map(str, parts)).encode()
         self._fixed = [self.prefix + k for k in lua.FIXED_KEYS]
 
@@ -158,6 +189,22 @@ class Keyspace:
             keys.append(b + ((h >> 32) % n).to_bytes(3, "big"))
             fields.append(band.to_bytes(w, "big") + (h & 0xFFFFFFFF).to_bytes(4, "big"))
         return keys, fields
+
+    def _values(self, signature: np.ndarray, words: int | None = None) -> tuple[list[bytes], list[bytes]]:
+        """Each MinHash value's bucket shard key and field (short-inside-long,
+        :class:`dedup.index.MemoryIndex`'s per-position value buckets): a
+        64-bit hash of (position, value) whose high 32 bits pick the shard,
+        the low 32 bits are the field. None for a text under
+        ``min_contained_tokens`` words (``words``; ``None``: unknown, every
+        value: the scripts check the stored words) or with the option off."""
+        if not self.value_shards or (words is not None and words < self.params.min_contained_tokens):
+            return [], []
+        x = np.arange(len(signature), dtype=np.uint64) << np.uint64(32) | np.asarray(signature, dtype=np.uint64)
+        h = _splitmix64(x)
+        c, n = self.prefix + b"c", self.value_shards
+        keys = [c + s.to_bytes(3, "big") for s in ((h >> np.uint64(32)) % np.uint64(n)).tolist()]
+        low = (h & np.uint64(0xFFFFFFFF)).astype(">u4").tobytes()  # not numpy bytes_: those drop trailing zeros
+        return keys, [low[j : j + 4] for j in range(0, len(low), 4)]
 
     def _time_bucket(self, fp: Fingerprint) -> int:
         t = fp.published if self.retention_by == "published" and fp.published is not None else fp.added

@@ -105,6 +105,39 @@ local function better(x, rx, y, ry)
   return x < y
 end
 
+-- the rule of a version's first copy (dedup.cluster.latest_version): earliest published, then first added
+local function earlier(x, rx, y, ry)
+  local px, py = pub_of(rx), pub_of(ry)
+  if px ~= py then return px < py end
+  return x < y
+end
+
+local function pub_score(rec)
+  local p = pub_of(rec)
+  if p == math.huge then return '+inf' end
+  return string.format('%.17g', p)
+end
+
+-- the first copy of the version holding `iid` (record `rec`)
+local function first_of(iid, rec)
+  local v = redis.call('GET', P .. 'v' .. rec_version(rec))
+  if v then return version_first(v) end
+  return iid
+end
+
+-- the first copy of version `vr` among the members of cluster `root` but
+-- `skip` (O(cluster), like recanon: only when a version's first copy leaves)
+local function refirst(root, vr, skip)
+  local best, brec
+  for _, m in ipairs(redis.call('ZRANGE', P .. 'k' .. root, 0, -1)) do
+    if m ~= skip then
+      local r = redis.call('GET', P .. 'r' .. m)
+      if r and rec_version(r) == vr and (not best or earlier(m, r, best, brec)) then best, brec = m, r end
+    end
+  end
+  return best, brec
+end
+
 -- the cluster rooted at `root`: its name (its founder's external id, kept
 -- while any member lives) and its canonical member's iid
 local function cluster_info(root)
@@ -132,6 +165,17 @@ local function published_changed(iid)
   elseif better(iid, redis.call('GET', P .. 'r' .. iid), canon, redis.call('GET', P .. 'r' .. canon)) then
     redis.call('SET', P .. 'n' .. root, iid .. name)
   end
+  -- and its version's first copy may change (O(cluster) for a version of two or more, like recanon)
+  local rec = redis.call('GET', P .. 'r' .. iid)
+  local vr = rec_version(rec)
+  local vk, old, new = P .. 'v' .. vr, iid, iid
+  local v = redis.call('GET', vk)
+  if v then
+    old, new = version_first(v), refirst(root, vr, nil)
+    redis.call('SET', vk, pack_version(new, version_count(v)))
+  end
+  local uk = P .. 'u' .. root
+  if redis.call('ZREM', uk, old) == 1 then redis.call('ZADD', uk, pub_score(redis.call('GET', P .. 'r' .. new)), new) end
 end
 
 -- merge two clusters by their roots: the older cluster (smaller root iid)
@@ -150,7 +194,11 @@ local function merge(ca, cb)
     redis.call('ZADD', kk, iid_number(m), m)
     redis.call('SETRANGE', P .. 'r' .. m, REC_ROOT_OFFSET, keep)
   end
-  redis.call('DEL', dk, P .. 'n' .. drop)
+  local du = P .. 'u' .. drop  -- the versions with updates move too (O(newer cluster))
+  for _, m in ipairs(redis.call('ZRANGE', du, 0, -1)) do
+    redis.call('ZADD', P .. 'u' .. keep, redis.call('ZSCORE', du, m), m)
+  end
+  redis.call('DEL', dk, P .. 'n' .. drop, du)
   if better(dcanon, redis.call('GET', P .. 'r' .. dcanon), kcanon, redis.call('GET', P .. 'r' .. kcanon)) then
     kcanon = dcanon
   end
@@ -183,7 +231,139 @@ end
 -- REPRESENTATIVES-1 with most collisions; at most MAX_CANDIDATES in all
 -- (most collisions first, then oldest); returned {iid, rec, tokens, ...}
 -- in insertion order (with_about: and the about_meta of each, else '')
-local function lookup(B, F, prev, with_about)
+-- a's best link to b (kind index `kind`) in versions (dedup.cluster.latest_version):
+-- exact/near, a alone in its version joins b's (first copy and count
+-- kept in P v, and in P u when listed); update, both versions' first
+-- copies are listed in P u <root>. O(1).
+local function version_link(ia, ib, kind, root)
+  local ra = redis.call('GET', P .. 'r' .. ia)
+  local rb = redis.call('GET', P .. 'r' .. ib)
+  local uk = P .. 'u' .. root
+  if kind == KIND_EXACT or kind == KIND_NEAR then
+    if rec_version(ra) ~= ia or redis.call('EXISTS', P .. 'v' .. ia) == 1 then return end  -- not alone: stays
+    local vr = rec_version(rb)
+    local vk = P .. 'v' .. vr
+    local v = redis.call('GET', vk)
+    local first, n = ib, 1
+    if v then first, n = version_first(v), version_count(v) end
+    redis.call('SETRANGE', P .. 'r' .. ia, REC_VERSION_OFFSET, vr)
+    if earlier(ia, ra, first, redis.call('GET', P .. 'r' .. first)) then
+      if redis.call('ZREM', uk, first) == 1 then redis.call('ZADD', uk, pub_score(ra), ia) end
+      first = ia
+    end
+    redis.call('SET', vk, pack_version(first, n + 1))
+  elseif kind == KIND_UPDATE then
+    local fa, fb = first_of(ia, ra), first_of(ib, rb)
+    redis.call('ZADD', uk, pub_score(redis.call('GET', P .. 'r' .. fa)), fa)
+    redis.call('ZADD', uk, pub_score(redis.call('GET', P .. 'r' .. fb)), fb)
+  end
+end
+
+-- what dedup.cluster.latest_version needs of a cluster (root, canonical
+-- iid), in O(log n): {} when none of its versions has an update (the
+-- latest is the canonical copy), else the last-published listed first
+-- copy and the canonical's version's first copy, each {ext id, raw
+-- published, iid}
+local function latest_summary(root, canon)
+  local top = redis.call('ZREVRANGE', P .. 'u' .. root, 0, 0)[1]
+  if not top then return {} end
+  local rt = redis.call('GET', P .. 'r' .. top)
+  local cf = first_of(canon, redis.call('GET', P .. 'r' .. canon))
+  local rc = redis.call('GET', P .. 'r' .. cf)
+  return {rec_ext(rt, siglen), rec_published(rt), top, rec_ext(rc, siglen), rec_published(rc), cf}
+end
+
+-- short-inside-long (dedup.index.short_in_long, the same arithmetic):
+-- whether `c` single-value collisions between texts of `wa` and `wb` words
+-- make a candidate; SIL = {mct = min_contained_tokens, t = containment, shingle = shingle_size}
+local function short_in_long(c, wa, wb, SIL)
+  local short, long = math.min(wa, wb), math.max(wa, wb)
+  local k = SIL.shingle - 1
+  local s, lng = math.max(short - k, 1), math.max(long - k, 1)
+  local t = SIL.t
+  local expected = (siglen / SIG_VALUE_LEN) * t * s / (lng + s - t * s)
+  return short >= SIL.mct and short <= SHORT_IN_LONG * long and c >= math.max(MIN_ROW_COLLISIONS, ROW_SHARE * expected)
+end
+
+-- the ids sharing a value with an article whose value buckets are
+-- KEYS[RK+i]/ARGV[RF+i] (i = 1..R), one per shared value: a stock bucket
+-- gives none
+local function values_read(R, RK, RF)
+  local hits = {}
+  for i = 1, R do
+    local v = redis.call('HGET', KEYS[RK + i], ARGV[RF + i])
+    if v and not row_is_stock(v) then
+      for j = 1, #v, IID_LEN do hits[#hits + 1] = string.sub(v, j, j + IID_LEN - 1) end
+    end
+  end
+  return hits
+end
+
+-- bucket `iid` under each of its values, in the same pass returning the
+-- ids that were there (dedup.index.MemoryIndex._put_rows): a bucket that
+-- already holds ROW_KEEP ids becomes stock (counted, gives no ids)
+local function values_write(R, RK, RF, iid)
+  local hits = {}
+  for i = 1, R do
+    local k, f = KEYS[RK + i], ARGV[RF + i]
+    local v = redis.call('HGET', k, f)
+    if not v then redis.call('HSET', k, f, iid)
+    elseif row_is_stock(v) then redis.call('HSET', k, f, row_stock(row_stock_count(v) + 1))
+    elseif #v < ROW_KEEP * IID_LEN then
+      for j = 1, #v, IID_LEN do hits[#hits + 1] = string.sub(v, j, j + IID_LEN - 1) end
+      redis.call('HSET', k, f, v .. iid)
+    else redis.call('HSET', k, f, row_stock(ROW_KEEP + 1)) end
+  end
+  return hits
+end
+
+-- take `iid` out of its value buckets (a stock one counts one fewer)
+local function values_remove(iid, keys, fields)
+  for i = 1, #keys do
+    local v = redis.call('HGET', keys[i], fields[i])
+    if v then
+      local nv
+      if row_is_stock(v) then
+        local n = row_stock_count(v) - 1
+        if n > 0 then nv = row_stock(n) else nv = '' end
+      else nv = drop_id(v, iid) end
+      if #nv == 0 then redis.call('HDEL', keys[i], fields[i])
+      elseif nv ~= v then redis.call('HSET', keys[i], fields[i], nv) end
+    end
+  end
+end
+
+-- the short-inside-long candidates among `hits` (not `prev`, not in
+-- `known`) of an article of `words` words: at most MAX_CONTAINED, most
+-- collisions first, then oldest; returned in insertion order
+local function contained(hits, prev, known, words, SIL)
+  if #hits < MIN_ROW_COLLISIONS then return {} end
+  local count, ids = {}, {}
+  for _, id in ipairs(hits) do
+    local c = count[id]
+    if c then count[id] = c + 1 else count[id] = 1; ids[#ids + 1] = id end
+  end
+  local got = {}
+  for _, id in ipairs(ids) do
+    if count[id] >= MIN_ROW_COLLISIONS and id ~= prev and not known[id]
+       and short_in_long(count[id], words, words_of(id), SIL) then
+      got[#got + 1] = id
+    end
+  end
+  table.sort(got, function(x, y)
+    if count[x] ~= count[y] then return count[x] > count[y] end
+    return x < y
+  end)
+  local out = {}
+  for j = 1, math.min(MAX_CONTAINED, #got) do out[j] = got[j] end
+  table.sort(out)
+  return out
+end
+
+-- (with `hits`, the ids sharing single values with the article, and
+-- SIL, its words and short-inside-long parameters: the short-inside-long
+-- candidates follow the others, see ``contained``)
+local function lookup(B, F, prev, with_about, hits, words, SIL)
   local count, ids = {}, {}
   for i = 1, B do
     local v = redis.call('HGET', KEYS[K + 1 + i], ARGV[F + i])
@@ -223,9 +403,10 @@ local function lookup(B, F, prev, with_about)
     end
   end
   table.sort(picked, most)
-  local chosen = {}
-  for j = 1, math.min(MAX_CANDIDATES, #picked) do chosen[j] = picked[j] end
+  local chosen, known = {}, {}
+  for j = 1, math.min(MAX_CANDIDATES, #picked) do chosen[j] = picked[j]; known[picked[j]] = true end
   table.sort(chosen)
+  for _, id in ipairs(contained(hits, prev, known, words, SIL)) do chosen[#chosen + 1] = id end
   local cands = {}
   for _, id in ipairs(chosen) do
     cands[#cands + 1] = id; cands[#cands + 1] = redis.call('GET', P .. 'r' .. id)
@@ -235,8 +416,33 @@ local function lookup(B, F, prev, with_about)
   return cands
 end
 
--- forget one article everywhere; bkeys/bfields are its band buckets
-local function remove_doc(iid, rec, idkey, digest, bkeys, bfields)
+-- `iid` leaves its version (before it leaves cluster `root`): the
+-- version counts one fewer, finds its first copy again when that was
+-- `iid` (O(cluster)), and is dropped with its last member
+local function leave_version(iid, rec, root)
+  local vr = rec_version(rec)
+  local vk, uk = P .. 'v' .. vr, P .. 'u' .. root
+  local listed = redis.call('ZREM', uk, iid) == 1
+  local v = redis.call('GET', vk)
+  if not v then return end
+  local n = version_count(v) - 1
+  if n <= 0 then redis.call('DEL', vk); return end
+  local first = version_first(v)
+  if first == iid then
+    local r
+    first, r = refirst(root, vr, iid)
+    if not first then redis.call('DEL', vk); return end
+    if listed then redis.call('ZADD', uk, pub_score(r), first) end
+  end
+  redis.call('SET', vk, pack_version(first, n))
+end
+
+-- forget one article everywhere; bkeys/bfields are its band buckets,
+-- vkeys/vfields its value buckets (those of a text of fewer than `mct`
+-- words are not read: it had none)
+local function remove_doc(iid, rec, idkey, digest, bkeys, bfields, vkeys, vfields, mct)
+  if #vkeys > 0 and words_of(iid) >= mct then values_remove(iid, vkeys, vfields) end
+  leave_version(iid, rec, rec_root(rec))
   for i = 1, #bkeys do
     local v = redis.call('HGET', bkeys[i], bfields[i])
     if v then
@@ -252,7 +458,7 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields)
   local ck = P .. 'k' .. root
   if redis.call('ZREM', ck, iid) == 1 then  -- the cluster keeps its root key and name while a member lives
     if redis.call('ZCARD', ck) == 0 then
-      redis.call('DEL', ck, P .. 'n' .. root)
+      redis.call('DEL', ck, P .. 'n' .. root, P .. 'u' .. root)
     else
       local name, canon = cluster_info(root)
       if canon == iid then recanon(root, name) end
@@ -300,12 +506,16 @@ end
 
 _PRELUDE = lua_prelude() + _HELPERS
 
-#: KEYS: meta, retention index, pending index, idmap, b1..bB, [old b1..bB]
+#: KEYS: meta, retention index, pending index, idmap, b1..bB, v1..vR,
+#:       [old b1..bB, old v1..vRO]
 #: ARGV: P, layout, siglen, mode (add|query), digest, ext, record (root
 #:       zero), tokens, B, purge cutoff (ms), purge limit (0: none),
 #:       old_iid, old_check, about ('=' + ``layout.pack_about``, whose '' is
-#:       none; '' alone: leave the stored one as it is),
-#:       f1..fB, [old f1..fB]
+#:       none; '' alone: leave the stored one as it is), R, RO,
+#:       min_contained_tokens, containment, shingle_size,
+#:       f1..fB, g1..gR, [old f1..fB, old g1..gRO]
+#: (``v``/``g``: the value buckets, short-inside-long; R is 0 for a text
+#: that has none, RO the old article's, whose words the script checks)
 #: Returns, with ``expired`` the purge scan's {iid, rec, ...} (removed by
 #: the caller, who knows their bands) and ``cands`` the bounded candidates
 #: {cand_iid, cand_rec, cand_tokens, cand_about_meta ('' unless query), ...}
@@ -326,8 +536,12 @@ local gone = expired(tonumber(ARGV[10]), tonumber(ARGV[11]))
 local old_iid, old_check, about = ARGV[12], ARGV[13], ARGV[14]
 local keep_about = about == ''
 about = string.sub(about, #'=' + 1)  -- after the '=' that says "store this"
-local F = 14  -- ARGV position: the band fields follow it
+local R, RO = tonumber(ARGV[15]), tonumber(ARGV[16])
+local SIL = {mct = tonumber(ARGV[17]), t = tonumber(ARGV[18]), shingle = tonumber(ARGV[19])}
+local F = 19  -- ARGV position: the band fields follow it, then the value fields
 local idkey = KEYS[K + 1]
+local VK, VF = K + 1 + B, F + B  -- KEYS/ARGV positions: the value buckets follow them
+local words = math.floor(#tokens / TOKEN_LEN)
 local prev, prev_rec = resolve(idkey, digest, ext)
 if mode == 'add' and prev then
   if (redis.call('GET', P .. 't' .. prev) or '') == tokens then
@@ -341,7 +555,7 @@ if mode == 'add' and prev then
       if #about > 0 then redis.call('SET', ak, about) else redis.call('DEL', ak) end
     end
     if bit.band(flags_number(rec_flags(prev_rec)), PENDING) ~= 0 then
-      local cands = lookup(B, F, prev, false)
+      local cands = lookup(B, F, prev, false, values_read(R, VK, VF), words, SIL)
       if #cands == 0 then
         redis.call('SETRANGE', P .. 'r' .. prev, REC_FLAGS_OFFSET, string.char(0))
         redis.call('ZREM', pk, prev)
@@ -354,17 +568,21 @@ if mode == 'add' and prev then
     return {'exists', gone, prev, prev_rec}
   end
 end
-local cands = lookup(B, F, prev, mode ~= 'add')
-if mode ~= 'add' then return {'ok', gone, '', cands} end
+if mode ~= 'add' then return {'ok', gone, '', lookup(B, F, prev, true, values_read(R, VK, VF), words, SIL)} end
+local cands
 if prev then
-  local okeys, ofields = {}, {}
-  for i = 1, B do okeys[i] = KEYS[K + 1 + B + i]; ofields[i] = ARGV[F + B + i] end
-  remove_doc(prev, prev_rec, idkey, digest, okeys, ofields)
+  cands = lookup(B, F, prev, false, values_read(R, VK, VF), words, SIL)
+  local okeys, ofields, vkeys, vfields = {}, {}, {}, {}
+  for i = 1, B do okeys[i] = KEYS[VK + R + i]; ofields[i] = ARGV[VF + R + i] end
+  for i = 1, RO do vkeys[i] = KEYS[VK + R + B + i]; vfields[i] = ARGV[VF + R + B + i] end
+  remove_doc(prev, prev_rec, idkey, digest, okeys, ofields, vkeys, vfields, SIL.mct)
 end
 if not redis.call('HGET', mk, 'L') then redis.call('HSET', mk, 'L', layout) end
 local iid = pack_iid(redis.call('HINCRBY', mk, 's', 1))
+if prev then values_write(R, VK, VF, iid)
+else cands = lookup(B, F, nil, false, values_write(R, VK, VF, iid), words, SIL) end  -- one pass: read and write
 redis.call('HINCRBY', mk, 'n', 1)
-rec = rec_with_root(rec, iid)
+rec = rec_with_version(rec_with_root(rec, iid), iid)
 if #cands > 0 then
   rec = rec_with_flags(rec, string.char(PENDING))
   redis.call('ZADD', pk, added_number(rec_added(rec)), iid)
@@ -399,25 +617,29 @@ return {iid, rec, redis.call('GET', P .. 't' .. iid) or ''}
 """
 
 #: Removes several articles in one call.
-#: KEYS: the fixed ones, then per article: idmap, b1..bB.
-#: ARGV: P, layout, siglen, B, then per article: digest, ext, iid, check, f1..fB.
+#: KEYS: the fixed ones, then per article: idmap, b1..bB, v1..vR.
+#: ARGV: P, layout, siglen, B, R (0 or num_perm: the value buckets, read
+#: only for an article of min_contained_tokens words or more),
+#: min_contained_tokens, then per article: digest, ext, iid, check,
+#: f1..fB, g1..gR.
 #: Returns per article 1 (removed) or -1 (that record is gone or changed:
 #: the caller re-reads).
 REMOVE = _PRELUDE + r"""
-local B = tonumber(ARGV[4])
-local HEAD, PER = 4, 4  -- ARGV position: the shared args, then per article 4 args before its B fields
+local B, R, mct = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local HEAD, PER = 6, 4  -- ARGV position: the shared args, then per article 4 args before its B + R fields
 local out = {}
-local n = (#KEYS - K) / (B + 1)
+local n = (#KEYS - K) / (B + R + 1)
 for a = 0, n - 1 do
-  local k, f = K + a * (B + 1), HEAD + a * (B + PER)  -- this article's keys and args start after these
+  local k, f = K + a * (B + R + 1), HEAD + a * (B + R + PER)  -- this article's keys and args start after these
   local digest, ext, iid, check = ARGV[f + 1], ARGV[f + 2], ARGV[f + 3], ARGV[f + 4]
   local rec = redis.call('GET', P .. 'r' .. iid)
   if not rec or rec_ext(rec, siglen) ~= ext or rec_added(rec) ~= check then
     out[#out + 1] = -1
   else
-    local bkeys, bfields = {}, {}
+    local bkeys, bfields, vkeys, vfields = {}, {}, {}, {}
     for i = 1, B do bkeys[i] = KEYS[k + 1 + i]; bfields[i] = ARGV[f + 4 + i] end
-    remove_doc(iid, rec, KEYS[k + 1], digest, bkeys, bfields)
+    for i = 1, R do vkeys[i] = KEYS[k + 1 + B + i]; vfields[i] = ARGV[f + 4 + B + i] end
+    remove_doc(iid, rec, KEYS[k + 1], digest, bkeys, bfields, vkeys, vfields, mct)
     out[#out + 1] = 1
   end
 end
@@ -428,21 +650,24 @@ return out
 #: ext a, then per other: digest, ext, the link as seen from a (packed).
 #: Stores a's best link (the first other still stored: the caller sends
 #: them best first) as ``P l <a>`` = other iid + value, merges a's cluster
-#: with every stored other's, clears a's pending flag.
+#: with every stored other's, clears a's pending flag; by the best link's
+#: kind, a joins the other's version (``exact``, ``near``: when a is alone
+#: in its own) or both versions are listed as updated (``update``).
 #: Returns {cluster name, canonical ext id, the best other's about_meta
-#: ('' when none), index of each other found (1-based) ...},
+#: ('' when none), the latest-version summary (``latest_summary``), index
+#: of each other found (1-based) ...},
 #: or a NOTFOUND error when a is not stored.
 ATTACH = _PRELUDE + r"""
 local ia = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
 if not ia then return redis.error_reply(E_NOTFOUND .. ARGV[5]) end
-local kept, best, best_about = {}, false, ''
+local kept, best, best_kind, best_about = {}, nil, nil, ''
 for j = 1, #KEYS - K - 1 do  -- ARGV position: the fixed keys, then a's idmap
   local f = 5 + (j - 1) * 3  -- ARGV position: this other's digest, ext, link value follow it
   local ib = resolve(KEYS[K + 1 + j], ARGV[f + 1], ARGV[f + 2])
   if ib and ib ~= ia then
     local value = ARGV[f + 3]  -- ARGV position
     if not best then
-      redis.call('SET', P .. 'l' .. ia, ib .. value); best = true
+      redis.call('SET', P .. 'l' .. ia, ib .. value); best, best_kind = ib, link_kind(value)
       best_about = about_meta(ib)
     end
     merge(root_of(ia), root_of(ib))
@@ -451,8 +676,10 @@ for j = 1, #KEYS - K - 1 do  -- ARGV position: the fixed keys, then a's idmap
 end
 redis.call('SETRANGE', P .. 'r' .. ia, REC_FLAGS_OFFSET, string.char(0))
 redis.call('ZREM', pk, ia)
-local name, canon = cluster_info(root_of(ia))
-local out = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), best_about}
+local root = root_of(ia)
+if best then version_link(ia, best, best_kind, root) end
+local name, canon = cluster_info(root)
+local out = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), best_about, latest_summary(root, canon)}
 for _, j in ipairs(kept) do out[#out + 1] = j end
 return out
 """
@@ -463,8 +690,9 @@ return out
 #: article: digest, ext.
 #: Returns per article {} when unknown, else {cluster name, canonical ext
 #: id, best link's other ext id or '', its value or '', the record, its
-#: about, the best other's about_meta}: an article's answer in one bounded
-#: look-up, whatever its cluster's size.
+#: about, the best other's about_meta, the latest-version summary
+#: (``latest_summary``)}: an article's answer in one bounded look-up,
+#: whatever its cluster's size.
 STORY = _PRELUDE + r"""
 local want_text = ARGV[4] == '1'
 local out = {}
@@ -477,7 +705,7 @@ for j = K + 1, #KEYS do  -- ARGV position: the fixed keys, then one idmap per ar
     local other, value, oiid = best_link(iid)
     local mine = want_text and (redis.call('GET', P .. 'a' .. iid) or '') or about_meta(iid)
     out[#out + 1] = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), other or '', value or '', rec,
-                     mine, oiid and about_meta(oiid) or ''}
+                     mine, oiid and about_meta(oiid) or '', latest_summary(rec_root(rec), canon)}
   end
 end
 return out
