@@ -190,21 +190,21 @@ class Keyspace:
             fields.append(band.to_bytes(w, "big") + (h & 0xFFFFFFFF).to_bytes(4, "big"))
         return keys, fields
 
-    def _values(self, signature: np.ndarray, words: int | None = None) -> tuple[list[bytes], list[bytes]]:
+    def _values(self, signature: np.ndarray, words: int | None = None) -> tuple[list[bytes], bytes]:
         """Each MinHash value's bucket shard key and field (short-inside-long,
         :class:`dedup.index.MemoryIndex`'s per-position value buckets): a
         64-bit hash of (position, value) whose high 32 bits pick the shard,
-        the low 32 bits are the field. None for a text under
+        the low 32 bits are the field (:data:`layout.VALUE_FIELD` bytes each,
+        concatenated: one script argument). None for a text under
         ``min_contained_tokens`` words (``words``; ``None``: unknown, every
         value: the scripts check the stored words) or with the option off."""
         if not self.value_shards or (words is not None and words < self.params.min_contained_tokens):
-            return [], []
+            return [], b""
         x = np.arange(len(signature), dtype=np.uint64) << np.uint64(32) | np.asarray(signature, dtype=np.uint64)
         h = _splitmix64(x)
         c, n = self.prefix + b"c", self.value_shards
         keys = [c + s.to_bytes(3, "big") for s in ((h >> np.uint64(32)) % np.uint64(n)).tolist()]
-        low = (h & np.uint64(0xFFFFFFFF)).astype(">u4").tobytes()  # not numpy bytes_: those drop trailing zeros
-        return keys, [low[j : j + 4] for j in range(0, len(low), 4)]
+        return keys, (h & np.uint64(0xFFFFFFFF)).astype(f">u{layout.VALUE_FIELD}").tobytes()
 
     def _time_bucket(self, fp: Fingerprint) -> int:
         t = fp.published if self.retention_by == "published" and fp.published is not None else fp.added

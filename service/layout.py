@@ -70,6 +70,8 @@ _IID_FORMAT = ">I"
 TOKEN = 4
 #: Bytes of one MinHash value of a record's signature (uint32 LE).
 SIG_VALUE = 4
+#: Bytes of a value bucket's field (the low 32 bits of its hash, big-endian: see ``dedup_service.keyspace``).
+VALUE_FIELD = 4
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,7 @@ def lua_prelude() -> str:
         f"local IID_LEN = {IID}",
         f"local TOKEN_LEN = {TOKEN}",
         f"local SIG_VALUE_LEN = {SIG_VALUE}",
+        f"local VALUE_FIELD_LEN = {VALUE_FIELD}",
         f"local REC_HEADER = {HEADER}",
         f"local function pack_iid(n) return struct.pack('{_lua_format(_IID_FORMAT)}', n) end",
         f"local function iid_number(iid) return (struct.unpack('{_lua_format(_IID_FORMAT)}', iid)) end",

@@ -285,13 +285,16 @@ local function short_in_long(c, wa, wb, SIL)
   return short >= SIL.mct and short <= SHORT_IN_LONG * long and c >= math.max(MIN_ROW_COLLISIONS, ROW_SHARE * expected)
 end
 
+-- field i of the concatenated value bucket fields G
+local function value_field(G, i) return string.sub(G, (i - 1) * VALUE_FIELD_LEN + 1, i * VALUE_FIELD_LEN) end
+
 -- the ids sharing a value with an article whose value buckets are
--- KEYS[RK+i]/ARGV[RF+i] (i = 1..R), one per shared value: a stock bucket
--- gives none
-local function values_read(R, RK, RF)
+-- KEYS[RK+i] / value_field(G, i) (i = 1..R), one per shared value: a stock
+-- bucket gives none
+local function values_read(R, RK, G)
   local hits = {}
   for i = 1, R do
-    local v = redis.call('HGET', KEYS[RK + i], ARGV[RF + i])
+    local v = redis.call('HGET', KEYS[RK + i], value_field(G, i))
     if v and not row_is_stock(v) then
       for j = 1, #v, IID_LEN do hits[#hits + 1] = string.sub(v, j, j + IID_LEN - 1) end
     end
@@ -302,33 +305,35 @@ end
 -- bucket `iid` under each of its values, in the same pass returning the
 -- ids that were there (dedup.index.MemoryIndex._put_rows): a bucket that
 -- already holds ROW_KEEP ids becomes stock (counted, gives no ids)
-local function values_write(R, RK, RF, iid)
+local function values_write(R, RK, G, iid)
   local hits = {}
   for i = 1, R do
-    local k, f = KEYS[RK + i], ARGV[RF + i]
-    local v = redis.call('HGET', k, f)
-    if not v then redis.call('HSET', k, f, iid)
-    elseif row_is_stock(v) then redis.call('HSET', k, f, row_stock(row_stock_count(v) + 1))
-    elseif #v < ROW_KEEP * IID_LEN then
-      for j = 1, #v, IID_LEN do hits[#hits + 1] = string.sub(v, j, j + IID_LEN - 1) end
-      redis.call('HSET', k, f, v .. iid)
-    else redis.call('HSET', k, f, row_stock(ROW_KEEP + 1)) end
+    local k, f = KEYS[RK + i], value_field(G, i)
+    if redis.call('HSETNX', k, f, iid) == 0 then  -- most values are one article's only: one call
+      local v = redis.call('HGET', k, f)
+      if row_is_stock(v) then redis.call('HSET', k, f, row_stock(row_stock_count(v) + 1))
+      elseif #v < ROW_KEEP * IID_LEN then
+        for j = 1, #v, IID_LEN do hits[#hits + 1] = string.sub(v, j, j + IID_LEN - 1) end
+        redis.call('HSET', k, f, v .. iid)
+      else redis.call('HSET', k, f, row_stock(ROW_KEEP + 1)) end
+    end
   end
   return hits
 end
 
 -- take `iid` out of its value buckets (a stock one counts one fewer)
-local function values_remove(iid, keys, fields)
+local function values_remove(iid, keys, G)
   for i = 1, #keys do
-    local v = redis.call('HGET', keys[i], fields[i])
+    local f = value_field(G, i)
+    local v = redis.call('HGET', keys[i], f)
     if v then
       local nv
       if row_is_stock(v) then
         local n = row_stock_count(v) - 1
         if n > 0 then nv = row_stock(n) else nv = '' end
       else nv = drop_id(v, iid) end
-      if #nv == 0 then redis.call('HDEL', keys[i], fields[i])
-      elseif nv ~= v then redis.call('HSET', keys[i], fields[i], nv) end
+      if #nv == 0 then redis.call('HDEL', keys[i], f)
+      elseif nv ~= v then redis.call('HSET', keys[i], f, nv) end
     end
   end
 end
@@ -438,10 +443,10 @@ local function leave_version(iid, rec, root)
 end
 
 -- forget one article everywhere; bkeys/bfields are its band buckets,
--- vkeys/vfields its value buckets (those of a text of fewer than `mct`
--- words are not read: it had none)
-local function remove_doc(iid, rec, idkey, digest, bkeys, bfields, vkeys, vfields, mct)
-  if #vkeys > 0 and words_of(iid) >= mct then values_remove(iid, vkeys, vfields) end
+-- vkeys/G its value buckets (those of a text of fewer than `mct` words
+-- are not read: it had none)
+local function remove_doc(iid, rec, idkey, digest, bkeys, bfields, vkeys, G, mct)
+  if #vkeys > 0 and words_of(iid) >= mct then values_remove(iid, vkeys, G) end
   leave_version(iid, rec, rec_root(rec))
   for i = 1, #bkeys do
     local v = redis.call('HGET', bkeys[i], bfields[i])
@@ -511,11 +516,12 @@ _PRELUDE = lua_prelude() + _HELPERS
 #: ARGV: P, layout, siglen, mode (add|query), digest, ext, record (root
 #:       zero), tokens, B, purge cutoff (ms), purge limit (0: none),
 #:       old_iid, old_check, about ('=' + ``layout.pack_about``, whose '' is
-#:       none; '' alone: leave the stored one as it is), R, RO,
+#:       none; '' alone: leave the stored one as it is),
 #:       min_contained_tokens, containment, shingle_size,
-#:       f1..fB, g1..gR, [old f1..fB, old g1..gRO]
-#: (``v``/``g``: the value buckets, short-inside-long; R is 0 for a text
-#: that has none, RO the old article's, whose words the script checks)
+#:       f1..fB, G, [old f1..fB, old G]
+#: (``v``/``G``: the value buckets, short-inside-long, and their fields
+#: concatenated: R of them, 0 for a text that has none; the old article's
+#: RO are read only if its stored words are enough)
 #: Returns, with ``expired`` the purge scan's {iid, rec, ...} (removed by
 #: the caller, who knows their bands) and ``cands`` the bounded candidates
 #: {cand_iid, cand_rec, cand_tokens, cand_about_meta ('' unless query), ...}
@@ -536,11 +542,12 @@ local gone = expired(tonumber(ARGV[10]), tonumber(ARGV[11]))
 local old_iid, old_check, about = ARGV[12], ARGV[13], ARGV[14]
 local keep_about = about == ''
 about = string.sub(about, #'=' + 1)  -- after the '=' that says "store this"
-local R, RO = tonumber(ARGV[15]), tonumber(ARGV[16])
-local SIL = {mct = tonumber(ARGV[17]), t = tonumber(ARGV[18]), shingle = tonumber(ARGV[19])}
-local F = 19  -- ARGV position: the band fields follow it, then the value fields
+local SIL = {mct = tonumber(ARGV[15]), t = tonumber(ARGV[16]), shingle = tonumber(ARGV[17])}
+local F = 17  -- ARGV position: the band fields follow it, then the value fields
+local G, OG = ARGV[F + B + 1], ARGV[F + B + 1 + B + 1] or ''  -- ARGV position: after the (old) band fields
+local R, RO = #G / VALUE_FIELD_LEN, #OG / VALUE_FIELD_LEN
 local idkey = KEYS[K + 1]
-local VK, VF = K + 1 + B, F + B  -- KEYS/ARGV positions: the value buckets follow them
+local VK = K + 1 + B  -- KEYS position: the value buckets follow it
 local words = math.floor(#tokens / TOKEN_LEN)
 local prev, prev_rec = resolve(idkey, digest, ext)
 if mode == 'add' and prev then
@@ -555,7 +562,7 @@ if mode == 'add' and prev then
       if #about > 0 then redis.call('SET', ak, about) else redis.call('DEL', ak) end
     end
     if bit.band(flags_number(rec_flags(prev_rec)), PENDING) ~= 0 then
-      local cands = lookup(B, F, prev, false, values_read(R, VK, VF), words, SIL)
+      local cands = lookup(B, F, prev, false, values_read(R, VK, G), words, SIL)
       if #cands == 0 then
         redis.call('SETRANGE', P .. 'r' .. prev, REC_FLAGS_OFFSET, string.char(0))
         redis.call('ZREM', pk, prev)
@@ -568,19 +575,19 @@ if mode == 'add' and prev then
     return {'exists', gone, prev, prev_rec}
   end
 end
-if mode ~= 'add' then return {'ok', gone, '', lookup(B, F, prev, true, values_read(R, VK, VF), words, SIL)} end
+if mode ~= 'add' then return {'ok', gone, '', lookup(B, F, prev, true, values_read(R, VK, G), words, SIL)} end
 local cands
 if prev then
-  cands = lookup(B, F, prev, false, values_read(R, VK, VF), words, SIL)
+  cands = lookup(B, F, prev, false, values_read(R, VK, G), words, SIL)
   local okeys, ofields, vkeys, vfields = {}, {}, {}, {}
-  for i = 1, B do okeys[i] = KEYS[VK + R + i]; ofields[i] = ARGV[VF + R + i] end
-  for i = 1, RO do vkeys[i] = KEYS[VK + R + B + i]; vfields[i] = ARGV[VF + R + B + i] end
-  remove_doc(prev, prev_rec, idkey, digest, okeys, ofields, vkeys, vfields, SIL.mct)
+  for i = 1, B do okeys[i] = KEYS[VK + R + i]; ofields[i] = ARGV[F + B + 1 + i] end  -- ARGV position
+  for i = 1, RO do vkeys[i] = KEYS[VK + R + B + i] end
+  remove_doc(prev, prev_rec, idkey, digest, okeys, ofields, vkeys, OG, SIL.mct)
 end
 if not redis.call('HGET', mk, 'L') then redis.call('HSET', mk, 'L', layout) end
 local iid = pack_iid(redis.call('HINCRBY', mk, 's', 1))
-if prev then values_write(R, VK, VF, iid)
-else cands = lookup(B, F, nil, false, values_write(R, VK, VF, iid), words, SIL) end  -- one pass: read and write
+if prev then values_write(R, VK, G, iid)
+else cands = lookup(B, F, nil, false, values_write(R, VK, G, iid), words, SIL) end  -- one pass: read and write
 redis.call('HINCRBY', mk, 'n', 1)
 rec = rec_with_version(rec_with_root(rec, iid), iid)
 if #cands > 0 then
@@ -621,25 +628,25 @@ return {iid, rec, redis.call('GET', P .. 't' .. iid) or ''}
 #: ARGV: P, layout, siglen, B, R (0 or num_perm: the value buckets, read
 #: only for an article of min_contained_tokens words or more),
 #: min_contained_tokens, then per article: digest, ext, iid, check,
-#: f1..fB, g1..gR.
+#: G (its R value fields concatenated), f1..fB.
 #: Returns per article 1 (removed) or -1 (that record is gone or changed:
 #: the caller re-reads).
 REMOVE = _PRELUDE + r"""
 local B, R, mct = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local HEAD, PER = 6, 4  -- ARGV position: the shared args, then per article 4 args before its B + R fields
+local HEAD, PER = 6, 5  -- ARGV position: the shared args, then per article 5 args before its B fields
 local out = {}
 local n = (#KEYS - K) / (B + R + 1)
 for a = 0, n - 1 do
-  local k, f = K + a * (B + R + 1), HEAD + a * (B + R + PER)  -- this article's keys and args start after these
-  local digest, ext, iid, check = ARGV[f + 1], ARGV[f + 2], ARGV[f + 3], ARGV[f + 4]
+  local k, f = K + a * (B + R + 1), HEAD + a * (B + PER)  -- this article's keys and args start after these
+  local digest, ext, iid, check, G = ARGV[f + 1], ARGV[f + 2], ARGV[f + 3], ARGV[f + 4], ARGV[f + 5]
   local rec = redis.call('GET', P .. 'r' .. iid)
   if not rec or rec_ext(rec, siglen) ~= ext or rec_added(rec) ~= check then
     out[#out + 1] = -1
   else
-    local bkeys, bfields, vkeys, vfields = {}, {}, {}, {}
-    for i = 1, B do bkeys[i] = KEYS[k + 1 + i]; bfields[i] = ARGV[f + 4 + i] end
-    for i = 1, R do vkeys[i] = KEYS[k + 1 + B + i]; vfields[i] = ARGV[f + 4 + B + i] end
-    remove_doc(iid, rec, KEYS[k + 1], digest, bkeys, bfields, vkeys, vfields, mct)
+    local bkeys, bfields, vkeys = {}, {}, {}
+    for i = 1, B do bkeys[i] = KEYS[k + 1 + i]; bfields[i] = ARGV[f + PER + i] end
+    for i = 1, R do vkeys[i] = KEYS[k + 1 + B + i] end
+    remove_doc(iid, rec, KEYS[k + 1], digest, bkeys, bfields, vkeys, G, mct)
     out[#out + 1] = 1
   end
 end

@@ -154,19 +154,19 @@ class RedisIndex(Keyspace):
         tokens = np.ascontiguousarray(fp.tokens, dtype="<u4").tobytes()
         cutoff, limit = (self._cutoff(), self.purge_batch) if purge and self.retention is not None else (0, 0)
         vkeys, vfields = self._values(fp.signature, len(fp.tokens))
-        old_iid, old_check, old_keys, old_fields, old_vkeys, old_vfields = b"", b"", [], [], [], []
+        old_iid, old_check, old_keys, old_args = b"", b"", [], []
         if old is not None:
             old_iid, old_rec = old
             old_check = layout.field_bytes(old_rec, "added")
             old_sig = self._unpack(old_rec).signature
             old_keys, old_fields = self._buckets(old_sig)
             old_vkeys, old_vfields = self._values(old_sig)  # the script checks whether it had them
+            old_keys, old_args = [*old_keys, *old_vkeys], [*old_fields, old_vfields]
         p = self.params
         args = [mode, digest, ext, self._record(fp), tokens, len(keys), cutoff, limit, old_iid, old_check,
-                self._about(fp) if mode == "add" else b"", len(vkeys), len(old_vkeys),
-                p.min_contained_tokens, repr(float(p.containment)), p.shingle_size,
-                *fields, *vfields, *old_fields, *old_vfields]
-        return [idkey, *keys, *vkeys, *old_keys, *old_vkeys], args
+                self._about(fp) if mode == "add" else b"", p.min_contained_tokens, repr(float(p.containment)),
+                p.shingle_size, *fields, vfields, *old_args]
+        return [idkey, *keys, *vkeys, *old_keys], args
 
     def _candidates_from(self, flat: list, with_about: bool = False) -> list[Fingerprint]:
         """Decode the script's candidates, leaving out any that already expired
@@ -232,7 +232,7 @@ class RedisIndex(Keyspace):
             bkeys, fields = self._buckets(r.signature)
             vkeys, vfields = self._values(r.signature)  # the script checks whether it had them
             keys += [idkey, *bkeys, *vkeys]
-            args += [digest, ext, iid, layout.field_bytes(rec, "added"), *fields, *vfields]
+            args += [digest, ext, iid, layout.field_bytes(rec, "added"), vfields, *fields]
         if not keys:
             return 0
         head = [self.params.banding[0], self.params.num_perm if self.value_shards else 0, self.params.min_contained_tokens]
