@@ -8,10 +8,12 @@ its own private redis-server:
 * ``store``: BBC News articles (headline as title, text stored, as the
   service does) and every fifth one again under a dateline (a copy) through
   ``StoringDeduplicator`` on ``RedisIndex``: Redis bytes per article
-  (``MEMORY USAGE`` of every key of the namespace, as ``bench_stored_text.py``),
+  (``MEMORY USAGE`` of every key of the namespace, as ``bench_stored_text.py``;
+  a warm-up namespace first loads the scripts and numba's kernels),
   round trips per add (socket writes) for articles without and with a
   duplicate, add wall latency p50/p90, and the CPU seconds of the Python
-  process and of redis-server over the adds;
+  process and of redis-server over the adds (this tree also with
+  ``Params(short_in_long=False)``: no value buckets);
 * ``eval``: the evaluation set (``bench/evalset.py``, ``--size``) in
   published order through the HTTP service (Flask test client, ``POST
   /v1/articles``, then each article's ``GET``): copies found per category
@@ -57,8 +59,8 @@ def _articles(n: int):
     return out
 
 
-def worker_store(n: int) -> dict:
-    """One tree's ``store`` measure (see the module docstring)."""
+def worker_store(n: int, overrides: dict) -> dict:
+    """One tree's ``store`` measure (see the module docstring), with ``Params(**overrides)``."""
     from conftest import RedisServer, redis_server_binary
     from redis.connection import AbstractConnection
 
@@ -83,11 +85,12 @@ def worker_store(n: int) -> dict:
     server = RedisServer(redis_server_binary())
     try:
         client = server.client()
-        params = Params()
+        params = Params(**overrides)
+        warm = StoringDeduplicator(params, RedisIndex(client, params, namespace="warm-up", capacity=1000))
+        for a, _ in stream[:60]:  # scripts loaded, numba's kernels compiled (or read from its cache)
+            warm.add(a)
         idx = RedisIndex(client, params, namespace="bench", capacity=max(1000, len(stream)))
         d = StoringDeduplicator(params, idx)
-        d.add(Article("warm-up", "a warm up article that loads the scripts " * 5))  # scripts loaded
-        d.remove("warm-up")
         trips = {False: [], True: []}
         lat = {False: [], True: []}
         found = {False: 0, True: 0}
@@ -105,7 +108,7 @@ def worker_store(n: int) -> dict:
     everything = lat[False] + lat[True]
     q = lambda xs, p: statistics.quantiles(xs, n=100)[p - 1] * 1000  # noqa: E731
     return {
-        "layout": layout.VERSION, "articles": len(stream), "copies": len(lat[True]),
+        "layout": layout.VERSION, "params": overrides, "articles": len(stream), "copies": len(lat[True]),
         "bytes_per_article": round(nbytes / len(stream)),
         "round_trips_no_duplicate": round(statistics.mean(trips[False]), 3),
         "round_trips_copy": round(statistics.mean(trips[True]), 3),
@@ -120,7 +123,6 @@ def worker_store(n: int) -> dict:
 
 def worker_eval(size: str) -> dict:
     """One tree's ``eval`` measure through the HTTP service (see the module docstring)."""
-    sys.path.insert(0, str(HERE))
     from conftest import RedisServer, redis_server_binary
     from evalset import build
 
@@ -172,10 +174,10 @@ def _base_tree(commit: str, where: Path) -> Path:
     return tree
 
 
-def _run(tree: Path, what: str, arg: str) -> dict:
+def _run(tree: Path, what: str, arg: str, params: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "DEDUP_REDIS_URL"}
-    out = subprocess.run([sys.executable, __file__, "--worker", what, "--tree", str(tree), "--arg", arg],
-                         env=env, check=True, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, __file__, "--worker", what, "--tree", str(tree), "--arg", arg,
+                          "--params", json.dumps(params or {})], env=env, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -189,13 +191,19 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--tree", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--arg", help=argparse.SUPPRESS)
+    ap.add_argument("--params", default="{}", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        sys.path[:0] = [str(args.tree), str(args.tree / "tests")]
+        sys.path[:0] = [str(args.tree), str(args.tree / "tests"), str(args.tree / "bench")]
+        if args.worker == "store":
+            got = worker_store(int(args.arg), json.loads(args.params))
+        else:
+            got = worker_eval(args.arg)
+        import dedup
         import dedup_service
 
-        assert Path(dedup_service.__file__).resolve().is_relative_to(args.tree.resolve()), dedup_service.__file__
-        got = worker_store(int(args.arg)) if args.worker == "store" else worker_eval(args.arg)
+        for m in (dedup, dedup_service):  # the tree's code was measured, not the editable install's
+            assert Path(m.__file__).resolve().is_relative_to(args.tree.resolve()), m.__file__
         print(json.dumps(got))
         return got
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -206,9 +214,12 @@ def main(argv: list[str] | None = None) -> dict:
                  "commit": commit, "base": base, "load_average_start": os.getloadavg(), "store": {}, "eval": {}}
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"ours": ROOT, "base": _base_tree(args.base, Path(tmp))}
+        runs = {"ours": ("ours", {}), "base": ("base", {}), "ours_sil_off": ("ours", {"short_in_long": False})}
         for r in range(args.rounds):
-            for name in (("ours", "base") if r % 2 == 0 else ("base", "ours")):
-                got = _run(trees[name], "store", str(args.articles))
+            order = list(runs) if r % 2 == 0 else list(reversed(runs))
+            for name in order:
+                tree, params = runs[name]
+                got = _run(trees[tree], "store", str(args.articles), params)
                 res["store"].setdefault(name, []).append(got)
                 print(name, "store", got, file=sys.stderr)
         for name in ("ours", "base"):

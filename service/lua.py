@@ -11,22 +11,22 @@ never through bare byte offsets (a test checks it).
 Conventions shared by every script: ``KEYS[1..3]`` are the namespace's
 fixed keys (:data:`FIXED_KEYS`: the meta hash ``P m``, the retention index
 ``P E``, the pending index ``P p``); the script's own keys follow (id map
-and band bucket shards, named by the caller from the article's id and
-signature). ``ARGV[1]`` is the key prefix ``P`` (``dd{<namespace>}``),
+and band and value bucket shards, named by the caller from the article's
+id and signature). ``ARGV[1]`` is the key prefix ``P`` (``dd{<namespace>}``),
 ``ARGV[2]`` the layout string, ``ARGV[3]`` the signature length in bytes.
 A script refuses a namespace stored with another layout (error
 ``LAYOUT <stored layout>``).
 
 Redis Cluster: every key the caller can name is passed in ``KEYS``. The
 keys named by internal ids that a script finds on its way (records, word
-ids, links, clusters, retention buckets of candidates and members) cannot
-be known before it runs; the script builds them from ``P``, which carries
+ids, links, clusters, versions, retention buckets of candidates and
+members) cannot be known before it runs; the script builds them from ``P``, which carries
 the ``{namespace}`` hash tag, so they hash to the slot of ``KEYS[1]`` and
 live on the node that runs the script (open-source Redis Cluster serves
 them; a proxy that insists on every key in ``KEYS``, as some managed
 services do, would refuse the scripts).
 
-Kept in one module on purpose (~500 lines, most of them Lua): the scripts share
+Kept in one module on purpose (~800 lines, most of them Lua): the scripts share
 one prelude and one set of names, and reading them together is how a reviewer
 checks which keys each script touches.
 """
