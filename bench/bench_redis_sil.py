@@ -21,7 +21,7 @@ its own private redis-server:
   and the ``latest`` the answers carry.
 
     python bench/bench_redis_sil.py --base 50ba7ad [--articles 2000] [--rounds 2] [--size small]
-        [--out bench/results/redsil]
+        [--tracks edited,...] [--rounds-only store|eval] [--out bench/results/redsil]
 """
 
 from __future__ import annotations
@@ -121,15 +121,16 @@ def worker_store(n: int, overrides: dict) -> dict:
     }
 
 
-def worker_eval(size: str) -> dict:
-    """One tree's ``eval`` measure through the HTTP service (see the module docstring)."""
+def worker_eval(size: str, tracks: list[str]) -> dict:
+    """One tree's ``eval`` measure through the HTTP service (see the module
+    docstring), on the records of ``tracks`` (all when empty)."""
     from conftest import RedisServer, redis_server_binary
     from evalset import build
 
     from dedup.evaluation.metrics import evaluate
     from dedup_service.app import create_app
 
-    records = build(DATA, size)
+    records = [r for r in build(DATA, size) if not tracks or r["track"] in tracks]
     feed = sorted(records, key=lambda r: r.get("published") or "~")
     server = RedisServer(redis_server_binary())
     try:
@@ -156,7 +157,8 @@ def worker_eval(size: str) -> dict:
     cats = {c: {k: v[k] for k in ("copies", "copies_attached", "copy_recall")}
             for c, v in res["categories"].items() if v["copies"]}
     updates = [r for r in records if r.get("category") == "update"]
-    return {"records": len(records), "refused": refused, "pair_precision": res["pairwise"]["precision"],
+    return {"size": size, "tracks": tracks or "all", "records": len(records), "refused": refused,
+            "pair_precision": res["pairwise"]["precision"],
             "pair_recall": res["pairwise"]["recall"], "categories": cats,
             "answers_with_latest": sum(v is not None for v in latest.values()),
             "updates_named_latest": sum(latest.get(r["id"]) == r["id"] for r in updates), "updates": len(updates)}
@@ -187,6 +189,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--articles", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--size", default="small", help="evaluation set size (bench/evalset.py)")
+    ap.add_argument("--tracks", default="", help="evaluation set tracks to stream, comma-separated (default: all)")
+    ap.add_argument("--rounds-only", choices=("store", "eval"), help="run only that measure")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "redsil")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--tree", type=Path, help=argparse.SUPPRESS)
@@ -198,7 +202,8 @@ def main(argv: list[str] | None = None) -> dict:
         if args.worker == "store":
             got = worker_store(int(args.arg), json.loads(args.params))
         else:
-            got = worker_eval(args.arg)
+            size, _, tracks = args.arg.partition(":")
+            got = worker_eval(size, [t for t in tracks.split(",") if t])
         import dedup
         import dedup_service
 
@@ -215,15 +220,15 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"ours": ROOT, "base": _base_tree(args.base, Path(tmp))}
         runs = {"ours": ("ours", {}), "base": ("base", {}), "ours_sil_off": ("ours", {"short_in_long": False})}
-        for r in range(args.rounds):
+        for r in range(args.rounds if args.rounds_only != "eval" else 0):
             order = list(runs) if r % 2 == 0 else list(reversed(runs))
             for name in order:
                 tree, params = runs[name]
                 got = _run(trees[tree], "store", str(args.articles), params)
                 res["store"].setdefault(name, []).append(got)
                 print(name, "store", got, file=sys.stderr)
-        for name in ("ours", "base"):
-            res["eval"][name] = _run(trees[name], "eval", args.size)
+        for name in ("ours", "base") if args.rounds_only != "store" else ():
+            res["eval"][name] = _run(trees[name], "eval", f"{args.size}:{args.tracks}")
             print(name, "eval", res["eval"][name], file=sys.stderr)
     res["load_average_end"] = os.getloadavg()
     args.out.with_suffix(".json").write_text(json.dumps(res, indent=2) + "\n")

@@ -235,7 +235,8 @@ class RedisIndex(Keyspace):
             args += [digest, ext, iid, layout.field_bytes(rec, "added"), vfields, *fields]
         if not keys:
             return 0
-        head = [self.params.banding[0], self.params.num_perm if self.value_shards else 0, self.params.min_contained_tokens]
+        p = self.params
+        head = [p.banding[0], p.num_perm if self.value_shards else 0, p.min_contained_tokens]
         return sum(1 for x in self._script("REMOVE", keys, [*head, *args]) if x == 1)
 
     def attach(self, doc_id: str, links: list[Link]) -> tuple[Story, list[Link]]:
