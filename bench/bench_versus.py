@@ -5,7 +5,8 @@
 
 Each run is ``python -c 'dedup.cli.main()' batch DUMP --jobs J -q --clusters C`` with ``PYTHONPATH`` set
 to the checkout (so its ``dedup`` package, and its own numba cache beside the sources, is the one
-imported), in rounds: every checkout once per round, in turn, so the machine's load hits them alike.
+imported; each run's working directory is a temporary folder, so a package in the
+current directory cannot shadow the checkout's), in rounds: every checkout once per round, in turn, so the machine's load hits them alike.
 CPU = user + system seconds of the whole process tree (``resource.getrusage(RUSAGE_CHILDREN)``,
 which counts the worker processes once they are reaped); wall seconds are shown too, but on a shared
 machine only the CPU ratio is steady. One untimed run per checkout first fills its numba cache.
@@ -38,7 +39,7 @@ def run(python: str, checkout: str, dump: str, jobs: int, clusters: str, entry: 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load, t0 = os.getloadavg()[0], time.perf_counter()
     subprocess.run([python, "-c", _MAIN.format(entry), "batch", dump, "--jobs", str(jobs), "-q", "--clusters", clusters],
-                   env=env, check=True, stdout=subprocess.DEVNULL)
+                   env=env, check=True, stdout=subprocess.DEVNULL, cwd=os.path.dirname(clusters))
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -85,6 +85,7 @@ def cluster_articles(
     normaliser: Normaliser | None = None,
     on_skip: Callable[[str, str], None] | None = None,
     checkpoint=None,
+    decisions=None,
 ) -> BatchResult:
     """Cluster a stream of articles into stories.
 
@@ -102,6 +103,8 @@ def cluster_articles(
             (not an article, too large, no words after normalisation).
         checkpoint: a :class:`~dedup.checkpoint.Checkpoint`: fingerprinted
             chunks are saved there, and those of a killed run reused.
+        decisions: a :class:`~dedup.decisions.Decisions`: editors' rulings
+            (pairs kept apart, splits, canonical copies) the clustering respects.
 
     Returns:
         A :class:`BatchResult`.
@@ -134,8 +137,11 @@ def cluster_articles(
               "confirmed_pairs": len(confirmed)}
     if params.reuse is not None:
         counts.update(_reuse_pass(corpus, confirmed, rejected, params, jobs, clock))
-    clusters, dropped = _clusters(corpus, confirmed)
+    refused: list = []
+    clusters, dropped = _clusters(corpus, confirmed, decisions, refused)
     clock.lap("cluster")
+    if decisions is not None:
+        counts.update(decisions=len(decisions), links_refused_by_decisions=len(refused))
     stats = {"articles": len(corpus), "skipped": skips.count, **counts, "rejected_pairs": dict(rejected),
              "links_dropped_by_compilation_guard": len(dropped), **_cluster_stats(clusters),
              "seconds": clock.seconds(), "params": params.to_dict(), "jobs": jobs}
@@ -155,10 +161,15 @@ def _reuse_pass(corpus: Corpus, confirmed: list[PairLink], rejected: Counter, pa
             "reused_pairs": sum(1 for p in confirmed if p.kind == "reused")}
 
 
-def _clusters(corpus: Corpus, confirmed: list[PairLink]) -> tuple[list[Cluster], set[tuple[int, int]]]:
-    """Clusters numbered from 1 in input order of their canonical copy, and the dropped links."""
+def _clusters(corpus: Corpus, confirmed: list[PairLink], decisions=None,
+              refused: list | None = None) -> tuple[list[Cluster], set[tuple[int, int]]]:
+    """Clusters numbered from 1 in input order of their canonical copy, and
+    the dropped links (``decisions``: the editors' rulings, refused merges
+    appended to ``refused``)."""
     lengths = corpus.lengths.tolist()
-    groups, dropped = cluster_links(len(corpus), ((p.a, p.b, p.kind, p.span, p.score) for p in confirmed), lengths)
+    apart, together, pinned = decisions.for_positions(corpus.ids) if decisions else (None, (), None)
+    groups, dropped = cluster_links(len(corpus), ((p.a, p.b, p.kind, p.span, p.score) for p in confirmed), lengths,
+                                    apart=apart, together=together, refused=refused)
     group_of = {i: n for n, g in enumerate(groups) for i in g}
     links: list[list[PairLink]] = [[] for _ in groups]
     for p in confirmed:
@@ -166,7 +177,7 @@ def _clusters(corpus: Corpus, confirmed: list[PairLink]) -> tuple[list[Cluster],
         if n is not None and n == group_of.get(p.b):
             links[n].append(p)
     ids = corpus.ids
-    made = sorted((canonical_index(g, corpus.published, lengths), g, n) for n, g in enumerate(groups))
+    made = sorted((canonical_index(g, corpus.published, lengths, pinned), g, n) for n, g in enumerate(groups))
     clusters = [Cluster(k, ids[canon], tuple(ids[i] for i in g), tuple(p.link(ids) for p in links[n]),
                         ids[latest_version(canon, links[n], {i: (corpus.published[i], i) for i in g})])
                 for k, (canon, g, n) in enumerate(made, start=1)]

@@ -37,7 +37,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-__all__ = ["UnionFind", "canonical_index", "cluster_links", "latest_version", "online_links"]
+__all__ = ["GuardedUnionFind", "UnionFind", "canonical_index", "cluster_links", "latest_version", "online_links"]
 
 _SAME_LENGTH = 0.9  # a near link between texts this close in length is symmetric
 _SAME_FIGURES = ("exact", "near")  # links that say two texts carry the same figures
@@ -83,6 +83,43 @@ class UnionFind:
         return rx
 
 
+class GuardedUnionFind(UnionFind):
+    """:class:`UnionFind` that refuses a union putting two elements ruled
+    apart in one set (editors' decisions, :mod:`dedup.decisions`).
+
+    Args:
+        n: elements.
+        apart: ``{x: {y, ...}}``, symmetric: pairs never in one set.
+
+    Each set keeps its members that ``apart`` names, so a check costs
+    O(named members of the smaller set), whatever the sets' sizes.
+    ``refused`` collects the refused ``(x, y)`` unions.
+    """
+
+    def __init__(self, n: int, apart: dict[int, set[int]]) -> None:
+        super().__init__(n)
+        self.apart = apart
+        self.named: dict[int, set[int]] = {x: {x} for x in apart}
+        self.refused: list[tuple[int, int]] = []
+
+    def union(self, x: int, y: int) -> int:
+        """The new root, or -1 when the union is refused."""
+        rx, ry = self.find(x), self.find(y)
+        if rx == ry:
+            return rx
+        nx, ny = self.named.get(rx), self.named.get(ry)
+        if nx and ny:
+            small, other = (nx, ry) if len(nx) <= len(ny) else (ny, rx)
+            if any(self.find(v) == other for u in small for v in self.apart[u]):
+                self.refused.append((x, y))
+                return -1
+        root = super().union(x, y)
+        if nx or ny:
+            self.named[root] = (nx or set()) | (ny or set())
+            self.named.pop(rx if root == ry else ry, None)
+        return root
+
+
 def _overlap(x: tuple[int, int], y: tuple[int, int]) -> bool:
     inter = min(x[1], y[1]) - max(x[0], y[0])
     return inter * 2 >= min(x[1] - x[0], y[1] - y[0])
@@ -105,7 +142,9 @@ def _one_place(spans: dict[int, tuple[int, int] | None]) -> bool:
 
 
 def cluster_links(
-    n: int, links: Iterable[tuple], lengths: Sequence[int]
+    n: int, links: Iterable[tuple], lengths: Sequence[int], *,
+    apart: dict[int, set[int]] | None = None, together: Sequence[Sequence[int]] = (),
+    refused: list | None = None,
 ) -> tuple[list[list[int]], set[tuple[int, int]]]:
     """Group ``n`` items by confirmed links.
 
@@ -116,14 +155,25 @@ def cluster_links(
             in the longer one; ``score`` ranks a shorter item's partners.
         lengths: words per item (decides which side of a ``contained``
             link is the container).
+        apart: editors' pairs never in one group (``{i: {j, ...}}``,
+            symmetric; :meth:`dedup.decisions.Decisions.for_positions`):
+            a merge that would join them is refused, at whichever stage.
+        together: groups an editor split off as one story, joined first.
+        refused: when given, the refused ``(i, j)`` merges are appended.
 
     Returns:
         ``(groups, dropped)``: groups of two or more indices (sorted), and
         the links the guards refused (a shorter text's other partners, a
         compilation's links).
     """
-    uf = UnionFind(n)
+    uf = GuardedUnionFind(n, apart) if apart else UnionFind(n)
+    if apart:  # refusals depend on order: the online one (each later item's links, best first)
+        links = sorted(links, key=lambda lk: (max(lk[0], lk[1]), -(lk[4] if len(lk) > 4 else 0.0), min(lk[0], lk[1])))
     touched: set[int] = set()
+    for g in together:
+        touched.update(g)
+        for x in g[1:]:
+            uf.union(g[0], x)
     contains: dict[int, list[tuple[int, tuple[int, int] | None]]] = defaultdict(list)
     shorter: dict[int, list[tuple[tuple, int]]] = defaultdict(list)  # near links of a shorter text
     for link in links:  # stage 1, and the links stages 2 and 3 decide on
@@ -140,6 +190,8 @@ def cluster_links(
             shorter[small].append(((score, lengths[big], -big), big))
     ambiguous = _join_shorter_texts(uf, shorter)
     dropped = _absorb_contained(uf, contains, lengths) | ambiguous
+    if refused is not None and apart:
+        refused += uf.refused
     groups: dict[int, list[int]] = defaultdict(list)
     for x in sorted(touched):
         groups[uf.find(x)].append(x)
@@ -239,12 +291,15 @@ def online_links(links: Sequence, length: int, others: dict) -> tuple[list, list
     return kept, dropped
 
 
-def canonical_index(members: Sequence[int], published: Sequence[float | None], lengths: Sequence[int]) -> int:
-    """The canonical member: earliest date, then most words, then first."""
+def canonical_index(members: Sequence[int], published: Sequence[float | None], lengths: Sequence[int],
+                    pinned: Sequence[bool] | None = None) -> int:
+    """The canonical member: earliest date, then most words, then first;
+    with ``pinned`` (editors' picks, by position), among the pinned members
+    when the group has some."""
 
-    def key(i: int) -> tuple[float, int, int]:
+    def key(i: int) -> tuple[bool, float, int, int]:
         p = published[i]
-        return (math.inf if p is None else p, -lengths[i], i)
+        return (pinned is not None and not pinned[i], math.inf if p is None else p, -lengths[i], i)
 
     return min(members, key=key)
 

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from dedup.cluster import canonical_index, online_links
+from dedup.decisions import Decisions, allowed_links
 from dedup.errors import InvalidParams
 from dedup.fingerprint import NO_WORDS, check_size, fingerprint_texts
 from dedup.index import Fingerprint, Index, MemoryIndex
@@ -58,6 +59,8 @@ class Deduplicator:
         params: detection parameters (default :class:`Params`).
         index: where fingerprints live; a :class:`MemoryIndex` by default.
         normaliser: text normaliser (extend its boilerplate list here).
+        decisions: editors' rulings every add respects (:mod:`dedup.decisions`);
+            the service keeps them in its store instead.
 
     Example:
         >>> d = Deduplicator()
@@ -68,7 +71,8 @@ class Deduplicator:
         ['exact']
     """
 
-    def __init__(self, params: Params | None = None, index: Index | None = None, normaliser: Normaliser | None = None):
+    def __init__(self, params: Params | None = None, index: Index | None = None, normaliser: Normaliser | None = None,
+                 decisions: Decisions | None = None):
         self.params = params or (index.params if index is not None else Params())
         if self.params.reuse is not None:
             raise InvalidParams("reuse: the reworded-copy pass is batch-only (cluster_articles); leave it None here")
@@ -76,6 +80,7 @@ class Deduplicator:
         if self.index.params != self.params:
             raise ValueError("the index was built with other Params than the deduplicator's")
         self.normaliser = normaliser or Normaliser()
+        self.decisions = decisions or Decisions()
         self._encodings: dict[tuple, str] = {}
 
     def fingerprint(self, article: Article, *, words: bool = False) -> tuple[Fingerprint, list[str] | None]:
@@ -127,21 +132,22 @@ class Deduplicator:
         if got is None:
             return None
         cid, members = got
-        best = canonical_index(range(len(members)), [m[1] for m in members], [m[2] for m in members])
+        best = canonical_index(range(len(members)), [m[1] for m in members], [m[2] for m in members],
+                               [self.decisions.pinned(m[0]) for m in members])
         return cid, members[best][0], [m[0] for m in members]
 
     def _match(self, doc_id: str, of: str, links: list[Link], created: bool) -> Match:
         story = self.index.story(of)  # bounded: not O(cluster size)
         if story is None:
             return Match(doc_id, None, None, links, created)
-        return Match(doc_id, story.cluster, story.canonical, links, created, story.latest)
+        return Match(doc_id, story.cluster, self._pinned_canonical(of, story.canonical), links, created, story.latest)
 
     def query(self, article: Article, *, explain: bool = False, similarity: float | None = None) -> Match:
         """Find the stored duplicates of ``article`` without storing it
         (among the bounded candidates: see :mod:`dedup.index`)."""
         fp, words = self.fingerprint(article, words=explain)
         found = [f for f in self.index.candidates(fp) if f.id != fp.id]
-        links = self._confirm_all(fp, words, found, explain, similarity)
+        links = self._decided(fp.id, self._confirm_all(fp, words, found, explain, similarity), stored=False)
         if not links:
             return Match(fp.id, None, None, links, created=False)
         return self._match(fp.id, links[0].b, links, created=False)
@@ -168,8 +174,47 @@ class Deduplicator:
         if not found:  # no candidate: a story of its own, nothing pending, no need to ask the index
             return Match(fp.id, fp.id, fp.id, [], created=True, latest=fp.id)
         confirmed = self._guarded(fp, found, self._confirm_all(fp, words, found, explain, similarity))
-        story, kept = self.index.attach(fp.id, confirmed)  # clears the pending flag even with no link
-        return Match(fp.id, story.cluster, story.canonical, kept[:1], True, story.latest)
+        story, kept = self.index.attach(fp.id, self._decided(fp.id, confirmed))  # clears the pending flag even with no link
+        return Match(fp.id, story.cluster, self._pinned_canonical(fp.id, story.canonical), kept[:1], True, story.latest)
+
+    # -- editors' decisions (dedup.decisions) ---------------------------------
+    def _decided(self, doc_id: str, links: list[Link], stored: bool = True) -> list[Link]:
+        """The links (best first) that the editors' decisions let ``doc_id``
+        merge on (:func:`dedup.decisions.allowed_links`). An index that
+        keeps decisions itself (the service's) answers through its
+        ``decision_view``; else :attr:`decisions` applies."""
+        if not links:
+            return links
+        partners = [link.b for link in links]
+        own = getattr(self.index, "decision_view", None)
+        view = own(doc_id, partners, register=stored) if own is not None else self._decision_view(doc_id, partners)
+        if view is None:
+            return links
+        return allowed_links(view[0], doc_id, links, view[1], view[2])[0]
+
+    def _decision_view(self, doc_id: str, partners: list[str]) -> tuple[Decisions, dict, dict] | None:
+        """The decisions naming ``doc_id``, its partners or their stories'
+        members, each partner's story, and per story its named members
+        (``None``: no decision applies). Here from :attr:`decisions`, one
+        index look-up of every named article; the service's store keeps a
+        per-story index instead."""
+        if not self.decisions.named():
+            return None
+        named = sorted(self.decisions.named() | set(partners))
+        story_of = {i: s.cluster for i, s in zip(named, self.index.stories(named)) if s is not None}
+        named_in: dict[str, set[str]] = {}
+        for i in self.decisions.named():
+            if i in story_of:
+                named_in.setdefault(story_of[i], set()).add(i)
+        return self.decisions, story_of, named_in
+
+    def _pinned_canonical(self, doc_id: str, canonical: str | None) -> str | None:
+        """The story's canonical copy with the editors' picks (the index's
+        own rule knows none of them; O(story) here, only when some exist)."""
+        if canonical is None or not any(r["decision"] == "canonical" for r in self.decisions.records):
+            return canonical
+        got = self.story(doc_id)
+        return got[1] if got is not None else canonical
 
     def _guarded(self, fp: Fingerprint, found: list[Fingerprint], links: list[Link]) -> list[Link]:
         """The batch clustering guards on the new article's links

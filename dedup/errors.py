@@ -7,7 +7,8 @@ the store) live in ``service/errors.py``; no other module invents a code.
 
 from __future__ import annotations
 
-__all__ = ["DedupError", "InvalidArticle", "InvalidParams", "NotFound", "TooLarge", "WorkerDied"]
+__all__ = ["DecisionConflict", "DedupError", "InvalidArticle", "InvalidDecision", "InvalidParams", "NotFound", "TooLarge",
+           "WorkerDied"]
 
 
 class DedupError(Exception):
@@ -53,6 +54,21 @@ class NotFound(DedupError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return self.message
+
+
+class InvalidDecision(DedupError):
+    """An editor's decision record that is malformed (:mod:`dedup.decisions`)."""
+
+    code = "invalid_decision"
+    status = 400
+
+
+class DecisionConflict(DedupError):
+    """A decision that contradicts the stored ones or the stories as they are
+    (a split of articles in different stories, of a story's founder)."""
+
+    code = "decision_conflict"
+    status = 409
 
 
 class WorkerDied(DedupError):

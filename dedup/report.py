@@ -164,10 +164,15 @@ def name_figures(
     normaliser = normaliser or Normaliser()
     words: dict[str, list[str]] = {}
     for record in records:
-        art_id, row = _id_and_row(record, id_field, text_field)
-        text = row.get(text_field if not isinstance(record, Article) else "text")
+        if isinstance(record, Article):  # the CLI's re-read: no row to build
+            art_id, text = record.id, record.text
+        else:
+            art_id, row = _id_and_row(record, id_field, text_field)
+            text = row.get(text_field)
         if art_id in need and isinstance(text, str):
             words[art_id] = tokens(normaliser(text).lower())
+            if len(words) == len(need):  # the rest of the input holds none of them
+                break
     named = 0
     for n, c in enumerate(result.clusters):
         if not any(_unnamed(p.changed) for p in c.pairs):

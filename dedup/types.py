@@ -21,6 +21,9 @@ KINDS: tuple[str, ...] = get_args(Kind)
 
 #: The longest id, in UTF-8 bytes (ids travel in URLs and Redis keys).
 MAX_ID_BYTES = 1024
+#: the longest title, url and source an article may carry, in characters
+#: (generous for any real feed; a 900 KB url is a mistake or an attack)
+MAX_FIELD_CHARS = {"title": 4096, "url": 8192, "source": 1024}
 _BAD_ID_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
@@ -114,6 +117,8 @@ class Article:
             v = d.get(name)
             if v is not None and not isinstance(v, str):
                 raise InvalidArticle(f"field {name!r} must be a string, got {type(v).__name__}")
+            if v is not None and len(v) > MAX_FIELD_CHARS.get(name, len(v)):
+                raise InvalidArticle(f"field {name!r} is {len(v)} characters; the limit is {MAX_FIELD_CHARS[name]}")
             opt[name] = v or None
         if opt["published"] is not None:
             parse_published(opt["published"])

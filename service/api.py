@@ -132,7 +132,10 @@ def _body(types: tuple[str, ...] = _JSON_TYPES) -> object:
     limit = 2 * current_app.config["MAX_TEXT_BYTES"] + 65536
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge(f"body is {request.content_length} bytes; the limit is {limit}")
-    return _decode(request.get_data(cache=False))
+    raw = request.stream.read(limit + 1)  # a chunked body has no length: never read past the limit
+    if len(raw) > limit:
+        raise TooLarge(f"body is over {limit} bytes (the limit)")
+    return _decode(raw)
 
 
 def parse_article(d: object) -> Article:
@@ -275,6 +278,16 @@ def delete_article(doc_id: str):
 PAGE_SIZE, PAGE_MAX = 50, 1000
 
 
+def _number(name: str, default: int, lo: int, hi: int) -> int:
+    """An integer query option in ``[lo, hi]`` (absent: ``default``)."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
+        raise InvalidOption(f"{name}={raw!r}: must be an integer in [{lo}, {hi}]")
+    return int(raw)
+
+
 def _page_args() -> tuple[int, int]:
     """``cursor`` (a member position, from the previous page's ``next``) or
     ``page`` (1-based), and ``limit`` (members per page)."""
@@ -284,18 +297,10 @@ def _page_args() -> tuple[int, int]:
     if "cursor" in request.args and "page" in request.args:
         raise InvalidOption("give cursor or page, not both")
 
-    def number(name: str, default: int, lo: int, hi: int) -> int:
-        raw = request.args.get(name)
-        if raw is None:
-            return default
-        if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
-            raise InvalidOption(f"{name}={raw!r}: must be an integer in [{lo}, {hi}]")
-        return int(raw)
-
-    limit = number("limit", PAGE_SIZE, 1, PAGE_MAX)
+    limit = _number("limit", PAGE_SIZE, 1, PAGE_MAX)
     if "page" in request.args:
-        return (number("page", 1, 1, 10**9) - 1) * limit, limit
-    return number("cursor", 0, 0, 10**12), limit
+        return (_number("page", 1, 1, 10**9) - 1) * limit, limit
+    return _number("cursor", 0, 0, 10**12), limit
 
 
 @_route("GET", "/clusters/<path:cluster_id>")
@@ -340,6 +345,116 @@ def post_batch():
             yield json.dumps(out) + "\n"
 
     return Response(stream_with_context(results()), mimetype="application/x-ndjson")
+
+
+# -- editors' decisions, search, activity (issue 17) ---------------------------
+#: Articles one search request looks at, at most (newest first, from its cursor).
+SEARCH_SCAN = 2000
+#: Recent articles the activity route lists, at most.
+RECENT_MAX = 100
+
+
+def _only(*allowed: str) -> None:
+    unknown = set(request.args) - set(allowed)
+    if unknown:
+        raise InvalidOption(f"unknown option(s) {', '.join(sorted(map(repr, unknown)))}; allowed: {', '.join(allowed)}")
+
+
+@_route("POST", "/decisions")
+def post_decision():
+    """Record an editor's decision (:mod:`dedup.decisions`) and apply it to
+    the stories now: 201, or 200 when the same decision was already made."""
+    from dedup.decisions import parse_decision
+
+    _only()
+    _ns, d = _dedup()
+    record = parse_decision(_body())
+    got = d.index.record_decision(record)
+    return jsonify({"decision": record, "moved": got["moved"], "superseded": got["superseded"]}), 201 if got["created"] else 200
+
+
+@_route("GET", "/decisions")
+def get_decisions():
+    """The decisions made, in order: one page of JSON, or with
+    ``format=ndjson`` all of them as JSON Lines (what ``dedup batch
+    --decisions`` reads), streamed page by page."""
+    _only("cursor", "limit", "format")
+    _ns, d = _dedup()
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "ndjson"):
+        raise InvalidOption(f"format={fmt!r}: must be json or ndjson")
+    start, limit = _number("cursor", 0, 0, 10**12), _number("limit", 100, 1, 1000)
+    if fmt == "json":
+        records, nxt = d.index.decisions(start, limit)
+        return jsonify({"decisions": records, "cursor": start, "next": nxt})
+
+    def lines() -> Iterator[str]:
+        at: int | None = start
+        while at is not None:
+            records, at = d.index.decisions(at, limit)
+            yield from (json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+    return Response(stream_with_context(lines()), mimetype="application/x-ndjson")
+
+
+def _listed(items: list[dict]) -> list[dict]:
+    return [{**{k: v for k, v in x.items() if k != "seq"}, "added": _iso(x["added"]), "published": _iso(x["published"])}
+            for x in items]
+
+
+@_route("GET", "/search")
+def search():
+    """Stored articles whose title has every word of ``q`` (as a word or a
+    word's beginning, ignoring case), or whose id is ``q``: newest first,
+    each page looking at most at ``SEARCH_SCAN`` articles from ``cursor``;
+    ``next`` goes on below (``null``: none left)."""
+    _only("q", "cursor", "limit")
+    _ns, d = _dedup()
+    q = request.args.get("q", "").strip()
+    if not q or len(q) > 200:
+        raise InvalidOption("q: give 1 to 200 characters to search for")
+    cursor, limit = _number("cursor", 0, 0, 2**32), _number("limit", 20, 1, 100)
+    words = _words(q)
+    found, scanned, at = [], 0, cursor
+    fp = d.index.get(q) if cursor == 0 else None
+    if fp is not None:  # an id: that article first
+        story, about = d.index.story(q), d.index.about([q])[q]
+        found.append({"id": q, "title": about.title, "source": about.source, "cluster": story.cluster if story else q,
+                      "added": fp.added, "published": fp.published})
+    while scanned < SEARCH_SCAN and len(found) < limit:
+        step = min(500, SEARCH_SCAN - scanned)
+        items, at = d.index.recent(at, step)
+        scanned += step
+        for x in items:
+            if x["id"] != q and words and _matches(words, x["title"]):
+                found.append(x)
+                if len(found) == limit:
+                    at = x["seq"] - 1
+                    break
+        if not at:
+            break
+    return jsonify({"q": q, "results": _listed(found), "cursor": cursor, "next": at or None})
+
+
+def _words(text: str | None) -> list[str]:
+    return [w for w in "".join(c if c.isalnum() else " " for c in (text or "").casefold()).split() if w]
+
+
+def _matches(words: list[str], title: str | None) -> bool:
+    have = _words(title)
+    return all(any(h.startswith(w) for h in have) for w in words)
+
+
+@_route("GET", "/activity")
+def activity():
+    """The namespace's size (articles, pending ones, decisions) and its
+    newest ``limit`` articles (at most ``RECENT_MAX``), newest first."""
+    _only("limit")
+    _ns, d = _dedup()
+    limit = _number("limit", 20, 1, RECENT_MAX)
+    recent, _ = d.index.recent(0, limit)
+    return jsonify({"articles": len(d.index), "pending": d.index.pending_count(),
+                    "decisions": d.index.decision_count(), "recent": _listed(recent)})
 
 
 @ops.get("/healthz")

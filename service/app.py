@@ -16,7 +16,7 @@ import time
 import click
 import redis
 from flask import Flask, Response, g, jsonify, request
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
@@ -157,7 +157,7 @@ def _install_metrics(app: Flask, service: DedupService) -> None:
     @app.get("/metrics")
     def metrics():
         """Prometheus text format: request counts, latency histograms, index size."""
-        return Response(generate_latest(exposed), mimetype="text/plain; version=0.0.4; charset=utf-8")
+        return Response(generate_latest(exposed), content_type=CONTENT_TYPE_LATEST)
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -15,6 +15,12 @@ so a truncated file is refused instead of half-loaded:
      "title": "...", "url": null, "source": null, "text": "...", "cluster": "a", "canonical": "a", "pending": false}
     {"dedup_export_end": 1}
 
+Editors' decisions (:mod:`dedup.decisions`), when the namespace has some,
+come right after the header, one ``{"decision": ...}`` line each, in the
+order they were made; :func:`replay` stores them before the articles, so
+every article added again respects them (as ``dedup batch --decisions``
+does).
+
 :func:`replay` adds the articles again in their original insertion order,
 through the same :class:`~dedup.Deduplicator` steps as a POST (candidates,
 confirmation, links), keeping each article's ``added`` time (so retention
@@ -32,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dedup import Article
+from dedup.decisions import parse_decision
 from dedup.errors import DedupError, InvalidArticle
 from dedup.index import Fingerprint
 from dedup_service.store import ArticleFingerprint, RedisIndex, StoringDeduplicator
@@ -56,6 +63,10 @@ def export_lines(index: RedisIndex, generation: str | None = None) -> Iterator[s
     """The namespace of ``index`` as JSON lines (header, articles, count), streamed."""
     yield json.dumps({"dedup_export": FORMAT_VERSION, "namespace": index.namespace, "layout": index.layout.decode(),
                       "params": index.params.to_dict(), "generation": generation, "exported_at": time.time()}) + "\n"
+    at: int | None = 0
+    while at is not None:  # the editors' decisions first: a replay stores them before the articles
+        records, at = index.decisions(at, 500)
+        yield from (json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     n = 0
     for fp, story, pending, about in index.export():
         n += 1
@@ -75,8 +86,9 @@ def is_export(first_line: bytes | str) -> bool:
     return isinstance(head, dict) and "dedup_export" in head
 
 
-def read_export(lines: Iterable[str], params) -> Iterator[Fingerprint]:
-    """The fingerprints of an export, checked against ``params``.
+def read_export(lines: Iterable[str], params) -> Iterator[Fingerprint | dict]:
+    """The fingerprints of an export, checked against ``params`` (and its
+    editors' decisions, as records, before them).
 
     Raises:
         InvalidArticle: not an export, another format version, other
@@ -96,6 +108,9 @@ def read_export(lines: Iterable[str], params) -> Iterator[Fingerprint]:
     for lineno, line in enumerate(it, start=2):
         try:
             d = json.loads(line)
+            if "decision" in d:
+                yield parse_decision(d)
+                continue
             if "dedup_export_end" in d:
                 if d["dedup_export_end"] != n:
                     raise InvalidArticle(f"the export counts {d['dedup_export_end']} articles and holds {n}")
@@ -105,6 +120,8 @@ def read_export(lines: Iterable[str], params) -> Iterator[Fingerprint]:
                                     float(d["added"]), article)
         except (ValueError, KeyError, TypeError) as e:
             raise InvalidArticle(f"export line {lineno}: {type(e).__name__}: {e}") from None
+        except DedupError as e:  # a malformed decision
+            raise InvalidArticle(f"export line {lineno}: {e.code}: {e.message}") from None
         if fp.signature.shape != (params.num_perm,) or not len(fp.tokens):
             raise InvalidArticle(f"export line {lineno}: a signature of {len(fp.signature)} values or no words")
         n += 1
@@ -133,7 +150,7 @@ class Replayed:
     refused: list[tuple[str, str]] | None = None
 
 
-def replay(index: RedisIndex, items: Iterable[Fingerprint | Article], on_refused=None) -> Replayed:
+def replay(index: RedisIndex, items: Iterable[Fingerprint | Article | dict], on_refused=None) -> Replayed:
     """Add ``items`` (fingerprints of an export, or articles of a feed dump)
     to ``index`` in order, as POSTs would; an article already stored with the
     same words is left as it is (so a replay interrupted can be run again).
@@ -146,6 +163,9 @@ def replay(index: RedisIndex, items: Iterable[Fingerprint | Article], on_refused
     plain = StoringDeduplicator(index.params, index)
     got = Replayed(refused=[])
     for item in items:
+        if isinstance(item, dict):  # an editor's decision: stored, to be respected by the articles that follow
+            index.record_decision(item, apply=False)
+            continue
         try:
             if isinstance(item, Fingerprint):
                 d.given = item

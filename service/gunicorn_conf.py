@@ -13,6 +13,7 @@ and ``dedup serve``: the hooks, nothing that the command line sets.
   ``gunicorn.util.write_error`` (same signature; the worker calls it through
   the module) when this file is loaded. tests/reliability check it against
   the installed gunicorn.
+* ``control_socket_disable``: no control socket (see below).
 * ``graceful_timeout``: on SIGTERM a worker stops accepting and finishes the
   requests it holds for up to this many seconds (gunicorn's default, 30,
   stated here because the image's stop timeout must exceed it).
@@ -26,9 +27,12 @@ import gunicorn.util
 
 from dedup.warm import on_starting
 
-__all__ = ["child_exit", "graceful_timeout", "json_error", "on_starting"]
+__all__ = ["child_exit", "control_socket_disable", "graceful_timeout", "json_error", "on_starting"]
 
 graceful_timeout = 30
+#: gunicorn 27's control socket lives at one path per home directory: a second
+#: server removed the first's, and a read-only home cannot hold it anyway
+control_socket_disable = True
 
 #: gunicorn's status -> the service's error code (see the README's "Errors").
 _CODES = {400: "bad_request", 403: "forbidden", 414: "request_line_too_long", 417: "expectation_failed",
@@ -47,7 +51,12 @@ gunicorn.util.write_error = json_error
 
 
 def child_exit(server, worker) -> None:
-    """gunicorn hook: forget the dead worker's live Prometheus gauges."""
+    """gunicorn hook: forget the dead worker's live Prometheus gauges (only in
+    multi-process mode: one worker keeps its metrics in memory)."""
+    import os
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)

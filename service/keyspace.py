@@ -69,6 +69,16 @@ key                type    holds
 ``P p``            zset    pending articles (stored with candidates, not
                            linked yet) by added time: what
                            :meth:`StoringDeduplicator.repair` sweeps
+``P Dz``           zset    editors' decisions (:mod:`dedup.decisions`,
+                           :func:`~dedup.decisions.decision_key` JSON) by
+                           the order they were made; ``P Dn`` (string) its
+                           counter
+``P Dx <id>``      set     the external ids an article is ruled apart from
+``P Dk <story>``   set     a story's members (external ids) that an apart
+                           rule names, by story name (followed on merges
+                           and splits; stale entries are checked on read)
+``P Dp``           set     external ids picked as their story's canonical
+                           copy (read by the scripts' canonical rule)
 =================  ======  ==================================================
 
 Latest versions (:func:`dedup.cluster.latest_version`, the rule batch and
@@ -85,6 +95,10 @@ article whose ``update`` link listed it is removed (``MemoryIndex``
 recomputes from the links left, O(cluster) per look-up). A version's first
 copy is found again when it leaves, by a scan of its cluster (O(cluster),
 like the canonical copy's).
+
+Decision keys are not removed with the articles they name (a decision
+stands for an id, stored or not); they grow with the decisions made, not
+with the articles.
 
 Every key of a namespace shares the ``{namespace}`` hash tag: on Redis
 Cluster a namespace lives in one slot, so the Lua scripts (which touch many

@@ -98,6 +98,9 @@ end
 
 -- the rule of dedup.cluster.canonical_index: earliest published, then most words, then first added
 local function better(x, rx, y, ry)
+  local qx = redis.call('SISMEMBER', P .. 'Dp', rec_ext(rx, siglen))  -- an editor's pick first (dedup.decisions)
+  local qy = redis.call('SISMEMBER', P .. 'Dp', rec_ext(ry, siglen))
+  if qx ~= qy then return qx == 1 end
   local px, py = pub_of(rx), pub_of(ry)
   if px ~= py then return px < py end
   local wx, wy = words_of(x), words_of(y)
@@ -185,7 +188,12 @@ local function merge(ca, cb)
   local keep, drop = ca, cb
   if cb < ca then keep, drop = cb, ca end
   local kname, kcanon = cluster_info(keep)
-  local _, dcanon = cluster_info(drop)
+  local dname, dcanon = cluster_info(drop)
+  local dd = P .. 'Dk' .. dname  -- the members editors' decisions name follow their story (dedup.decisions)
+  if redis.call('EXISTS', dd) == 1 then
+    redis.call('SUNIONSTORE', P .. 'Dk' .. kname, P .. 'Dk' .. kname, dd)
+    if kname ~= dname then redis.call('DEL', dd) end
+  end
   local kk, dk = P .. 'k' .. keep, P .. 'k' .. drop
   local moved = redis.call('ZRANGE', dk, 0, -1)
   if #moved == 0 then moved = {drop} end
@@ -526,6 +534,7 @@ _PRELUDE = lua_prelude() + _HELPERS
 #: the caller, who knows their bands) and ``cands`` the bounded candidates
 #: {cand_iid, cand_rec, cand_tokens, cand_about_meta ('' unless query), ...}
 #: (see ``lookup``):
+#: (each reply with candidates ends with 1 when editors' decisions exist, ``P Dz``)
 #:   {"ok", expired, iid, cands}: stored, pending (flags) when cands is not
 #:   empty, until ATTACH;
 #:   {"same", expired} for a retry of a linked article (same id, same
@@ -567,7 +576,7 @@ if mode == 'add' and prev then
         redis.call('SETRANGE', P .. 'r' .. prev, REC_FLAGS_OFFSET, string.char(0))
         redis.call('ZREM', pk, prev)
       end
-      return {'pending', gone, prev, cands}
+      return {'pending', gone, prev, cands, redis.call('EXISTS', P .. 'Dz')}
     end
     return {'same', gone}
   end
@@ -575,7 +584,9 @@ if mode == 'add' and prev then
     return {'exists', gone, prev, prev_rec}
   end
 end
-if mode ~= 'add' then return {'ok', gone, '', lookup(B, F, prev, true, values_read(R, VK, G), words, SIL)} end
+if mode ~= 'add' then
+  return {'ok', gone, '', lookup(B, F, prev, true, values_read(R, VK, G), words, SIL), redis.call('EXISTS', P .. 'Dz')}
+end
 local cands
 if prev then
   cands = lookup(B, F, prev, false, values_read(R, VK, G), words, SIL)
@@ -613,7 +624,7 @@ if tb ~= NO_BUCKET then
   redis.call('APPEND', P .. 'e' .. tb, iid)
   redis.call('ZADD', rk, 'NX', bucket_number(tb), tb)
 end
-return {'ok', gone, iid, cands}
+return {'ok', gone, iid, cands, redis.call('EXISTS', P .. 'Dz')}
 """
 
 #: KEYS: the fixed ones, idmap. ARGV: P, layout, siglen, digest, ext. Returns {iid, rec, tokens} or {}.
@@ -824,3 +835,107 @@ def register(client) -> dict:
     """Every script as a redis-py ``Script`` bound to ``client`` (no round trip:
     a script is loaded on its first ``NOSCRIPT``)."""
     return {name: client.register_script(src) for name, src in SCRIPTS.items()}
+
+
+# -- editors' decisions and the web page's views (issue 17) -----------------
+# One block, appended. Keys (keyspace.py's table): ``P Dp`` the pinned
+# canonical ids, ``P Dk <story name>`` the story's members that a decision
+# names (``merge`` above unions them), read by ``better`` and ``merge``.
+
+#: KEYS: the fixed ones, idmap f, idmap s1..sn. ARGV: P, layout, siglen,
+#: f digest, f ext, then per s: digest, ext.
+#: The articles s1..sn (all in f's story, not its founder) leave it and
+#: form one story, rooted at the oldest of them (its name): their records'
+#: roots, the two member sets, the new story's canonical; the rest's
+#: canonical again only when it left (O(rest), as a removal of the
+#: canonical does); their best links to articles that stay are dropped;
+#: their entries in ``P Dk`` move with them; each leaves its version and
+#: starts one of its own (the new story's latest is its canonical copy
+#: until an update comes; the rest's versions find their first copies
+#: among those who stay, O(rest) when one left). Work: O(n) otherwise.
+#: Returns {new story name, old story name} or an error: NOTFOUND <id>,
+#: SPLIT_APART <id> (in another story), SPLIT_FOUNDER <id> (founded it).
+SPLIT = _PRELUDE + r"""
+local fi, frec = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
+if not fi then return redis.error_reply(E_NOTFOUND .. ARGV[5]) end
+local root = rec_root(frec)
+local ms, inset = {}, {}
+for j = K + 2, #KEYS do  -- ARGV position: the fixed keys, f's idmap, then one idmap per s
+  local f = 5 + (j - K - 2) * 2  -- ARGV position: this s's digest and ext follow it
+  local iid, rec = resolve(KEYS[j], ARGV[f + 1], ARGV[f + 2])
+  if not iid then return redis.error_reply(E_NOTFOUND .. ARGV[f + 2]) end
+  if rec_root(rec) ~= root then return redis.error_reply('SPLIT_APART ' .. ARGV[f + 2]) end
+  if iid == root then return redis.error_reply('SPLIT_FOUNDER ' .. ARGV[f + 2]) end
+  ms[#ms + 1] = iid; inset[iid] = true
+end
+local name, canon = cluster_info(root)
+table.sort(ms)
+local nroot = ms[1]
+local nname = rec_ext(redis.call('GET', P .. 'r' .. nroot), siglen)
+local ck, nk = P .. 'k' .. root, P .. 'k' .. nroot
+local dk, ndk = P .. 'Dk' .. name, P .. 'Dk' .. nname
+local best, brec
+for _, m in ipairs(ms) do
+  local r = redis.call('GET', P .. 'r' .. m)
+  redis.call('ZREM', ck, m)
+  redis.call('SETRANGE', P .. 'r' .. m, REC_ROOT_OFFSET, nroot)
+  if #ms > 1 then redis.call('ZADD', nk, iid_number(m), m) end
+  if not best or better(m, r, best, brec) then best, brec = m, r end
+  local _, _, other = best_link(m)
+  if other and not inset[other] then redis.call('DEL', P .. 'l' .. m) end
+  redis.call('SMOVE', dk, ndk, rec_ext(r, siglen))
+end
+for _, m in ipairs(ms) do  -- versions: each leaves the story's (which finds its first copies among those who stay)
+  leave_version(m, redis.call('GET', P .. 'r' .. m), root)
+  redis.call('SETRANGE', P .. 'r' .. m, REC_VERSION_OFFSET, m)
+end
+if #ms > 1 then redis.call('SET', P .. 'n' .. nroot, best .. nname) end
+if inset[canon] then recanon(root, name) end
+return {nname, name}
+"""
+
+#: KEYS: the fixed ones, idmap c. ARGV: P, layout, siglen, digest, ext.
+#: ``c`` becomes its story's canonical copy (``P Dp`` holds it, whether
+#: or not it is stored yet); the story's former canonical, when it was an
+#: editor's pick too, is picked no longer. O(1).
+#: Returns {the superseded pick's ext id or '', the story's name or ''}.
+PIN = _PRELUDE + r"""
+redis.call('SADD', P .. 'Dp', ARGV[5])
+local iid, rec = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
+if not iid then return {'', ''} end
+local root = rec_root(rec)
+local name, canon = cluster_info(root)
+if redis.call('EXISTS', P .. 'n' .. root) == 0 or canon == iid then return {'', name} end
+local cext = rec_ext(redis.call('GET', P .. 'r' .. canon), siglen)
+local superseded = ''
+if redis.call('SISMEMBER', P .. 'Dp', cext) == 1 then
+  redis.call('SREM', P .. 'Dp', cext); superseded = cext
+end
+redis.call('SET', P .. 'n' .. root, iid .. name)
+return {superseded, name}
+"""
+
+#: KEYS: the fixed ones. ARGV: P, layout, siglen, from (an internal id
+#: number; 0: the newest), count. The stored articles among internal ids
+#: from, from-1, ... (count of them: insertion order, newest first):
+#: {the next from (0: none left), then per article: id number, ext id,
+#: added (raw), published (raw), story name, about_meta}. O(count).
+RECENT = _PRELUDE + r"""
+local top, count = tonumber(ARGV[4]), tonumber(ARGV[5])
+local s = tonumber(redis.call('HGET', mk, 's') or '0')
+if top <= 0 or top > s then top = s end
+local low = math.max(1, top - count + 1)
+local out = {top >= 1 and low - 1 or 0}
+for n = top, low, -1 do
+  local iid = pack_iid(n)
+  local r = redis.call('GET', P .. 'r' .. iid)
+  if r then
+    out[#out + 1] = n; out[#out + 1] = rec_ext(r, siglen); out[#out + 1] = rec_added(r)
+    out[#out + 1] = rec_published(r); out[#out + 1] = (cluster_info(rec_root(r))); out[#out + 1] = about_meta(iid)
+  end
+end
+return out
+"""
+
+SCRIPTS.update({"PIN": PIN, "RECENT": RECENT, "SPLIT": SPLIT})
+__all__ += ["PIN", "RECENT", "SPLIT"]

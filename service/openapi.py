@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dedup.types import KINDS, MAX_ID_BYTES
+from dedup.types import KINDS, MAX_FIELD_CHARS, MAX_ID_BYTES
 
 __all__ = ["spec"]
 
@@ -22,7 +22,10 @@ def _json(schema: dict) -> dict:
 
 _HTML = {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}
 #: The web page's form fields (service/web.py reads these).
-FORM_FIELDS = ("action", "text", "id", "title", "url", "source", "published", "namespace", "key", "cursor")
+FORM_FIELDS = ("action", "text", "id", "title", "url", "source", "published", "namespace", "key", "cursor",
+               "other", "from", "ids", "q")
+#: What the page's form can ask (service/web.py answers each).
+FORM_ACTIONS = ("check", "add", "lookup", "story", "not_duplicate", "split", "canonical", "search", "activity")
 
 
 def _errors(*codes: int) -> dict:
@@ -114,20 +117,57 @@ def _spec(config: Mapping) -> dict:
                 "requestBody": {"required": True, "content": {"application/x-ndjson": {"schema": _ref("Article")}}},
                 "responses": {"200": {"description": "one JSON object per line: Match plus line and status, or line, status and error",
                                       "content": {"application/x-ndjson": {"schema": {"type": "object"}}}}, **write_errors}}},
+            "/v1/decisions": {
+                "post": {"summary": "Record an editor's decision (not a duplicate, split, canonical copy) and apply it now",
+                         "parameters": [*common], "requestBody": {"required": True, **_json(_ref("Decision"))},
+                         "responses": {"201": {"description": "recorded and applied", **_json(_ref("Decided"))},
+                                       "200": {"description": "the same decision was already recorded", **_json(_ref("Decided"))},
+                                       **_errors(400, 401, 403, 404, 409, 413, 415, 503)}},
+                "get": {"summary": "The decisions made, in order: a page of JSON, or all as JSON Lines (format=ndjson: "
+                                   "what dedup batch --decisions reads)",
+                        "parameters": [*common,
+                                       {"name": "cursor", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 10**12}},
+                                       {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+                                       {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "ndjson"], "default": "json"}}],
+                        "responses": {"200": {"description": "decisions", "content": {
+                            "application/json": {"schema": {"type": "object", "properties": {
+                                "decisions": {"type": "array", "items": _ref("Decision")}, "cursor": {"type": "integer"},
+                                "next": {"type": ["integer", "null"]}}}},
+                            "application/x-ndjson": {"schema": _ref("Decision")}}}, **_errors(400, 401, 403, 503)}}},
+            "/v1/search": {"get": {
+                "summary": "Stored articles whose title has every word of q (or a word's beginning), or whose id is q: "
+                           "newest first, each page looking at up to 2,000 articles",
+                "parameters": [*common,
+                               {"name": "q", "in": "query", "required": True,
+                                "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}},
+                               {"name": "cursor", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 2**32},
+                                "description": "the previous page's next"},
+                               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}],
+                "responses": {"200": {"description": "matches", **_json({"type": "object", "properties": {
+                    "q": {"type": "string"}, "results": {"type": "array", "items": _ref("Listed")},
+                    "cursor": {"type": "integer"}, "next": {"type": ["integer", "null"]}}})}, **_errors(400, 401, 403, 503)}}},
+            "/v1/activity": {"get": {
+                "summary": "The namespace's size (articles, pending, decisions) and its newest articles",
+                "parameters": [*common, {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}],
+                "responses": {"200": {"description": "activity", **_json({"type": "object", "properties": {
+                    "articles": {"type": "integer"}, "pending": {"type": "integer"}, "decisions": {"type": "integer"},
+                    "recent": {"type": "array", "items": _ref("Listed")}}})}, **_errors(400, 401, 403, 503)}}},
             "/": {"get": {"summary": "The web page: paste an article or give a stored id, see its duplicates side by side; browse a story",
                           "responses": {"200": _HTML}},
                   "post": {"summary": "The page's form: its answer, as HTML",
                            "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
                                "type": "object", "additionalProperties": False, "properties": {
                                    **{name: {"type": "string"} for name in FORM_FIELDS},
-                                   "action": {"type": "string", "enum": ["", "check", "add", "lookup", "story"]},
+                                   "action": {"type": "string", "enum": ["", *FORM_ACTIONS]},
                                    "id": {"anyOf": [{"type": "string", "maxLength": 0}, _ID]},
                                    "published": {"anyOf": [{"type": "string", "maxLength": 0}, _PUBLISHED]},
                                    "namespace": {"type": "string", "pattern": _NS["schema"]["pattern"].replace("{1,64}", "{0,64}")},
                                    "cursor": {"type": "string", "pattern": "^[0-9]{0,12}$"}},
                                "description": "action is check (the default), add, lookup or story; check and add need "
                                               "text, lookup and story an id; the other fields are the article's and the "
-                                              "API key and namespace the JSON API takes as headers"}}}},
+                                              "API key and namespace the JSON API takes as headers. An editor's "
+                                              "decisions: not_duplicate (id and other), split (ids, repeated, or id; "
+                                              "from: the story), canonical (id); search (q, cursor); activity"}}}},
                            "responses": {"200": _HTML, **{str(c): {"description": "the form again, with the JSON API's "
                                                                                     "refusal (same status)",
                                                                    "content": _HTML["content"]}
@@ -145,7 +185,7 @@ def _spec(config: Mapping) -> dict:
             "Article": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
                 "id": {**_ID, "description": "default: a hash of the text; " + _ID["description"]},
                 "text": {"type": "string", "minLength": 1, "description": f"at most {config['MAX_TEXT_BYTES']} bytes"},
-                "title": {"type": "string"}, "url": {"type": "string"}, "source": {"type": "string"},
+                **{name: {"type": "string", "maxLength": n} for name, n in MAX_FIELD_CHARS.items()},
                 "published": _PUBLISHED}},
             "Duplicate": {"type": "object", "properties": {
                 "id": {"type": "string"}, **about, "kind": {"type": "string", "enum": list(KINDS)},
@@ -176,6 +216,27 @@ def _spec(config: Mapping) -> dict:
                 "members": {"type": "array", "items": {"type": "object", "properties": {
                     "id": {"type": "string"}, **about, "published": {"type": ["string", "null"]}, "words": {"type": "integer"},
                     "link": {"oneOf": [_ref("Duplicate"), {"type": "null"}]}}}}}},
+            "Decision": {"oneOf": [
+                {"type": "object", "required": ["decision", "ids"], "additionalProperties": False, "properties": {
+                    "decision": {"type": "string", "enum": ["not_duplicate"]},
+                    "ids": {"type": "array", "items": _ID, "minItems": 2, "maxItems": 2, "uniqueItems": True}},
+                 "description": "the two articles are never in one story"},
+                {"type": "object", "required": ["decision", "ids", "from"], "additionalProperties": False, "properties": {
+                    "decision": {"type": "string", "enum": ["split"]},
+                    "ids": {"type": "array", "items": _ID, "minItems": 1, "maxItems": 100, "uniqueItems": True},
+                    "from": {**_ID, "description": "an article that stays in the story (its id, for one): "
+                                                   "in ids, 409; " + _ID["description"]}},
+                 "description": "the articles leave from's story as one story, never again with from"},
+                {"type": "object", "required": ["decision", "id"], "additionalProperties": False, "properties": {
+                    "decision": {"type": "string", "enum": ["canonical"]}, "id": _ID},
+                 "description": "the article is its story's canonical copy"}]},
+            "Decided": {"type": "object", "properties": {
+                "decision": _ref("Decision"), "moved": {"type": "array", "items": {"type": "string"},
+                                                        "description": "articles that left their story now"},
+                "superseded": {"type": "array", "items": _ref("Decision"), "description": "canonical picks no longer in force"}}},
+            "Listed": {"type": "object", "properties": {
+                "id": {"type": "string"}, "title": {"type": "string", "nullable": True}, "source": {"type": "string", "nullable": True},
+                "added": {"type": "string"}, "published": {"type": ["string", "null"]}, "cluster": {"type": "string"}}},
             "Error": {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                 "code": {"type": "string"}, "message": {"type": "string"}}}}},
         }},

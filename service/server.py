@@ -16,10 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from dedup_service.gunicorn_conf import child_exit, on_starting
+from dedup_service.gunicorn_conf import child_exit, control_socket_disable, on_starting
 from dedup_service.errors import ServerError
 
-__all__ = ["find_redis_server", "run_gunicorn", "start_private_redis"]
+__all__ = ["find_redis_server", "run_gunicorn", "start_private_redis", "watch_private_redis"]
 
 
 def find_redis_server() -> str:
@@ -72,11 +72,13 @@ def start_private_redis(data_dir: Path, binary: str | None = None, timeout: floa
     import redis
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    _lock(data_dir)
     port = _free_port()
     proc = subprocess.Popen(
         [binary or find_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
          "--appendonly", "yes", "--save", "", "--protected-mode", "yes"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+        start_new_session=True,  # a signal to the serve's process group is the serve's to handle: it stops this one last
     )
     deadline = time.monotonic() + timeout
     while True:
@@ -90,6 +92,36 @@ def start_private_redis(data_dir: Path, binary: str | None = None, timeout: floa
             time.sleep(0.05)
 
 
+_held: list = []  # the data directories' lock files, open for the life of the process
+
+
+def _lock(data_dir: Path) -> None:
+    """Hold an exclusive lock on ``data_dir`` (released when this process and
+    its forks exit): two servers appending to one append-only file corrupt it.
+
+    Raises:
+        ServerError: another process holds it.
+    """
+    import fcntl
+
+    fh = open(data_dir / "dedup-serve.lock", "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise ServerError(f"{data_dir} is in use by another dedup serve (its private redis-server persists there); "
+                          "stop it or pass another --data-dir") from None
+    _held.append(fh)
+
+
+def watch_private_redis(proc: subprocess.Popen, on_exit) -> None:
+    """Call ``on_exit(returncode)`` from a daemon thread when ``proc`` ends
+    (the server's own Redis gone: serving 503 for ever helps nobody)."""
+    import threading
+
+    threading.Thread(target=lambda: on_exit(proc.wait()), name="private-redis-watch", daemon=True).start()
+
+
 def run_gunicorn(host: str, port: int, workers: int, threads: int, timeout: int) -> None:
     """Serve ``dedup_service.app:create_app()`` with gunicorn (the configuration
     comes from ``DEDUP_*`` variables, read by each worker's app factory)."""
@@ -98,8 +130,10 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int, timeout: int)
     class _App(BaseApplication):
         def load_config(self) -> None:
             for k, v in {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "timeout": timeout,
-                         "accesslog": None, "child_exit": child_exit, "on_starting": on_starting}.items():
-                self.cfg.set(k, v)
+                         "accesslog": None, "child_exit": child_exit, "on_starting": on_starting,
+                         "control_socket_disable": control_socket_disable}.items():
+                if k in self.cfg.settings:  # control_socket_disable: gunicorn 27 and later
+                    self.cfg.set(k, v)
 
         def load(self):
             from dedup_service.app import create_app

@@ -25,12 +25,12 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from dedup.errors import DedupError
 from dedup.offsets import segments, text_map
-from dedup_service.openapi import FORM_FIELDS
+from dedup_service.openapi import FORM_ACTIONS, FORM_FIELDS
 
 __all__ = ["FORM_FIELDS", "web_blueprint"]
 
 #: What the form may send: the article (as the API takes it), what to do, where, with which key.
-_ACTIONS = ("check", "add", "lookup", "story")
+_ACTIONS = FORM_ACTIONS
 _CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'"
 
 
@@ -48,7 +48,14 @@ def web_blueprint() -> Blueprint:
     bp.add_url_rule("/", view_func=page, methods=["GET", "POST"])
     bp.add_url_rule("/static/<path:filename>", endpoint="static", view_func=_static)
     bp.record_once(_add_core_loader)
+    bp.add_app_template_test(_web_link, "web_link")
     return bp
+
+
+def _web_link(url: object) -> bool:
+    """Whether a stored url may become a link: http(s) only, so a posted
+    ``javascript:`` or ``data:`` url is shown as text, never followed."""
+    return isinstance(url, str) and url.lower().startswith(("http://", "https://"))
 
 
 def _add_core_loader(state) -> None:
@@ -107,6 +114,9 @@ def page():
         status, context = _ANSWERS[form["action"]](api, form)
         if status < 400:
             context["index_size"] = _index_size(namespace)
+    else:  # the default namespace's activity, when it needs no key
+        got_status, got = _activity(_Api("", ""), form)
+        context = got if got_status == 200 else {}
     body = render_template("page.html", form=form, key_in_form=bool(form["key"]) and "X-API-Key" not in request.headers,
                            **context)
     response = Response(body, status=status, mimetype="text/html")
@@ -181,7 +191,49 @@ def _story(api: _Api, form: dict) -> tuple[int, dict]:
     return 200, {"story": {**body, "ordered": canonical + copies}}
 
 
-_ANSWERS = {"check": _check, "add": _check, "lookup": _lookup, "story": _story}
+def _decide(api: _Api, form: dict) -> tuple[int, dict]:
+    """An editor's decision, through ``POST /v1/decisions``; then the story it changed."""
+    kind = form["action"]
+    if kind == "not_duplicate":
+        body = {"decision": kind, "ids": [form["id"].strip(), form["other"].strip()]}
+    elif kind == "split":
+        ids = [x.strip() for x in request.form.getlist("ids") if x.strip()] or [form["id"].strip()]
+        body = {"decision": kind, "ids": ids, "from": form["from"].strip()}
+    else:
+        body = {"decision": kind, "id": form["id"].strip()}
+    status, got = api.call("POST", "/v1/decisions", body)
+    if status >= 400:
+        return status, {"error": got.get("error", {"message": f"HTTP {status}"})}
+    context = {"decided": got}
+    if kind != "not_duplicate":
+        shown = body.get("id") or body["ids"][0]
+        _, context_story = _story(api, {**form, "id": shown, "cursor": "0"})
+        context.update(context_story)
+    return status, context
+
+
+def _search(api: _Api, form: dict) -> tuple[int, dict]:
+    """Titles (and ids) through ``GET /v1/search``: one page, newest first."""
+    q = form["q"].strip()
+    if not q:
+        return 400, {"error": {"message": "type words of a title, or an id, to search for"}}
+    cursor = form["cursor"] if form["cursor"].isascii() and form["cursor"].isdigit() else "0"
+    status, body = api.call("GET", f"/v1/search?q={quote(q, safe='')}&cursor={cursor}&limit=20")
+    if status >= 400:
+        return status, {"error": body.get("error", {"message": f"HTTP {status}"})}
+    return 200, {"search": body}
+
+
+def _activity(api: _Api, form: dict) -> tuple[int, dict]:
+    """The namespace's size and newest articles, through ``GET /v1/activity``."""
+    status, body = api.call("GET", "/v1/activity?limit=20")
+    if status >= 400:
+        return status, {"error": body.get("error", {"message": f"HTTP {status}"})}
+    return 200, {"activity": body}
+
+
+_ANSWERS = {"check": _check, "add": _check, "lookup": _lookup, "story": _story, "not_duplicate": _decide,
+            "split": _decide, "canonical": _decide, "search": _search, "activity": _activity}
 
 
 def _explained(api: _Api, body: dict, text: str | None, mine: dict) -> dict:

@@ -199,3 +199,37 @@ def test_a_batch_report_opens_and_paints(browser, tmp_path):
         "return performance.getEntriesByType('paint').map(function (e) { return [e.name, e.startTime]; })")
     assert dict(paint).get("first-contentful-paint", 0) > 0
     screenshot(browser, "batch-report.png")
+
+
+def click_and_wait(browser, element) -> None:
+    """Press a button of the answer (a small form): wait for the script to put the next answer in place."""
+    before = browser.find_element(By.ID, "result").get_attribute("data-loaded")
+    element.click()
+    WebDriverWait(browser, 20).until(
+        lambda b: b.find_element(By.ID, "result").get_attribute("data-loaded") not in (None, before))
+
+
+def test_not_a_duplicate_marked_on_the_page_is_respected_by_the_next_add(browser, served, client):
+    browser.get(served + "/")
+    submit(browser, "add", id="ap-1", text=ORIGINAL, title="Rates rise again", source="AP")
+    submit(browser, "add", id="ap-2", text="ROME (AP) - " + ORIGINAL, title="Rates rise, again", source="AP Rome")
+    submit(browser, "check", id="copy-1", text=COPY, title="Bank lifts rates", source="Reuters")
+    dup = WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, '.dup[data-id="ap-1"]')))
+    click_and_wait(browser, dup.find_element(By.CSS_SELECTOR, "form.not-dup button"))
+    assert "ap-1 and copy-1 are not duplicates" in browser.find_element(By.ID, "decided").text
+    submit(browser, "add", id="copy-1", text=COPY, title="Bank lifts rates", source="Reuters")
+    assert "No duplicate found" in browser.find_element(By.ID, "result").text  # its story's copies stay apart too
+    assert client.get("/v1/clusters/copy-1").json["size"] == 1
+    submit(browser, "story", id="ap-1")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#story tr")
+    click_and_wait(browser, next(r for r in rows if r.text.startswith("ap-2")).find_element(
+        By.XPATH, ".//form[input[@value='canonical']]/button"))
+    assert "ap-2 is its story's canonical copy" in browser.find_element(By.ID, "decided").text
+    assert "(canonical)" in next(r for r in browser.find_elements(By.CSS_SELECTOR, "#story tr") if r.text.startswith("ap-2")).text
+    screenshot(browser, "web-decisions.png")
+    submit(browser, "search", q="rates ag")
+    found = browser.find_element(By.ID, "search-results").text
+    assert "ap-1" in found and "ap-2" in found and "copy-1" not in found
+    submit(browser, "activity")
+    recent = browser.find_element(By.ID, "recent").text
+    assert recent.index("copy-1") < recent.index("ap-2") < recent.index("ap-1")  # newest first

@@ -244,6 +244,44 @@ def test_unwritable_output_fails_before_the_work(tmp_path):
     assert r.exit_code == 2 and "cannot write" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_a_fifo_output_is_written_in_place_not_replaced(tmp_path):
+    """A device or FIFO (``--clusters /dev/null`` as root) must stay what it
+    is: replacing it with a regular file once broke the machine's /dev/null."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    r = run("batch", SAMPLE, "-q", "--clusters", fifo)
+    reader.join(timeout=30)
+    assert r.exit_code == 0, r.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert clusters_of(got[0]) == [["2", "3"]]
+
+
+def test_a_symlinked_output_replaces_its_target_and_keeps_the_link(tmp_path):
+    target, link = tmp_path / "target.jsonl", tmp_path / "link.jsonl"
+    target.write_text("old\n")
+    link.symlink_to(target)
+    r = run("batch", SAMPLE, "-q", "--clusters", link)
+    assert r.exit_code == 0, r.stderr
+    assert link.is_symlink() and clusters_of(target.read_text()) == [["2", "3"]]
+
+
+def test_an_output_folder_that_takes_no_file_fails_before_the_work():
+    r = run("batch", SAMPLE, "-q", "--report", "/proc/dedup-report.json")
+    assert r.exit_code == 2 and "cannot write /proc/dedup-report.json" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_full_disk_on_stdout_is_one_line_not_a_traceback():
+    r = subprocess.run([sys.executable, "-c", "from dedup.cli import main; main()", "batch", str(SAMPLE), "-q"],
+                       stdout=open("/dev/full", "w"), stderr=subprocess.PIPE, text=True, timeout=120)
+    assert r.returncode == 1 and "No space left on device" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_a_text_skipped_for_no_words_is_not_in_deduped(tmp_path):
     path = tmp_path / "d.jsonl"
     path.write_text(SAMPLE.read_text() + json.dumps({"id": "empty", "text": "!!! ... ---"}) + "\n")

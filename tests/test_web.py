@@ -85,6 +85,15 @@ def test_markup_in_stored_articles_shows_as_text(client):
     assert r.status_code == 200 and "<script>alert" not in r.get_data(as_text=True)
 
 
+def test_only_http_urls_become_links(client):
+    store(client, "js", BODY * 2, url="javascript:alert(1)")
+    store(client, "web", "LONDON - " + BODY * 2, url="https://example.org/story")
+    for form in ({"action": "check", "text": BODY * 2}, {"action": "story", "id": "js"}):
+        body = page(client, **form).get_data(as_text=True)
+        assert 'href="javascript:' not in body and "javascript:alert(1)" in body  # shown, as text
+        assert 'href="https://example.org/story"' in body
+
+
 def test_a_stored_id_is_looked_up(client):
     store(client, "s1", BODY * 2)
     store(client, "s2", "LONDON - " + BODY * 2)
@@ -151,3 +160,51 @@ def test_the_api_gives_passages_in_characters_of_the_original(client):
     spec = client.get("/openapi.json").json
     props = spec["components"]["schemas"]["Duplicate"]["properties"]["passages"]["items"]["properties"]
     assert {"char_start", "char_end", "their_char_start", "their_char_end"} <= set(props)
+
+
+# -- editors' decisions, search, activity (issue 17) ------------------------------
+def test_not_a_duplicate_on_the_page_is_respected_by_the_next_add(client):
+    store(client, "wire-1", BODY * 2)
+    body = page(client, action="check", id="copy-1", text="Desk - " + BODY * 2).get_data(as_text=True)
+    assert re.search(r'name="action" value="not_duplicate"><input type="hidden" name="id" value="copy-1">'
+                     r'<input type="hidden" name="other" value="wire-1">', body)
+    r = page(client, action="not_duplicate", id="copy-1", other="wire-1")
+    assert r.status_code == 201 and "are not duplicates" in r.get_data(as_text=True)
+    r = page(client, action="add", id="copy-1", text="Desk - " + BODY * 2)
+    assert r.status_code == 201 and "No duplicate found" in r.get_data(as_text=True)
+    assert client.get("/v1/clusters/copy-1").json["size"] == 1
+
+
+def test_a_story_can_be_split_and_its_canonical_picked_on_the_page(client):
+    for i in range(4):
+        store(client, f"p{i}", f"Desk {i} - " + BODY * 2)
+    body = page(client, action="story", id="p0").get_data(as_text=True)
+    assert 'id="split-form"' in body and body.count('name="ids"') == 3  # every member but the founder
+    r = page(client, action="split", ids=["p2", "p3"], **{"from": "p0"})
+    assert r.status_code == 201 and "left the story of p0" in r.get_data(as_text=True)
+    assert client.get("/v1/clusters/p3").json["size"] == 2 and client.get("/v1/clusters/p0").json["size"] == 2
+    r = page(client, action="canonical", id="p1")
+    assert r.status_code == 201 and client.get("/v1/clusters/p0").json["canonical"] == "p1"
+    r = page(client, action="split", id="p0", **{"from": "p1"})
+    assert r.status_code == 409 and "founded the story" in r.get_data(as_text=True)
+
+
+def test_search_results_escape_titles(client):
+    evil = "<script>alert('x')</script> Rates"
+    store(client, "s<1>", BODY * 2, title=evil)
+    r = page(client, action="search", q="rates")
+    body = r.get_data(as_text=True)
+    table = re.search(r'<table id="search-results">(.*?)</table>', body, re.DOTALL).group(1)
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Rates" in table and "<script>" not in table
+    assert "s&lt;1&gt;" in table
+    assert page(client, action="search", q="").status_code == 400
+
+
+def test_the_page_shows_recent_activity_and_the_size(client):
+    store(client, "act-1", BODY * 2, title="First <b>story</b>")
+    body = client.get("/").get_data(as_text=True)
+    recent = re.search(r'<table id="recent">(.*?)</table>', body, re.DOTALL).group(1)
+    assert "act-1" in recent and "First &lt;b&gt;story&lt;/b&gt;" in recent
+    assert re.search(r'id="activity-size">1 article</span>', body)
+    body = page(client, action="activity").get_data(as_text=True)
+    assert "0 editor decisions" in body

@@ -10,6 +10,7 @@ runs, so ``dedup --help`` loads neither numba nor Flask.
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -54,5 +55,11 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli()
+    """Console-script entry point. An output that fails while it is written
+    (a full disk, ``> /dev/full``) ends the run with one line, not a traceback."""
+    try:
+        cli()
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"dedup: cannot write output: {where}{exc.strerror or exc}", err=True)
+        sys.exit(1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -58,10 +59,12 @@ _MIN_RECORD_BYTES = 1 << 20
               help="Save signatures, words and links to this folder, for a later --against run (see dedup.against).")
 @click.option("--against", "against_path", type=click.Path(exists=True, file_okay=False),
               help="Cluster INPUT after the articles of an earlier run's --state folder, without redoing them.")
+@click.option("--decisions", "decisions_path", type=click.Path(exists=True, dir_okay=False),
+              help="Editors' decisions (JSON Lines, as the service's GET /v1/decisions lists them) to respect.")
 @params_options
 def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_clusters, out_format, input_format, encoding,
           id_field, text_field, boilerplate, jobs, quiet, strict, checkpoint_dir, resume, state_path, against_path,
-          **param_opts) -> None:
+          decisions_path, **param_opts) -> None:
     """Cluster the articles of a feed dump (JSONL, CSV, folder of .txt, RSS/Atom, or - for stdin)."""
     skip_blas_probe()  # ~0.5 CPU s of scipy imports that dedup's kernels never use
     params = params_from_options(param_opts)
@@ -73,6 +76,9 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
     _check_outputs(input_path, clusters_path, deduped_path, report_path, html_path)
     if checkpoint_dir and (state_path or against_path):  # before _checkpoint makes its folder
         raise click.BadParameter("--checkpoint is not supported with --state or --against yet", param_hint="--checkpoint")
+    if decisions_path and (state_path or against_path):
+        raise click.BadParameter("--decisions is not supported with --state or --against yet", param_hint="--decisions")
+    decisions = _decisions(decisions_path) if decisions_path else None
     checkpoint = _checkpoint(checkpoint_dir, resume, input_path, params=params.to_dict(), input_format=fmt,
                              encoding=encoding, id_field=id_field, text_field=text_field, boilerplate=boilerplate and
                              Path(boilerplate).read_text(encoding="utf-8", errors="replace"))
@@ -112,7 +118,7 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
         else:
             result = cluster_articles(articles(), params, jobs=jobs, progress=not quiet, normaliser=normaliser,
                                       total=None if quiet else count_records(path, fmt), on_skip=on_skip,
-                                      checkpoint=checkpoint)
+                                      checkpoint=checkpoint, decisions=decisions)
         if result.n_articles == 0:
             raise click.ClickException(
                 f"no article could be read from {input_path} ({_count(counts['records'], 'record')}, "
@@ -182,6 +188,32 @@ def _against(articles, params, jobs, normaliser, on_skip, against_path, state_pa
         raise click.ClickException(exc.message) from None
 
 
+def _decisions(path: str):
+    """The decisions file: one JSON object per line (blank lines skipped); a
+    bad line stops the run, naming it (a decision silently skipped would
+    change the clusters)."""
+    from dedup.decisions import Decisions, parse_decision
+    from dedup.errors import DedupError
+
+    records = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    records.append(parse_decision(json.loads(line)))
+                except (ValueError, RecursionError) as e:
+                    raise click.ClickException(f"{path}: line {n}: not JSON ({e})") from None
+                except DedupError as e:
+                    raise click.ClickException(f"{path}: line {n}: {e.code}: {e.message}") from None
+    except UnicodeDecodeError as e:
+        raise click.ClickException(f"{path}: not UTF-8 (byte {e.start})") from None
+    except OSError as e:
+        raise click.ClickException(f"cannot read {path}: {e.strerror or e}") from None
+    return Decisions.from_records(records)
+
+
 def _summary(result, bad_records: int) -> str:
     """``dedup: 5 articles, 1 cluster, 1 duplicate, 0 skipped, 0.4s``."""
     s = result.stats
@@ -200,16 +232,42 @@ def _check_outputs(input_path: str, *paths: str | None) -> None:
             raise click.BadParameter(f"{p} is the input: it would be overwritten while it is read", param_hint="output")
         if any(os.path.abspath(p) == os.path.abspath(q) for q in named[:i]):
             raise click.BadParameter(f"{p} is named for two outputs", param_hint="output")
-        folder = os.path.dirname(os.path.abspath(p))
+        if _special(p):
+            if not os.access(p, os.W_OK):
+                raise click.BadParameter(f"cannot write {p}", param_hint="output")
+            continue
+        folder = os.path.dirname(os.path.realpath(p))
         if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or (os.path.exists(p) and not os.access(p, os.W_OK)):
             raise click.BadParameter(f"cannot write {p}", param_hint="output")
+        try:  # the folder must take the temporary file _replaced writes (/proc, a read-only mount... do not)
+            fd, probe = tempfile.mkstemp(prefix=".dedup-probe.", dir=folder)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise click.BadParameter(f"cannot write {p}: {exc.strerror or exc}", param_hint="output") from None
+
+
+def _special(path: str) -> bool:
+    """Whether ``path`` exists and is not a regular file (a device such as
+    ``/dev/null``, a FIFO, a socket): written in place, never replaced."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
 def _replaced(path: str, newline: str | None = None) -> Iterator:
     """A text file written beside ``path`` and moved over it only once complete:
-    a run that fails leaves the old file (or none), never half of a new one."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=os.path.dirname(os.path.abspath(path)))
+    a run that fails leaves the old file (or none), never half of a new one.
+    A symlink is followed (its target is replaced, the link stays); a device
+    or FIFO is written in place."""
+    if _special(path):
+        with open(path, "w", encoding="utf-8", newline=newline) as out:
+            yield out
+        return
+    path = os.path.realpath(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=os.path.dirname(path))
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as out:
             yield out

@@ -44,6 +44,17 @@ def _check_configuration(redis_url: str | None, redis_cluster: bool) -> None:
         raise click.ClickException(f"configuration: {exc.message}") from None
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse a port already taken before a private Redis is started for nothing."""
+    import socket
+
+    try:
+        with socket.create_server((host, port), reuse_port=False) as _:
+            pass
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep loopback unless API keys are set).")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
@@ -68,17 +79,28 @@ def serve_command(host: str, port: int, workers: int, threads: int, timeout: int
     _check_configuration(redis_url, redis_cluster)
     if host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("DEDUP_API_KEYS"):
         click.echo(f"warning: binding {host} without DEDUP_API_KEYS: anyone who can reach it can write", err=True)
+    _check_port_free(host, port)
+    redis_died: list[int] = []
     try:
         if redis_url is None:
             proc, redis_url = server.start_private_redis(data_dir)
             owner = os.getpid()  # gunicorn workers are forks: only this process stops the server
+            stopping: list[bool] = []
 
             def _stop() -> None:
                 if os.getpid() == owner and proc.poll() is None:
+                    stopping.append(True)
                     proc.terminate()
                     proc.wait()
 
+            def _died(code: int) -> None:
+                if not stopping and os.getpid() == owner:
+                    redis_died.append(code)
+                    click.echo(f"dedup serve: the private redis-server exited (code {code}); stopping", err=True)
+                    os.kill(owner, signal.SIGTERM)
+
             atexit.register(_stop)
+            server.watch_private_redis(proc, _died)
             if dev:  # Flask's server has no SIGTERM handler: exit cleanly so atexit runs
                 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             click.echo(f"started a private redis-server at {redis_url} (data in {data_dir})", err=True)
@@ -90,7 +112,14 @@ def serve_command(host: str, port: int, workers: int, threads: int, timeout: int
 
             create_app().run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
         else:
-            server.run_gunicorn(host, port, workers, threads, timeout)
+            try:
+                server.run_gunicorn(host, port, workers, threads, timeout)
+            except SystemExit as stop:  # gunicorn's master exits by SystemExit, 0 after a SIGTERM
+                if redis_died:
+                    raise click.ClickException("stopped: the private redis-server is gone") from None
+                raise stop
+        if redis_died:
+            raise click.ClickException("stopped: the private redis-server is gone")
     except ServerError as exc:
         raise click.ClickException(exc.message) from None
     except OSError as exc:  # e.g. a --data-dir that cannot be made
