@@ -42,11 +42,12 @@ class Match:
     latest: str | None = None
 
     def to_dict(self) -> dict:
-        """The HTTP answer (``latest`` not in it yet: the Redis index does not keep it)."""
+        """The HTTP answer."""
         return {
             "id": self.id,
             "cluster": self.cluster,
             "canonical": self.canonical,
+            "latest": self.latest,
             "duplicates": [link.to_dict(me=self.id) for link in self.duplicates],
         }
 

@@ -23,8 +23,8 @@ rule both implementations follow, and the contract tests check):
   :data:`MAX_CONTAINED` short-inside-long candidates
   (:func:`short_in_long`), most collisions first; a value bucket that
   reaches :data:`ROW_KEEP` ids is a stock phrase's and no longer counts.
-  An index without such buckets (the service's Redis index for now)
-  proposes none.
+  The service's Redis index keeps the same buckets and applies the same
+  rule inside its add script.
 
 Links are linear in articles: an article stores only its best link (to the
 best-confirmed representative), membership is the cluster's. A cluster

@@ -257,7 +257,8 @@ def get_article(doc_id: str):
     with d.index.noting():
         story = d.index.story(doc_id, text=want)  # bounded, whatever the cluster's size
         cluster, canonical, links = (story.cluster, story.canonical, [story.best] if story.best else []) if story else (None, None, [])
-        body = _described(d.index, Match(doc_id, cluster, canonical, links, created=False).to_dict())
+        latest = story.latest if story else None
+        body = _described(d.index, Match(doc_id, cluster, canonical, links, created=False, latest=latest).to_dict())
         mine = d.index.about([doc_id])[doc_id]
     body = {"id": doc_id, **mine.to_dict(text=want), **body}
     body.update(published=_iso(fp.published), added=_iso(fp.added), words=len(fp.tokens))

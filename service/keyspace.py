@@ -23,8 +23,17 @@ key                type    holds
                            iids (4 bytes each).
                            ``capacity*bands/64`` shards, so each stays a
                            small listpack (~13 bytes per bucket entry)
+``P c <3 bytes>``  hash    value bucket shard (short-inside-long, with
+                           ``Params.short_in_long``; texts of
+                           ``min_contained_tokens`` words or more): field
+                           the low 32 bits of a 64-bit hash of (MinHash
+                           position, value), whose high bits pick the
+                           shard -> packed iids (at most ``ROW_KEEP``), or
+                           the stock marker and a live count once more
+                           came (:mod:`dedup_service.layout`); dropped
+                           when empty. ``capacity*num_perm/64`` shards
 ``P r <iid>``      string  record: cluster root iid, added, published,
-                           retention bucket, flags (pending), signature
+                           retention bucket, flags (pending), version, signature
                            (uint32 LE), id; fields named once in
                            :mod:`dedup_service.layout`
 ``P t <iid>``      string  normalised word ids (uint32 LE), to confirm
@@ -46,6 +55,14 @@ key                type    holds
                            while any member lives, so the id is stable)
 ``P n <root>``     string  that cluster's canonical member's iid (4 bytes)
                            + its name (the founder's external id)
+``P u <root>``     zset    that cluster's versions with an ``update`` link:
+                           their first copies' iids by published (undated:
+                           +inf), so the latest is the last entry (only
+                           for clusters with updates)
+``P v <iid>``      string  a version of two or more copies (joined by
+                           ``exact``/``near`` best links), keyed by the
+                           record's ``version`` field: first copy's iid +
+                           member count; dropped with its last member
 ``P e <8 bytes>``  string  retention bucket ending at that time (ms, u64 BE):
                            packed iids
 ``P E``            zset    retention buckets by end time (ms)
@@ -63,6 +80,21 @@ key                type    holds
 ``P Dp``           set     external ids picked as their story's canonical
                            copy (read by the scripts' canonical rule)
 =================  ======  ==================================================
+
+Latest versions (:func:`dedup.cluster.latest_version`, the rule batch and
+``MemoryIndex`` apply to a cluster's best links) are kept as articles are
+linked, never recomputed per request: an article whose best link is
+``exact``/``near`` joins its partner's version (``P v``), one whose best
+link is an ``update`` lists both versions' first copies in ``P u``, so a
+story's latest is the later of ``P u``'s last entry and its canonical
+copy's version's first copy (O(log n)). Streams of adds give the same
+answers as ``MemoryIndex`` (tested step by step on a random stream);
+after a removal they can differ: a removed copy does not split the
+version it linked, and a version listed in ``P u`` stays listed when the
+article whose ``update`` link listed it is removed (``MemoryIndex``
+recomputes from the links left, O(cluster) per look-up). A version's first
+copy is found again when it leaves, by a scan of its cluster (O(cluster),
+like the canonical copy's).
 
 Decision keys are not removed with the articles they name (a decision
 stands for an id, stored or not); they grow with the decisions made, not
@@ -91,7 +123,8 @@ from dedup_service import layout, lua
 __all__ = ["Keyspace", "valid_namespace"]
 
 #: The parts of the stored layout string, in order (named in a mismatch message).
-_LAYOUT_PARTS = ("version", "num_perm", "seed", "bands", "rows", "bucket_shards", "id_shards")
+_LAYOUT_PARTS = ("version", "num_perm", "seed", "bands", "rows", "bucket_shards", "id_shards", "value_shards",
+                 "min_contained_tokens")
 
 
 def valid_namespace(ns: object) -> bool:
@@ -102,6 +135,15 @@ def valid_namespace(ns: object) -> bool:
 def _pow2_at_least(n: float) -> int:
     return 1 << max(0, math.ceil(math.log2(max(1.0, n))))
 
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser over ``uint64`` values (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        z = x + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
 
 
 class Keyspace:
@@ -137,7 +179,11 @@ class Keyspace:
         self._siglen = 4 * params.num_perm
         # retention buckets: ~1/32 of the window, at most an hour
         self._bucket_ms = max(1, int(min(3600.0, (retention or 3600.0 * 32) / 32) * 1000))
-        parts = (layout.VERSION, params.num_perm, params.seed, bands, rows, self.bucket_shards, self.id_shards)
+        # short-inside-long value buckets (0: off); which texts have them is part of the layout too
+        self.value_shards = min(1 << 24, _pow2_at_least(capacity * params.num_perm / 64)) if params.short_in_long else 0
+        contained = params.min_contained_tokens if params.short_in_long else 0
+        parts = (layout.VERSION, params.num_perm, params.seed, bands, rows, self.bucket_shards, self.id_shards,
+                 self.value_shards, contained)
         self.layout = ":".join(map(str, parts)).encode()
         self._fixed = [self.prefix + k for k in lua.FIXED_KEYS]
 
@@ -172,6 +218,22 @@ class Keyspace:
             keys.append(b + ((h >> 32) % n).to_bytes(3, "big"))
             fields.append(band.to_bytes(w, "big") + (h & 0xFFFFFFFF).to_bytes(4, "big"))
         return keys, fields
+
+    def _values(self, signature: np.ndarray, words: int | None = None) -> tuple[list[bytes], bytes]:
+        """Each MinHash value's bucket shard key and field (short-inside-long,
+        :class:`dedup.index.MemoryIndex`'s per-position value buckets): a
+        64-bit hash of (position, value) whose high 32 bits pick the shard,
+        the low 32 bits are the field (:data:`layout.VALUE_FIELD` bytes each,
+        concatenated: one script argument). None for a text under
+        ``min_contained_tokens`` words (``words``; ``None``: unknown, every
+        value: the scripts check the stored words) or with the option off."""
+        if not self.value_shards or (words is not None and words < self.params.min_contained_tokens):
+            return [], b""
+        x = np.arange(len(signature), dtype=np.uint64) << np.uint64(32) | np.asarray(signature, dtype=np.uint64)
+        h = _splitmix64(x)
+        c, n = self.prefix + b"c", self.value_shards
+        keys = [c + s.to_bytes(3, "big") for s in ((h >> np.uint64(32)) % np.uint64(n)).tolist()]
+        return keys, (h & np.uint64(0xFFFFFFFF)).astype(f">u{layout.VALUE_FIELD}").tobytes()
 
     def _time_bucket(self, fp: Fingerprint) -> int:
         t = fp.published if self.retention_by == "published" and fp.published is not None else fp.added

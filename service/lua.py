@@ -11,22 +11,22 @@ never through bare byte offsets (a test checks it).
 Conventions shared by every script: ``KEYS[1..3]`` are the namespace's
 fixed keys (:data:`FIXED_KEYS`: the meta hash ``P m``, the retention index
 ``P E``, the pending index ``P p``); the script's own keys follow (id map
-and band bucket shards, named by the caller from the article's id and
-signature). ``ARGV[1]`` is the key prefix ``P`` (``dd{<namespace>}``),
+and band and value bucket shards, named by the caller from the article's
+id and signature). ``ARGV[1]`` is the key prefix ``P`` (``dd{<namespace>}``),
 ``ARGV[2]`` the layout string, ``ARGV[3]`` the signature length in bytes.
 A script refuses a namespace stored with another layout (error
 ``LAYOUT <stored layout>``).
 
 Redis Cluster: every key the caller can name is passed in ``KEYS``. The
 keys named by internal ids that a script finds on its way (records, word
-ids, links, clusters, retention buckets of candidates and members) cannot
-be known before it runs; the script builds them from ``P``, which carries
+ids, links, clusters, versions, retention buckets of candidates and
+members) cannot be known before it runs; the script builds them from ``P``, which carries
 the ``{namespace}`` hash tag, so they hash to the slot of ``KEYS[1]`` and
 live on the node that runs the script (open-source Redis Cluster serves
 them; a proxy that insists on every key in ``KEYS``, as some managed
 services do, would refuse the scripts).
 
-Kept in one module on purpose (~500 lines, most of them Lua): the scripts share
+Kept in one module on purpose (~800 lines, most of them Lua): the scripts share
 one prelude and one set of names, and reading them together is how a reviewer
 checks which keys each script touches.
 """
@@ -108,6 +108,39 @@ local function better(x, rx, y, ry)
   return x < y
 end
 
+-- the rule of a version's first copy (dedup.cluster.latest_version): earliest published, then first added
+local function earlier(x, rx, y, ry)
+  local px, py = pub_of(rx), pub_of(ry)
+  if px ~= py then return px < py end
+  return x < y
+end
+
+local function pub_score(rec)
+  local p = pub_of(rec)
+  if p == math.huge then return '+inf' end
+  return string.format('%.17g', p)
+end
+
+-- the first copy of the version holding `iid` (record `rec`)
+local function first_of(iid, rec)
+  local v = redis.call('GET', P .. 'v' .. rec_version(rec))
+  if v then return version_first(v) end
+  return iid
+end
+
+-- the first copy of version `vr` among the members of cluster `root` but
+-- `skip` (O(cluster), like recanon: only when a version's first copy leaves)
+local function refirst(root, vr, skip)
+  local best, brec
+  for _, m in ipairs(redis.call('ZRANGE', P .. 'k' .. root, 0, -1)) do
+    if m ~= skip then
+      local r = redis.call('GET', P .. 'r' .. m)
+      if r and rec_version(r) == vr and (not best or earlier(m, r, best, brec)) then best, brec = m, r end
+    end
+  end
+  return best, brec
+end
+
 -- the cluster rooted at `root`: its name (its founder's external id, kept
 -- while any member lives) and its canonical member's iid
 local function cluster_info(root)
@@ -135,6 +168,17 @@ local function published_changed(iid)
   elseif better(iid, redis.call('GET', P .. 'r' .. iid), canon, redis.call('GET', P .. 'r' .. canon)) then
     redis.call('SET', P .. 'n' .. root, iid .. name)
   end
+  -- and its version's first copy may change (O(cluster) for a version of two or more, like recanon)
+  local rec = redis.call('GET', P .. 'r' .. iid)
+  local vr = rec_version(rec)
+  local vk, old, new = P .. 'v' .. vr, iid, iid
+  local v = redis.call('GET', vk)
+  if v then
+    old, new = version_first(v), refirst(root, vr, nil)
+    redis.call('SET', vk, pack_version(new, version_count(v)))
+  end
+  local uk = P .. 'u' .. root
+  if redis.call('ZREM', uk, old) == 1 then redis.call('ZADD', uk, pub_score(redis.call('GET', P .. 'r' .. new)), new) end
 end
 
 -- merge two clusters by their roots: the older cluster (smaller root iid)
@@ -158,7 +202,11 @@ local function merge(ca, cb)
     redis.call('ZADD', kk, iid_number(m), m)
     redis.call('SETRANGE', P .. 'r' .. m, REC_ROOT_OFFSET, keep)
   end
-  redis.call('DEL', dk, P .. 'n' .. drop)
+  local du = P .. 'u' .. drop  -- the versions with updates move too (O(newer cluster))
+  for _, m in ipairs(redis.call('ZRANGE', du, 0, -1)) do
+    redis.call('ZADD', P .. 'u' .. keep, redis.call('ZSCORE', du, m), m)
+  end
+  redis.call('DEL', dk, P .. 'n' .. drop, du)
   if better(dcanon, redis.call('GET', P .. 'r' .. dcanon), kcanon, redis.call('GET', P .. 'r' .. kcanon)) then
     kcanon = dcanon
   end
@@ -191,7 +239,144 @@ end
 -- REPRESENTATIVES-1 with most collisions; at most MAX_CANDIDATES in all
 -- (most collisions first, then oldest); returned {iid, rec, tokens, ...}
 -- in insertion order (with_about: and the about_meta of each, else '')
-local function lookup(B, F, prev, with_about)
+-- a's best link to b (kind index `kind`) in versions (dedup.cluster.latest_version):
+-- exact/near, a alone in its version joins b's (first copy and count
+-- kept in P v, and in P u when listed); update, both versions' first
+-- copies are listed in P u <root>. O(1).
+local function version_link(ia, ib, kind, root)
+  local ra = redis.call('GET', P .. 'r' .. ia)
+  local rb = redis.call('GET', P .. 'r' .. ib)
+  local uk = P .. 'u' .. root
+  if kind == KIND_EXACT or kind == KIND_NEAR then
+    if rec_version(ra) ~= ia or redis.call('EXISTS', P .. 'v' .. ia) == 1 then return end  -- not alone: stays
+    local vr = rec_version(rb)
+    local vk = P .. 'v' .. vr
+    local v = redis.call('GET', vk)
+    local first, n = ib, 1
+    if v then first, n = version_first(v), version_count(v) end
+    redis.call('SETRANGE', P .. 'r' .. ia, REC_VERSION_OFFSET, vr)
+    if earlier(ia, ra, first, redis.call('GET', P .. 'r' .. first)) then
+      if redis.call('ZREM', uk, first) == 1 then redis.call('ZADD', uk, pub_score(ra), ia) end
+      first = ia
+    end
+    redis.call('SET', vk, pack_version(first, n + 1))
+  elseif kind == KIND_UPDATE then
+    local fa, fb = first_of(ia, ra), first_of(ib, rb)
+    redis.call('ZADD', uk, pub_score(redis.call('GET', P .. 'r' .. fa)), fa)
+    redis.call('ZADD', uk, pub_score(redis.call('GET', P .. 'r' .. fb)), fb)
+  end
+end
+
+-- what dedup.cluster.latest_version needs of a cluster (root, canonical
+-- iid), in O(log n): {} when none of its versions has an update (the
+-- latest is the canonical copy), else the last-published listed first
+-- copy and the canonical's version's first copy, each {ext id, raw
+-- published, iid}
+local function latest_summary(root, canon)
+  local top = redis.call('ZREVRANGE', P .. 'u' .. root, 0, 0)[1]
+  if not top then return {} end
+  local rt = redis.call('GET', P .. 'r' .. top)
+  local cf = first_of(canon, redis.call('GET', P .. 'r' .. canon))
+  local rc = redis.call('GET', P .. 'r' .. cf)
+  return {rec_ext(rt, siglen), rec_published(rt), top, rec_ext(rc, siglen), rec_published(rc), cf}
+end
+
+-- short-inside-long (dedup.index.short_in_long, the same arithmetic):
+-- whether `c` single-value collisions between texts of `wa` and `wb` words
+-- make a candidate; SIL = {mct = min_contained_tokens, t = containment, shingle = shingle_size}
+local function short_in_long(c, wa, wb, SIL)
+  local short, long = math.min(wa, wb), math.max(wa, wb)
+  local k = SIL.shingle - 1
+  local s, lng = math.max(short - k, 1), math.max(long - k, 1)
+  local t = SIL.t
+  local expected = (siglen / SIG_VALUE_LEN) * t * s / (lng + s - t * s)
+  return short >= SIL.mct and short <= SHORT_IN_LONG * long and c >= math.max(MIN_ROW_COLLISIONS, ROW_SHARE * expected)
+end
+
+-- field i of the concatenated value bucket fields G
+local function value_field(G, i) return string.sub(G, (i - 1) * VALUE_FIELD_LEN + 1, i * VALUE_FIELD_LEN) end
+
+-- the ids sharing a value with an article whose value buckets are
+-- KEYS[RK+i] / value_field(G, i) (i = 1..R), one per shared value: a stock
+-- bucket gives none
+local function values_read(R, RK, G)
+  local hits = {}
+  for i = 1, R do
+    local v = redis.call('HGET', KEYS[RK + i], value_field(G, i))
+    if v and not row_is_stock(v) then
+      for j = 1, #v, IID_LEN do hits[#hits + 1] = string.sub(v, j, j + IID_LEN - 1) end
+    end
+  end
+  return hits
+end
+
+-- bucket `iid` under each of its values, in the same pass returning the
+-- ids that were there (dedup.index.MemoryIndex._put_rows): a bucket that
+-- already holds ROW_KEEP ids becomes stock (counted, gives no ids)
+local function values_write(R, RK, G, iid)
+  local hits = {}
+  for i = 1, R do
+    local k, f = KEYS[RK + i], value_field(G, i)
+    if redis.call('HSETNX', k, f, iid) == 0 then  -- most values are one article's only: one call
+      local v = redis.call('HGET', k, f)
+      if row_is_stock(v) then redis.call('HSET', k, f, row_stock(row_stock_count(v) + 1))
+      elseif #v < ROW_KEEP * IID_LEN then
+        for j = 1, #v, IID_LEN do hits[#hits + 1] = string.sub(v, j, j + IID_LEN - 1) end
+        redis.call('HSET', k, f, v .. iid)
+      else redis.call('HSET', k, f, row_stock(ROW_KEEP + 1)) end
+    end
+  end
+  return hits
+end
+
+-- take `iid` out of its value buckets (a stock one counts one fewer)
+local function values_remove(iid, keys, G)
+  for i = 1, #keys do
+    local f = value_field(G, i)
+    local v = redis.call('HGET', keys[i], f)
+    if v then
+      local nv
+      if row_is_stock(v) then
+        local n = row_stock_count(v) - 1
+        if n > 0 then nv = row_stock(n) else nv = '' end
+      else nv = drop_id(v, iid) end
+      if #nv == 0 then redis.call('HDEL', keys[i], f)
+      elseif nv ~= v then redis.call('HSET', keys[i], f, nv) end
+    end
+  end
+end
+
+-- the short-inside-long candidates among `hits` (not `prev`, not in
+-- `known`) of an article of `words` words: at most MAX_CONTAINED, most
+-- collisions first, then oldest; returned in insertion order
+local function contained(hits, prev, known, words, SIL)
+  if #hits < MIN_ROW_COLLISIONS then return {} end
+  local count, ids = {}, {}
+  for _, id in ipairs(hits) do
+    local c = count[id]
+    if c then count[id] = c + 1 else count[id] = 1; ids[#ids + 1] = id end
+  end
+  local got = {}
+  for _, id in ipairs(ids) do
+    if count[id] >= MIN_ROW_COLLISIONS and id ~= prev and not known[id]
+       and short_in_long(count[id], words, words_of(id), SIL) then
+      got[#got + 1] = id
+    end
+  end
+  table.sort(got, function(x, y)
+    if count[x] ~= count[y] then return count[x] > count[y] end
+    return x < y
+  end)
+  local out = {}
+  for j = 1, math.min(MAX_CONTAINED, #got) do out[j] = got[j] end
+  table.sort(out)
+  return out
+end
+
+-- (with `hits`, the ids sharing single values with the article, and
+-- SIL, its words and short-inside-long parameters: the short-inside-long
+-- candidates follow the others, see ``contained``)
+local function lookup(B, F, prev, with_about, hits, words, SIL)
   local count, ids = {}, {}
   for i = 1, B do
     local v = redis.call('HGET', KEYS[K + 1 + i], ARGV[F + i])
@@ -231,9 +416,10 @@ local function lookup(B, F, prev, with_about)
     end
   end
   table.sort(picked, most)
-  local chosen = {}
-  for j = 1, math.min(MAX_CANDIDATES, #picked) do chosen[j] = picked[j] end
+  local chosen, known = {}, {}
+  for j = 1, math.min(MAX_CANDIDATES, #picked) do chosen[j] = picked[j]; known[picked[j]] = true end
   table.sort(chosen)
+  for _, id in ipairs(contained(hits, prev, known, words, SIL)) do chosen[#chosen + 1] = id end
   local cands = {}
   for _, id in ipairs(chosen) do
     cands[#cands + 1] = id; cands[#cands + 1] = redis.call('GET', P .. 'r' .. id)
@@ -243,8 +429,33 @@ local function lookup(B, F, prev, with_about)
   return cands
 end
 
--- forget one article everywhere; bkeys/bfields are its band buckets
-local function remove_doc(iid, rec, idkey, digest, bkeys, bfields)
+-- `iid` leaves its version (before it leaves cluster `root`): the
+-- version counts one fewer, finds its first copy again when that was
+-- `iid` (O(cluster)), and is dropped with its last member
+local function leave_version(iid, rec, root)
+  local vr = rec_version(rec)
+  local vk, uk = P .. 'v' .. vr, P .. 'u' .. root
+  local listed = redis.call('ZREM', uk, iid) == 1
+  local v = redis.call('GET', vk)
+  if not v then return end
+  local n = version_count(v) - 1
+  if n <= 0 then redis.call('DEL', vk); return end
+  local first = version_first(v)
+  if first == iid then
+    local r
+    first, r = refirst(root, vr, iid)
+    if not first then redis.call('DEL', vk); return end
+    if listed then redis.call('ZADD', uk, pub_score(r), first) end
+  end
+  redis.call('SET', vk, pack_version(first, n))
+end
+
+-- forget one article everywhere; bkeys/bfields are its band buckets,
+-- vkeys/G its value buckets (those of a text of fewer than `mct` words
+-- are not read: it had none)
+local function remove_doc(iid, rec, idkey, digest, bkeys, bfields, vkeys, G, mct)
+  if #vkeys > 0 and words_of(iid) >= mct then values_remove(iid, vkeys, G) end
+  leave_version(iid, rec, rec_root(rec))
   for i = 1, #bkeys do
     local v = redis.call('HGET', bkeys[i], bfields[i])
     if v then
@@ -260,7 +471,7 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields)
   local ck = P .. 'k' .. root
   if redis.call('ZREM', ck, iid) == 1 then  -- the cluster keeps its root key and name while a member lives
     if redis.call('ZCARD', ck) == 0 then
-      redis.call('DEL', ck, P .. 'n' .. root)
+      redis.call('DEL', ck, P .. 'n' .. root, P .. 'u' .. root)
     else
       local name, canon = cluster_info(root)
       if canon == iid then recanon(root, name) end
@@ -308,12 +519,17 @@ end
 
 _PRELUDE = lua_prelude() + _HELPERS
 
-#: KEYS: meta, retention index, pending index, idmap, b1..bB, [old b1..bB]
+#: KEYS: meta, retention index, pending index, idmap, b1..bB, v1..vR,
+#:       [old b1..bB, old v1..vRO]
 #: ARGV: P, layout, siglen, mode (add|query), digest, ext, record (root
 #:       zero), tokens, B, purge cutoff (ms), purge limit (0: none),
 #:       old_iid, old_check, about ('=' + ``layout.pack_about``, whose '' is
 #:       none; '' alone: leave the stored one as it is),
-#:       f1..fB, [old f1..fB]
+#:       min_contained_tokens, containment, shingle_size,
+#:       f1..fB, G, [old f1..fB, old G]
+#: (``v``/``G``: the value buckets, short-inside-long, and their fields
+#: concatenated: R of them, 0 for a text that has none; the old article's
+#: RO are read only if its stored words are enough)
 #: Returns, with ``expired`` the purge scan's {iid, rec, ...} (removed by
 #: the caller, who knows their bands) and ``cands`` the bounded candidates
 #: {cand_iid, cand_rec, cand_tokens, cand_about_meta ('' unless query), ...}
@@ -335,8 +551,13 @@ local gone = expired(tonumber(ARGV[10]), tonumber(ARGV[11]))
 local old_iid, old_check, about = ARGV[12], ARGV[13], ARGV[14]
 local keep_about = about == ''
 about = string.sub(about, #'=' + 1)  -- after the '=' that says "store this"
-local F = 14  -- ARGV position: the band fields follow it
+local SIL = {mct = tonumber(ARGV[15]), t = tonumber(ARGV[16]), shingle = tonumber(ARGV[17])}
+local F = 17  -- ARGV position: the band fields follow it, then the value fields
+local G, OG = ARGV[F + B + 1], ARGV[F + B + 1 + B + 1] or ''  -- ARGV position: after the (old) band fields
+local R, RO = #G / VALUE_FIELD_LEN, #OG / VALUE_FIELD_LEN
 local idkey = KEYS[K + 1]
+local VK = K + 1 + B  -- KEYS position: the value buckets follow it
+local words = math.floor(#tokens / TOKEN_LEN)
 local prev, prev_rec = resolve(idkey, digest, ext)
 if mode == 'add' and prev then
   if (redis.call('GET', P .. 't' .. prev) or '') == tokens then
@@ -350,7 +571,7 @@ if mode == 'add' and prev then
       if #about > 0 then redis.call('SET', ak, about) else redis.call('DEL', ak) end
     end
     if bit.band(flags_number(rec_flags(prev_rec)), PENDING) ~= 0 then
-      local cands = lookup(B, F, prev, false)
+      local cands = lookup(B, F, prev, false, values_read(R, VK, G), words, SIL)
       if #cands == 0 then
         redis.call('SETRANGE', P .. 'r' .. prev, REC_FLAGS_OFFSET, string.char(0))
         redis.call('ZREM', pk, prev)
@@ -363,17 +584,23 @@ if mode == 'add' and prev then
     return {'exists', gone, prev, prev_rec}
   end
 end
-local cands = lookup(B, F, prev, mode ~= 'add')
-if mode ~= 'add' then return {'ok', gone, '', cands, redis.call('EXISTS', P .. 'Dz')} end
+if mode ~= 'add' then
+  return {'ok', gone, '', lookup(B, F, prev, true, values_read(R, VK, G), words, SIL), redis.call('EXISTS', P .. 'Dz')}
+end
+local cands
 if prev then
-  local okeys, ofields = {}, {}
-  for i = 1, B do okeys[i] = KEYS[K + 1 + B + i]; ofields[i] = ARGV[F + B + i] end
-  remove_doc(prev, prev_rec, idkey, digest, okeys, ofields)
+  cands = lookup(B, F, prev, false, values_read(R, VK, G), words, SIL)
+  local okeys, ofields, vkeys, vfields = {}, {}, {}, {}
+  for i = 1, B do okeys[i] = KEYS[VK + R + i]; ofields[i] = ARGV[F + B + 1 + i] end  -- ARGV position
+  for i = 1, RO do vkeys[i] = KEYS[VK + R + B + i] end
+  remove_doc(prev, prev_rec, idkey, digest, okeys, ofields, vkeys, OG, SIL.mct)
 end
 if not redis.call('HGET', mk, 'L') then redis.call('HSET', mk, 'L', layout) end
 local iid = pack_iid(redis.call('HINCRBY', mk, 's', 1))
+if prev then values_write(R, VK, G, iid)
+else cands = lookup(B, F, nil, false, values_write(R, VK, G, iid), words, SIL) end  -- one pass: read and write
 redis.call('HINCRBY', mk, 'n', 1)
-rec = rec_with_root(rec, iid)
+rec = rec_with_version(rec_with_root(rec, iid), iid)
 if #cands > 0 then
   rec = rec_with_flags(rec, string.char(PENDING))
   redis.call('ZADD', pk, added_number(rec_added(rec)), iid)
@@ -408,25 +635,29 @@ return {iid, rec, redis.call('GET', P .. 't' .. iid) or ''}
 """
 
 #: Removes several articles in one call.
-#: KEYS: the fixed ones, then per article: idmap, b1..bB.
-#: ARGV: P, layout, siglen, B, then per article: digest, ext, iid, check, f1..fB.
+#: KEYS: the fixed ones, then per article: idmap, b1..bB, v1..vR.
+#: ARGV: P, layout, siglen, B, R (0 or num_perm: the value buckets, read
+#: only for an article of min_contained_tokens words or more),
+#: min_contained_tokens, then per article: digest, ext, iid, check,
+#: G (its R value fields concatenated), f1..fB.
 #: Returns per article 1 (removed) or -1 (that record is gone or changed:
 #: the caller re-reads).
 REMOVE = _PRELUDE + r"""
-local B = tonumber(ARGV[4])
-local HEAD, PER = 4, 4  -- ARGV position: the shared args, then per article 4 args before its B fields
+local B, R, mct = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local HEAD, PER = 6, 5  -- ARGV position: the shared args, then per article 5 args before its B fields
 local out = {}
-local n = (#KEYS - K) / (B + 1)
+local n = (#KEYS - K) / (B + R + 1)
 for a = 0, n - 1 do
-  local k, f = K + a * (B + 1), HEAD + a * (B + PER)  -- this article's keys and args start after these
-  local digest, ext, iid, check = ARGV[f + 1], ARGV[f + 2], ARGV[f + 3], ARGV[f + 4]
+  local k, f = K + a * (B + R + 1), HEAD + a * (B + PER)  -- this article's keys and args start after these
+  local digest, ext, iid, check, G = ARGV[f + 1], ARGV[f + 2], ARGV[f + 3], ARGV[f + 4], ARGV[f + 5]
   local rec = redis.call('GET', P .. 'r' .. iid)
   if not rec or rec_ext(rec, siglen) ~= ext or rec_added(rec) ~= check then
     out[#out + 1] = -1
   else
-    local bkeys, bfields = {}, {}
-    for i = 1, B do bkeys[i] = KEYS[k + 1 + i]; bfields[i] = ARGV[f + 4 + i] end
-    remove_doc(iid, rec, KEYS[k + 1], digest, bkeys, bfields)
+    local bkeys, bfields, vkeys = {}, {}, {}
+    for i = 1, B do bkeys[i] = KEYS[k + 1 + i]; bfields[i] = ARGV[f + PER + i] end
+    for i = 1, R do vkeys[i] = KEYS[k + 1 + B + i] end
+    remove_doc(iid, rec, KEYS[k + 1], digest, bkeys, bfields, vkeys, G, mct)
     out[#out + 1] = 1
   end
 end
@@ -437,21 +668,24 @@ return out
 #: ext a, then per other: digest, ext, the link as seen from a (packed).
 #: Stores a's best link (the first other still stored: the caller sends
 #: them best first) as ``P l <a>`` = other iid + value, merges a's cluster
-#: with every stored other's, clears a's pending flag.
+#: with every stored other's, clears a's pending flag; by the best link's
+#: kind, a joins the other's version (``exact``, ``near``: when a is alone
+#: in its own) or both versions are listed as updated (``update``).
 #: Returns {cluster name, canonical ext id, the best other's about_meta
-#: ('' when none), index of each other found (1-based) ...},
+#: ('' when none), the latest-version summary (``latest_summary``), index
+#: of each other found (1-based) ...},
 #: or a NOTFOUND error when a is not stored.
 ATTACH = _PRELUDE + r"""
 local ia = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
 if not ia then return redis.error_reply(E_NOTFOUND .. ARGV[5]) end
-local kept, best, best_about = {}, false, ''
+local kept, best, best_kind, best_about = {}, nil, nil, ''
 for j = 1, #KEYS - K - 1 do  -- ARGV position: the fixed keys, then a's idmap
   local f = 5 + (j - 1) * 3  -- ARGV position: this other's digest, ext, link value follow it
   local ib = resolve(KEYS[K + 1 + j], ARGV[f + 1], ARGV[f + 2])
   if ib and ib ~= ia then
     local value = ARGV[f + 3]  -- ARGV position
     if not best then
-      redis.call('SET', P .. 'l' .. ia, ib .. value); best = true
+      redis.call('SET', P .. 'l' .. ia, ib .. value); best, best_kind = ib, link_kind(value)
       best_about = about_meta(ib)
     end
     merge(root_of(ia), root_of(ib))
@@ -460,8 +694,10 @@ for j = 1, #KEYS - K - 1 do  -- ARGV position: the fixed keys, then a's idmap
 end
 redis.call('SETRANGE', P .. 'r' .. ia, REC_FLAGS_OFFSET, string.char(0))
 redis.call('ZREM', pk, ia)
-local name, canon = cluster_info(root_of(ia))
-local out = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), best_about}
+local root = root_of(ia)
+if best then version_link(ia, best, best_kind, root) end
+local name, canon = cluster_info(root)
+local out = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), best_about, latest_summary(root, canon)}
 for _, j in ipairs(kept) do out[#out + 1] = j end
 return out
 """
@@ -472,8 +708,9 @@ return out
 #: article: digest, ext.
 #: Returns per article {} when unknown, else {cluster name, canonical ext
 #: id, best link's other ext id or '', its value or '', the record, its
-#: about, the best other's about_meta}: an article's answer in one bounded
-#: look-up, whatever its cluster's size.
+#: about, the best other's about_meta, the latest-version summary
+#: (``latest_summary``)}: an article's answer in one bounded look-up,
+#: whatever its cluster's size.
 STORY = _PRELUDE + r"""
 local want_text = ARGV[4] == '1'
 local out = {}
@@ -486,7 +723,7 @@ for j = K + 1, #KEYS do  -- ARGV position: the fixed keys, then one idmap per ar
     local other, value, oiid = best_link(iid)
     local mine = want_text and (redis.call('GET', P .. 'a' .. iid) or '') or about_meta(iid)
     out[#out + 1] = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), other or '', value or '', rec,
-                     mine, oiid and about_meta(oiid) or ''}
+                     mine, oiid and about_meta(oiid) or '', latest_summary(rec_root(rec), canon)}
   end
 end
 return out
@@ -612,7 +849,10 @@ def register(client) -> dict:
 #: roots, the two member sets, the new story's canonical; the rest's
 #: canonical again only when it left (O(rest), as a removal of the
 #: canonical does); their best links to articles that stay are dropped;
-#: their entries in ``P Dk`` move with them. Work: O(n) otherwise.
+#: their entries in ``P Dk`` move with them; each leaves its version and
+#: starts one of its own (the new story's latest is its canonical copy
+#: until an update comes; the rest's versions find their first copies
+#: among those who stay, O(rest) when one left). Work: O(n) otherwise.
 #: Returns {new story name, old story name} or an error: NOTFOUND <id>,
 #: SPLIT_APART <id> (in another story), SPLIT_FOUNDER <id> (founded it).
 SPLIT = _PRELUDE + r"""
@@ -644,6 +884,10 @@ for _, m in ipairs(ms) do
   local _, _, other = best_link(m)
   if other and not inset[other] then redis.call('DEL', P .. 'l' .. m) end
   redis.call('SMOVE', dk, ndk, rec_ext(r, siglen))
+end
+for _, m in ipairs(ms) do  -- versions: each leaves the story's (which finds its first copies among those who stay)
+  leave_version(m, redis.call('GET', P .. 'r' .. m), root)
+  redis.call('SETRANGE', P .. 'r' .. m, REC_VERSION_OFFSET, m)
 end
 if #ms > 1 then redis.call('SET', P .. 'n' .. nroot, best .. nname) end
 if inset[canon] then recanon(root, name) end

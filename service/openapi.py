@@ -202,7 +202,11 @@ def _spec(config: Mapping) -> dict:
                             "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}}}},
             "Match": {"type": "object", "properties": {
                 "id": {"type": "string"}, "cluster": {"type": "string", "nullable": True},
-                "canonical": {"type": "string", "nullable": True}, "duplicates": {"type": "array", "items": _ref("Duplicate")}}},
+                "canonical": {"type": "string", "nullable": True},
+                "latest": {"type": "string", "nullable": True,
+                           "description": "the story's latest version (the same story with figures updated), "
+                                          "named by its first copy; the canonical copy when it has none"},
+                "duplicates": {"type": "array", "items": _ref("Duplicate")}}},
             "StoredArticle": {"allOf": [_ref("Match"), {"type": "object", "properties": {
                 **about, "text": {"type": "string", "nullable": True, "description": "with ?text=true only"},
                 "published": {"type": "string", "nullable": True}, "added": {"type": "string"}, "words": {"type": "integer"}}}]},

@@ -15,11 +15,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import NamedTuple
 
 import numpy as np
 import redis
 from redis.exceptions import ResponseError
 
+from dedup.cluster import latest_version
 from dedup.errors import DecisionConflict, InvalidParams, NotFound
 from dedup.index import Fingerprint, Member, Page, Story
 from dedup.params import Params
@@ -40,6 +42,30 @@ def _decodes_responses(client) -> bool:
         return bool(getattr(get_encoder(), "decode_responses", False))
     pool = getattr(client, "connection_pool", None)
     return bool(getattr(pool, "connection_kwargs", {}).get("decode_responses"))
+
+
+class _Side(NamedTuple):
+    """A link as :func:`dedup.cluster.latest_version` reads one."""
+
+    a: str
+    b: str
+    kind: str
+
+
+def _latest(canonical: str, summary: list) -> str:
+    """The story's latest version from the scripts' bounded summary
+    (``latest_summary`` in :mod:`dedup_service.lua`): ``[]`` when no
+    version has an update (the canonical copy), else the last-published
+    first copy of a version with an update and the canonical's version's
+    first copy; :func:`dedup.cluster.latest_version` picks between them
+    as it does over a whole cluster (the later of the two)."""
+    if not summary:
+        return canonical
+    top, first = summary[0:3], summary[3:6]
+    when = {x[0].decode("utf-8", "surrogatepass"): (layout.field_value("published", x[1]), int.from_bytes(x[2], "big"))
+            for x in (top, first)}
+    a, b = (x[0].decode("utf-8", "surrogatepass") for x in (first, top))
+    return latest_version(a, [_Side(a, b, "update")], when)
 
 
 #: Whether the namespace (prefix) had decisions at this context's last ADD script call (:meth:`RedisIndex.decision_view`).
@@ -129,14 +155,20 @@ class RedisIndex(Keyspace):
         keys, fields = self._buckets(fp.signature)
         tokens = np.ascontiguousarray(fp.tokens, dtype="<u4").tobytes()
         cutoff, limit = (self._cutoff(), self.purge_batch) if purge and self.retention is not None else (0, 0)
-        old_iid, old_check, old_keys, old_fields = b"", b"", [], []
+        vkeys, vfields = self._values(fp.signature, len(fp.tokens))
+        old_iid, old_check, old_keys, old_args = b"", b"", [], []
         if old is not None:
             old_iid, old_rec = old
             old_check = layout.field_bytes(old_rec, "added")
-            old_keys, old_fields = self._buckets(self._unpack(old_rec).signature)
+            old_sig = self._unpack(old_rec).signature
+            old_keys, old_fields = self._buckets(old_sig)
+            old_vkeys, old_vfields = self._values(old_sig)  # the script checks whether it had them
+            old_keys, old_args = [*old_keys, *old_vkeys], [*old_fields, old_vfields]
+        p = self.params
         args = [mode, digest, ext, self._record(fp), tokens, len(keys), cutoff, limit, old_iid, old_check,
-                self._about(fp) if mode == "add" else b"", *fields, *old_fields]
-        return [idkey, *keys, *old_keys], args
+                self._about(fp) if mode == "add" else b"", p.min_contained_tokens, repr(float(p.containment)),
+                p.shingle_size, *fields, vfields, *old_args]
+        return [idkey, *keys, *vkeys, *old_keys], args
 
     def _candidates_from(self, flat: list, with_about: bool = False) -> list[Fingerprint]:
         """Decode the script's candidates, leaving out any that already expired
@@ -203,11 +235,14 @@ class RedisIndex(Keyspace):
             r = self._unpack(rec)
             idkey, digest, ext = self._idkey(r.id)
             bkeys, fields = self._buckets(r.signature)
-            keys += [idkey, *bkeys]
-            args += [digest, ext, iid, layout.field_bytes(rec, "added"), *fields]
+            vkeys, vfields = self._values(r.signature)  # the script checks whether it had them
+            keys += [idkey, *bkeys, *vkeys]
+            args += [digest, ext, iid, layout.field_bytes(rec, "added"), vfields, *fields]
         if not keys:
             return 0
-        return sum(1 for x in self._script("REMOVE", keys, [self.params.banding[0], *args]) if x == 1)
+        p = self.params
+        head = [p.banding[0], p.num_perm if self.value_shards else 0, p.min_contained_tokens]
+        return sum(1 for x in self._script("REMOVE", keys, [*head, *args]) if x == 1)
 
     def attach(self, doc_id: str, links: list[Link]) -> tuple[Story, list[Link]]:
         """Store ``doc_id``'s best link, merge its cluster with every linked
@@ -217,11 +252,11 @@ class RedisIndex(Keyspace):
             NotFound: ``doc_id`` is not stored.
         """
         out = self._script("ATTACH", *self._attach_args(doc_id, links))
-        kept = [links[int(j) - 1] for j in out[3:]]
+        kept = [links[int(j) - 1] for j in out[4:]]
         if kept:
             self._note(kept[0].b, out[2])
         name, canon = (x.decode("utf-8", "surrogatepass") for x in out[:2])
-        return Story(name, canon, kept[0] if kept else None), kept
+        return Story(name, canon, kept[0] if kept else None, _latest(canon, out[3])), kept
 
     def link(self, link: Link) -> str:
         """:meth:`attach` of one link; the surviving cluster id.
@@ -263,7 +298,7 @@ class RedisIndex(Keyspace):
             self._note(doc_id, out[5])
             if best is not None:
                 self._note(best.b, out[6])
-            got.append(Story(name, canon, best))
+            got.append(Story(name, canon, best, _latest(canon, out[7])))
         return got
 
     def members(self, doc_id: str, start: int = 0, count: int = 50) -> Page | None:

@@ -26,7 +26,7 @@ def test_post_finds_duplicates_then_stores(client):
     r = post(client, {"id": "a", "text": text, "title": "T", "url": "http://x/a", "source": "AP",
                       "published": "2024-05-01T10:00:00Z"})
     assert r.status_code == 201
-    assert r.json == {"id": "a", "cluster": "a", "canonical": "a", "duplicates": []}
+    assert r.json == {"id": "a", "cluster": "a", "canonical": "a", "latest": "a", "duplicates": []}
     r = post(client, {"id": "b", "text": "LONDON (Reuters) - " + text, "published": "2024-05-01T11:00:00Z"})
     assert r.status_code == 201
     body = r.json

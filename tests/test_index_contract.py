@@ -7,6 +7,7 @@ import pytest
 
 from dedup import Deduplicator, Fingerprint, Index, Link, MemoryIndex, Params
 from dedup.errors import NotFound
+from dedup.index import MAX_CONTAINED, ROW_KEEP
 from dedup.types import KINDS, Article, Passage
 from dedup_service.store import RedisIndex
 
@@ -366,3 +367,130 @@ def test_cluster_pages(index):
     alone = index.add(fp("solo")) or index.members("solo")
     assert (alone.cluster, alone.size, [m[0] for m in alone.members]) == ("solo", 1, ["solo"])
     assert index.members("nope") is None
+
+
+# -- short inside long (Params.short_in_long) and latest versions: both indexes ------------------------------
+def _sharing(sig: np.ndarray, at: range, seed: int) -> np.ndarray:
+    """A random signature equal to ``sig`` at the positions ``at`` only
+    (past the banded ones: no LSH band is shared)."""
+    other = np.random.default_rng(seed).integers(0, 2**32, sig.shape[0], dtype=np.uint32)
+    other[at] = sig[at]
+    return other
+
+
+_UNBANDED = PARAMS.banding[0] * PARAMS.banding[1]  # the first MinHash position no band reads
+
+
+def words(n: int) -> np.ndarray:
+    return np.arange(n, dtype=np.uint32)
+
+
+def test_a_short_text_inside_a_long_one_is_a_candidate(index):
+    """A 90-word brief sharing 8 single MinHash values (no band) with a
+    700-word story is proposed (dedup.index.short_in_long); 3 values, a
+    20-word text, or a text over half the other's size are not."""
+    long_ = fp("long", tokens=words(700))
+    assert index.add(long_) == []
+    at = range(_UNBANDED, _UNBANDED + 8)
+    brief = fp("brief", _sharing(long_.signature, at, 1), tokens=words(90))
+    assert [f.id for f in index.add(brief)] == ["long"]
+    assert [f.id for f in index.candidates(fp("q", _sharing(long_.signature, at, 2), tokens=words(90)))] == ["long"]
+    assert index.candidates(fp("weak", _sharing(long_.signature, at[:3], 3), tokens=words(90))) == []
+    assert index.candidates(fp("tiny", _sharing(long_.signature, at, 4), tokens=words(20))) == []
+    peer = fp("peer", _sharing(long_.signature, at, 5), tokens=words(600))
+    assert [f.id for f in index.candidates(peer)] == ["brief"]  # not long: about the same size
+    index.remove("long")
+    assert index.candidates(fp("q", _sharing(long_.signature, at, 2), tokens=words(90))) == []  # its values left too
+
+
+def test_short_in_long_candidates_are_bounded_and_a_stock_value_gives_none(index):
+    """ROW_KEEP long texts sharing values: a brief gets the MAX_CONTAINED
+    with most collisions (then oldest), in insertion order; one more long
+    text makes those values stock: no candidate from them, for adds and
+    queries alike, until every text holding them is gone."""
+    base = fp("base-sig").signature
+    for i in range(ROW_KEEP):  # text i shares 8 + i % 3 values
+        index.add(fp(f"L{i}", _sharing(base, range(_UNBANDED, _UNBANDED + 8 + i % 3), 10 + i), tokens=words(700)))
+    brief = _sharing(base, range(_UNBANDED, _UNBANDED + 10), 99)
+    got = [f.id for f in index.candidates(fp("b", brief, tokens=words(90)))]
+    most = sorted(range(ROW_KEEP), key=lambda i: (-(8 + i % 3), i))[:MAX_CONTAINED]
+    assert got == [f"L{i}" for i in sorted(most)]
+    index.add(fp("L-more", _sharing(base, range(_UNBANDED, _UNBANDED + 10), 77), tokens=words(700)))
+    assert index.candidates(fp("b", brief, tokens=words(90))) == []
+    assert index.add(fp("b", brief, tokens=words(90))) == []
+
+
+def test_the_story_names_its_latest_version(index):
+    """story().latest and attach()'s story are dedup.cluster.latest_version
+    over the cluster's best links: the canonical copy until an update; then
+    the first copy of the version published last; a copy of the original
+    republished later is still the original's version; a copy of the update
+    published before it names that version, until its date moves."""
+    for i, p in (("o", 1.0), ("u", 3.0), ("c", 4.0), ("e", 2.5), ("v", 5.0)):
+        index.add(fp(i, published=p))
+    assert index.story("o").latest == "o"
+    assert index.attach("c", [link("c", "o", kind="exact")])[0].latest == "o"  # no update: the canonical copy
+    assert index.attach("u", [link("u", "o", kind="update")])[0].latest == "u"
+    assert index.story("c").latest == "u" and index.story("o").canonical == "o"
+    assert index.attach("e", [link("e", "u", kind="near")])[0].latest == "e"  # u's version, first published as e
+    assert index.attach("v", [link("v", "e", kind="update")])[0].latest == "v"
+    assert [index.story(i).latest for i in "oucev"] == ["v"] * 5
+    index.remove("v")
+    assert index.story("o").latest == "e"
+    assert index.add(fp("e", published=6.0)) is None  # a retry that moves e after u: u is its version's first
+    assert index.story("o").latest == "u"
+
+
+def test_latest_version_through_the_deduplicator(index):
+    story = ("The storm killed 12 people on Monday and left 4,000 homes without power across the region, "
+             "officials said, as rescue teams searched flooded villages for the missing. ") * 4
+    arts = [Article("o", story, published="2024-01-01T00:00:00Z"),
+            Article("u", story.replace("12 people", "15 people", 1), published="2024-01-02T00:00:00Z"),
+            Article("c", "PARIS (AP) - " + story, published="2024-01-03T00:00:00Z")]
+    d = Deduplicator(PARAMS, index)
+    assert [d.add(a).latest for a in arts] == ["o", "u", "u"]
+    assert d.add(arts[2]).latest == "u"  # a retry reads it back
+
+
+@pytest.mark.parametrize("seed", [7, 8, 9])
+def test_redis_answers_as_memory_on_a_random_stream(redis_client, namespace, seed):
+    """The two indexes side by side on one random stream of long texts,
+    briefs sharing single values with them, copies, links of every kind
+    and retries with another date: the same candidates (short-inside-long ones included), clusters,
+    canonical copies and latest versions after every step."""
+    rng = np.random.default_rng(seed)
+    mem = MemoryIndex(PARAMS)
+    red = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=1000)
+    bases = [fp(f"base{i}").signature for i in range(6)]
+    stored: list[str] = []
+    fps: dict[str, Fingerprint] = {}
+    for step in range(160):
+        base = bases[rng.integers(len(bases))]
+        shape = rng.integers(3)
+        if shape == 0:  # a long text with some of the base's values (briefs are contained in it)
+            sig, n = _sharing(base, rng.choice(np.arange(_UNBANDED, PARAMS.num_perm), rng.integers(0, 20)), step), 700
+        elif shape == 1:  # a brief
+            sig, n = _sharing(base, rng.choice(np.arange(_UNBANDED, PARAMS.num_perm), rng.integers(2, 14)), step), 90
+        else:  # a copy (shares bands)
+            sig, n = _sharing(base, np.arange(0, PARAMS.num_perm), step), int(rng.integers(30, 800))
+            sig[rng.integers(PARAMS.num_perm)] ^= 1
+        f = fp(f"d{step}", sig, tokens=words(n), published=float(rng.integers(0, 50)) if rng.random() < 0.8 else None)
+        fps[f.id] = f
+        got = [mem.add(f), red.add(f)]
+        ids = [[x.id for x in g] for g in got]
+        assert ids[0] == ids[1], step
+        stored.append(f.id)
+        if ids[0]:
+            kinds = rng.choice(["exact", "near", "update", "contained"], len(ids[0]))
+            links = [link(f.id, b, kind=str(k)) for b, k in zip(ids[0], kinds)][: rng.integers(0, 3)]
+            a, b = mem.attach(f.id, links), red.attach(f.id, links)
+            assert a == b, step
+        if rng.random() < 0.1:  # a retry with another date: canonical copies and versions' first copies move
+            old = fps[str(rng.choice(stored))]
+            again = fp(old.id, old.signature, tokens=old.tokens, published=float(rng.integers(0, 50)))
+            assert mem.add(again) == red.add(again), step  # None: linked
+        for x in rng.choice(stored, 3):
+            assert mem.story(str(x)) == red.story(str(x)), (step, x)
+    for x in stored:
+        red.remove(x)
+    assert red.keys() == []

@@ -638,3 +638,24 @@ def test_a_query_answers_the_stored_fields_of_its_duplicates_in_its_own_round_tr
     for doc in ("plain", "plain2", "plain3"):
         idx.remove(doc)
     app.extensions["dedup"].close()
+
+
+def test_a_split_story_keeps_sound_latest_versions_and_leaves_no_version_key(redis_client, namespace):
+    """An editor's split moves articles out of their versions: the story
+    left names its latest among those who stay, the new one its canonical
+    copy; removing every article leaves no version key behind."""
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100)
+    for i, p in (("o", 1.0), ("u", 3.0), ("c", 4.0), ("v", 5.0)):
+        idx.add(fp(i, published=p))
+    up = dict(jaccard=0.5, containment_ab=0.9, containment_ba=0.8, score=0.85)
+    idx.attach("u", [Link("u", "o", "update", **up)])
+    idx.attach("c", [Link("c", "u", "exact", **up)])
+    idx.attach("v", [Link("v", "o", "update", **up)])
+    assert idx.story("o").latest == "v"
+    idx.record_decision({"decision": "split", "ids": ["v"], "from": "o"})
+    assert (idx.story("o").latest, idx.story("v").cluster, idx.story("v").latest) == ("u", "v", "v")
+    for i in "oucv":
+        idx.remove(i)
+    assert [k for k in idx.keys() if not k.startswith(idx.prefix + b"D")] == []
+    for k in idx.keys():
+        redis_client.delete(k)
