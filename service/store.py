@@ -748,7 +748,7 @@ class RedisIndex(Keyspace):
         got = []
         for fp, links in items:
             reply = next(out)
-            kept = len(next(out)[3:]) if links is not None else 0
+            kept = len(next(out)[4:]) if links is not None else 0  # ATTACH: name, canonical, note, latest, kept...
             ids = [f.id for f in self._candidates_from(reply[3])] if len(reply) > 3 else []
             got.append((reply[0], ids, kept))
         return got
