@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from dedup.cluster import canonical_index, online_links
@@ -75,7 +77,7 @@ class Deduplicator:
         if self.index.params != self.params:
             raise ValueError("the index was built with other Params than the deduplicator's")
         self.normaliser = normaliser or Normaliser()
-        self._encodings: dict[tuple, str] = {}
+        self._encodings: OrderedDict[tuple, str] = OrderedDict()
 
     def fingerprint(self, article: Article, *, words: bool = False) -> tuple[Fingerprint, list[str] | None]:
         """The article's fingerprint, and its normalised words when ``words``
@@ -91,23 +93,30 @@ class Deduplicator:
         fp = Fingerprint(article.id, got.signatures[0], got.words[0], article.published_ts, time.time())
         return fp, (tokens(got.texts[0]) if words else None)
 
-    #: Encoded candidates kept (hot stories' representatives come back on every add).
+    #: Encoded articles kept, the least recently used dropped first.
     _ENCODED_MAX = 4096
 
-    def _encoded(self, other: Fingerprint) -> str:
-        """``encode(other.tokens)``, cached by id and content: it is most of
-        a confirmation's cost, and the same representatives recur."""
-        key = (other.id, other.added, hash(other.tokens.tobytes()))
+    def _encoded(self, fp: Fingerprint) -> str:
+        """``encode(fp.tokens)``, cached by id and content: it is most of a
+        confirmation's cost, and the same articles recur (an added one as
+        the candidate of its later copies, a hot story's representatives on
+        every add), so each is encoded once while it stays among the
+        :data:`_ENCODED_MAX` most recently used."""
+        key = (fp.id, fp.added, hash(fp.tokens.tobytes()))
         got = self._encodings.get(key)
-        if got is None:
-            if len(self._encodings) >= self._ENCODED_MAX:
-                self._encodings.clear()
-            got = self._encodings[key] = encode(other.tokens)
+        if got is not None:
+            with contextlib.suppress(KeyError):  # another thread may have dropped it meanwhile
+                self._encodings.move_to_end(key)
+            return got
+        got = self._encodings[key] = encode(fp.tokens)
+        if len(self._encodings) > self._ENCODED_MAX:
+            with contextlib.suppress(KeyError):
+                self._encodings.popitem(last=False)
         return got
 
     def _confirm_all(self, fp, words, found, explain, similarity) -> list[Link]:
         links = []
-        mine = encode(fp.tokens) if found else ""  # once, not once per candidate
+        mine = self._encoded(fp) if found else ""  # once, and kept for when it is a candidate
         for other in found:
             got = confirm(
                 fp.id, mine, other.id, self._encoded(other), self.params,
