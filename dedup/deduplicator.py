@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from dedup.cluster import canonical_index, online_links
@@ -77,7 +75,7 @@ class Deduplicator:
         if self.index.params != self.params:
             raise ValueError("the index was built with other Params than the deduplicator's")
         self.normaliser = normaliser or Normaliser()
-        self._encodings: OrderedDict[tuple, str] = OrderedDict()
+        self._encodings: dict[tuple, str] = {}
 
     def fingerprint(self, article: Article, *, words: bool = False) -> tuple[Fingerprint, list[str] | None]:
         """The article's fingerprint, and its normalised words when ``words``
@@ -103,15 +101,16 @@ class Deduplicator:
         every add), so each is encoded once while it stays among the
         :data:`_ENCODED_MAX` most recently used."""
         key = (fp.id, fp.added, hash(fp.tokens.tobytes()))
-        got = self._encodings.get(key)
-        if got is not None:
-            with contextlib.suppress(KeyError):  # another thread may have dropped it meanwhile
-                self._encodings.move_to_end(key)
-            return got
-        got = self._encodings[key] = encode(fp.tokens)
-        if len(self._encodings) > self._ENCODED_MAX:
-            with contextlib.suppress(KeyError):
-                self._encodings.popitem(last=False)
+        cache = self._encodings  # a dict keeps insertion order: the first key is the least recently used
+        got = cache.pop(key, None)
+        if got is None:
+            got = encode(fp.tokens)
+            if len(cache) >= self._ENCODED_MAX:
+                try:
+                    del cache[next(iter(cache))]
+                except (KeyError, RuntimeError, StopIteration):  # another thread changed it meanwhile
+                    pass
+        cache[key] = got
         return got
 
     def _confirm_all(self, fp, words, found, explain, similarity) -> list[Link]:
