@@ -36,7 +36,7 @@ import numpy as np
 
 from dedup.jit import njit
 
-__all__ = ["Buckets", "OLDEST", "STOCK"]
+__all__ = ["Buckets", "OLDEST", "STOCK", "warm"]
 
 OLDEST, STOCK = 0, 1  # what a full bucket does with one more article
 
@@ -282,3 +282,14 @@ class Buckets:
     def remove(self, doc: int, keys: np.ndarray) -> None:
         """Take ``doc`` out of its buckets (``keys``: those it was put under)."""
         _remove(self._keys, self._heads, self._docs, self._nexts, self._state, self._free, self._shift, doc, keys)
+
+
+def warm() -> None:
+    """Compile (or load) every kernel here for the key types the index uses
+    (``uint64`` band hashes, ``uint32`` MinHash values), growth included."""
+    for dtype in (np.uint64, np.uint32):
+        b = Buckets(2, 2, STOCK, slots=2)
+        for doc in range(3):
+            b.put(doc, np.array([doc, 7], dtype))
+        b.get(np.array([1, 7], dtype), 1, 0)
+        b.remove(1, np.array([1, 7], dtype))
