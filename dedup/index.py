@@ -51,7 +51,7 @@ from dedup.params import Params
 from dedup.types import Link
 
 __all__ = ["BUCKET_KEEP", "Fingerprint", "Index", "MAX_CANDIDATES", "MAX_CONTAINED", "Member", "MemoryIndex",
-           "Page", "REPRESENTATIVES", "ROW_KEEP", "SHORT_IN_LONG", "Story", "short_in_long"]
+           "Page", "REPRESENTATIVES", "ROW_KEEP", "SHORT_IN_LONG", "Story", "short_in_long", "sizes_fit"]
 
 #: Entries a bucket keeps (its most recent ones).
 BUCKET_KEEP = 64
@@ -227,8 +227,14 @@ def short_in_long(collisions, words_a, words_b, params: Params):
     s, lng = np.maximum(short - k, 1), np.maximum(long_ - k, 1)
     t = params.containment
     expected = params.num_perm * t * s / (lng + s - t * s)
-    return ((short >= params.min_contained_tokens) & (short <= SHORT_IN_LONG * long_)
-            & (collisions >= np.maximum(MIN_ROW_COLLISIONS, ROW_SHARE * expected)))
+    return sizes_fit(short, long_, params) & (collisions >= np.maximum(MIN_ROW_COLLISIONS, ROW_SHARE * expected))
+
+
+def sizes_fit(short, long_, params: Params):
+    """The sizes part of :func:`short_in_long` (numpy arrays or numbers): the
+    shorter has ``min_contained_tokens`` words or more and at most
+    :data:`SHORT_IN_LONG` of the longer's."""
+    return (short >= params.min_contained_tokens) & (short <= SHORT_IN_LONG * long_)
 
 
 def pick_candidates(counts: dict[str, int], root: dict[str, object], order: dict[str, int]) -> list[str]:
@@ -302,16 +308,18 @@ class MemoryIndex:
         """Short-inside-long candidates (:func:`short_in_long`) among ``shared``
         (ranks ascending, collisions) not in ``known``: at most
         :data:`MAX_CONTAINED`, most collisions first, in insertion order."""
-        ids, counts = [], []
+        ids, counts, words = [], [], []
+        mine = len(fp.tokens)
         for rank, c in zip(*shared):
             i = self._by_rank[rank]
-            if i not in known:
+            n = len(self._docs[i].tokens)
+            if i not in known and sizes_fit(min(mine, n), max(mine, n), self.params):  # the cheap part first
                 ids.append(i)
                 counts.append(c)
+                words.append(n)
         if not ids:
             return []
-        ok = short_in_long(np.array(counts), len(fp.tokens),
-                           np.array([len(self._docs[i].tokens) for i in ids]), self.params)
+        ok = short_in_long(np.array(counts), mine, np.array(words), self.params)
         got = [(c, i) for i, c, y in zip(ids, counts, ok.tolist()) if y]
         if len(got) > MAX_CONTAINED:
             got.sort(key=lambda x: -x[0])  # stable: the oldest first among equal counts
