@@ -255,7 +255,10 @@ def pick_candidates(counts: dict[str, int], root: dict[str, object], order: dict
 
 
 class MemoryIndex:
-    """A dict-backed :class:`Index` for one process (tests, notebooks, CLI).
+    """An :class:`Index` in this process's memory (tests, notebooks, CLI):
+    dicts for articles, links and clusters; its LSH band buckets and
+    short-inside-long value buckets are :class:`dedup.buckets.Buckets`
+    (numba tables: one call per add, not a Python step per bucket).
 
     Example:
         >>> from dedup import Deduplicator
