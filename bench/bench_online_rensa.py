@@ -6,7 +6,8 @@ The same stream for everyone: the first ``--n`` records of a
 ``make_dump.py`` dump (``--input``, else ``make_dump.py --n N --seed 7``:
 real BBC/Reuters paragraphs, ~30% wire copies published after their
 story), in input order. Each contender runs in a fresh process of this
-interpreter (the order rotated every round); after an untimed warm-up it
+interpreter (the order rotated every round); after an untimed warm-up (ours:
+300 adds into a throwaway deduplicator; rensa: one sketch) it
 times every operation with ``perf_counter_ns`` (wall) and
 ``thread_time_ns`` (CPU of the thread: on a shared machine wall latency
 holds other processes' time slices, CPU latency does not) and the whole
@@ -33,6 +34,9 @@ Two comparisons, because the two sides do different work:
   itself) and ``MemoryIndex.add`` (LSH and short-inside-long candidates,
   then insert). rensa: ``update`` with the shingles made beforehand,
   ``query``, ``insert``.
+
+``--base TREE`` adds ours' full path with another tree's ``dedup`` package
+(``PYTHONPATH``; e.g. the commit before this work), against the same rensa runs.
 
 Writes ``bench/results/online_rensa.json`` and ``.md``.
 """
@@ -61,6 +65,7 @@ CONTENDERS = {
     "rensa_core": "rensa, like for like: RMinHash.update + RMinHashLSH query + insert (shingles given)",
 }
 PAIRS = (("full path", "ours_full", "rensa_full"), ("like for like", "ours_core", "rensa_core"))
+BASE = "base_full"  # with --base TREE: ours_full with that tree's dedup package
 
 
 def _texts(path: str, n: int) -> list[dict]:
@@ -101,14 +106,16 @@ def child(which: str, path: str, n: int) -> dict:
     """One contender over the stream, in this process."""
     recs = _texts(path, n)
     texts = [r["text"] for r in recs]
-    if which.startswith("ours"):
+    if which.startswith(("ours", "base")):
         from dedup import Article, Deduplicator, Params
         from dedup.index import Fingerprint, MemoryIndex
         from dedup.minhash import signatures
         from dedup.normalisation import Normaliser
 
-        Deduplicator().add(Article(id="warm", text=texts[0]))  # numba cache load, outside the timing
-        if which == "ours_full":
+        warm = Deduplicator()  # numba cache loads and first calls (growth included), outside the timing
+        for r in recs[:300]:
+            warm.add(Article(id=str(r["id"]), text=r["text"]))
+        if which in ("ours_full", BASE):
             d = Deduplicator()
             arts = [Article(id=str(r["id"]), text=r["text"], published=r.get("published") or None) for r in recs]
             return _timed(lambda a=a: d.add(a) for a in arts)
@@ -148,8 +155,10 @@ def child(which: str, path: str, n: int) -> dict:
     return _timed(lambda i=i, s=s: core_r(i, s) for i, s in enumerate(shs))
 
 
-def run(which: str, path: str, n: int) -> dict:
+def run(which: str, path: str, n: int, base: str | None = None) -> dict:
     env = {**os.environ, "RAYON_NUM_THREADS": "1"}
+    if which == BASE:
+        env["PYTHONPATH"] = base
     out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", which, "--input", path, "--n", str(n)],
                          env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -167,13 +176,17 @@ def report(r: dict) -> str:
         "(`perf_counter_ns`, holds other processes' time slices on this shared machine) and in the thread's CPU "
         "time (`thread_time_ns`); medians over rounds; ratio = median of the per-round ratios of ops/s.", "",
         "| contender | ops/s | p50 ms | p99 ms | max ms | CPU p50 ms | CPU p99 ms |", "|---|---:|---:|---:|---:|---:|---:|"]
-    for k, name in CONTENDERS.items():
-        x = s[k]
+    names = {**CONTENDERS, BASE: f"ours at `{r.get('base_commit')}` (before this work), full path"}
+    for k in s:
+        name, x = names[k], s[k]
         lines.append(f"| {name} | {x['ops_per_cpu_s']:,.0f} | {x['p50_ms']:.3f} | {x['p99_ms']:.3f} | "
                      f"{x['max_ms']:.1f} | {x['cpu_p50_ms']:.3f} | {x['cpu_p99_ms']:.3f} |")
     lines += ["", "| comparison | ours / rensa, ops/s (median of rounds) | per round |", "|---|---:|---|"]
     for label, o, p in PAIRS:
         lines.append(f"| {label} | **{r['ratios'][label]:.2f}x** | {', '.join(f'{x:.2f}' for x in r['per_round'][label])} |")
+    if BASE in s:
+        lines.append(f"| full path, ours at `{r['base_commit']}` / rensa | {r['ratios']['base']:.2f}x | "
+                     f"{', '.join(f'{x:.2f}' for x in r['per_round']['base'])} |")
     lines += ["", "What each side does: see the docstring of `bench/bench_online_rensa.py` (ours normalises, "
               "fingerprints, finds LSH and short-inside-long candidates, confirms each on the words and keeps "
               "clusters; rensa sketches the shingles it is given and checks the estimated Jaccard).", ""]
@@ -186,7 +199,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=10000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--dump-dir", default="/tmp/dedup-bench")
-    ap.add_argument("--child", choices=list(CONTENDERS), help=argparse.SUPPRESS)
+    ap.add_argument("--base", help="also time ours_full with this tree's dedup package (PYTHONPATH)")
+    ap.add_argument("--child", choices=[*CONTENDERS, BASE], help=argparse.SUPPRESS)
     ap.add_argument("--out", default=os.path.join(HERE, "results", "online_rensa"))
     a = ap.parse_args()
     if a.child:
@@ -196,22 +210,26 @@ def main() -> None:
         from bench_batch import ensure_dump
 
         a.input = ensure_dump(a.n, a.dump_dir, 7)
-    names = list(CONTENDERS)
+    names = list(CONTENDERS) + ([BASE] if a.base else [])
     rounds, loads = {k: [] for k in names}, []
     for r in range(a.rounds):
         loads.append(round(os.getloadavg()[0], 2))
         for k in names[r % len(names):] + names[:r % len(names)]:
-            rounds[k].append(run(k, a.input, a.n))
+            rounds[k].append(run(k, a.input, a.n, a.base and os.path.abspath(a.base)))
             print(f"round {r} {k:11s} {rounds[k][-1]}", flush=True)
     per_round = {label: [o["ops_per_cpu_s"] / p["ops_per_cpu_s"] for o, p in zip(rounds[ko], rounds[kp])]
                  for label, ko, kp in PAIRS}
+    if a.base:
+        per_round["base"] = [b["ops_per_cpu_s"] / p["ops_per_cpu_s"] for b, p in zip(rounds[BASE], rounds["rensa_full"])]
     summary = {k: {m: median(x[m] for x in rounds[k]) for m in rounds[k][0] if m != "n"} for k in names}
     result = {"command": "python bench/bench_online_rensa.py " + " ".join(sys.argv[1:]), "code": code_version(),
               "input": os.path.basename(a.input), "n": rounds[names[0]][0]["n"], "rounds": a.rounds, "loads": loads,
               "python": platform.python_version(), "versions": {p: version(p) for p in ("rensa", "numba", "numpy")},
               "contenders": CONTENDERS, "runs": rounds, "summary": summary,
               "per_round": {k: [round(x, 3) for x in v] for k, v in per_round.items()},
-              "ratios": {k: round(median(v), 3) for k, v in per_round.items()}}
+              "ratios": {k: round(median(v), 3) for k, v in per_round.items()},
+              "base_commit": a.base and subprocess.run(["git", "-C", a.base, "rev-parse", "--short", "HEAD"],
+                                                       capture_output=True, text=True).stdout.strip()}
     write_results(a.out, result, report)
 
 
