@@ -97,23 +97,31 @@ class Deduplicator:
         fp = Fingerprint(article.id, got.signatures[0], got.words[0], article.published_ts, time.time())
         return fp, (tokens(got.texts[0]) if words else None)
 
-    #: Encoded candidates kept (hot stories' representatives come back on every add).
+    #: Encoded articles kept, the least recently used dropped first.
     _ENCODED_MAX = 4096
 
-    def _encoded(self, other: Fingerprint) -> str:
-        """``encode(other.tokens)``, cached by id and content: it is most of
-        a confirmation's cost, and the same representatives recur."""
-        key = (other.id, other.added, hash(other.tokens.tobytes()))
-        got = self._encodings.get(key)
+    def _encoded(self, fp: Fingerprint) -> str:
+        """``encode(fp.tokens)``, cached by id and content: it is most of a
+        confirmation's cost, and the same articles recur (an added one as
+        the candidate of its later copies, a hot story's representatives on
+        every add), so each is encoded once while it stays among the
+        :data:`_ENCODED_MAX` most recently used."""
+        key = (fp.id, fp.added, hash(fp.tokens.tobytes()))
+        cache = self._encodings  # a dict keeps insertion order: the first key is the least recently used
+        got = cache.pop(key, None)
         if got is None:
-            if len(self._encodings) >= self._ENCODED_MAX:
-                self._encodings.clear()
-            got = self._encodings[key] = encode(other.tokens)
+            got = encode(fp.tokens)
+            if len(cache) >= self._ENCODED_MAX:
+                try:
+                    del cache[next(iter(cache))]
+                except (KeyError, RuntimeError, StopIteration):  # another thread changed it meanwhile
+                    pass
+        cache[key] = got
         return got
 
     def _confirm_all(self, fp, words, found, explain, similarity) -> list[Link]:
         links = []
-        mine = encode(fp.tokens) if found else ""  # once, not once per candidate
+        mine = self._encoded(fp) if found else ""  # once, and kept for when it is a candidate
         for other in found:
             got = confirm(
                 fp.id, mine, other.id, self._encoded(other), self.params,

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -46,12 +45,13 @@ import numpy as np
 
 from dedup.cluster import canonical_index, latest_version
 from dedup.errors import NotFound
-from dedup.lsh import band_keys
+from dedup.buckets import OLDEST, STOCK, Buckets
+from dedup.lsh import signature_band_hashes
 from dedup.params import Params
 from dedup.types import Link
 
 __all__ = ["BUCKET_KEEP", "Fingerprint", "Index", "MAX_CANDIDATES", "MAX_CONTAINED", "Member", "MemoryIndex",
-           "Page", "REPRESENTATIVES", "ROW_KEEP", "SHORT_IN_LONG", "Story", "short_in_long"]
+           "Page", "REPRESENTATIVES", "ROW_KEEP", "SHORT_IN_LONG", "Story", "short_in_long", "sizes_fit"]
 
 #: Entries a bucket keeps (its most recent ones).
 BUCKET_KEEP = 64
@@ -72,7 +72,8 @@ ROW_SHARE = 1 / 3
 #: (a template's): its bucket is not counted (batch: the run is skipped;
 #: online: a full bucket stops taking and giving ids).
 ROW_KEEP = 16
-_STOCK = ()  # a value bucket that filled up
+
+_Met = tuple[list[int], list[int]]  # insertion ranks (ascending) and how many buckets each shares
 
 #: One member of a story: ``(id, published or None, words)``.
 Member = tuple[str, "float | None", int]
@@ -226,8 +227,14 @@ def short_in_long(collisions, words_a, words_b, params: Params):
     s, lng = np.maximum(short - k, 1), np.maximum(long_ - k, 1)
     t = params.containment
     expected = params.num_perm * t * s / (lng + s - t * s)
-    return ((short >= params.min_contained_tokens) & (short <= SHORT_IN_LONG * long_)
-            & (collisions >= np.maximum(MIN_ROW_COLLISIONS, ROW_SHARE * expected)))
+    return sizes_fit(short, long_, params) & (collisions >= np.maximum(MIN_ROW_COLLISIONS, ROW_SHARE * expected))
+
+
+def sizes_fit(short, long_, params: Params):
+    """The sizes part of :func:`short_in_long` (numpy arrays or numbers): the
+    shorter has ``min_contained_tokens`` words or more and at most
+    :data:`SHORT_IN_LONG` of the longer's."""
+    return (short >= params.min_contained_tokens) & (short <= SHORT_IN_LONG * long_)
 
 
 def pick_candidates(counts: dict[str, int], root: dict[str, object], order: dict[str, int]) -> list[str]:
@@ -248,7 +255,10 @@ def pick_candidates(counts: dict[str, int], root: dict[str, object], order: dict
 
 
 class MemoryIndex:
-    """A dict-backed :class:`Index` for one process (tests, notebooks, CLI).
+    """An :class:`Index` in this process's memory (tests, notebooks, CLI):
+    dicts for articles, links and clusters; its LSH band buckets and
+    short-inside-long value buckets are :class:`dedup.buckets.Buckets`
+    (numba tables: one call per add, not a Python step per bucket).
 
     Example:
         >>> from dedup import Deduplicator
@@ -259,76 +269,66 @@ class MemoryIndex:
         self.params = params
         self._lock = threading.RLock()
         self._docs: dict[str, Fingerprint] = {}
-        self._order: dict[str, int] = {}
+        self._order: dict[str, int] = {}  # id -> insertion rank (the number the buckets hold)
+        self._by_rank: dict[int, str] = {}
         self._seq = 0
-        self._buckets: dict[bytes, list[str]] = {}
-        # short-inside-long: per MinHash position, value -> an id, ids, or _STOCK
-        self._rows: list[dict[int, str | list[str]]] = [{} for _ in range(params.num_perm)]
+        self._bands = Buckets(params.banding[0], BUCKET_KEEP, OLDEST)
+        # short-inside-long: per MinHash position, the articles holding each value
+        self._values = Buckets(params.num_perm, ROW_KEEP, STOCK)
         self._best: dict[str, tuple[int, Link]] = {}  # id -> (the other's insertion rank, link)
         self._pending: set[str] = set()
         self._root: dict[str, int] = {}  # id -> cluster key (its founder's insertion rank)
         self._clusters: dict[int, tuple[str, list[str]]] = {}  # key -> (name, members in insertion order)
 
-    def _keys(self, fp: Fingerprint) -> list[bytes]:
-        return band_keys(fp.signature, self.params)
+    def _keys(self, fp: Fingerprint) -> np.ndarray:
+        return signature_band_hashes(fp.signature, self.params)
 
-    def _row_values(self, fp: Fingerprint) -> list[int]:
+    def _row_values(self, fp: Fingerprint) -> np.ndarray | None:
         """The MinHash values to bucket one by one (short-inside-long), for
         texts long enough to be either side of such a pair."""
         if not self.params.short_in_long or len(fp.tokens) < self.params.min_contained_tokens:
-            return []
-        return fp.signature.tolist()
+            return None
+        return fp.signature
 
-    def _lookup(self, fp: Fingerprint, keys: list[bytes], rows: list[int] = (),
-                hits: list[str] | None = None) -> list[Fingerprint]:
-        counts: dict[str, int] = {}
-        for k in keys:
-            for i in self._buckets.get(k, ())[-BUCKET_KEEP:]:
-                if i != fp.id:
-                    counts[i] = counts.get(i, 0) + 1
+    def _lookup(self, fp: Fingerprint, met: _Met, rows: np.ndarray | None, shared: _Met | None) -> list[Fingerprint]:
+        """The candidates (module docstring) from ``met``, the articles sharing
+        band buckets with ``fp`` and how many, and ``shared``, those sharing
+        :data:`MIN_ROW_COLLISIONS` values or more (``None``: look them up)."""
+        by_rank = self._by_rank
+        counts = {by_rank[r]: c for r, c in zip(*met)}
         picked = pick_candidates(counts, self._root, self._order)
-        return [self._docs[i] for i in picked + self._contained(fp, rows, set(picked), hits)]
+        if rows is not None:
+            if shared is None:
+                shared = self._values.get(rows, MIN_ROW_COLLISIONS, self._order.get(fp.id, -1))
+            picked += self._contained(fp, shared, set(picked))
+        return [self._docs[i] for i in picked]
 
-    def _contained(self, fp: Fingerprint, rows: list[int], known: set[str], hits: list[str] | None) -> list[str]:
-        """Short-inside-long candidates (:func:`short_in_long`) not in ``known``:
-        at most :data:`MAX_CONTAINED`, most collisions first, in insertion order.
-        ``hits``: the ids sharing a value with ``fp`` (one per shared value), when known."""
-        if hits is None:
-            hits = []
-            for bucket in map(dict.get, self._rows, rows):
-                if type(bucket) is str:  # one id, a list of them, or _STOCK
-                    hits.append(bucket)
-                elif bucket:
-                    hits.extend(bucket)
-        if len(hits) < MIN_ROW_COLLISIONS:
-            return []
-        counts = Counter(hits)
-        ids = [i for i, c in counts.items() if c >= MIN_ROW_COLLISIONS and i != fp.id and i not in known]
+    def _met(self, fp: Fingerprint, keys: np.ndarray) -> _Met:
+        """:meth:`_lookup`'s ``met`` without a write (``fp``'s stored version left out)."""
+        return self._bands.get(keys, 1, self._order.get(fp.id, -1))
+
+    def _contained(self, fp: Fingerprint, shared: _Met, known: set[str]) -> list[str]:
+        """Short-inside-long candidates (:func:`short_in_long`) among ``shared``
+        (ranks ascending, collisions) not in ``known``: at most
+        :data:`MAX_CONTAINED`, most collisions first, in insertion order."""
+        ids, counts, words = [], [], []
+        mine = len(fp.tokens)
+        for rank, c in zip(*shared):
+            i = self._by_rank[rank]
+            n = len(self._docs[i].tokens)
+            if i not in known and sizes_fit(min(mine, n), max(mine, n), self.params):  # the cheap part first
+                ids.append(i)
+                counts.append(c)
+                words.append(n)
         if not ids:
             return []
-        ok = short_in_long(np.array([counts[i] for i in ids]), len(fp.tokens),
-                           np.array([len(self._docs[i].tokens) for i in ids]), self.params)
-        got = sorted((i for i, y in zip(ids, ok.tolist()) if y), key=lambda i: (-counts[i], self._order[i]))
-        return sorted(got[:MAX_CONTAINED], key=self._order.__getitem__)
-
-    def _put_rows(self, doc_id: str, rows: list[int]) -> list[str]:
-        """Bucket ``doc_id`` under each of its values (most values are one
-        article's only, so a bucket is that id until a second one comes);
-        returns the ids that were there (one per shared value)."""
-        hits: list[str] = []
-        for d, v in zip(self._rows, rows):
-            bucket = d.setdefault(v, doc_id)
-            if bucket is doc_id or bucket is _STOCK:
-                continue
-            if type(bucket) is str:
-                hits.append(bucket)
-                d[v] = [bucket, doc_id]
-            elif len(bucket) < ROW_KEEP:
-                hits.extend(bucket)
-                bucket.append(doc_id)
-            else:
-                d[v] = _STOCK
-        return hits
+        ok = short_in_long(np.array(counts), mine, np.array(words), self.params)
+        got = [(c, i) for i, c, y in zip(ids, counts, ok.tolist()) if y]
+        if len(got) > MAX_CONTAINED:
+            got.sort(key=lambda x: -x[0])  # stable: the oldest first among equal counts
+            keep = {i for _, i in got[:MAX_CONTAINED]}
+            return [i for i in ids if i in keep]
+        return [i for _, i in got]
 
     def add(self, fp: Fingerprint) -> list[Fingerprint] | None:
         keys, rows = self._keys(fp), self._row_values(fp)
@@ -339,25 +339,26 @@ class MemoryIndex:
                     self._docs[fp.id] = Fingerprint(old.id, old.signature, old.tokens, fp.published, old.added)
                 if fp.id not in self._pending:
                     return None
-                found = self._lookup(fp, keys, rows)
+                found = self._lookup(fp, self._met(fp, keys), rows, None)
                 if not found:
                     self._pending.discard(fp.id)
                 return found
-            if old is not None:
-                found = self._lookup(fp, keys, rows)
+            seq = self._seq
+            if old is not None:  # read, remove the old version, write
+                found = self._lookup(fp, self._met(fp, keys), rows, None)
                 self.remove(fp.id)
-                self._put_rows(fp.id, rows)
-            else:  # one pass over the value buckets: read and write
-                found = self._lookup(fp, keys, rows, self._put_rows(fp.id, rows))
+                self._bands.put(seq, keys)
+                if rows is not None:
+                    self._values.put(seq, rows, MIN_ROW_COLLISIONS)
+            else:  # one pass over the buckets: read and write
+                met = self._bands.put(seq, keys)
+                shared = self._values.put(seq, rows, MIN_ROW_COLLISIONS) if rows is not None else None
+                found = self._lookup(fp, met, rows, shared)
             self._docs[fp.id] = fp
-            self._order[fp.id] = self._seq
-            for k in keys:
-                bucket = self._buckets.setdefault(k, [])
-                bucket.append(fp.id)
-                if len(bucket) > BUCKET_KEEP:
-                    del bucket[0]
-            self._root[fp.id] = self._seq
-            self._clusters[self._seq] = (fp.id, [fp.id])
+            self._order[fp.id] = seq
+            self._by_rank[seq] = fp.id
+            self._root[fp.id] = seq
+            self._clusters[seq] = (fp.id, [fp.id])
             self._seq += 1
             if found:
                 self._pending.add(fp.id)
@@ -366,7 +367,7 @@ class MemoryIndex:
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
         keys, rows = self._keys(fp), self._row_values(fp)
         with self._lock:
-            return self._lookup(fp, keys, rows)
+            return self._lookup(fp, self._met(fp, keys), rows, None)
 
     def get(self, doc_id: str) -> Fingerprint | None:
         return self._docs.get(doc_id)
@@ -376,21 +377,12 @@ class MemoryIndex:
             fp = self._docs.pop(doc_id, None)
             if fp is None:
                 return False
-            del self._order[doc_id]
-            for k in self._keys(fp):
-                bucket = self._buckets.get(k)
-                if bucket is not None and doc_id in bucket:
-                    bucket.remove(doc_id)
-                    if not bucket:
-                        del self._buckets[k]
-            for d, v in zip(self._rows, self._row_values(fp)):
-                bucket = d.get(v)
-                if bucket == doc_id:
-                    del d[v]
-                elif type(bucket) is list and doc_id in bucket:  # a stock value stays stock
-                    bucket.remove(doc_id)
-                    if len(bucket) == 1:
-                        d[v] = bucket[0]
+            rank = self._order.pop(doc_id)
+            del self._by_rank[rank]
+            self._bands.remove(rank, self._keys(fp))
+            rows = self._row_values(fp)
+            if rows is not None:
+                self._values.remove(rank, rows)
             self._best.pop(doc_id, None)
             self._pending.discard(doc_id)
             key = self._root.pop(doc_id)

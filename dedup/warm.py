@@ -39,6 +39,7 @@ _PARAGRAPHS = (
 
 def warm(batch: bool = True) -> float:
     """Compile (or load) the kernels of the online path and, with ``batch``, of ``dedup batch``; the seconds it took."""
+    from dedup import buckets
     from dedup.deduplicator import Deduplicator
     from dedup.params import Params
     from dedup.types import Article
@@ -52,6 +53,7 @@ def warm(batch: bool = True) -> float:
             result = cluster_articles(articles, params)
             if [c.members for c in result.clusters] != [("a", "b")]:
                 raise RuntimeError(f"warm-up batch gave unexpected clusters: {result.clusters}")
+    buckets.warm()  # the in-memory index's tables: every kernel, growth included
     online = Deduplicator()
     online.add(articles[0])
     if not online.add(articles[1]).duplicates:
