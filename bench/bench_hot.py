@@ -13,13 +13,16 @@ in-process, NDJSON as a feed posts it; wall time, and the CPU seconds of
 this process and of the redis-server); then the evaluation set
 (``bench/evalset.py``, ``--evalset``) through ``/v1/batch`` against
 ``cluster_articles`` (what ``dedup batch`` answers) on the same records:
-the gold copies the batch path puts together that the service does not.
+the gold copies the batch path puts together that the service does not;
+last, ``--mixed`` articles of ``bench/bench_service.py``'s stream stored,
+then 300 more added: the share with candidates, with a confirmed link, and
+the round trips per add (what ``bench_service`` reports at 100,000).
 
 It runs on older releases as well (to compare): only the ``dedup`` and
 ``dedup_service`` packages installed in the running interpreter are used;
 the text generators come from ``tests/hotload.py`` next to this file.
 
-    python bench/bench_hot.py [--copies 1000] [--briefs 1000] [--evalset FILE.jsonl] [--out bench/results/hot.json]
+    python bench/bench_hot.py [--copies 1000] [--briefs 1000] [--evalset FILE.jsonl] [--mixed 5000] [--out bench/results/hot.json]
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # generators and RedisServer only: the packages are the installed ones
+sys.path.insert(0, str(HERE))  # bench_service's article stream
 
 from conftest import RedisServer, redis_server_binary  # noqa: E402
 from hotload import brief, copy_of, story  # noqa: E402
@@ -77,6 +81,36 @@ def post_batch(http, ns: str, records: list[dict]) -> list[dict]:
     return [json.loads(x) for x in r.data.splitlines()]
 
 
+def mixed_round_trips(client, params: Params, trips: Trips, stored: int, n: int = 300) -> dict:
+    """``stored`` articles of ``bench_service``'s stream, then ``n`` more
+    through ``Deduplicator.add``: per add, the share with candidates, with a
+    confirmed link (both as the index saw them), and the round trips."""
+    from bench_service import Articles
+
+    gen, idx = Articles(), RedisIndex(client, params, namespace="mixed", capacity=max(1000, stored),
+                                      retention=36500 * 86400.0)
+    d, seen = Deduplicator(params, idx), Counter()
+    for i in range(stored + 1):
+        d.add(Article.from_dict(gen.get(i)))  # the last one warms the scripts
+    add, attach = idx.add, idx.attach
+
+    def counting_add(fp):
+        got = add(fp)
+        seen["candidates"] += bool(got)
+        return got
+
+    def counting_attach(doc_id, links):
+        seen["linked"] += bool(links)
+        return attach(doc_id, links)
+
+    idx.add, idx.attach = counting_add, counting_attach
+    n0 = trips.n
+    for i in range(stored + 1, stored + 1 + n):
+        d.add(Article.from_dict(gen.get(i)))
+    return {"stored": stored, "adds": n, "with_candidates": round(seen["candidates"] / n, 3),
+            "with_a_link": round(seen["linked"] / n, 3), "round_trips_per_add": round((trips.n - n0) / n, 3)}
+
+
 def copies_lost(http, app, records: list[dict], chunk: int) -> dict:
     """The evaluation set through ``/v1/batch`` against ``cluster_articles``
     on the same records: gold copy pairs (same label) each path puts in one
@@ -111,6 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--singletons", type=int, default=200)
     ap.add_argument("--batch-chunk", type=int, default=200, help="articles per /v1/batch request")
     ap.add_argument("--evalset", type=Path, help="labelled JSONL (bench/evalset.py) for the copies-lost check")
+    ap.add_argument("--mixed", type=int, default=0, help="bench_service articles stored before counting round trips")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     server = RedisServer(redis_server_binary())
@@ -182,6 +217,10 @@ def main(argv: list[str] | None = None) -> dict:
             res["evalset"] = {"file": args.evalset.name, **copies_lost(http, app, records, args.batch_chunk)}
             print("evaluation set:", res["evalset"], file=sys.stderr)
         app.extensions["dedup"].close()
+
+        if args.mixed:
+            res["mixed"] = mixed_round_trips(client, params, trips, args.mixed)
+            print("bench_service's stream:", res["mixed"], file=sys.stderr)
 
         for name, make in (("distinct", lambda i: story(20_000 + i)), ("briefs", brief)):
             idx = RedisIndex(client, params, namespace=name, capacity=max(1000, args.briefs))
