@@ -163,4 +163,5 @@ def replay(index: RedisIndex, items: Iterable[Fingerprint | Article], on_refused
             got.created += 1
         else:
             got.existing += 1
+    index.settle()  # the last adds' deferred pending flags (see RedisIndex.attach)
     return got

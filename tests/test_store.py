@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import struct
@@ -500,6 +501,22 @@ def test_a_brief_confirmed_without_a_link_is_settled_by_the_next_add(redis_clien
     assert idx._unpack(idx._get("late2")[1]).pending  # the dropped call settled nothing
     d.add(Article("late3", brief(42)))
     assert not idx._unpack(idx._get("late2")[1]).pending
+    for k in idx.keys():
+        redis_client.delete(k)
+
+
+def test_a_batch_and_closing_the_app_leave_nothing_pending(app, client, redis_client, namespace):
+    """What the last adds deferred is written at the end of a /v1/batch
+    request and when the app's service closes."""
+    body = "".join(f'{{"id": "b{i}", "text": "{brief(i)}"}}\n' for i in range(4))
+    assert [x["status"] for x in map(json.loads, client.post("/v1/batch", data=body,
+            content_type="application/x-ndjson").data.splitlines())] == [201] * 4
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=1000)
+    assert not idx._unpack(idx._get("b3")[1]).pending
+    app.extensions["dedup"].deduplicator(namespace).add(Article("b4", brief(4)))
+    assert idx._unpack(idx._get("b4")[1]).pending
+    app.extensions["dedup"].close()
+    assert not idx._unpack(idx._get("b4")[1]).pending
     for k in idx.keys():
         redis_client.delete(k)
 
