@@ -39,6 +39,7 @@ import math
 import struct
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -151,6 +152,7 @@ def unpack_record(rec: bytes, num_perm: int) -> Record:
     )
 
 
+@lru_cache(maxsize=8)
 def record_dtype(num_perm: int) -> np.dtype:
     """A record's header and signature (not its id) as a numpy structured
     dtype, from :data:`RECORD_FIELDS`: what :func:`unpack_candidates` reads

@@ -149,6 +149,8 @@ class RedisIndex(Keyspace):
         """Decode the script's packed candidates in one go, leaving out any
         that already expired (the sweep that removes them may still be on
         its way); ``with_about``: their about values (a query's) noted."""
+        if not packed[0]:  # none (most adds)
+            return []
         got = layout.unpack_candidates(packed, self.params.num_perm)
         head = got.head
         if with_about:
