@@ -121,7 +121,7 @@ class Deduplicator:
 
     def _confirm_all(self, fp, words, found, explain, similarity) -> list[Link]:
         links = []
-        mine = self._encoded(fp) if found else ""  # once, and kept for when it is a candidate
+        mine = self._encoded(fp) if found else ""  # once, and kept: it comes back as a later add's candidate
         for other in found:
             got = confirm(
                 fp.id, mine, other.id, self._encoded(other), self.params,

@@ -343,6 +343,10 @@ def post_batch():
             except DedupError as e:
                 out = {"line": n, "status": e.status, "error": e.to_dict()}
             yield json.dumps(out) + "\n"
+        try:
+            d.index.settle()  # the pending flags this request's adds left to a next one, in one round trip
+        except StoreUnavailable:
+            pass  # the answers are out; the next add, or a repair, clears them
 
     return Response(stream_with_context(results()), mimetype="application/x-ndjson")
 

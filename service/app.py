@@ -110,6 +110,13 @@ class DedupService:
             return sorted(self._dedups)
 
     def close(self) -> None:
+        """Write the pending flags the namespaces' last adds deferred (best
+        effort: what Redis misses, a repair does), then close the client."""
+        for ns in self.namespaces():
+            try:
+                self.index(ns).settle()
+            except StoreUnavailable:
+                pass
         self.client.close()
 
 

@@ -147,6 +147,7 @@ def add_in_order(index: RedisIndex, items: Iterable[Fingerprint | Article | dict
         if len(loader.queue) >= MAX_WINDOW:
             loader.drain(keep=MAX_WINDOW // 2)
     loader.drain(keep=0)
+    index.settle()  # the deferred pending flags of the last adds made one at a time (see RedisIndex.attach)
     return got
 
 

@@ -49,6 +49,7 @@ import math
 import struct
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -56,8 +57,9 @@ from dedup.types import KINDS, Link, Passage
 
 __all__ = [
     "ABOUT_HEAD", "HEADER", "IID", "KIND_BITS", "PENDING", "RECORD", "RECORD_FIELDS", "TOKEN", "VERSION", "About",
-    "Field", "ROW_STOCK", "Record", "field_bytes", "field_value", "lua_prelude", "pack_about", "pack_iid", "pack_link",
-    "pack_record", "pack_version", "unpack_about", "unpack_link", "unpack_record", "unpack_row",
+    "Candidates", "Field", "ROW_STOCK", "Record", "field_bytes", "field_value", "lua_prelude", "pack_about", "pack_iid",
+    "pack_link", "pack_record", "pack_version", "record_dtype", "unpack_about", "unpack_candidates", "unpack_link",
+    "unpack_record", "unpack_row",
 ]
 
 #: Stored layout version (see the module docstring before changing any byte).
@@ -169,6 +171,51 @@ def unpack_record(rec: bytes, num_perm: int) -> Record:
     )
 
 
+@lru_cache(maxsize=8)
+def record_dtype(num_perm: int) -> np.dtype:
+    """A record's header and signature (not its id) as a numpy structured
+    dtype, from :data:`RECORD_FIELDS`: what :func:`unpack_candidates` reads
+    several records with at once."""
+    kinds = {"I": "u", "Q": "u", "B": "u", "d": "f"}
+    fields = [(f.name, f"{f.format[0]}{kinds[f.format[1]]}{f.size}") for f in RECORD_FIELDS]
+    return np.dtype([*fields, ("signature", "<u4", (num_perm,))])
+
+
+# -- a look-up's candidates, packed ------------------------------------------------
+#: Each of a candidate's three lengths (its id, its word ids, its about value).
+_CANDIDATE_LEN = "<I"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """A look-up's candidates read back in one go: ``head`` holds each one's
+    record header fields and signature (a :func:`record_dtype` array), then
+    its id, word ids (uint32 views of one buffer) and about value."""
+
+    head: np.ndarray
+    ids: list[str]
+    tokens: list[np.ndarray]
+    abouts: list[bytes]
+
+
+def unpack_candidates(reply: list[bytes], num_perm: int) -> Candidates:
+    """The candidates as the scripts' ``pack_candidates`` sends them: five
+    strings, the records' header and signature back to back, each
+    candidate's three lengths (:data:`_CANDIDATE_LEN` each), then the ids,
+    the word ids and the about values back to back."""
+    fixed, lens, ids, tokens, abouts = reply
+    head = np.frombuffer(fixed, dtype=record_dtype(num_perm))
+    n = np.frombuffer(lens, dtype=_CANDIDATE_LEN.replace("I", "u4")).reshape(len(head), 3).tolist()
+    words = np.frombuffer(tokens, dtype="<u4").astype(np.uint32)
+    got, pos = Candidates(head, [], [], []), [0, 0, 0]
+    for ln_id, ln_tok, ln_about in n:
+        got.ids.append(ids[pos[0] : pos[0] + ln_id].decode("utf-8", "surrogatepass"))
+        got.tokens.append(words[pos[1] // TOKEN : (pos[1] + ln_tok) // TOKEN])
+        got.abouts.append(abouts[pos[2] : pos[2] + ln_about])
+        pos = [pos[0] + ln_id, pos[1] + ln_tok, pos[2] + ln_about]
+    return got
+
+
 def _lua_format(fmt: str) -> str:
     """Python struct format -> Lua struct format (sizes explicit: ``>I`` -> ``>I4``)."""
     order, code = fmt[0], fmt[1:]
@@ -197,11 +244,13 @@ def lua_prelude() -> str:
             f"local function rec_{f.name}(rec) return string.sub(rec, {first}, {last}) end  -- {f.doc}",
             f"local function rec_with_{f.name}(rec, v) return string.sub(rec, 1, {f.offset}) .. v .. string.sub(rec, {last + 1}) end",
             f"local function {f.name}_number(s) return (struct.unpack('{_lua_format(f.format)}', s)) end",
+            f"local REC_{up}_LEN = {f.size}",
         ]
     lines.append(f"local ABOUT_HEAD = {ABOUT_HEAD}")
     lines.append(f"local function about_len(head) return (struct.unpack('{_lua_format(_ABOUT_LEN)}', head)) end")
     lines.append(f"local NO_BUCKET = string.rep('\\0', {RECORD['bucket'].size})")
     lines.append(f"local PENDING = {PENDING}")
+    lines.append(f"local function candidate_lens(a, b, c) return struct.pack('{_lua_format(_CANDIDATE_LEN) * 3}', a, b, c) end")
     from dedup import index  # the candidate bounds, named once
 
     lines.append(f"local BUCKET_KEEP, MAX_CANDIDATES, REPRESENTATIVES = {index.BUCKET_KEEP}, {index.MAX_CANDIDATES}, "

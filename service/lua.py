@@ -39,7 +39,7 @@ from dedup_service.layout import lua_prelude
 FIXED_KEYS = (b"m", b"E", b"p")
 
 __all__ = ["ABOUT", "ADD", "ATTACH", "CLUSTER", "FIXED_KEYS", "GET", "LAYOUT_ERROR", "LINKS", "MEMBERS", "NOTFOUND_ERROR",
-           "PENDING_SCAN", "PURGE_SCAN", "REMOVE", "SCRIPTS", "STORY", "register"]
+           "PENDING_SCAN", "PURGE_SCAN", "REMOVE", "SCRIPTS", "SETTLE", "STORY", "register"]
 
 #: Error replies the scripts give, translated by ``RedisIndex``.
 LAYOUT_ERROR = "LAYOUT"
@@ -450,6 +450,41 @@ local function leave_version(iid, rec, root)
   redis.call('SET', vk, pack_version(first, n))
 end
 
+-- candidates {iid, rec, tokens, about, ...} as five strings that Python reads
+-- in one go (dedup_service.layout.unpack_candidates): the records' header and
+-- signature back to back, each one's id, tokens and about lengths, then the
+-- ids, the tokens and the abouts back to back
+local function pack_candidates(c)
+  local fixed, lens, exts, toks, abouts = {}, {}, {}, {}, {}
+  local j = 0
+  local function take() j = j + 1; return c[j] end
+  while j < #c do
+    local _, rec, tok, about = take(), take(), take(), take()  -- iid, record, tokens, about_meta
+    local ext = rec_ext(rec, siglen)
+    fixed[#fixed + 1] = string.sub(rec, 1, REC_HEADER + siglen)
+    lens[#lens + 1] = candidate_lens(#ext, #tok, #about)
+    exts[#exts + 1], toks[#toks + 1], abouts[#abouts + 1] = ext, tok, about
+  end
+  return {table.concat(fixed), table.concat(lens), table.concat(exts), table.concat(toks), table.concat(abouts)}
+end
+
+-- clear the pending flag of the articles {iid .. added, ...} (packed back to
+-- back) that a client confirmed without a link (RedisIndex.attach defers
+-- that write to its next script call); one whose record is gone, replaced or
+-- no longer pending is left alone
+local function settle(packed)
+  local step = IID_LEN + REC_ADDED_LEN
+  for j = 1, #packed, step do
+    local id, added = string.sub(packed, j, j + IID_LEN - 1), string.sub(packed, j + IID_LEN, j + step - 1)
+    local k = P .. 'r' .. id
+    local head = redis.call('GETRANGE', k, 0, REC_HEADER - 1)
+    if #head == REC_HEADER and rec_added(head) == added and bit.band(flags_number(rec_flags(head)), PENDING) ~= 0 then
+      redis.call('SETRANGE', k, REC_FLAGS_OFFSET, string.char(0))
+      redis.call('ZREM', pk, id)
+    end
+  end
+end
+
 -- forget one article everywhere; bkeys/bfields are its band buckets,
 -- vkeys/G its value buckets (those of a text of fewer than `mct` words
 -- are not read: it had none)
@@ -526,14 +561,15 @@ _PRELUDE = lua_prelude() + _HELPERS
 #:       old_iid, old_check, about ('=' + ``layout.pack_about``, whose '' is
 #:       none; '' alone: leave the stored one as it is),
 #:       min_contained_tokens, containment, shingle_size,
-#:       f1..fB, G, [old f1..fB, old G]
+#:       f1..fB, G, [old f1..fB, old G], and last the articles whose pending
+#:       flag to clear first (mode add; see ``settle``)
 #: (``v``/``G``: the value buckets, short-inside-long, and their fields
 #: concatenated: R of them, 0 for a text that has none; the old article's
 #: RO are read only if its stored words are enough)
 #: Returns, with ``expired`` the purge scan's {iid, rec, ...} (removed by
 #: the caller, who knows their bands) and ``cands`` the bounded candidates
-#: {cand_iid, cand_rec, cand_tokens, cand_about_meta ('' unless query), ...}
-#: (see ``lookup``):
+#: (see ``lookup``), their records, tokens and about_meta ('' unless query)
+#: packed by ``pack_candidates``:
 #: (each reply with candidates ends with 1 when editors' decisions exist, ``P Dz``)
 #:   {"ok", expired, iid, cands}: stored, pending (flags) when cands is not
 #:   empty, until ATTACH;
@@ -548,6 +584,7 @@ ADD = _PRELUDE + r"""
 local mode, digest, ext, rec, tokens = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local B = tonumber(ARGV[9])
 local gone = expired(tonumber(ARGV[10]), tonumber(ARGV[11]))
+if mode == 'add' then settle(ARGV[#ARGV]) end
 local old_iid, old_check, about = ARGV[12], ARGV[13], ARGV[14]
 local keep_about = about == ''
 about = string.sub(about, #'=' + 1)  -- after the '=' that says "store this"
@@ -576,7 +613,7 @@ if mode == 'add' and prev then
         redis.call('SETRANGE', P .. 'r' .. prev, REC_FLAGS_OFFSET, string.char(0))
         redis.call('ZREM', pk, prev)
       end
-      return {'pending', gone, prev, cands, redis.call('EXISTS', P .. 'Dz')}
+      return {'pending', gone, prev, pack_candidates(cands), redis.call('EXISTS', P .. 'Dz')}
     end
     return {'same', gone}
   end
@@ -585,7 +622,8 @@ if mode == 'add' and prev then
   end
 end
 if mode ~= 'add' then
-  return {'ok', gone, '', lookup(B, F, prev, true, values_read(R, VK, G), words, SIL), redis.call('EXISTS', P .. 'Dz')}
+  return {'ok', gone, '', pack_candidates(lookup(B, F, prev, true, values_read(R, VK, G), words, SIL)),
+          redis.call('EXISTS', P .. 'Dz')}
 end
 local cands
 if prev then
@@ -624,7 +662,7 @@ if tb ~= NO_BUCKET then
   redis.call('APPEND', P .. 'e' .. tb, iid)
   redis.call('ZADD', rk, 'NX', bucket_number(tb), tb)
 end
-return {'ok', gone, iid, cands, redis.call('EXISTS', P .. 'Dz')}
+return {'ok', gone, iid, pack_candidates(cands), redis.call('EXISTS', P .. 'Dz')}
 """
 
 #: KEYS: the fixed ones, idmap. ARGV: P, layout, siglen, digest, ext. Returns {iid, rec, tokens} or {}.
@@ -700,6 +738,13 @@ local name, canon = cluster_info(root)
 local out = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), best_about, latest_summary(root, canon)}
 for _, j in ipairs(kept) do out[#out + 1] = j end
 return out
+"""
+
+#: KEYS: the fixed ones. ARGV: P, layout, siglen, the articles whose pending
+#: flag to clear (see ``settle``). Returns 1.
+SETTLE = _PRELUDE + r"""
+settle(ARGV[4])
+return 1
 """
 
 #: The stories of several articles in one call.
@@ -827,7 +872,7 @@ return out
 #: Every script by name.
 SCRIPTS: dict[str, str] = {
     "ABOUT": ABOUT, "ADD": ADD, "ATTACH": ATTACH, "CLUSTER": CLUSTER, "GET": GET, "LINKS": LINKS, "MEMBERS": MEMBERS,
-    "PENDING_SCAN": PENDING_SCAN, "PURGE_SCAN": PURGE_SCAN, "REMOVE": REMOVE, "STORY": STORY,
+    "PENDING_SCAN": PENDING_SCAN, "PURGE_SCAN": PURGE_SCAN, "REMOVE": REMOVE, "SETTLE": SETTLE, "STORY": STORY,
 }
 
 

@@ -11,7 +11,9 @@ the key schema); the service's ``StoringDeduplicator`` is in
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -70,6 +72,10 @@ def _latest(canonical: str, summary: list) -> str:
 
 #: Whether the namespace (prefix) had decisions at this context's last ADD script call (:meth:`RedisIndex.decision_view`).
 _DECIDING: ContextVar[tuple | None] = ContextVar("dedup_deciding", default=None)
+
+#: Deferred pending flags an ADD (or a SETTLE) clears at most, per call.
+SETTLE_MAX = 64
+
 #: The about values this request's replies carried, by (prefix, id): see :meth:`RedisIndex.noting`.
 _SEEN: ContextVar[dict | None] = ContextVar("dedup_seen_about", default=None)
 
@@ -122,6 +128,10 @@ class RedisIndex(Keyspace):
                          retention_by=retention_by, clock=clock, store_text=store_text)
         self.client, self.purge_batch = client, purge_batch
         self._scripts = lua.register(client)
+        # Articles confirmed without a link whose pending flag is still set
+        # (iid + added each): the next ADD, or settle(), clears it (see attach).
+        self._unsettled: deque[bytes] = deque()
+        self._last_add = threading.local()  # .done: this thread's last add that stored a pending article
 
     # -- plumbing: the one place Redis's exceptions become the project's -----
     @contextmanager
@@ -150,7 +160,7 @@ class RedisIndex(Keyspace):
                                        args=[self.prefix, self.layout, self._siglen, *args])
 
     def _add_args(self, mode: str, fp: Fingerprint, purge: bool = False,
-                  old: tuple[bytes, bytes] | None = None) -> tuple[list, list]:
+                  old: tuple[bytes, bytes] | None = None, settle: bytes = b"") -> tuple[list, list]:
         idkey, digest, ext = self._idkey(fp.id)
         keys, fields = self._buckets(fp.signature)
         tokens = np.ascontiguousarray(fp.tokens, dtype="<u4").tobytes()
@@ -167,40 +177,87 @@ class RedisIndex(Keyspace):
         p = self.params
         args = [mode, digest, ext, self._record(fp), tokens, len(keys), cutoff, limit, old_iid, old_check,
                 self._about(fp) if mode == "add" else b"", p.min_contained_tokens, repr(float(p.containment)),
-                p.shingle_size, *fields, vfields, *old_args]
+                p.shingle_size, *fields, vfields, *old_args, settle]
         return [idkey, *keys, *vkeys, *old_keys], args
 
-    def _candidates_from(self, flat: list, with_about: bool = False) -> list[Fingerprint]:
-        """Decode the script's candidates, leaving out any that already expired
-        (the sweep that removes them may still be on its way); ``with_about``:
-        the reply carries their about values (a query's), noted."""
-        recs = [(flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 4)]
-        for i in range(0, len(flat), 4) if with_about else ():
-            self._note(self._unpack(flat[i + 1]).id, flat[i + 3])
-        if self.retention is not None:
-            cutoff = self._cutoff()
-            recs = [(r, t) for r, t in recs if self._unpack(r).bucket > cutoff]
-        return [self._fingerprint(r, t) for r, t in recs]
+    def _candidates_from(self, packed: list, with_about: bool = False) -> list[Fingerprint]:
+        """Decode the script's packed candidates in one go, leaving out any
+        that already expired (the sweep that removes them may still be on
+        its way); ``with_about``: their about values (a query's) noted."""
+        if not packed[0]:  # none (most adds)
+            return []
+        got = layout.unpack_candidates(packed, self.params.num_perm)
+        head = got.head
+        if with_about:
+            for doc_id, about in zip(got.ids, got.abouts):
+                self._note(doc_id, about)
+        live = (head["bucket"] > self._cutoff()).tolist() if self.retention is not None else [True] * len(head)
+        sigs = head["signature"].astype(np.uint32)  # one copy, native order, each row contiguous
+        pubs, added = head["published"].tolist(), head["added"].tolist()
+        return [Fingerprint(id=got.ids[j], signature=sigs[j], tokens=got.tokens[j],
+                            published=None if pubs[j] != pubs[j] else pubs[j], added=added[j])
+                for j in range(len(head)) if live[j]]
 
     # -- the Index protocol -------------------------------------------------
     def add(self, fp: Fingerprint) -> list[Fingerprint] | None:
         """Atomically return the bounded candidates of ``fp``, then store it
-        (one round trip, which also finds a bounded batch of expired articles;
-        one more to remove them when there are some, and one more when the id
-        was stored with other words; ``None`` and no write but a changed
+        (one round trip, which also finds a bounded batch of expired articles
+        and clears the pending flags that :meth:`attach` left to it; one more
+        to remove the expired ones when there are some, and one more when the
+        id was stored with other words; ``None`` and no write but a changed
         ``published`` when it was stored and linked with the same words; the
         candidates again when it is still pending)."""
-        out = self._script("ADD", *self._add_args("add", fp, purge=True))
+        self._last_add.done = None
+        settle = self._take_unsettled()
+        try:
+            keys, args = self._add_args("add", fp, purge=True, settle=settle)
+            out = self._script("ADD", keys, args)
+        except BaseException:
+            self._requeue(settle)
+            raise
         for _ in range(8):
             if out[1]:
                 self._remove_many(out[1])
             if out[0] in (b"ok", b"pending"):
                 _DECIDING.set((self.prefix, out[4]))  # for decision_view: no round trip to ask
-                return self._candidates_from(out[3])
+                found = self._candidates_from(out[3])
+                if out[0] == b"ok" and out[3][0]:  # stored pending (it had candidates): attach() settles it
+                    mine = out[2] + layout.field_bytes(args[3], "added")
+                    if found:
+                        self._last_add.done = (fp.id, mine)
+                    else:  # every candidate expired meanwhile: nothing to confirm, nothing to link
+                        self._unsettled.append(mine)
+                return found
             if out[0] == b"same":
                 return None
-            out = self._script("ADD", *self._add_args("add", fp, old=(out[2], out[3])))
+            keys, args = self._add_args("add", fp, old=(out[2], out[3]))
+            out = self._script("ADD", keys, args)
         raise StoreUnavailable(f"could not replace {fp.id!r}: it keeps changing under concurrent writers")
+
+    def _take_unsettled(self) -> bytes:
+        """Up to :data:`SETTLE_MAX` deferred pending flags, packed, taken off the queue."""
+        got = []
+        while len(got) < SETTLE_MAX:
+            try:
+                got.append(self._unsettled.popleft())
+            except IndexError:  # none left (another thread may have taken the last one)
+                break
+        return b"".join(got)
+
+    def _requeue(self, settle: bytes) -> None:
+        """Put back what a failed call was to settle (clearing a flag twice is harmless)."""
+        step = layout.IID + layout.RECORD["added"].size
+        self._unsettled.extend(settle[j : j + step] for j in range(0, len(settle), step))
+
+    def settle(self) -> None:
+        """Clear now the pending flags :meth:`attach` left to the next add
+        (one round trip per :data:`SETTLE_MAX`, none when there are none)."""
+        while settle := self._take_unsettled():
+            try:
+                self._script("SETTLE", [], [settle])
+            except BaseException:
+                self._requeue(settle)
+                raise
 
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
         """The bounded candidates of ``fp`` (no write)."""
@@ -248,9 +305,20 @@ class RedisIndex(Keyspace):
         """Store ``doc_id``'s best link, merge its cluster with every linked
         one's, clear its pending flag: one round trip whatever the sizes.
 
+        No round trip when there is no link to store for the article this
+        thread's last :meth:`add` just stored (a template brief among its
+        look-alikes): its story is its own, as that add left it, and its
+        pending flag is cleared by the next :meth:`add` (any thread's) or
+        :meth:`settle`. Until then a retry or a repair confirms it again
+        and finds what this one found.
+
         Raises:
             NotFound: ``doc_id`` is not stored.
         """
+        done, self._last_add.done = getattr(self._last_add, "done", None), None
+        if not links and done is not None and done[0] == doc_id:
+            self._unsettled.append(done[1])
+            return Story(doc_id, doc_id, None, doc_id), []  # its own story, its own latest version
         out = self._script("ATTACH", *self._attach_args(doc_id, links))
         kept = [links[int(j) - 1] for j in out[4:]]
         if kept:
@@ -382,7 +450,8 @@ class RedisIndex(Keyspace):
     def pending(self, limit: int, added_before: float) -> list[Fingerprint]:
         """Up to ``limit`` articles still pending that were added before
         ``added_before`` (seconds since the epoch), oldest first: one round
-        trip, no write."""
+        trip and no write, once :meth:`settle` wrote what this process deferred."""
+        self.settle()
         flat = self._script("PENDING_SCAN", [], [repr(float(added_before)), int(limit)])
         return [self._fingerprint(flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3) if flat[i + 1]]
 
@@ -454,6 +523,7 @@ class RedisIndex(Keyspace):
         stored). What ``dedup export`` writes and ``dedup reindex`` rebuilds
         from; articles removed while it runs are left out. Holds 4 bytes per
         article (the sorted internal ids)."""
+        self.settle()  # what this process deferred is not pending
         pattern = b"".join(b"\\" + bytes([c]) if c in b"*?[]\\" else bytes([c]) for c in self.prefix) + b"r????"
         with self._translated():
             iids = sorted(k[-4:] for k in self.client.scan_iter(match=pattern, count=1000))
@@ -725,11 +795,11 @@ class RedisIndex(Keyspace):
         out = self._pipelined(calls)
         if self.retention is not None and out.pop(0):
             return None
-        got = []
+        got, size = [], layout.record_dtype(self.params.num_perm).itemsize
         for stored, reply in zip(out[0::2], out[1::2]):
-            flat = reply[3]
-            got.append((bool(stored), self._candidates_from(flat),
-                        {self._unpack(flat[i + 1]).root for i in range(0, len(flat), 4)}))
+            fixed = reply[3][0]  # the packed candidates' records, header and signature back to back
+            got.append((bool(stored), self._candidates_from(reply[3]),
+                        {layout.field_bytes(fixed[i:i + size], "root") for i in range(0, len(fixed), size)}))
         return got
 
     def add_many(self, items: list[tuple[Fingerprint, list[Link] | None]]) -> list[tuple[bytes, list[str], int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import struct
@@ -299,6 +300,34 @@ return {rec_root(rec), iid_number(rec_root(rec)), rec_added(rec), rec_published(
     assert layout.unpack_record(got[10], PARAMS.num_perm).root == layout.pack_iid(7) and got[11] == b"false"
 
 
+def test_packed_candidates_read_back_as_each_record_does(redis_client):
+    """The look-up's candidates as the scripts pack them (``pack_candidates``),
+    read back in one go (``layout.unpack_candidates``), are what reading each
+    record, its word ids and its about value apart gives; none is five empty strings."""
+    rng = np.random.default_rng(3)
+    recs = [layout.pack_record(added=1_700_000_000 + i / 7, published=None if i % 2 else 1_600_000_000.5 + i,
+                               bucket=i * 3_600_000, signature=rng.integers(0, 2**32, PARAMS.num_perm, dtype=np.uint32),
+                               doc_id="ïd/" + "x" * i, root=layout.pack_iid(900 + i), flags=i % 2)
+            for i in range(5)]
+    toks = [np.arange(7 * i, dtype="<u4").tobytes() for i in range(5)]  # the first has none
+    abouts = [layout.pack_about(f"t{i}", None, "s", None) if i % 3 else b"" for i in range(5)]
+    src = lua._PRELUDE + "local c = {}\nfor j = 4, #ARGV do c[#c + 1] = ARGV[j] end\nreturn pack_candidates(c)"
+    fixed = [b"t{probe}m", b"t{probe}E", b"t{probe}p"]
+    flat = [x for i in range(5) for x in (layout.pack_iid(i + 1), recs[i], toks[i], abouts[i])]
+    got = layout.unpack_candidates(redis_client.eval(src, 3, *fixed, b"t{probe}", b"", 4 * PARAMS.num_perm, *flat),
+                                   PARAMS.num_perm)
+    for i, rec in enumerate(recs):
+        r = layout.unpack_record(rec, PARAMS.num_perm)
+        head = got.head[i]
+        assert (got.ids[i], got.abouts[i], got.tokens[i].tobytes()) == (r.id, abouts[i], toks[i])
+        assert np.array_equal(head["signature"], r.signature)
+        assert (int(head["root"]), float(head["added"]), int(head["bucket"]), int(head["flags"])) == \
+               (int.from_bytes(r.root, "big"), r.added, r.bucket, r.flags)
+        assert (None if np.isnan(head["published"]) else float(head["published"])) == r.published
+    empty = redis_client.eval(src, 3, *fixed, b"t{probe}", b"", 4 * PARAMS.num_perm)
+    assert empty == [b""] * 5 and layout.unpack_candidates(empty, PARAMS.num_perm).ids == []
+
+
 def test_an_old_layout_namespace_is_refused_with_how_to_migrate(redis_client, namespace):
     """Version 1 namespaces (xxh3 band keys, 2-bit link kinds) cannot be read
     by this code: every call says so and how to migrate, nothing is misread."""
@@ -362,11 +391,13 @@ def _bytes(idx: RedisIndex) -> int:
 def test_round_trips_per_add_do_not_grow_with_the_story(redis_client, namespace, redis_requests):
     """1 round trip for an article with no candidate, 2 for a copy (ADD,
     ATTACH), whatever the size of its story; a brief with look-alike
-    candidates but no duplicate is 2 as well."""
+    candidates but no duplicate is 1: its pending flag is cleared by the
+    next add, in that add's round trip."""
     idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=1000)
     d, text = Deduplicator(PARAMS, idx), story(2)
     d.add(Article("warm-up", story(3)))
     d.add(Article("warm-up-copy", copy_of(story(3), 1)))  # loads the scripts
+    idx._script("SETTLE", [], [b""])  # and this one
     for n_before in (1, 100):
         while len(idx) < n_before + 2:
             d.add(Article(f"c{len(idx)}", copy_of(text, len(idx))))
@@ -378,7 +409,15 @@ def test_round_trips_per_add_do_not_grow_with_the_story(redis_client, namespace,
     for i in range(30):
         d.add(Article(f"b{i}", brief(i)))
     redis_requests.n = 0
-    assert d.add(Article("b-last", brief(99))).duplicates == [] and redis_requests.n == 2
+    assert d.add(Article("b-last", brief(99))).duplicates == [] and redis_requests.n == 1
+    assert idx._unpack(idx._get("b-last")[1]).pending  # confirmed without a link: left to the next add
+    redis_requests.n = 0
+    assert d.add(Article("b-next", brief(98))).duplicates == [] and redis_requests.n == 1
+    assert not idx._unpack(idx._get("b-last")[1]).pending and idx._unpack(idx._get("b-next")[1]).pending
+    redis_requests.n = 0
+    idx.settle()
+    assert redis_requests.n == 1 and not idx._unpack(idx._get("b-next")[1]).pending
+    assert idx.pending(10, time.time() + 1) == []
 
 
 def test_bytes_per_article_in_a_hot_story_stay_near_a_singletons(redis_client, namespace):
@@ -434,6 +473,52 @@ def test_a_retry_repairs_an_add_whose_link_step_failed(redis_client, namespace):
     earlier = d.add(Article("copy", copy.text, published="2024-05-01T00:00:00Z"))
     assert idx.get("copy").published == earlier_ts() and earlier.canonical == "copy"
     assert idx.members("orig").canonical == "copy" and earlier.cluster == "orig"
+
+
+def test_a_brief_confirmed_without_a_link_is_settled_by_the_next_add(redis_client, namespace):
+    """A brief whose look-alikes are all rejected stays pending until the
+    next add clears its flag in that add's round trip. Meanwhile a retry
+    answers as the first add did, and a repair from another process (which
+    cannot see what this one deferred) finds no link either; an add whose
+    call drops keeps what it was to settle for the next one."""
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100)
+    d = StoringDeduplicator(PARAMS, idx)
+    for i in range(5):
+        d.add(Article(f"b{i}", brief(i)))
+    first = d.add(Article("late", brief(40)))
+    assert idx._unpack(idx._get("late")[1]).pending and first.duplicates == []
+    again = d.add(Article("late", brief(40)))  # its own add settles it first: answered from what is stored
+    assert again.to_dict() == first.to_dict() and not again.created
+    assert not idx._unpack(idx._get("late")[1]).pending
+    d.add(Article("late1", brief(43)))
+    other = StoringDeduplicator(PARAMS, RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100))
+    assert other.repair(grace=0) == 1 and not idx._unpack(idx._get("late1")[1]).pending
+    assert idx.story("late1").cluster == "late1" and idx.story("late1").best is None
+    d.add(Article("late2", brief(41)))
+    idx._scripts["ADD"] = _FailOnce(idx._scripts["ADD"])
+    with pytest.raises(StoreUnavailable):
+        d.add(Article("late3", brief(42)))
+    assert idx._unpack(idx._get("late2")[1]).pending  # the dropped call settled nothing
+    d.add(Article("late3", brief(42)))
+    assert not idx._unpack(idx._get("late2")[1]).pending
+    for k in idx.keys():
+        redis_client.delete(k)
+
+
+def test_a_batch_and_closing_the_app_leave_nothing_pending(app, client, redis_client, namespace):
+    """What the last adds deferred is written at the end of a /v1/batch
+    request and when the app's service closes."""
+    body = "".join(f'{{"id": "b{i}", "text": "{brief(i)}"}}\n' for i in range(4))
+    assert [x["status"] for x in map(json.loads, client.post("/v1/batch", data=body,
+            content_type="application/x-ndjson").data.splitlines())] == [201] * 4
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=1000)
+    assert not idx._unpack(idx._get("b3")[1]).pending
+    app.extensions["dedup"].deduplicator(namespace).add(Article("b4", brief(4)))
+    assert idx._unpack(idx._get("b4")[1]).pending
+    app.extensions["dedup"].close()
+    assert not idx._unpack(idx._get("b4")[1]).pending
+    for k in idx.keys():
+        redis_client.delete(k)
 
 
 def earlier_ts() -> float:
