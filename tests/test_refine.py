@@ -139,3 +139,15 @@ def test_coverage_kernel_matches_the_numpy_formula():
         got_a, got_b = _coverage_kernel(ca, cb, GRAM)
         assert (got_a == _covered(ga, np.sort(gb), len(ca))).all()
         assert (got_b == _covered(gb, np.sort(ga), len(cb))).all()
+
+
+def test_figure_word_lookup_equals_isin():
+    """The low-bits filter plus binary search of ``_is_figure_word`` is ``np.isin`` on any ids."""
+    from dedup.refine import _figure_ids, _is_figure_word
+
+    known = _figure_ids()
+    ids = np.random.RandomState(1).randint(0, 2**32, 200_000, dtype=np.uint64).astype(np.uint32)
+    ids[::7] = known[np.arange(len(ids[::7])) % len(known)]
+    ids[1::11] = (known[np.arange(len(ids[1::11])) % len(known)] & np.uint32(0xFFFF)) | np.uint32(0x10000)  # same low bits
+    assert (_is_figure_word(ids) == np.isin(ids, known)).all()
+    assert _is_figure_word(known).all() and _is_figure_word(ids[:0]).shape == (0,)
