@@ -1,6 +1,7 @@
 """``dedup`` against its peers (gaoya, rensa, datasketch), side by side in one run.
 
     python bench/bench_peers.py --sizes 7000,100000 --repeats 3     # from the repository root
+    python bench/bench_peers.py --sizes 7000,100000 --repeats 3 --big-repeats 1   # one round at 100k
 
 Sections (``--sections``, default all):
 
@@ -130,7 +131,7 @@ def run_process(cmd: list[str], env: dict | None = None) -> dict:
             "stdout": p.stdout.decode()[-500:].strip()}
 
 
-def bench_batch(sizes, repeats, slow_repeats, work, dump_dir) -> list[dict]:
+def bench_batch(sizes, repeats, slow_repeats, work, dump_dir, big_repeats=None) -> list[dict]:
     out = []
     for n in sizes:
         inp, desc = make_input(n, work, dump_dir)
@@ -138,7 +139,7 @@ def bench_batch(sizes, repeats, slow_repeats, work, dump_dir) -> list[dict]:
         print(f"[batch] {n}: {inp} ({docs} records)", flush=True)
         runs: dict[str, list] = {c: [] for c in CONTENDERS}
         clusters = {}
-        for r in range(repeats):
+        for r in range(big_repeats if n > 20000 and big_repeats is not None else repeats):
             order = CONTENDERS[r % 4:] + CONTENDERS[:r % 4]
             for c in order:
                 if c == "datasketch" and n > 20000 and r >= slow_repeats:
@@ -605,6 +606,8 @@ def main(argv=None) -> int:
     ap.add_argument("--slow-repeats", type=int, default=None,
                     help="rounds datasketch runs at sizes over 20k (default: all)")
     ap.add_argument("--sections", default="batch,online,signatures,startup,memory,profile")
+    ap.add_argument("--big-repeats", type=int, default=None,
+                    help="rounds at sizes over 20k, every contender (default: --repeats)")
     ap.add_argument("--dump-dir", default="/tmp/dedup-bench")
     ap.add_argument("--profile-rate", type=int, default=50)
     ap.add_argument("--out", default=os.path.join(RESULTS, "peers"))
@@ -632,7 +635,7 @@ def main(argv=None) -> int:
 
     if "batch" in sections:
         res["batch"] = bench_batch(sizes, a.repeats, a.slow_repeats if a.slow_repeats is not None else a.repeats,
-                                   work, a.dump_dir)
+                                   work, a.dump_dir, a.big_repeats)
         save()
     if "online" in sections:
         res["online"] = bench_online(a.repeats, work)

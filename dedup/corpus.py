@@ -98,6 +98,10 @@ class FingerprintChunk:
     params: Params
     normaliser: Normaliser
 
+    def warm(self) -> None:
+        """Load every kernel the task uses (from numba's cache), on one short text."""
+        self(["Warm up the kernels. This text has words."])
+
     def __call__(self, texts: list[str]) -> ChunkFingerprints:
         got = fingerprint_texts(texts, self.params, self.normaliser)
         lengths = np.fromiter((len(w) for w in got.words), np.int64, len(got.words))

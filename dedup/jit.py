@@ -79,11 +79,11 @@ def njit(*args, cache: bool = False, **options):
     return decorate
 
 
-class _NoScipy:
-    """An import hook under which ``scipy`` cannot be found."""
+class _NoScipyLinalg:
+    """An import hook under which ``scipy.linalg`` cannot be found."""
 
     def find_spec(self, name, path=None, target=None):
-        if name == "scipy" or name.startswith("scipy."):
+        if name == "scipy.linalg" or name.startswith("scipy.linalg."):
             raise ModuleNotFoundError(f"{name} hidden from numba's BLAS probe", name=name)
         return None
 
@@ -92,16 +92,17 @@ def skip_blas_probe() -> None:
     """Load numba's array typing without its BLAS probe: for a process that runs only dedup's kernels.
 
     On its first compile or cache load numba imports ``numba.np.arraymath``,
-    which imports ``scipy.linalg`` when scipy is installed (~0.5 CPU s) only
+    which imports ``scipy.linalg`` when scipy is installed (~0.2-0.5 CPU s) only
     to learn whether ``np.dot`` and friends can be compiled. dedup's kernels
     use no linear algebra, so a command line process (``dedup batch``)
-    hides scipy from that one import; scipy stays importable afterwards
-    (nothing is left in ``sys.modules``). Numba code in the same process
+    hides ``scipy.linalg`` from that one import (``import numba`` itself
+    imports the top-level ``scipy`` for its version check, which is cheap);
+    scipy.linalg stays importable afterwards. Numba code in the same process
     then cannot compile ``np.dot``: never call this in a library user's process.
     """
-    if "scipy" in sys.modules or "numba.np.arraymath" in sys.modules:
+    if "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
         return  # already paid, or nothing to save
-    hook = _NoScipy()
+    hook = _NoScipyLinalg()
     sys.meta_path.insert(0, hook)
     try:
         import numba.np.arraymath  # noqa: F401

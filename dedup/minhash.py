@@ -12,7 +12,7 @@ so signatures move freely between this library and datasketch's
 ``MinHashLSH`` (see :func:`to_datasketch`). Texts with fewer words than
 ``shingle_size`` get one shingle of all their words.
 
-The work for a whole batch (cutting words, hashing shingles, permuting)
+The work for a whole batch (cutting words, hashing them and their shingles, permuting)
 runs in one numba kernel over one byte buffer: no Python object, let alone
 a Python loop, per shingle or per word. The same kernel also returns each
 text's word ids (FNV-1a of the word, top bit set for words that are
@@ -199,18 +199,28 @@ def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
                 joined[j] = 32
                 j += 1
             starts[n] = j
+            h = _FNV_OFFSET  # the word id, FNV-1a of its bytes, hashed as they are copied
+            number = True  # digits, with "." or "," between them
             while True:
                 while i < hi and _is_word(buf[i]):
-                    joined[j] = buf[i]
+                    c = buf[i]
+                    joined[j] = c
+                    h = ((h ^ np.uint64(c)) * _FNV_PRIME) & _M32
+                    number = number and _is_digit(c)
                     j += 1
                     i += 1
                 if i + 1 < hi and _is_word(buf[i + 1]) and _joins(buf[i - 1], buf[i], buf[i + 1]):
-                    joined[j] = buf[i]
+                    c = buf[i]
+                    joined[j] = c
+                    h = ((h ^ np.uint64(c)) * _FNV_PRIME) & _M32
+                    number = number and (c == 46 or c == 44)
                     j += 1
                     i += 1
                 else:
                     break
             ends[n] = j
+            h = _fmix32(h) & _LOW31  # word ids: internal; only the shingles must match datasketch
+            tok_out[nt_total + n] = h | _TOP if number else h
             n += 1
         w = np.uint32(0)  # w4[q] = joined[q:q+4], little-endian: xxh32 reads each lane with one load
         for q in range(j - 1, -1, -1):
@@ -218,23 +228,22 @@ def _kernel(buf, offsets, a, b, k, sigs, tok_out, tok_offsets):
             w4[q] = w
         acc[:] = _EMPTY
         kk = k if n >= k else n
-        for s in range(n - kk + 1 if n > 0 else 0):
-            h = np.uint32(_fmix32(_xxh32_words(joined, w4, starts[s], ends[s + kk - 1])))
-            # uint32 wrap-around IS the affine32 modulus; kept in 32 bits so
-            # LLVM vectorises it (AVX2 has no 64-bit multiply).
+        shingles = n - kk + 1 if n > 0 else 0
+        s = 0
+        # uint32 wrap-around IS the affine32 modulus. Two shingles per pass over
+        # the permutations: each acc[p] is loaded and stored once for both.
+        while s + 1 < shingles:
+            h1 = np.uint32(_fmix32(_xxh32_words(joined, w4, starts[s], ends[s + kk - 1])))
+            h2 = np.uint32(_fmix32(_xxh32_words(joined, w4, starts[s + 1], ends[s + kk])))
             for p in range(P):
-                acc[p] = min(acc[p], np.uint32(a[p] * h + b[p]))
+                acc[p] = min(acc[p], np.uint32(a[p] * h1 + b[p]), np.uint32(a[p] * h2 + b[p]))
+            s += 2
+        if s < shingles:
+            h1 = np.uint32(_fmix32(_xxh32_words(joined, w4, starts[s], ends[s + kk - 1])))
+            for p in range(P):
+                acc[p] = min(acc[p], np.uint32(a[p] * h1 + b[p]))
         sigs[d, :] = acc
-        for t in range(n):  # word ids: FNV-1a (internal; only the shingles must match datasketch)
-            h = _FNV_OFFSET
-            number = True
-            for q in range(starts[t], ends[t]):
-                c = joined[q]
-                h = ((h ^ np.uint64(c)) * _FNV_PRIME) & _M32
-                number = number and (_is_digit(c) or c == 46 or c == 44)
-            h = _fmix32(h) & _LOW31
-            tok_out[nt_total] = h | _TOP if number else h
-            nt_total += 1
+        nt_total += n
         tok_offsets[d + 1] = nt_total
 
 

@@ -31,6 +31,9 @@ __all__ = ["PAIRS_PER_CHUNK", "ConfirmPairs", "ConfirmReuse", "PairLink", "all_c
 #: Candidate pairs per unit of work: big enough that pickling is cheap
 #: beside the alignments, small enough to spread over the workers.
 PAIRS_PER_CHUNK = 2000
+#: The first chunk, confirmed in the parent before the workers fork (it loads the
+#: alignment kernels once for all of them): small, so the workers do not wait long.
+FIRST_PAIRS = 200
 
 
 class PairLink(NamedTuple):
@@ -115,12 +118,21 @@ def confirm_all(pairs: np.ndarray, task, jobs: int) -> tuple[list[PairLink], Cou
     ``pairs`` in chunks, in ``jobs`` processes; links in input order."""
     confirmed: list[PairLink] = []
     rejected: Counter = Counter()
-    parts = [(None, pairs[i : i + PAIRS_PER_CHUNK]) for i in range(0, len(pairs), PAIRS_PER_CHUNK)]
+    parts = [(None, part) for part in _parts(pairs, jobs)]
     with Workers(task, jobs if len(parts) > 1 else 1) as workers:
         for _, (out, rej) in workers.ordered(parts):
             confirmed.extend(out)
             rejected.update(rej)
     return confirmed, rejected
+
+
+def _parts(pairs: np.ndarray, jobs: int) -> list[np.ndarray]:
+    """One part when the pairs fit in one chunk; else :data:`FIRST_PAIRS`, then the
+    rest in near-equal parts of at most :data:`PAIRS_PER_CHUNK`, at least one per job."""
+    if len(pairs) <= PAIRS_PER_CHUNK:
+        return [pairs] if len(pairs) else []
+    rest = len(pairs) - FIRST_PAIRS
+    return [pairs[:FIRST_PAIRS], *np.array_split(pairs[FIRST_PAIRS:], max(-(-rest // PAIRS_PER_CHUNK), jobs))]
 
 
 _COLUMNS = 16  # signature columns transposed at a time (16 * 4 bytes per article)

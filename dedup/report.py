@@ -164,14 +164,14 @@ def name_figures(
     normaliser = normaliser or Normaliser()
     words: dict[str, list[str]] = {}
     for record in records:
-        if isinstance(record, Article):  # the CLI's re-read: no row to build
+        if isinstance(record, Article):  # its text without asdict(): ~50 us a record
             art_id, text = record.id, record.text
         else:
             art_id, row = _id_and_row(record, id_field, text_field)
             text = row.get(text_field)
         if art_id in need and isinstance(text, str):
             words[art_id] = tokens(normaliser(text).lower())
-            if len(words) == len(need):  # the rest of the input holds none of them
+            if len(words) == len(need):  # ids are unique: the rest of the input is not needed
                 break
     named = 0
     for n, c in enumerate(result.clusters):

@@ -1,7 +1,8 @@
 """Worker processes for batch work that fail loudly and share no state.
 
 A :class:`Workers` pool applies one task object (a callable holding what
-the work needs: parameters, memory maps) to chunks of work, in forked
+the work needs: parameters, memory maps; optionally a ``warm()`` method
+that loads what it needs on a tiny input) to chunks of work, in forked
 processes or, with ``jobs=1``, in the calling thread. The task reaches
 each process through the pool's initializer at fork time (not pickled),
 so two pools, in two threads or one after the other, never see each
@@ -16,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -70,23 +72,36 @@ class Workers:
     def ordered(self, work: Iterable[tuple[C, Any]]) -> Iterator[tuple[C, Any]]:
         """``(context, task(chunk))`` for each ``(context, chunk)``, in input order.
 
-        The first chunk runs here, before any process is forked: whatever
-        the task loads on first use (numba kernels from their cache, ~0.1-0.5 s
-        each) is loaded once and inherited by every worker, and work of one
-        chunk never starts a pool at all. At most ``IN_FLIGHT_PER_JOB * jobs``
+        Whatever the task loads on first use (numba kernels from their cache,
+        ~0.1-0.5 s each) is loaded here, before any process is forked, and
+        inherited by every worker: by the task's ``warm()`` when it has one
+        (a tiny piece of work; every chunk then goes to the workers, so none
+        waits for this process), else by running the first chunk here. Work of
+        one chunk never starts a pool at all. At most ``IN_FLIGHT_PER_JOB * jobs``
         chunks are queued at a time, so a long stream is never read ahead
         into memory.
         """
         it = iter(work)
-        for context, chunk in it:
-            yield context, self.task(chunk)
-            break
+        first = next(it, None)
+        if first is None:
+            return
         if self.jobs <= 1:
+            yield first[0], self.task(first[1])
             for context, chunk in it:
                 yield context, self.task(chunk)
             return
+        second = next(it, None)
+        warm = getattr(self.task, "warm", None)
+        if second is None or warm is None:
+            yield first[0], self.task(first[1])
+            if second is None:
+                return
+            queued: Iterable[tuple[C, Any]] = itertools.chain([second], it)
+        else:
+            warm()
+            queued = itertools.chain([first, second], it)
         pending: deque[tuple[C, Future]] = deque()
-        for context, chunk in it:
+        for context, chunk in queued:
             if self._pool is None:
                 self._start_pool()
             pending.append((context, self._submit(chunk)))

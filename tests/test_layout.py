@@ -72,3 +72,14 @@ def test_cli_help_loads_neither_numba_nor_flask():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def test_batch_process_loads_the_kernels_without_scipy_linalg():
+    """``skip_blas_probe`` keeps numba's BLAS probe from importing scipy.linalg (numba imports top-level
+    scipy itself); the kernels still load and scipy.linalg stays importable afterwards."""
+    code = ("import sys\nfrom dedup.jit import skip_blas_probe\nskip_blas_probe()\n"
+            "from dedup.minhash import signature\nsignature('putin signed treaties on friday', num_perm=4)\n"
+            "print('scipy.linalg' in sys.modules)\nimport scipy.linalg\nprint('scipy.linalg' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "True"]

@@ -4,6 +4,8 @@ reason naming the record; never a traceback."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup.cli.readers import detect_format, read_records
 
@@ -78,3 +80,32 @@ def test_a_jsonl_byte_order_mark_is_not_a_bad_record(tmp_path):
     f = tmp_path / "bom.jsonl"
     f.write_bytes(b"\xef\xbb\xbf" + b'{"id": "1", "text": "Harbour news."}\n')
     assert _articles(read_records(f)) == ["1"]
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(1 << 80), max_value=1 << 80)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=5), kids, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(["id", "text", "title", "published", "x"]), _json_values, max_size=5),
+       st.booleans(), st.booleans())
+def test_fast_json_lines_parse_equals_json_loads(record, first, bom):
+    """The orjson fast path reads exactly what ``json.loads`` reads (big integers, floats, nesting included)."""
+    import json
+
+    from dedup.cli.readers import _json_loads
+
+    line = (b"\xef\xbb\xbf" if first and bom else b"") + json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
+    try:
+        want = repr(json.loads(line.decode("utf-8").removeprefix("\ufeff") if first else line.decode("utf-8")))
+    except ValueError as exc:  # lone surrogates in UTF-8, a BOM on a later line
+        want = f"{type(exc).__name__}: {exc}"
+    try:
+        got = repr(_json_loads(line, first, True))
+    except ValueError as exc:
+        got = f"{type(exc).__name__}: {exc}"
+    assert got == want
+    escaped = json.dumps(record).encode("ascii") + b"\n"  # \ud800 escapes, non-ASCII as \u escapes
+    assert repr(_json_loads(escaped, False, True)) == repr(json.loads(escaped.decode("ascii")))

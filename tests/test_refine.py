@@ -164,3 +164,15 @@ def test_a_shared_lead_paragraph_or_a_lead_quoted_further_down_is_not_a_copy():
     assert isinstance(confirm("a", words(shared_lead), "b", words(SEED[2]), P.with_(shared_opening=45), jaccard=0.0), Link)
     roundup = SEED[0] + "\n\n" + " ".join(SEED[2].split()[:80])
     assert check(roundup, SEED[2]) == Verdict.TOO_DIFFERENT
+
+
+def test_figure_word_lookup_equals_isin():
+    """The low-bits filter plus binary search of ``_is_figure_word`` is ``np.isin`` on any ids."""
+    from dedup.refine import _figure_ids, _is_figure_word
+
+    known = _figure_ids()
+    ids = np.random.RandomState(1).randint(0, 2**32, 200_000, dtype=np.uint64).astype(np.uint32)
+    ids[::7] = known[np.arange(len(ids[::7])) % len(known)]
+    ids[1::11] = (known[np.arange(len(ids[1::11])) % len(known)] & np.uint32(0xFFFF)) | np.uint32(0x10000)  # same low bits
+    assert (_is_figure_word(ids) == np.isin(ids, known)).all()
+    assert _is_figure_word(known).all() and _is_figure_word(ids[:0]).shape == (0,)

@@ -24,6 +24,8 @@ from typing import IO
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from dedup.errors import DedupError
 from dedup.types import Article
 
@@ -31,6 +33,7 @@ __all__ = ["FORMATS", "Record", "count_records", "detect_format", "open_binary",
 
 FORMATS = ("jsonl", "csv", "txt", "rss")
 _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
+_BOM = b"\xef\xbb\xbf"
 _DELIMITERS = ",;\t|"
 _COUNT_BLOCK = 1 << 20  # bytes read at a time when copying or counting lines
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
@@ -139,6 +142,8 @@ def _make(raw, locator: str, ids: _Ids, id_field: str, text_field: str) -> Recor
 
 
 def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterator[Record]:
+    utf8 = _is_utf8(encoding)
+    _loads = _json_loads if utf8 else (lambda line, first, _: _json_loads(line.decode(encoding), first, False))
     with open_binary(path) as fh:
         for n, line in enumerate(fh, start=1):
             loc = f"line {n}"
@@ -148,7 +153,7 @@ def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Itera
             if not line.strip():
                 continue
             try:
-                raw = json.loads(line.decode(encoding).removeprefix("\ufeff") if n == 1 else line.decode(encoding))
+                raw = _loads(line, n == 1, utf8)
             except UnicodeDecodeError as exc:
                 yield Record(loc, error=_not_utf8(exc, encoding))
                 continue
@@ -159,6 +164,39 @@ def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Itera
                 yield Record(loc, error=f"unreadable JSON ({exc})")
                 continue
             yield _make(raw, loc, ids, id_field, text_field)
+
+
+def _json_loads(line: bytes | str, first: bool, utf8: bool):
+    """One JSON Lines record: orjson (~4x faster) for a flat object, else :func:`json.loads`.
+
+    orjson and ``json`` agree on strings, booleans, null and the integers orjson
+    keeps exact; they differ only on numbers (orjson turns an integer beyond 64 bits
+    into a float) and on what orjson refuses (NaN, lone surrogates, depth). So orjson's
+    result is kept only for an object holding no float at any depth (a news record);
+    anything else, and every error, is decided by ``json.loads``,
+    so what is read and every message (broken JSON at character N, undecodable bytes,
+    digit limits) are exactly its own. ``line`` is raw UTF-8 when ``utf8``, else decoded.
+    """
+    try:
+        got = orjson.loads(line.removeprefix(_BOM if utf8 else "\ufeff") if first else line)
+        if type(got) is dict and _exact(got.values()):
+            return got
+    except (orjson.JSONDecodeError, RecursionError):  # RecursionError: _exact on ~1,000 levels
+        pass
+    text = line.decode("utf-8") if utf8 else line
+    return json.loads(text.removeprefix("\ufeff") if first else text)
+
+
+_EXACT = frozenset((str, int, bool, type(None)))
+
+
+def _exact(values) -> bool:
+    """No float anywhere in ``values`` (nested lists and objects included)."""
+    for v in values:
+        t = type(v)
+        if t not in _EXACT and not (t is list and _exact(v) or t is dict and _exact(v.values())):
+            return False
+    return True
 
 
 def _csv(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterator[Record]:
