@@ -4,6 +4,8 @@ and ``dedup serve``: the hooks, nothing that the command line sets.
 * ``on_starting``: the master loads every numba kernel once, before it forks
   the workers (see :mod:`dedup.warm`), so no worker pays a compile or a cache
   load on its first request.
+* ``worker_exit``: a worker writes the pending flags its store deferred
+  (see ``RedisIndex.attach``) before it exits.
 * ``child_exit``: a dead worker's Prometheus files are marked dead, so
   ``/metrics`` (multi-process mode) stops counting its live gauges.
 * gunicorn's own error answers (a request line over ``limit_request_line``:
@@ -27,7 +29,7 @@ import gunicorn.util
 
 from dedup.warm import on_starting
 
-__all__ = ["child_exit", "control_socket_disable", "graceful_timeout", "json_error", "on_starting"]
+__all__ = ["child_exit", "control_socket_disable", "worker_exit", "graceful_timeout", "json_error", "on_starting"]
 
 graceful_timeout = 30
 #: gunicorn 27's control socket lives at one path per home directory: a second
@@ -48,6 +50,19 @@ def json_error(sock, status_int: int, reason: str, mesg: str) -> None:
 
 
 gunicorn.util.write_error = json_error
+
+
+def worker_exit(server, worker) -> None:
+    """gunicorn hook, in the worker as it exits: write the pending flags its
+    store deferred to its next add (``RedisIndex.settle``), so a restart does
+    not leave its last briefs pending until a repair."""
+    app = getattr(worker, "wsgi", None)
+    service = getattr(app, "extensions", {}).get("dedup") if app is not None else None
+    if service is not None:
+        try:
+            service.close()
+        except Exception as exc:  # Redis gone: a repair confirms them later, with the same answer
+            server.log.warning("dedup: deferred pending flags not written at exit: %s", exc)
 
 
 def child_exit(server, worker) -> None:

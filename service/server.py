@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from dedup_service.gunicorn_conf import child_exit, control_socket_disable, on_starting
+from dedup_service.gunicorn_conf import child_exit, control_socket_disable, on_starting, worker_exit
 from dedup_service.errors import ServerError
 
 __all__ = ["find_redis_server", "run_gunicorn", "start_private_redis", "watch_private_redis"]
@@ -130,7 +130,7 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int, timeout: int)
     class _App(BaseApplication):
         def load_config(self) -> None:
             for k, v in {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "timeout": timeout,
-                         "accesslog": None, "child_exit": child_exit, "on_starting": on_starting,
+                         "accesslog": None, "child_exit": child_exit, "on_starting": on_starting, "worker_exit": worker_exit,
                          "control_socket_disable": control_socket_disable}.items():
                 if k in self.cfg.settings:  # control_socket_disable: gunicorn 27 and later
                     self.cfg.set(k, v)

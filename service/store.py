@@ -819,7 +819,7 @@ class RedisIndex(Keyspace):
         for fp, links in items:
             reply = next(out)
             kept = len(next(out)[4:]) if links is not None else 0  # ATTACH: name, canonical, note, latest, kept...
-            ids = [f.id for f in self._candidates_from(reply[3])] if len(reply) > 3 else []
+            ids = [f.id for f in self._candidates_from(reply[3])] if reply[0] in (b"ok", b"pending") else []
             got.append((reply[0], ids, kept))
         return got
 

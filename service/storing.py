@@ -85,6 +85,6 @@ class StoringDeduplicator(Deduplicator):
                 continue
             links = self._guarded(fp, found, self._confirm_all(fp, None, found, False, None)) if found else []
             if found:
-                self.index.attach(fp.id, links)
+                self.index.attach(fp.id, self._decided(fp.id, links))  # editors' decisions, as an add respects them
             done += 1
         return done

@@ -521,6 +521,23 @@ def test_a_batch_and_closing_the_app_leave_nothing_pending(app, client, redis_cl
         redis_client.delete(k)
 
 
+def test_a_gunicorn_worker_writes_its_deferred_flags_as_it_exits(app, redis_client, namespace):
+    """gunicorn's worker_exit hook (the image's and dedup serve's) closes the
+    app's service, so a restart leaves no brief pending until a repair."""
+    import types
+
+    from dedup_service.gunicorn_conf import worker_exit
+
+    for i in range(5):
+        app.extensions["dedup"].deduplicator(namespace).add(Article(f"w{i}", brief(i)))
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=1000)
+    assert idx._unpack(idx._get("w4")[1]).pending
+    worker_exit(types.SimpleNamespace(log=None), types.SimpleNamespace(wsgi=app))
+    assert not idx._unpack(idx._get("w4")[1]).pending
+    for k in idx.keys():
+        redis_client.delete(k)
+
+
 def earlier_ts() -> float:
     from datetime import datetime, timezone
 
@@ -744,3 +761,19 @@ def test_a_split_story_keeps_sound_latest_versions_and_leaves_no_version_key(red
     assert [k for k in idx.keys() if not k.startswith(idx.prefix + b"D")] == []
     for k in idx.keys():
         redis_client.delete(k)
+
+
+def test_repair_respects_an_editors_decision_made_while_the_article_was_pending(redis_client, namespace):
+    """The link step of a copy's add fails; an editor then rules the pair
+    not a duplicate; the repair that confirms the copy must not merge them."""
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100)
+    d, text = StoringDeduplicator(PARAMS, idx), story(40)
+    d.add(Article("orig", text))
+    attach, idx._scripts["ATTACH"] = idx._scripts["ATTACH"], _Dropped()
+    with pytest.raises(StoreUnavailable):
+        d.add(Article("copy", copy_of(text, 1)))
+    idx._scripts["ATTACH"] = attach
+    idx.record_decision({"decision": "not_duplicate", "ids": ["copy", "orig"]})
+    assert d.repair(grace=0) == 1
+    assert idx.story("copy").cluster == "copy" and idx.story("orig").cluster == "orig"
+    assert not idx._unpack(idx._get("copy")[1]).pending
