@@ -3,6 +3,8 @@ reason naming the record; never a traceback."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -109,3 +111,18 @@ def test_fast_json_lines_parse_equals_json_loads(record, first, bom):
     assert got == want
     escaped = json.dumps(record).encode("ascii") + b"\n"  # \ud800 escapes, non-ASCII as \u escapes
     assert repr(_json_loads(escaped, False, True)) == repr(json.loads(escaped.decode("ascii")))
+
+
+def test_a_gzip_file_cut_short_keeps_its_complete_lines_and_says_where_it_ends(tmp_path):
+    """gzip's EOFError once reached click as a bare "Aborted!", losing every
+    record read before the cut."""
+    import gzip as gz
+
+    lines = "".join(json.dumps({"id": f"d{i}", "text": f"story number {i} " * 40}) + "\n" for i in range(200))
+    packed = gz.compress(lines.encode())
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    got = list(read_records(cut))
+    assert got[-1].article is None and "ends early" in got[-1].error
+    good = [r.article.id for r in got if r.article is not None]
+    assert good and good == [f"d{i}" for i in range(len(good))]  # every complete line before the cut, in order

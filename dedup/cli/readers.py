@@ -19,6 +19,7 @@ import shutil
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Iterator
 from typing import IO
 from dataclasses import dataclass
@@ -145,7 +146,11 @@ def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Itera
     utf8 = _is_utf8(encoding)
     _loads = _json_loads if utf8 else (lambda line, first, _: _json_loads(line.decode(encoding), first, False))
     with open_binary(path) as fh:
-        for n, line in enumerate(fh, start=1):
+        n = 0
+        for n, line in enumerate(_complete(fh), start=1):
+            if line is _CUT:
+                yield Record(f"line {n}", error=_CUT_SHORT)
+                return
             loc = f"line {n}"
             if len(line) > max_line:
                 yield Record(loc, error=f"record is {len(line)} bytes, over the {max_line}-byte limit")
@@ -164,6 +169,26 @@ def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Itera
                 yield Record(loc, error=f"unreadable JSON ({exc})")
                 continue
             yield _make(raw, loc, ids, id_field, text_field)
+
+
+#: what a compressed input that stops mid-stream is reported as (the records before it are kept)
+_CUT_SHORT = "the compressed input ends early (cut short?): nothing from here on could be read"
+_CUT = object()
+
+
+def _complete(fh) -> Iterator:
+    """``fh``'s lines, then :data:`_CUT` if its compressed stream ends early
+    (gzip's EOFError: click would turn it into a bare "Aborted!", losing the
+    lines read before it)."""
+    it = iter(fh)
+    while True:
+        try:
+            yield next(it)
+        except StopIteration:
+            return
+        except (EOFError, zlib.error, gzip.BadGzipFile):
+            yield _CUT
+            return
 
 
 def _json_loads(line: bytes | str, first: bool, utf8: bool):
@@ -218,6 +243,9 @@ def _csv(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterato
             try:
                 row = next(reader)
             except StopIteration:
+                return
+            except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                yield Record(loc, error=f"{_CUT_SHORT} ({exc})")
                 return
             except csv.Error as exc:
                 yield Record(loc, error=f"broken CSV ({exc})")
