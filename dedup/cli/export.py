@@ -58,10 +58,14 @@ def export_command(redis_url: str, namespace: str | None, output: str) -> None:
     service = _service(redis_url)
     ns = _namespace_of(service, namespace)
     try:
+        index = service.index(ns)
+        if len(index) == 0 and index.decision_count() == 0:  # a typo would make an empty backup
+            raise click.ClickException(f"namespace {ns!r} holds no article and no decision: nothing to export "
+                                       "(check --namespace)")
         gen = service.generation()["id"]
         with contextlib.nullcontext(sys.stdout) if output == "-" else open(output, "w", encoding="utf-8") as out:
             n = -1
-            for n, line in enumerate(export_lines(service.index(ns), gen)):
+            for n, line in enumerate(export_lines(index, gen)):
                 out.write(line)
     except DedupError as exc:
         raise click.ClickException(f"export of namespace {ns!r} failed: {exc.message}") from None

@@ -54,6 +54,8 @@ def test_export_then_reindex_rebuilds_the_namespace_exactly(app, redis_server, n
     assert before["a-0"]["title"] == "Story 0" and before["a-0"]["text"] == arts[0]["text"]
     env = {"DEDUP_REDIS_URL": redis_server.url, "DEDUP_CAPACITY": "1000"}
     dump = tmp_path / "ns.jsonl"
+    r = _run("export", "--namespace", namespace + "-typo", "-o", str(dump), env=env)
+    assert r.exit_code == 1 and "holds no article" in r.output and not dump.exists()
     r = _run("export", "--namespace", namespace, "-o", str(dump), env=env)
     assert r.exit_code == 0, r.output
     lines = dump.read_text().splitlines()
