@@ -322,3 +322,9 @@ def test_dash_means_stdout_for_every_output_and_only_one_may_use_it(tmp_path, mo
     assert r.exit_code == 0 and len(r.stdout.splitlines()) == 4 and not Path("-").exists()
     r = run("batch", SAMPLE, "-q", "--deduped", "-", "--report", "-")
     assert r.exit_code == 2 and "only one output" in r.stderr
+
+
+def test_a_mistyped_id_field_is_warned_about():
+    r = run("batch", SAMPLE, "-q", "--id-field", "nope")
+    assert r.exit_code == 0 and "no record of" in r.stderr and "has the field 'nope'" in r.stderr
+    assert "has the field" not in run("batch", SAMPLE, "-q").stderr  # no field named: hashing is the default

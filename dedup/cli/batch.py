@@ -82,7 +82,7 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
     checkpoint = _checkpoint(checkpoint_dir, resume, input_path, params=params.to_dict(), input_format=fmt,
                              encoding=encoding, id_field=id_field, text_field=text_field, boilerplate=boilerplate and
                              Path(boilerplate).read_text(encoding="utf-8", errors="replace"))
-    counts = {"records": 0, "bad_records": 0}
+    counts = {"records": 0, "bad_records": 0, "with_id": 0}
     skipped: set[str] = set()  # read, but not fingerprinted: kept out of --deduped too
 
     def bad(where: str, reason: str) -> None:
@@ -103,10 +103,15 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
     def articles():
         for rec in records():
             counts["records"] += 1
+            if rec.raw is not None and rec.raw.get(id_field) not in (None, ""):
+                counts["with_id"] += 1
             if rec.article is None:
                 bad(rec.locator, rec.error)
             else:
                 yield rec.article
+        if id_field != "id" and counts["records"] and not counts["with_id"]:  # a mistyped --id-field
+            click.echo(f"dedup: warning: no record of {input_path} has the field {id_field!r}: "
+                       "every id is a hash of the text", err=True)
 
     def on_skip(art_id: str, why: str) -> None:
         skipped.add(art_id)
