@@ -201,10 +201,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             slot = service.gate.slot()
             slot.__enter__()  # raises Overloaded (503) when the process is full
             g.dedup_slot = slot
-            try:
-                service.generation(force=False)
-            except StoreUnavailable:
-                pass  # the route's own Redis call answers 503
+            service.generation(force=False)  # Redis unavailable: 503 now, not after the route's own wait too
 
     @app.teardown_request
     def _release(exc: BaseException | None) -> None:

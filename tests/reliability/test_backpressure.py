@@ -36,6 +36,23 @@ def test_redis_slower_than_the_timeout_gives_503_with_retry_after(managed_redis,
     assert server.post("/v1/articles", {"id": "p1", "text": story(1)}).status == 200
 
 
+def test_a_stalled_redis_costs_one_wait_when_the_generation_check_is_due(managed_redis, gunicorn):
+    """Every few seconds a request first checks the generation marker: with
+    Redis stalled, that check's timeout used to be swallowed, and the
+    route's own call waited the whole timeout again (a tester saw 14 s)."""
+    from dedup_service.app import DedupService
+
+    r = managed_redis()
+    server = gunicorn(workers=1, threads=4, REDIS_URL=r.url, REDIS_TIMEOUT=0.5)
+    assert server.post("/v1/articles", {"id": "warm", "text": story(0)}).status == 201
+    time.sleep(DedupService.GENERATION_CHECK_SECONDS + 0.5)  # the next request checks the marker first
+    stall = r.stall(6)
+    got, took = _timed_post(server, 1)
+    stall.join()
+    assert got.status == 503 and got.json["error"]["code"] == "store_unavailable"
+    assert took < 1.7, took  # one call's two tries of 0.5 s: measured 1.0 s, and 2.0 s before (two calls)
+
+
 @pytest.mark.parametrize("waiting, queue_timeout, shed_at_once", [(1, 30, True), (8, 0.4, False)])
 def test_more_requests_than_the_bound_are_shed_not_queued(managed_redis, gunicorn, waiting, queue_timeout,
                                                           shed_at_once):
