@@ -156,8 +156,9 @@ class Deduplicator:
         fp, words = self.fingerprint(article, words=explain)
         found = [f for f in self.index.candidates(fp) if f.id != fp.id]
         links = self._decided(fp.id, self._confirm_all(fp, words, found, explain, similarity), stored=False)
-        if not links:
-            return Match(fp.id, None, None, links, created=False)
+        if not links:  # no other copy; the text itself may be stored (not its own candidate): then its story
+            return self._match(fp.id, fp.id, links, created=False) if self.index.stored(fp) else \
+                Match(fp.id, None, None, links, created=False)
         return self._match(fp.id, links[0].b, links, created=False)
 
     def add(self, article: Article, *, explain: bool = False, similarity: float | None = None) -> Match:

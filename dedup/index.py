@@ -156,6 +156,10 @@ class Index(Protocol):
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
         """The bounded candidates of ``fp`` (no write)."""
 
+    def stored(self, fp: Fingerprint) -> bool:
+        """Whether ``fp``'s id is stored with the same words (a query of a
+        stored text: it is not its own candidate, yet it has been seen)."""
+
     def attach(self, doc_id: str, links: list[Link]) -> tuple[Story, list[Link]]:
         """Record the confirmed links of ``doc_id`` (each ``link.a ==
         doc_id``, best first): the first whose other article is still stored
@@ -368,6 +372,10 @@ class MemoryIndex:
         keys, rows = self._keys(fp), self._row_values(fp)
         with self._lock:
             return self._lookup(fp, self._met(fp, keys), rows, None)
+
+    def stored(self, fp: Fingerprint) -> bool:
+        old = self._docs.get(fp.id)
+        return old is not None and np.array_equal(old.tokens, fp.tokens)
 
     def get(self, doc_id: str) -> Fingerprint | None:
         return self._docs.get(doc_id)

@@ -621,8 +621,9 @@ if mode == 'add' and prev then
     return {'exists', gone, prev, prev_rec}
   end
 end
-if mode ~= 'add' then
-  return {'ok', gone, '', pack_candidates(lookup(B, F, prev, true, values_read(R, VK, G), words, SIL)),
+if mode ~= 'add' then  -- '1' third: the id is stored with these very words (Index.stored)
+  local same = prev and (redis.call('GET', P .. 't' .. prev) or '') == tokens
+  return {'ok', gone, same and '1' or '', pack_candidates(lookup(B, F, prev, true, values_read(R, VK, G), words, SIL)),
           redis.call('EXISTS', P .. 'Dz')}
 end
 local cands

@@ -72,6 +72,8 @@ def _latest(canonical: str, summary: list) -> str:
 
 #: Whether the namespace (prefix) had decisions at this context's last ADD script call (:meth:`RedisIndex.decision_view`).
 _DECIDING: ContextVar[tuple | None] = ContextVar("dedup_deciding", default=None)
+#: Whether the id of this context's last query was stored with the same words (:meth:`RedisIndex.stored`).
+_STORED: ContextVar[tuple | None] = ContextVar("dedup_stored", default=None)
 
 #: Deferred pending flags an ADD (or a SETTLE) clears at most, per call.
 SETTLE_MAX = 64
@@ -263,7 +265,18 @@ class RedisIndex(Keyspace):
         """The bounded candidates of ``fp`` (no write)."""
         out = self._script("ADD", *self._add_args("query", fp))
         _DECIDING.set((self.prefix, out[4]))  # for decision_view: no round trip to ask
+        _STORED.set((self.prefix, fp.id, out[2] == b"1"))  # for stored: no round trip to ask
         return self._candidates_from(out[3], with_about=True)
+
+    def stored(self, fp: Fingerprint) -> bool:
+        """Whether ``fp``'s id is stored with the same words: from the last
+        :meth:`candidates` call of ``fp`` in this context (no round trip),
+        else one GET."""
+        known = _STORED.get()
+        if known is not None and known[:2] == (self.prefix, fp.id):
+            return known[2]
+        got = self.get(fp.id)
+        return got is not None and np.array_equal(got.tokens, fp.tokens)
 
     def _get(self, doc_id: str) -> list:
         idkey, digest, ext = self._idkey(doc_id)

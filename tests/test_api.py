@@ -260,3 +260,13 @@ def test_an_empty_namespace_header_is_refused_not_taken_as_the_default(client):
                     headers={"X-Dedup-Namespace": ""})
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_namespace"
     assert client.get("/v1/articles/e1").status_code == 404  # nothing written in the default namespace
+
+
+def test_a_query_of_a_stored_text_names_its_story(client):
+    """A tester asked about a text stored verbatim and was told "no
+    duplicate": the text is not its own candidate. Its story is named now."""
+    text = story(23)
+    stored = post(client, {"text": text}).json
+    got = post(client, {"text": text}, "/v1/duplicates").json
+    assert got["id"] == stored["id"] and got["cluster"] == stored["cluster"] and got["duplicates"] == []
+    assert post(client, {"id": stored["id"], "text": story(24)}, "/v1/duplicates").json["cluster"] is None

@@ -494,3 +494,16 @@ def test_redis_answers_as_memory_on_a_random_stream(redis_client, namespace, see
     for x in stored:
         red.remove(x)
     assert red.keys() == []
+
+
+def test_stored_tells_whether_the_id_is_stored_with_the_same_words(index):
+    """A query of a stored text leaves the text out of its own candidates;
+    ``stored`` says it has been seen (from the same call's reply in Redis)."""
+    a = fp("a", tokens=np.arange(50, dtype=np.uint32))
+    assert not index.stored(a)
+    index.add(a)
+    assert [c.id for c in index.candidates(a)] == [] and index.stored(a)
+    other_words = fp("a", a.signature, tokens=np.arange(1, 51, dtype=np.uint32))
+    index.candidates(other_words)
+    assert not index.stored(other_words)
+    assert not index.stored(fp("b", a.signature, tokens=a.tokens))
