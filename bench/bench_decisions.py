@@ -46,19 +46,11 @@ def main() -> None:
     ap.add_argument("--noise", type=int, default=200, help="decisions about ids that are not stored")
     args = ap.parse_args()
 
-    from redis.connection import AbstractConnection
-
     from conftest import RedisServer, redis_server_binary
     from dedup_service.app import create_app
+    from redis_requests import SendCounter
 
-    trips = [0]
-    send = AbstractConnection.send_packed_command
-
-    def counting(conn, *a, **kw):
-        trips[0] += 1
-        return send(conn, *a, **kw)
-
-    AbstractConnection.send_packed_command = counting
+    trips = SendCounter()
     server = RedisServer(redis_server_binary())
     rows = []
     try:
@@ -83,13 +75,13 @@ def main() -> None:
             totals = {kind: {"cpu": 0.0, "redis_cpu": 0.0, "trips": 0} for kind in spaces}
             for k in range(args.adds):
                 for kind, ns in spaces.items():
-                    t0, r0, n0 = time.process_time(), _redis_cpu(raw), trips[0]
+                    t0, r0, n0 = time.process_time(), _redis_cpu(raw), trips.n
                     r = client.post("/v1/articles", json={"id": f"new{k}", "text": f"WIRE {k} - " + STORY},
                                     headers={"X-Dedup-Namespace": ns})
                     assert r.status_code == 201 and r.json["duplicates"], r.json
                     totals[kind]["cpu"] += time.process_time() - t0
                     totals[kind]["redis_cpu"] += _redis_cpu(raw) - r0
-                    totals[kind]["trips"] += trips[0] - n0 - 1  # INFO itself
+                    totals[kind]["trips"] += trips.n - n0 - 1  # INFO itself
             for kind in spaces:
                 t = totals[kind]
                 rows.append({"story_size": size, "decisions": kind, "adds": args.adds,

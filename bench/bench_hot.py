@@ -47,21 +47,7 @@ from dedup import Article, Deduplicator, Params  # noqa: E402
 from dedup.batch import cluster_articles  # noqa: E402
 from dedup_service import layout  # noqa: E402
 from dedup_service.store import RedisIndex  # noqa: E402
-
-
-class Trips:
-    """Socket writes to Redis (one per request; a pipeline would be one)."""
-
-    def __init__(self) -> None:
-        from redis.connection import AbstractConnection
-
-        self.n, self._cls, self._send = 0, AbstractConnection, AbstractConnection.send_packed_command
-
-        def send(conn, *a, **k):
-            self.n += 1
-            return self._send(conn, *a, **k)
-
-        AbstractConnection.send_packed_command = send
+from redis_requests import SendCounter as Trips  # noqa: E402
 
 
 def bytes_of(idx: RedisIndex) -> int:

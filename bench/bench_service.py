@@ -56,6 +56,7 @@ from conftest import RedisServer, free_port, redis_server_binary  # noqa: E402
 from dedup import Article, Deduplicator, Params  # noqa: E402
 from dedup.minhash import to_datasketch  # noqa: E402
 from dedup_service.store import RedisIndex  # noqa: E402
+from redis_requests import SendCounter  # noqa: E402
 
 DATA = Path("/work/shared/data")
 NS = "bench"
@@ -234,25 +235,6 @@ class CpuSplit:
 
 
 # -- round trips and memory ---------------------------------------------------------
-class SendCounter:
-    """Counts request writes on every redis-py connection (a pipeline is one)."""
-
-    def __init__(self) -> None:
-        from redis.connection import AbstractConnection
-
-        self.cls, self.orig, self.n = AbstractConnection, AbstractConnection.send_packed_command, 0
-        counter = self
-
-        def send(conn, *a, **k):
-            counter.n += 1
-            return counter.orig(conn, *a, **k)
-
-        AbstractConnection.send_packed_command = send
-
-    def close(self) -> None:
-        self.cls.send_packed_command = self.orig
-
-
 def script_calls(client: redis.Redis) -> int:
     """Scripts run by clients so far (INFO commandstats; the commands a script runs are counted under
     their own names, so only EVALSHA/EVAL tell how many requests clients made)."""
