@@ -198,3 +198,36 @@ def test_batch_candidates_come_in_pair_order_as_spark_clusters_them(dumps):
     pairs, short = all_candidates(corpus, Params())
     assert short >= 1
     assert np.array_equal(pairs, pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))])
+
+
+def test_spark_candidate_stages_propose_what_batch_proposes(sc, dumps):
+    """The block shuffles of stage 3 give exactly batch's LSH pairs and
+    short-inside-long pairs, a bucket over ``max_bucket`` (70 copies of one
+    story: a star plus a chain) and a run over ``ROW_KEEP`` included."""
+    import numpy as np
+
+    from dedup.corpus import Skips, as_articles, fingerprint_corpus
+    from dedup.lsh import candidate_pairs
+    from dedup.normalisation import Normaliser
+    from dedup.pairs import containment_candidates
+    from dedup.params import Params
+    from dedup.spark.pipeline import MAX_BUCKET, _containment_candidates, _lsh_candidates
+
+    rows = []
+    for line in dumps["all"].read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            pass
+    rows += [{"id": f"copy{i}", "text": STORM} for i in range(MAX_BUCKET + 6)]
+    corpus = fingerprint_corpus(as_articles(rows, Skips()), Params(), Normaliser(), jobs=1, chunk_size=500,
+                                skip=Skips())
+    params = Params()
+    fp = sc.parallelize([(i, (corpus.ids[i], None, np.array(corpus.signatures[i]), np.zeros(corpus.lengths[i])))
+                         for i in range(len(corpus))], 3)
+    lsh = candidate_pairs(corpus.signatures, params)
+    short = containment_candidates(corpus, params, lsh)
+    assert len(lsh) > MAX_BUCKET * 2 and len(short) >= 1
+    spark_lsh = _lsh_candidates(fp, params, 3)
+    assert sorted(spark_lsh.collect()) == [tuple(p) for p in lsh.tolist()]
+    assert sorted(_containment_candidates(fp, spark_lsh, params, 3).collect()) == [tuple(p) for p in short.tolist()]

@@ -8,16 +8,18 @@
    :class:`dedup.corpus.FingerprintChunk`, the batch's own worker task
    (normalisation, MinHash, the words refinement aligns).
 3. **Candidates**: every ``(band, band hash)`` of :func:`dedup.lsh.band_hashes`
-   is a shuffle key; each bucket's members, in input order, become pairs
-   by the batch's own kernel (all pairs up to the batch's ``max_bucket``,
-   a star plus a chain beyond), then ``distinct``. With
-   ``params.short_in_long``, the short-inside-long candidates of
-   :func:`dedup.pairs.containment_candidates` too: every ``(position,
-   MinHash value)`` is a shuffle key, each key's articles (kept up to
-   :data:`~dedup.index.ROW_KEEP` ``+ 1``) give their pairs by
-   :func:`dedup.pairs.run_pairs` (runs over ``ROW_KEEP`` skipped, the
-   length filter), collisions are summed per pair, those
-   :func:`dedup.index.short_in_long` keeps are added, minus the LSH pairs.
+   is a bucket; each bucket's members, in input order, become pairs by the
+   batch's own kernel (all pairs up to the batch's ``max_bucket``, a star
+   plus a chain beyond), made distinct. With ``params.short_in_long``, the
+   short-inside-long candidates of :func:`dedup.pairs.containment_candidates`
+   too: every ``(position, MinHash value)`` is a key, each key's articles
+   give their pairs by :func:`dedup.pairs.run_pairs` (runs over
+   :data:`~dedup.index.ROW_KEEP` skipped, the length filter), collisions
+   are summed per pair, those :func:`dedup.index.short_in_long` keeps are
+   added, minus the LSH pairs. Both are *block shuffles*: a partition sends
+   each other partition one block of numpy columns (keys, indices, words)
+   instead of one Python record per key (128 per article), and the
+   receiver sorts its keys and finds the runs with numpy, as batch does.
 4. **Refine**: each pair is joined with both articles' signatures and words
    and confirmed by :class:`dedup.pairs.ConfirmPairs` (the estimate
    prefilter, then :func:`dedup.refine.confirm`), over a small
@@ -74,7 +76,7 @@ from dedup.against import (
 )
 from dedup.corpus import Corpus, FingerprintChunk
 from dedup.errors import DedupError
-from dedup.index import ROW_KEEP, short_in_long
+from dedup.index import short_in_long
 from dedup.lsh import _pairs_from_runs, band_hashes, candidate_pairs
 from dedup.normalisation import Normaliser
 from dedup.pairs import PAIRS_PER_CHUNK, ConfirmPairs, run_pairs
@@ -185,84 +187,142 @@ def _previous_rows(shard_folder: str):
 
 # -- 3. candidates ----------------------------------------------------------------------------------------------
 
-def _band_keys(rows, params: Params):
+#: A multiplier of Knuth's golden-ratio hashing: spreads keys and pair codes over partitions.
+_SPREAD = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _scatter(dest: np.ndarray, parts: int, *cols: np.ndarray):
+    """``(partition, (col[rows bound there], ...))`` per partition some rows go to: a
+    shuffle of a few numpy blocks per partition pair instead of one Python record per key."""
+    order = np.argsort(dest, kind="stable")
+    cuts = np.searchsorted(dest[order], np.arange(parts + 1)).tolist()
+    for p in range(parts):
+        if cuts[p + 1] > cuts[p]:
+            rows = order[cuts[p]: cuts[p + 1]]
+            yield p, tuple(c[rows] for c in cols)
+
+
+def _spread(keys: np.ndarray, parts: int) -> np.ndarray:
+    """The partition of each ``uint64`` key (its top bits after a multiplicative hash)."""
+    return ((keys.astype(np.uint64) * _SPREAD) >> np.uint64(33)).astype(np.int64) % parts
+
+
+def _gather(blocks) -> tuple[np.ndarray, ...] | None:
+    """The blocks :func:`_scatter` sent to one partition, each column concatenated."""
+    blocks = [b for _, b in blocks]
+    return tuple(map(np.concatenate, zip(*blocks))) if blocks else None
+
+
+def _block_shuffle(rdd, parts: int):
+    return rdd.partitionBy(parts, lambda p: p)
+
+
+def _pair_codes(pairs: np.ndarray) -> np.ndarray:
+    return (pairs[:, 0].astype(np.int64) << 32) | pairs[:, 1].astype(np.int64)
+
+
+def _code_pairs(codes: np.ndarray):
+    return zip((codes >> 32).tolist(), (codes & 0xFFFFFFFF).tolist())
+
+
+def _signature_rows(rows):
+    """``(index, signatures, lengths)`` of a partition's fingerprints, or ``None``."""
     rows = list(rows)
     if not rows:
+        return None
+    return (np.array([i for i, _ in rows], dtype=np.int64), np.stack([v[2] for _, v in rows]),
+            np.array([len(v[3]) for _, v in rows], dtype=np.int64))
+
+
+def _band_blocks(rows, params: Params, parts: int):
+    """Every ``(band, band hash, index)`` of a partition, as blocks bound for the hash's partition."""
+    got = _signature_rows(rows)
+    if got is None:
         return
+    index, sigs, _ = got
     bands, r = params.banding
-    sigs = np.stack([v[2] for _, v in rows])
-    index = [i for i, _ in rows]
-    for band in range(bands):
-        for idx, h in zip(index, band_hashes(sigs, band, r).tolist()):
-            yield (band, h), idx
+    hashes = np.concatenate([band_hashes(sigs, band, r) for band in range(bands)])
+    band = np.repeat(np.arange(bands, dtype=np.int64), len(index))
+    yield from _scatter(_spread(hashes, parts), parts, band, hashes, np.tile(index, bands))
 
 
-def _bucket_pairs(buckets):
-    """Each bucket's pairs by the batch's kernel, one call per partition."""
-    members = [sorted(m) for _, m in buckets]
-    members = [m for m in members if len(m) > 1]
-    if not members:
+def _bucket_pair_blocks(blocks, parts: int):
+    """Each bucket's pairs by the batch's kernel (members in input order), as pair codes bound for
+    the partition that makes them distinct."""
+    got = _gather(blocks)
+    if got is None:
         return
-    order = np.concatenate([np.asarray(m, dtype=np.int64) for m in members])
-    runs = np.repeat(np.arange(len(members), dtype=np.uint64), [len(m) for m in members])
-    yield from map(tuple, _pairs_from_runs(order, runs, MAX_BUCKET).tolist())
+    band, hashes, index = got
+    order = np.lexsort((index, hashes, band))
+    b, h = band[order], hashes[order]
+    runs = np.cumsum(np.r_[True, (b[1:] != b[:-1]) | (h[1:] != h[:-1])]).astype(np.uint64)
+    codes = np.unique(_pair_codes(_pairs_from_runs(index[order], runs, MAX_BUCKET)))
+    yield from _scatter(_spread(codes, parts), parts, codes)
 
 
-def _value_keys(rows):
-    """``((position, MinHash value), (index, words))`` for every position of every signature."""
-    rows = list(rows)
-    if not rows:
+def _distinct_pairs(blocks):
+    got = _gather(blocks)
+    if got is not None:
+        yield from _code_pairs(np.unique(got[0]))
+
+
+def _value_blocks(rows, parts: int):
+    """Every ``(position << 32 | MinHash value, index, words)`` of a partition, as blocks bound for
+    the key's partition."""
+    got = _signature_rows(rows)
+    if got is None:
         return
-    sigs = np.stack([v[2] for _, v in rows])
-    members = [(i, len(v[3])) for i, v in rows]
-    for k in range(sigs.shape[1]):
-        yield from zip(zip([k] * len(rows), sigs[:, k].tolist()), members)
+    index, sigs, lengths = got
+    positions = np.arange(sigs.shape[1], dtype=np.uint64) << np.uint64(32)
+    keys = (positions[None, :] | sigs.astype(np.uint64)).ravel()
+    n = sigs.shape[1]
+    yield from _scatter(_spread(keys, parts), parts, keys, np.repeat(index, n), np.repeat(lengths, n))
 
 
-def _keep_some(run: list, member) -> list:
-    """A run's members, kept up to ``ROW_KEEP + 1`` (a longer run is skipped all the same)."""
-    if len(run) <= ROW_KEEP:
-        run.append(member)
-    return run
-
-
-def _merge_some(a: list, b: list) -> list:
-    return (a + b)[: ROW_KEEP + 1]
-
-
-def _value_pairs(runs, params: Params):
-    """``((i, j, words_i, words_j), 1)`` per pair of :func:`dedup.pairs.run_pairs` in each run, one call per partition."""
-    runs = [m for _, m in runs]
-    if not runs:
+def _value_pair_blocks(blocks, params: Params, parts: int):
+    """The pairs of :func:`dedup.pairs.run_pairs` inside each run of one key (articles in input
+    order), counted here, as ``(pair code, collisions, words_i, words_j)`` blocks bound for the
+    partition that sums the pair's collisions."""
+    got = _gather(blocks)
+    if got is None:
         return
-    members = np.array([x for m in runs for x in m], dtype=np.int64)
-    index, local = np.unique(members[:, 0], return_inverse=True)  # sorted: local ids keep the order of the global ones
+    keys, members, words = got
+    order = np.lexsort((members, keys))
+    k = keys[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    index, local = np.unique(members, return_inverse=True)  # sorted: local ids keep the input order
     lengths = np.zeros(len(index), np.int64)
-    lengths[local] = members[:, 1]
-    sizes = np.array([len(m) for m in runs], dtype=np.int64)
-    pairs = run_pairs(local.astype(np.int64), np.r_[0, np.cumsum(sizes)[:-1]], sizes, lengths, params)
-    rows = np.concatenate([index[pairs], lengths[pairs]], axis=1)
-    yield from zip(map(tuple, rows.tolist()), [1] * len(rows))
+    lengths[local] = words
+    pairs = run_pairs(local[order].astype(np.int64), starts, np.diff(np.r_[starts, len(k)]), lengths, params)
+    codes, first, counts = np.unique(_pair_codes(index[pairs]), return_index=True, return_counts=True)
+    yield from _scatter(_spread(codes, parts), parts, codes, counts, lengths[pairs[first, 0]],
+                        lengths[pairs[first, 1]])
 
 
-def _short_in_long_pairs(counted, params: Params):
-    """The pairs whose collisions :func:`dedup.index.short_in_long` keeps, one call per partition."""
-    counted = list(counted)
-    if not counted:
+def _short_in_long_pairs(blocks, params: Params):
+    """The pairs whose summed collisions :func:`dedup.index.short_in_long` keeps."""
+    got = _gather(blocks)
+    if got is None:
         return
-    keys = np.array([k for k, _ in counted], dtype=np.int64)
-    keep = short_in_long(np.array([c for _, c in counted], dtype=np.int64), keys[:, 2], keys[:, 3], params)
-    yield from map(tuple, keys[keep, :2].tolist())
+    codes, counts, words_a, words_b = got
+    unique, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    collisions = np.bincount(inverse, weights=counts).astype(np.int64)
+    yield from _code_pairs(unique[short_in_long(collisions, words_a[first], words_b[first], params)])
+
+
+def _lsh_candidates(fp, params: Params, parts: int):
+    """:func:`dedup.lsh.candidate_pairs` as two block shuffles: by band hash, then by pair."""
+    buckets = _block_shuffle(fp.mapPartitions(partial(_band_blocks, params=params, parts=parts)), parts)
+    return _block_shuffle(buckets.mapPartitions(partial(_bucket_pair_blocks, parts=parts)), parts).mapPartitions(
+        _distinct_pairs)
 
 
 def _containment_candidates(fp, lsh_pairs, params: Params, parts: int):
-    """:func:`dedup.pairs.containment_candidates` as Spark stages: pairs ``(a, b)`` not in ``lsh_pairs``."""
-    from operator import add
-
-    return (fp.mapPartitions(_value_keys).aggregateByKey([], _keep_some, _merge_some, parts)
-            .filter(lambda kv: len(kv[1]) > 1).mapPartitions(partial(_value_pairs, params=params))
-            .reduceByKey(add, parts).mapPartitions(partial(_short_in_long_pairs, params=params))
-            .subtract(lsh_pairs, parts))
+    """:func:`dedup.pairs.containment_candidates` as two block shuffles (by ``(position, MinHash
+    value)``, then by pair): pairs ``(a, b)`` not in ``lsh_pairs``."""
+    runs = _block_shuffle(fp.mapPartitions(partial(_value_blocks, parts=parts)), parts)
+    counted = _block_shuffle(runs.mapPartitions(partial(_value_pair_blocks, params=params, parts=parts)), parts)
+    return counted.mapPartitions(partial(_short_in_long_pairs, params=params)).subtract(lsh_pairs, parts)
 
 
 # -- 4. refine --------------------------------------------------------------------------------------------------
@@ -389,8 +449,7 @@ def run(sc, job: SparkRun) -> dict:
     if n_new == 0:
         raise DedupError(f"no article could be read from {job.input}")
 
-    pairs = (fp.mapPartitions(partial(_band_keys, params=params)).groupByKey(parts)
-             .mapPartitions(_bucket_pairs).distinct(parts).cache())
+    pairs = _lsh_candidates(fp, params, parts).cache()
     n_short_in_long = 0
     if params.short_in_long:
         extra = _containment_candidates(fp, pairs, params, parts).cache()
