@@ -90,8 +90,9 @@ def check_supported(params: Params, *, short_in_long: bool = False) -> None:
     """
     for name in ("reuse",) if short_in_long else ("short_in_long", "reuse"):
         if getattr(params, name) not in (False, None):
-            raise InvalidParams(f"{name}: not supported by incremental and Spark runs (its candidates come from "
-                                "every text's shingles at once); run dedup batch without --state/--against")
+            raise InvalidParams(f"{name}: not supported by dedup spark, nor by dedup batch with --state or "
+                                "--against (its candidates come from every text's shingles at once); "
+                                "use dedup batch without them")
 
 
 # -- the state on disk ------------------------------------------------------------------------------------------

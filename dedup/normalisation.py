@@ -300,6 +300,12 @@ class Normaliser:
     strip_datelines: bool = True
 
     def __post_init__(self) -> None:
+        for kind, extra in (("boilerplate", self.boilerplate), ("inline", self.inline)):
+            for n, pattern in enumerate(extra, 1):  # each on its own: an error's position is in the user's pattern
+                try:
+                    re.compile(pattern, re.I)
+                except re.error as exc:
+                    raise ValueError(f"{kind} pattern {n} ({pattern!r}): invalid: {exc}") from None
         lines = "|".join(f"(?:{p})" for p in BOILERPLATE + tuple(self.boilerplate))
         inline = "|".join(f"(?:{p})" for p in INLINE_BOILERPLATE + tuple(self.inline))
         try:

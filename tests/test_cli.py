@@ -150,6 +150,14 @@ def test_usage_errors():
     assert run("batch", ROOT / "pyproject.toml").exit_code == 2
 
 
+def test_spark_refuses_reuse_before_it_starts_spark(tmp_path, monkeypatch):
+    import dedup.cli.spark as spark_cli
+
+    monkeypatch.setattr(spark_cli, "_session", lambda *a: pytest.fail("a Spark session was started"))
+    r = run("spark", SAMPLE, str(tmp_path / "out"), "--reuse", "0.5")
+    assert r.exit_code == 2 and "reuse: not supported by dedup spark" in r.output and "--state/--against" not in r.output
+
+
 def test_custom_boilerplate_file(tmp_path):
     bp = tmp_path / "bp.txt"
     bp.write_text("subscribe to the ap daily.*\n")
@@ -158,6 +166,9 @@ def test_custom_boilerplate_file(tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in recs))
     pairs = json.loads(run("batch", path, "-q", "--boilerplate", bp).stdout)["pairs"]
     assert pairs[0]["kind"] == "exact"
+    bp.write_text("fine.*\n([unclosed\n")
+    r = run("batch", path, "-q", "--boilerplate", bp)
+    assert r.exit_code == 2 and "pattern 2 ('([unclosed')" in r.output and "position 1" in r.output
 
 
 def test_bench_runs_the_repository_scripts():

@@ -41,6 +41,7 @@ def spark_command(input_path, output, master, partitions, against_path, id_field
     Writes OUTPUT/clusters/ and OUTPUT/deduped/ (JSON Lines part files, in
     order), OUTPUT/state/ (for a later --against) and OUTPUT/report.json.
     """
+    from dedup.against import check_supported
     from dedup.errors import DedupError
 
     try:
@@ -48,6 +49,10 @@ def spark_command(input_path, output, master, partitions, against_path, id_field
     except ImportError as exc:
         raise click.ClickException(f"dedup spark needs the spark extra (pip install 'dedup-news[spark]'): {exc}")
     params = params_from_options(param_opts)
+    try:
+        check_supported(params, short_in_long=True)  # before the JVM starts
+    except DedupError as exc:
+        raise click.BadParameter(exc.message, param_hint="--reuse") from None
     if "://" not in input_path and not any(c in input_path for c in "*?[{") and not os.path.exists(input_path):
         raise click.BadParameter(f"{input_path} does not exist", param_hint="INPUT")
     job = SparkRun(input_path, output, params, _normaliser(boilerplate), against_path, id_field, text_field,
