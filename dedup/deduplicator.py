@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from dedup.cluster import canonical_index, online_links
 from dedup.decisions import Decisions, allowed_links
+from dedup.editions import separate_editions
 from dedup.errors import InvalidParams
 from dedup.fingerprint import NO_WORDS, check_size, fingerprint_texts
 from dedup.index import Fingerprint, Index, MemoryIndex
@@ -128,7 +129,8 @@ class Deduplicator:
                 jaccard=jaccard(fp.signature, other.signature), similarity=similarity,
                 explain=explain, words_a=words,
             )
-            if isinstance(got, Link):
+            if isinstance(got, Link) and not separate_editions(got, mine, self._encoded(other), fp.published,
+                                                               other.published):
                 links.append(got)
         links.sort(key=lambda link: (-link.score, link.b))
         return links

@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from dedup.corpus import Corpus
+from dedup.editions import separate_editions
 from dedup.index import ROW_KEEP, SHORT_IN_LONG, short_in_long
 from dedup.lsh import candidate_pairs
 from dedup.params import Params
@@ -84,7 +85,11 @@ class ConfirmPairs:
         rejected = Counter({"prefiltered": int((~keep).sum())})
         out = []
         for (a, b), jac in zip(pairs[keep].tolist(), est[keep].tolist()):
-            got = confirm("", corpus.text(a), "", corpus.text(b), params, jaccard=jac)
+            text_a, text_b = corpus.text(a), corpus.text(b)
+            got = confirm("", text_a, "", text_b, params, jaccard=jac)
+            if isinstance(got, Link) and separate_editions(got, text_a, text_b, corpus.published[a],
+                                                           corpus.published[b]):
+                got = "editions"
             if isinstance(got, Link):
                 out.append(PairLink.of(a, b, got))
             else:

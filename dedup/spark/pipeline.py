@@ -337,7 +337,7 @@ def _confirm(rows, params: Params):
         nodes = sorted(data)
         local = {g: i for i, g in enumerate(nodes)}
         lengths = np.array([len(data[g][1]) for g in nodes], dtype=np.int64)
-        corpus = Corpus([str(g) for g in nodes], [None] * len(nodes), np.stack([data[g][0] for g in nodes]),
+        corpus = Corpus([str(g) for g in nodes], [data[g][2] for g in nodes], np.stack([data[g][0] for g in nodes]),
                         np.concatenate([data[g][1] for g in nodes]), np.concatenate([[0], np.cumsum(lengths)]),
                         np.empty(0, np.uint32), np.zeros(len(nodes) + 1, np.int64))
         pairs = np.array(sorted((local[a], local[b]) for b, ((a, _), _) in chunk), dtype=np.int64)
@@ -463,7 +463,7 @@ def run(sc, job: SparkRun) -> dict:
     if state is not None:
         saved = sc.parallelize(state.links_files, max(len(state.links_files), 1)).flatMap(_saved_links)
         kept_old = earlier.map(lambda p: (p, None)).join(saved.map(lambda p: ((p.a, p.b), p)), parts).map(lambda kv: kv[1][1])
-    slim = fp.mapValues(lambda v: (v[2], v[3]))
+    slim = fp.mapValues(lambda v: (v[2], v[3], v[1]))  # signature, words, published (editions)
     confirmed_tagged = (pairs.filter(lambda p: p[1] >= offset).join(slim, parts).map(lambda kv: (kv[1][0], (kv[0], kv[1][1])))
                         .join(slim, parts).mapPartitions(partial(_confirm, params=params)).cache())
     links = confirmed_tagged.filter(lambda r: r[0] == "link").map(lambda r: r[1]).union(kept_old).coalesce(parts).cache()
