@@ -133,7 +133,8 @@ class RedisIndex(Keyspace):
         # Articles confirmed without a link whose pending flag is still set
         # (iid + added each): the next ADD, or settle(), clears it (see attach).
         self._unsettled: deque[bytes] = deque()
-        self._last_add = threading.local()  # .done: this thread's last add that stored a pending article
+        # .done: this thread's last add that stored a pending article; .named: (id, the fresh name of its story)
+        self._last_add = threading.local()
 
     # -- plumbing: the one place Redis's exceptions become the project's -----
     @contextmanager
@@ -162,7 +163,8 @@ class RedisIndex(Keyspace):
                                        args=[self.prefix, self.layout, self._siglen, *args])
 
     def _add_args(self, mode: str, fp: Fingerprint, purge: bool = False,
-                  old: tuple[bytes, bytes] | None = None, settle: bytes = b"") -> tuple[list, list]:
+                  old: tuple[bytes, bytes] | None = None, settle: bytes = b"",
+                  fresh: tuple[list[bytes], bytes] = ([], b"")) -> tuple[list, list]:
         idkey, digest, ext = self._idkey(fp.id)
         keys, fields = self._buckets(fp.signature)
         tokens = np.ascontiguousarray(fp.tokens, dtype="<u4").tobytes()
@@ -179,8 +181,8 @@ class RedisIndex(Keyspace):
         p = self.params
         args = [mode, digest, ext, self._record(fp), tokens, len(keys), cutoff, limit, old_iid, old_check,
                 self._about(fp) if mode == "add" else b"", p.min_contained_tokens, repr(float(p.containment)),
-                p.shingle_size, *fields, vfields, *old_args, settle]
-        return [idkey, *keys, *vkeys, *old_keys], args
+                p.shingle_size, *fields, vfields, *old_args, fresh[1], settle]
+        return [idkey, *keys, *vkeys, *old_keys, *fresh[0]], args
 
     def _candidates_from(self, packed: list, with_about: bool = False) -> list[Fingerprint]:
         """Decode the script's packed candidates in one go, leaving out any
@@ -205,11 +207,12 @@ class RedisIndex(Keyspace):
         """Atomically return the bounded candidates of ``fp``, then store it
         (one round trip, which also finds a bounded batch of expired articles
         and clears the pending flags that :meth:`attach` left to it; one more
-        to remove the expired ones when there are some, and one more when the
-        id was stored with other words; ``None`` and no write but a changed
+        to remove the expired ones when there are some, one more when the
+        id was stored with other words, and one more when it names a live
+        story (its founder was removed: a fresh name); ``None`` and no write but a changed
         ``published`` when it was stored and linked with the same words; the
         candidates again when it is still pending)."""
-        self._last_add.done = None
+        self._last_add.done = self._last_add.named = None
         settle = self._take_unsettled()
         try:
             keys, args = self._add_args("add", fp, purge=True, settle=settle)
@@ -217,12 +220,15 @@ class RedisIndex(Keyspace):
         except BaseException:
             self._requeue(settle)
             raise
+        old, renames = None, 0
         for _ in range(8):
             if out[1]:
                 self._remove_many(out[1])
             if out[0] in (b"ok", b"pending"):
                 _DECIDING.set((self.prefix, out[4]))  # for decision_view: no round trip to ask
                 found = self._candidates_from(out[3])
+                if out[0] == b"ok" and out[5]:
+                    self._last_add.named = (fp.id, out[5].decode("utf-8", "surrogatepass"))
                 if out[0] == b"ok" and out[3][0]:  # stored pending (it had candidates): attach() settles it
                     mine = out[2] + layout.field_bytes(args[3], "added")
                     if found:
@@ -232,7 +238,12 @@ class RedisIndex(Keyspace):
                 return found
             if out[0] == b"same":
                 return None
-            keys, args = self._add_args("add", fp, old=(out[2], out[3]))
+            if out[0] == b"exists":
+                old = (out[2], out[3])
+            else:  # rename: none of the fresh names sent (if any) is free
+                renames += 1
+            fresh = self._fresh_names(fp.id, renames - 1) if renames else ([], b"")
+            keys, args = self._add_args("add", fp, old=old, fresh=fresh)
             out = self._script("ADD", keys, args)
         raise StoreUnavailable(f"could not replace {fp.id!r}: it keeps changing under concurrent writers")
 
@@ -331,13 +342,20 @@ class RedisIndex(Keyspace):
         done, self._last_add.done = getattr(self._last_add, "done", None), None
         if not links and done is not None and done[0] == doc_id:
             self._unsettled.append(done[1])
-            return Story(doc_id, doc_id, None, doc_id), []  # its own story, its own latest version
+            return Story(self.founded(doc_id), doc_id, None, doc_id), []  # its own story, its own latest version
         out = self._script("ATTACH", *self._attach_args(doc_id, links))
         kept = [links[int(j) - 1] for j in out[4:]]
         if kept:
             self._note(kept[0].b, out[2])
         name, canon = (x.decode("utf-8", "surrogatepass") for x in out[:2])
         return Story(name, canon, kept[0] if kept else None, _latest(canon, out[3])), kept
+
+    def founded(self, doc_id: str) -> str:
+        """The name of the story this thread's last :meth:`add` founded for
+        ``doc_id`` (no round trip: that add's reply said): its id, unless a
+        live story held it (a fresh name, ``<id>~2`` ...)."""
+        named = getattr(self._last_add, "named", None)
+        return named[1] if named is not None and named[0] == doc_id else doc_id
 
     def link(self, link: Link) -> str:
         """:meth:`attach` of one link; the surviving cluster id.
@@ -664,18 +682,24 @@ class RedisIndex(Keyspace):
     def _split(self, origin: str, ids: list[str]) -> list[str]:
         """:data:`~dedup_service.lua.SPLIT`: ``ids`` leave ``origin``'s story (one round trip)."""
         keys, args = self._idkeys([origin, *ids])
-        with self._translated():
-            try:
-                self._scripts["SPLIT"](keys=[*self._fixed, *keys], args=[self.prefix, self.layout, self._siglen, *args])
-            except ResponseError as e:
-                kind, _, detail = str(e).partition(" ")
-                if kind == "SPLIT_APART":
-                    raise DecisionConflict(f"article {detail!r} is not in the story of {origin!r}") from None
-                if kind == "SPLIT_FOUNDER":
-                    raise DecisionConflict(f"article {detail!r} founded the story (its id is the story's): "
-                                           f"split the other articles off instead") from None
-                raise
-        return list(ids)
+        fresh: tuple[list[bytes], bytes] = ([], b"")
+        for attempt in range(8):
+            with self._translated():
+                try:
+                    out = self._scripts["SPLIT"](keys=[*self._fixed, *keys, *fresh[0]],
+                                                 args=[self.prefix, self.layout, self._siglen, fresh[1], *args])
+                except ResponseError as e:
+                    kind, _, detail = str(e).partition(" ")
+                    if kind == "SPLIT_APART":
+                        raise DecisionConflict(f"article {detail!r} is not in the story of {origin!r}") from None
+                    if kind == "SPLIT_FOUNDER":
+                        raise DecisionConflict(f"article {detail!r} founded the story (its id is the story's): "
+                                               f"split the other articles off instead") from None
+                    raise
+            if out[0] != b"rename":
+                return list(ids)
+            fresh = self._fresh_names(out[1].decode("utf-8", "surrogatepass"), attempt)  # the new story's founder's id
+        raise StoreUnavailable(f"could not name the story split off {origin!r}: its names keep changing")
 
     def _part(self, a: str, b: str) -> list[str]:
         """Two articles ruled apart that share a story: one leaves it (see :meth:`record_decision`)."""
@@ -797,8 +821,10 @@ class RedisIndex(Keyspace):
 
     def look_up_many(self, fps: list[Fingerprint]) -> list[tuple[bool, list[Fingerprint], set[bytes]]] | None:
         """For each fingerprint, in one round trip and without a write:
-        whether its id is stored, its bounded candidates (as :meth:`add`
-        would return them now) and the cluster roots (internal ids) of those.
+        whether its add must go alone (its id is stored, or names a live
+        story: its add takes a fresh name, see :meth:`add`), its bounded
+        candidates (as :meth:`add` would return them now) and the cluster
+        roots (internal ids) of those.
         ``None`` when expired articles are waiting to be removed
         (:meth:`purge_expired`, then look up again)."""
         calls = [("PURGE_SCAN", [], [self._cutoff(), 1])] if self.retention is not None else []
@@ -811,7 +837,7 @@ class RedisIndex(Keyspace):
         got, size = [], layout.record_dtype(self.params.num_perm).itemsize
         for stored, reply in zip(out[0::2], out[1::2]):
             fixed = reply[3][0]  # the packed candidates' records, header and signature back to back
-            got.append((bool(stored), self._candidates_from(reply[3]),
+            got.append((bool(stored) or bool(reply[5]), self._candidates_from(reply[3]),
                         {layout.field_bytes(fixed[i:i + size], "root") for i in range(0, len(fixed), size)}))
         return got
 
