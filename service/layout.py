@@ -34,7 +34,10 @@ value buckets (``P c <3 bytes>``: :data:`ROW_STOCK` or packed iids) and
 versions (the record's ``version`` field, ``P v <iid>``: :func:`pack_version`);
 6, unique cluster names (hash ``P N``: name -> root of every cluster with a
 name key, so that a founder's id posted again after its removal founds a
-cluster named ``<id>~2``, not a second cluster ``<id>``).
+cluster named ``<id>~2``, not a second cluster ``<id>``) and the joined
+bitmap (``P J``: bit ``n`` set once the article of iid ``n`` joined
+another's cluster, so that a look-up of template briefs, all alone in
+their stories, reads no record to group them by cluster).
 
 A value bucket (a field of hash ``P c <3 bytes>``, one per MinHash position
 and value, :mod:`dedup_service.keyspace`) holds the packed iids of the
@@ -79,6 +82,9 @@ SIG_VALUE = 4
 VALUE_FIELD = 4
 #: Bytes of an id map field: the xxh64 digest of the external id (see ``dedup_service.keyspace``).
 ID_DIGEST = 8
+#: A look-up reads the joined bitmap (``P J``) over its candidates' iid span when it is at most this many bits
+#: (8 KiB), else it reads each candidate's root from its record.
+JOINED_READ = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -238,6 +244,8 @@ def lua_prelude() -> str:
         f"local SIG_VALUE_LEN = {SIG_VALUE}",
         f"local VALUE_FIELD_LEN = {VALUE_FIELD}",
         f"local ID_DIGEST_LEN = {ID_DIGEST}",
+        "local BYTE_BITS, BYTE_HIGH = 8, 128",
+        f"local JOINED_READ = {JOINED_READ}",
         f"local REC_HEADER = {HEADER}",
         f"local function pack_iid(n) return struct.pack('{_lua_format(_IID_FORMAT)}', n) end",
         f"local function iid_number(iid) return (struct.unpack('{_lua_format(_IID_FORMAT)}', iid)) end",

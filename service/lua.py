@@ -10,7 +10,8 @@ never through bare byte offsets (a test checks it).
 
 Conventions shared by every script: ``KEYS[1..3]`` are the namespace's
 fixed keys (:data:`FIXED_KEYS`: the meta hash ``P m``, the retention index
-``P E``, the pending index ``P p``, the cluster names ``P N``); the script's own keys follow (id map
+``P E``, the pending index ``P p``, the cluster names ``P N``, the
+joined bitmap ``P J``); the script's own keys follow (id map
 and band and value bucket shards, named by the caller from the article's
 id and signature). ``ARGV[1]`` is the key prefix ``P`` (``dd{<namespace>}``),
 ``ARGV[2]`` the layout string, ``ARGV[3]`` the signature length in bytes.
@@ -36,7 +37,7 @@ from __future__ import annotations
 from dedup_service.layout import lua_prelude
 
 #: The namespace's fixed keys (suffixes of ``P``), passed first in every script's KEYS.
-FIXED_KEYS = (b"m", b"E", b"p", b"N")
+FIXED_KEYS = (b"m", b"E", b"p", b"N", b"J")
 
 __all__ = ["ABOUT", "ADD", "ATTACH", "CLUSTER", "FIXED_KEYS", "GET", "LAYOUT_ERROR", "LINKS", "MEMBERS", "NOTFOUND_ERROR",
            "PENDING_SCAN", "PURGE_SCAN", "REMOVE", "SCRIPTS", "SETTLE", "STORY", "register"]
@@ -50,9 +51,9 @@ local E_LAYOUT, E_NOTFOUND = '{LAYOUT_ERROR} ', '{NOTFOUND_ERROR} '
 """ + r"""
 local P, layout, siglen = ARGV[1], ARGV[2], tonumber(ARGV[3])
 -- KEYS[1..K] are the namespace's fixed keys (meta, retention index, pending
--- index, cluster names); a script's own keys follow
-local K = 4  -- ARGV position (KEYS): the fixed keys' count
-local mk, rk, pk, nk = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+-- index, cluster names, joined bitmap); a script's own keys follow
+local K = 5  -- ARGV position (KEYS): the fixed keys' count
+local mk, rk, pk, nk, jk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local stored_layout = redis.call('HGET', mk, 'L')
 if stored_layout and stored_layout ~= layout then
   return redis.error_reply(E_LAYOUT .. stored_layout)
@@ -86,6 +87,44 @@ end
 
 local function root_of(iid)
   return redis.call('GETRANGE', P .. 'r' .. iid, REC_ROOT_OFFSET, REC_ROOT_OFFSET + IID_LEN - 1)
+end
+
+-- `iid` joins the cluster rooted at `root`; an article whose root is not
+-- itself has its bit set in ``P J`` (bit = its iid number), so that a
+-- look-up resolves the roots of the others without reading their records
+local function set_root(iid, root)
+  redis.call('SETRANGE', P .. 'r' .. iid, REC_ROOT_OFFSET, root)
+  if root ~= iid then redis.call('SETBIT', jk, iid_number(iid), 1) end
+end
+
+-- the cluster root of each of `ids` (nil for one whose record is gone):
+-- one read of ``P J`` over their iid numbers' span (when at most
+-- JOINED_READ bits), then a record read only for those whose bit is set
+local function roots_of(ids)
+  local lo, hi = math.huge, -1
+  for _, id in ipairs(ids) do
+    local n = iid_number(id)
+    if n < lo then lo = n end
+    if n > hi then hi = n end
+  end
+  local out = {}
+  local joined = hi >= lo and hi - lo < JOINED_READ
+    and redis.call('GETRANGE', jk, math.floor(lo / BYTE_BITS), math.floor(hi / BYTE_BITS))
+  local first = math.floor(lo / BYTE_BITS)
+  for j, id in ipairs(ids) do
+    local own = false
+    if joined then
+      local n = iid_number(id)
+      local b = string.byte(joined, math.floor(n / BYTE_BITS) - first + 1)  -- nil past the bitmap's end: clear
+      own = not b or bit.band(b, bit.rshift(BYTE_HIGH, n % BYTE_BITS)) == 0
+    end
+    if own then out[j] = id
+    else
+      local r = root_of(id)
+      if #r == IID_LEN then out[j] = r end
+    end
+  end
+  return out
 end
 
 local function words_of(iid) return math.floor(redis.call('STRLEN', P .. 't' .. iid) / TOKEN_LEN) end
@@ -243,7 +282,7 @@ local function merge(ca, cb)
   if redis.call('EXISTS', kk) == 0 then redis.call('ZADD', kk, iid_number(keep), keep) end
   for _, m in ipairs(moved) do
     redis.call('ZADD', kk, iid_number(m), m)
-    redis.call('SETRANGE', P .. 'r' .. m, REC_ROOT_OFFSET, keep)
+    set_root(m, keep)
   end
   local du = P .. 'u' .. drop  -- the versions with updates move too (O(newer cluster))
   for _, m in ipairs(redis.call('ZRANGE', du, 0, -1)) do
@@ -435,9 +474,10 @@ local function lookup(B, F, prev, with_about, hits, words, SIL)
     end
   end
   local groups, roots = {}, {}
-  for _, id in ipairs(ids) do
-    local root = root_of(id)
-    if #root == IID_LEN then
+  local root_of_id = roots_of(ids)
+  for j, id in ipairs(ids) do
+    local root = root_of_id[j]
+    if root then
       local g = groups[root]
       if not g then g = {}; groups[root] = g; roots[#roots + 1] = root end
       g[#g + 1] = id
@@ -447,28 +487,46 @@ local function lookup(B, F, prev, with_about, hits, words, SIL)
     if count[x] ~= count[y] then return count[x] > count[y] end
     return x < y
   end
-  local picked = {}
+  local picked, by_count, top = {}, {}, 0
   for _, root in ipairs(roots) do
     local g = groups[root]
-    table.sort(g)
-    picked[#picked + 1] = g[1]  -- the cluster's oldest candidate
     if #g > 1 then
+      table.sort(g)
+      picked[#picked + 1] = g[1]  -- the cluster's oldest candidate
       local rest = {}
       for j = 1, #g - 1 do rest[j] = g[j + 1] end
       table.sort(rest, most)
       for j = 1, math.min(REPRESENTATIVES - 1, #rest) do picked[#picked + 1] = rest[j] end
+    else picked[#picked + 1] = g[1] end
+  end
+  for _, id in ipairs(picked) do  -- most collisions first, then oldest: by count, each count's ids sorted
+    local c = count[id]
+    local l = by_count[c]
+    if not l then l = {}; by_count[c] = l end
+    l[#l + 1] = id
+    if c > top then top = c end
+  end
+  local chosen, known = {}, {}
+  for c = top, 1, -1 do
+    local l = by_count[c]
+    if l and #chosen < MAX_CANDIDATES then
+      table.sort(l)
+      for j = 1, math.min(#l, MAX_CANDIDATES - #chosen) do chosen[#chosen + 1] = l[j]; known[l[j]] = true end
     end
   end
-  table.sort(picked, most)
-  local chosen, known = {}, {}
-  for j = 1, math.min(MAX_CANDIDATES, #picked) do chosen[j] = picked[j]; known[picked[j]] = true end
   table.sort(chosen)
   for _, id in ipairs(contained(hits, prev, known, words, SIL)) do chosen[#chosen + 1] = id end
   local cands = {}
-  for _, id in ipairs(chosen) do
-    cands[#cands + 1] = id; cands[#cands + 1] = redis.call('GET', P .. 'r' .. id)
-    cands[#cands + 1] = redis.call('GET', P .. 't' .. id) or ''
-    cands[#cands + 1] = with_about and about_meta(id) or ''
+  if #chosen == 0 then return cands end
+  local rkeys, tkeys = {}, {}
+  for j, id in ipairs(chosen) do rkeys[j] = P .. 'r' .. id; tkeys[j] = P .. 't' .. id end
+  local recs, toks = redis.call('MGET', unpack(rkeys)), redis.call('MGET', unpack(tkeys))
+  for j, id in ipairs(chosen) do
+    if recs[j] then
+      cands[#cands + 1] = id; cands[#cands + 1] = recs[j]
+      cands[#cands + 1] = toks[j] or ''
+      cands[#cands + 1] = with_about and about_meta(id) or ''
+    end
   end
   return cands
 end
@@ -568,7 +626,7 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields, vkeys, G, mct
     end
   end
   redis.call('DEL', P .. 'r' .. iid, P .. 't' .. iid, P .. 'a' .. iid)
-  if redis.call('HINCRBY', mk, 'n', -1) <= 0 then redis.call('DEL', mk) end
+  if redis.call('HINCRBY', mk, 'n', -1) <= 0 then redis.call('DEL', mk, jk) end
 end
 
 -- up to `limit` live articles {iid, rec, ...} in retention buckets that ended
@@ -998,7 +1056,7 @@ local best, brec
 for _, m in ipairs(ms) do
   local r = redis.call('GET', P .. 'r' .. m)
   redis.call('ZREM', ck, m)
-  redis.call('SETRANGE', P .. 'r' .. m, REC_ROOT_OFFSET, nroot)
+  set_root(m, nroot)
   if named then redis.call('ZADD', nck, iid_number(m), m) end
   if not best or better(m, r, best, brec) then best, brec = m, r end
   local _, _, other = best_link(m)
