@@ -1,8 +1,10 @@
 """``RedisIndex``: the :class:`dedup.index.Index` protocol on a real Redis.
 
-This is the only module of the project that talks to Redis. The connection
-is injected (a binary ``redis.Redis``, ``decode_responses=False``, with
-socket timeouts); nothing here creates one.
+This module and the two it mixes in, :mod:`dedup_service.decisions` (the
+editors' decisions) and :mod:`dedup_service.pipelined` (the pipelined adds
+of a bulk load), are the only ones of the project that talk to Redis. The
+connection is injected (a binary ``redis.Redis``, ``decode_responses=False``,
+with socket timeouts); nothing here creates one.
 
 The keys and their values are :mod:`dedup_service.keyspace`'s (its table is
 the key schema); the service's ``StoringDeduplicator`` is in
@@ -24,13 +26,15 @@ import redis
 from redis.exceptions import ResponseError
 
 from dedup.cluster import latest_version
-from dedup.errors import DecisionConflict, InvalidParams, NotFound
+from dedup.errors import InvalidParams, NotFound
 from dedup.index import Fingerprint, Member, Page, Story
 from dedup.params import Params
 from dedup.types import Link
 from dedup_service import layout, lua
+from dedup_service.decisions import _DECIDING, DecisionStore
 from dedup_service.errors import NamespaceMismatch, StoreUnavailable
 from dedup_service.keyspace import Keyspace, valid_namespace
+from dedup_service.pipelined import PipelinedAdds
 from dedup_service.storing import ArticleFingerprint, StoringDeduplicator  # re-exported: the app imports them from here
 
 __all__ = ["ArticleFingerprint", "RedisIndex", "StoringDeduplicator", "valid_namespace"]
@@ -70,8 +74,6 @@ def _latest(canonical: str, summary: list) -> str:
     return latest_version(a, [_Side(a, b, "update")], when)
 
 
-#: Whether the namespace (prefix) had decisions at this context's last ADD script call (:meth:`RedisIndex.decision_view`).
-_DECIDING: ContextVar[tuple | None] = ContextVar("dedup_deciding", default=None)
 #: Whether the id of this context's last query was stored with the same words (:meth:`RedisIndex.stored`).
 _STORED: ContextVar[tuple | None] = ContextVar("dedup_stored", default=None)
 
@@ -82,7 +84,7 @@ SETTLE_MAX = 64
 _SEEN: ContextVar[dict | None] = ContextVar("dedup_seen_about", default=None)
 
 
-class RedisIndex(Keyspace):
+class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
     """An :class:`~dedup.index.Index` whose state lives in Redis.
 
     Args:
@@ -324,6 +326,16 @@ class RedisIndex(Keyspace):
         p = self.params
         head = [p.banding[0], p.num_perm if self.value_shards else 0, p.min_contained_tokens]
         return sum(1 for x in self._script("REMOVE", keys, [*head, *args]) if x == 1)
+
+    def _attach_args(self, doc_id: str, links: list[Link]) -> tuple[list, list]:
+        """The keys and arguments of ATTACH (:meth:`attach`)."""
+        ka, da, ea = self._idkey(doc_id)
+        keys, args = [ka], [da, ea]
+        for lk in links:
+            kb, db, eb = self._idkey(lk.b)
+            keys.append(kb)
+            args += [db, eb, layout.pack_link(lk, True)]
+        return keys, args
 
     def attach(self, doc_id: str, links: list[Link]) -> tuple[Story, list[Link]]:
         """Store ``doc_id``'s best link, merge its cluster with every linked
@@ -573,196 +585,7 @@ class RedisIndex(Keyspace):
             for fp, story, (rec, _, about) in zip(fps, stories, found):
                 yield fp, story, self._unpack(rec).pending, layout.unpack_about(about)
 
-    # -- editors' decisions and the page's views (issue 17) ---------------------
-    # One block, appended: decisions stored per namespace (keys in
-    # keyspace.py's table), the bounded view an add needs of them, and the
-    # newest articles (recent activity, title search).
-    def _dkey(self, kind: bytes, doc_id: str | None = None) -> bytes:
-        return self.prefix + b"D" + kind + (b"" if doc_id is None else doc_id.encode("utf-8", "surrogatepass"))
-
-    def decisions(self, start: int = 0, count: int = 100) -> tuple[list[dict], int | None]:
-        """The decisions made, in the order made, from position ``start``;
-        and the position of the next page (``None``: none). O(count)."""
-        import json
-
-        with self._translated():
-            got = self.client.zrange(self._dkey(b"z"), start, start + count)  # one more: is there a next page?
-        records = [json.loads(x) for x in got[:count]]
-        return records, (start + count if len(got) > count else None)
-
-    def decision_count(self) -> int:
-        """How many decisions the namespace holds."""
-        with self._translated():
-            return int(self.client.zcard(self._dkey(b"z")))
-
-    def _apart_of(self, doc_ids: list[str]) -> dict[str, set[str]]:
-        """Each id's apart partners (one round trip)."""
-        if not doc_ids:
-            return {}
-        with self._translated():
-            pipe = self.client.pipeline(transaction=False)
-            for i in doc_ids:
-                pipe.smembers(self._dkey(b"x", i))
-            got = pipe.execute()
-        return {i: {x.decode("utf-8", "surrogatepass") for x in v} for i, v in zip(doc_ids, got)}
-
-    def _register(self, pairs: list[tuple[str, str]]) -> None:
-        """``(story name, id)``: the id is a member that a decision names (one round trip)."""
-        if pairs:
-            with self._translated():
-                pipe = self.client.pipeline(transaction=False)
-                for story, i in pairs:
-                    pipe.sadd(self._dkey(b"k", story), i.encode("utf-8", "surrogatepass"))
-                pipe.execute()
-
-    def record_decision(self, record: dict, *, apply: bool = True) -> dict:
-        """Store an editor's decision (:func:`dedup.decisions.parse_decision`'s
-        normal form) and, with ``apply``, make the stories obey it now: a
-        pair ruled apart that shares a story loses one of the two (the one
-        that did not found the story; of two others, the later added); a
-        split moves its articles out (:data:`dedup_service.lua.SPLIT`); a
-        pick becomes the canonical copy. ``apply=False`` (a reindex, before
-        its articles) only stores it. Work: O(articles named), except when
-        the canonical copy leaves its story (its canonical chosen again).
-
-        Returns ``{"created": bool, "moved": [ids], "superseded": [records]}``
-        (``created`` False: the same decision was already stored).
-
-        Raises:
-            DecisionConflict: a split of articles ruled apart, not in one
-                story, or holding the story's founder. NotFound: a split's
-                article is not stored.
-        """
-        from dedup.decisions import decision_key
-
-        key = decision_key(record).encode()
-        with self._translated():
-            if self.client.zscore(self._dkey(b"z"), key) is not None:
-                return {"created": False, "moved": [], "superseded": []}
-        kind, moved, superseded = record["decision"], [], []
-        if kind == "split":
-            ids, origin = record["ids"], record["from"]
-            apart = self._apart_of(ids)
-            clash = [(a, b) for a in ids for b in apart[a] if b in ids and a < b]
-            if clash:
-                raise DecisionConflict(f"{clash[0][0]!r} and {clash[0][1]!r} are ruled not duplicates: "
-                                       f"a split cannot keep them together")
-            if apply:
-                moved = self._split(origin, ids)
-            pairs = [(a, origin) for a in ids]
-        elif kind == "not_duplicate":
-            pairs = [tuple(record["ids"])]
-        else:
-            pairs = []
-        if pairs:
-            with self._translated():
-                pipe = self.client.pipeline(transaction=False)
-                for a, b in pairs:
-                    pipe.sadd(self._dkey(b"x", a), b.encode("utf-8", "surrogatepass"))
-                    pipe.sadd(self._dkey(b"x", b), a.encode("utf-8", "surrogatepass"))
-                pipe.execute()
-        if kind == "not_duplicate" and apply:
-            moved = self._part(*record["ids"])
-        if kind == "canonical":
-            idkey, digest, ext = self._idkey(record["id"])
-            gone = self._script("PIN", [idkey], [digest, ext])[0]
-            if gone:
-                old = {"decision": "canonical", "id": gone.decode("utf-8", "surrogatepass")}
-                with self._translated():
-                    self.client.zrem(self._dkey(b"z"), decision_key(old).encode())
-                superseded.append(old)
-        named = sorted({x for p in pairs for x in p})
-        stories = self.stories(named)
-        self._register([(i, i) for i in named] + [(s.cluster, i) for i, s in zip(named, stories) if s is not None])
-        with self._translated():
-            seq = self.client.incr(self._dkey(b"n"))
-            self.client.zadd(self._dkey(b"z"), {key: seq})
-        return {"created": True, "moved": moved, "superseded": superseded}
-
-    def _split(self, origin: str, ids: list[str]) -> list[str]:
-        """:data:`~dedup_service.lua.SPLIT`: ``ids`` leave ``origin``'s story (one round trip)."""
-        keys, args = self._idkeys([origin, *ids])
-        fresh: tuple[list[bytes], bytes] = ([], b"")
-        for attempt in range(8):
-            with self._translated():
-                try:
-                    out = self._scripts["SPLIT"](keys=[*self._fixed, *keys, *fresh[0]],
-                                                 args=[self.prefix, self.layout, self._siglen, fresh[1], *args])
-                except ResponseError as e:
-                    kind, _, detail = str(e).partition(" ")
-                    if kind == "SPLIT_APART":
-                        raise DecisionConflict(f"article {detail!r} is not in the story of {origin!r}") from None
-                    if kind == "SPLIT_FOUNDER":
-                        raise DecisionConflict(f"article {detail!r} founded the story (its id is the story's): "
-                                               f"split the other articles off instead") from None
-                    raise
-            if out[0] != b"rename":
-                return list(ids)
-            fresh = self._fresh_names(out[1].decode("utf-8", "surrogatepass"), attempt)  # the new story's founder's id
-        raise StoreUnavailable(f"could not name the story split off {origin!r}: its names keep changing")
-
-    def _part(self, a: str, b: str) -> list[str]:
-        """Two articles ruled apart that share a story: one leaves it (see :meth:`record_decision`)."""
-        sa, sb = self.stories([a, b])
-        if sa is None or sb is None or sa.cluster != sb.cluster:
-            return []
-        if b == sa.cluster:
-            a, b = b, a
-        elif a != sa.cluster:
-            fa, fb = self.get(a), self.get(b)
-            if fa is not None and fb is not None and fa.added > fb.added:
-                a, b = b, a
-        return self._split(a, [b])
-
-    def decision_view(self, doc_id: str, partners: list[str], *, register: bool = True):
-        """What an add of ``doc_id`` linked to ``partners`` needs of the
-        decisions (:func:`dedup.decisions.allowed_links`): ``(decisions,
-        story of each id, named members per story)``, or ``None`` when no
-        decision names any of them. A few round trips, O(named members of
-        the partners' stories), whatever the stories' sizes. ``register``
-        (an add): ``doc_id``, when named, is recorded in its own story's
-        named members first, so that the merge that follows carries it.
-
-        Read before ``ATTACH``, not inside it: two adds racing within the
-        same few milliseconds can each see the other's story as it was
-        before, and together join a pair ruled apart (each alone cannot);
-        the next decision on that pair moves one out again."""
-        from dedup.decisions import Decisions
-
-        known = _DECIDING.get()
-        if known is not None and known[0] == self.prefix:  # the candidates' script call said
-            if not known[1]:
-                return None
-        else:
-            with self._translated():
-                if not self.client.exists(self._dkey(b"z")):
-                    return None
-        stories = self.stories(partners)
-        story_of = {i: s.cluster for i, s in zip(partners, stories) if s is not None}
-        names = sorted(set(story_of.values()))
-        with self._translated():
-            pipe = self.client.pipeline(transaction=False)
-            for n in names:
-                pipe.smembers(self._dkey(b"k", n))
-            listed = {n: {x.decode("utf-8", "surrogatepass") for x in v} for n, v in zip(names, pipe.execute())}
-        candidates = set().union(*listed.values()) | set(partners) | {doc_id}
-        apart = self._apart_of(sorted(candidates))
-        named = sorted(i for i in candidates if apart[i] and i != doc_id)
-        now = dict(zip(named, self.stories(named)))
-        named_in: dict[str, set[str]] = {}
-        for i, s in now.items():
-            if s is not None:
-                story_of[i] = s.cluster
-                named_in.setdefault(s.cluster, set()).add(i)
-        fix = [(story_of[i], i) for i in named if i in story_of and i not in listed.get(story_of[i], ())]
-        if register and apart[doc_id]:
-            fix.append((doc_id, doc_id))
-        self._register(fix)
-        if not any(apart.values()):
-            return None
-        records = [{"decision": "not_duplicate", "ids": sorted((a, b))} for a, bs in apart.items() for b in bs if a != b]
-        return Decisions.from_records(records), story_of, named_in
-
+    # -- the page's views (issue 17) -------------------------------------------
     def recent(self, start: int = 0, count: int = 50) -> tuple[list[dict], int]:
         """The stored articles among the ``count`` newest internal ids from
         ``start`` (0: the newest), newest first: ``id``, ``title``,
@@ -783,86 +606,3 @@ class RedisIndex(Keyspace):
         """Articles stored but not linked yet (their add is in flight, or failed: see repair)."""
         with self._translated():
             return int(self.client.zcard(self.prefix + b"p"))
-
-    # -- bulk loading (issue 18): many adds in two pipelined round trips --------
-    # One block, appended: what ``dedup_service.bulk`` needs to add a run of
-    # articles with the same scripts as one add at a time, without a round
-    # trip per article.
-    def _attach_args(self, doc_id: str, links: list[Link]) -> tuple[list, list]:
-        """The keys and arguments of ATTACH (:meth:`attach`)."""
-        ka, da, ea = self._idkey(doc_id)
-        keys, args = [ka], [da, ea]
-        for lk in links:
-            kb, db, eb = self._idkey(lk.b)
-            keys.append(kb)
-            args += [db, eb, layout.pack_link(lk, True)]
-        return keys, args
-
-    def _pipelined(self, calls: list[tuple[str, list, list]]) -> list:
-        """Run the scripts ``(name, keys, args)`` in one pipeline, one round
-        trip (on Redis Cluster, to the master serving the namespace's slot: a
-        reshard under way is an error, a rerun goes on): the scripts are
-        loaded first (on every master), then called by their digest."""
-        if not calls:
-            return []
-        with self._translated():
-            if not getattr(self, "_loaded_for_pipelines", False):
-                for script in self._scripts.values():
-                    script.sha = self.client.script_load(script.script)
-                self._loaded_for_pipelines = True
-            client = self.client
-            if hasattr(client, "get_node_from_key"):  # RedisCluster: its pipelines refuse scripts; the namespace's node's do not
-                client = client.get_redis_connection(client.get_node_from_key(self._fixed[0]))
-            pipe = client.pipeline(transaction=False)
-            for name, keys, args in calls:
-                keys = [*self._fixed, *keys]
-                pipe.evalsha(self._scripts[name].sha, len(keys), *keys, self.prefix, self.layout, self._siglen, *args)
-            return pipe.execute()
-
-    def look_up_many(self, fps: list[Fingerprint]) -> list[tuple[bool, list[Fingerprint], set[bytes]]] | None:
-        """For each fingerprint, in one round trip and without a write:
-        whether its add must go alone (its id is stored, or names a live
-        story: its add takes a fresh name, see :meth:`add`), its bounded
-        candidates (as :meth:`add` would return them now) and the cluster
-        roots (internal ids) of those.
-        ``None`` when expired articles are waiting to be removed
-        (:meth:`purge_expired`, then look up again)."""
-        calls = [("PURGE_SCAN", [], [self._cutoff(), 1])] if self.retention is not None else []
-        for fp in fps:
-            idkey, digest, ext = self._idkey(fp.id)
-            calls += [("GET", [idkey], [digest, ext]), ("ADD", *self._add_args("query", fp))]
-        out = self._pipelined(calls)
-        if self.retention is not None and out.pop(0):
-            return None
-        got, size = [], layout.record_dtype(self.params.num_perm).itemsize
-        for stored, reply in zip(out[0::2], out[1::2]):
-            fixed = reply[3][0]  # the packed candidates' records, header and signature back to back
-            got.append((bool(stored) or bool(reply[5]), self._candidates_from(reply[3]),
-                        {layout.field_bytes(fixed[i:i + size], "root") for i in range(0, len(fixed), size)}))
-        return got
-
-    def add_many(self, items: list[tuple[Fingerprint, list[Link] | None]]) -> list[tuple[bytes, list[str], int]]:
-        """:meth:`add` (without the purge of expired articles) of each
-        fingerprint, then :meth:`attach` of its links when they are not
-        ``None``, in order, in one round trip. Returns per item its add's
-        status (``b"ok"`` for a new article), the ids of the candidates that
-        add found (as :meth:`add` returns them), and how many links the
-        attach kept, for the caller to check against what it confirmed."""
-        calls = []
-        for fp, links in items:
-            calls.append(("ADD", *self._add_args("add", fp)))
-            if links is not None:
-                calls.append(("ATTACH", *self._attach_args(fp.id, links)))
-        out = iter(self._pipelined(calls))
-        got = []
-        for fp, links in items:
-            reply = next(out)
-            kept = len(next(out)[4:]) if links is not None else 0  # ATTACH: name, canonical, note, latest, kept...
-            ids = [f.id for f in self._candidates_from(reply[3])] if reply[0] in (b"ok", b"pending") else []
-            got.append((reply[0], ids, kept))
-        return got
-
-    def expired_on_arrival(self, fp: Fingerprint) -> bool:
-        """Whether ``fp`` would be expired as soon as it is stored (retention
-        by a published date older than the window, or an old ``added``)."""
-        return self.retention is not None and self._time_bucket(fp) <= self._cutoff()
