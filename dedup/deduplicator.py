@@ -183,7 +183,7 @@ class Deduplicator:
             links = [self._explain(fp, words, link) for link in links] if explain else links
             return Match(fp.id, story.cluster, story.canonical, links, False, story.latest)
         if not found:  # no candidate: a story of its own, nothing pending, no need to ask the index
-            return Match(fp.id, fp.id, fp.id, [], created=True, latest=fp.id)
+            return Match(fp.id, self.index.founded(fp.id), fp.id, [], created=True, latest=fp.id)
         confirmed = self._guarded(fp, found, self._confirm_all(fp, words, found, explain, similarity))
         story, kept = self.index.attach(fp.id, self._decided(fp.id, confirmed))  # clears the pending flag even with no link
         return Match(fp.id, story.cluster, self._pinned_canonical(fp.id, story.canonical), kept[:1], True, story.latest)

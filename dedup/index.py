@@ -160,6 +160,13 @@ class Index(Protocol):
         """Whether ``fp``'s id is stored with the same words (a query of a
         stored text: it is not its own candidate, yet it has been seen)."""
 
+    def founded(self, doc_id: str) -> str:
+        """The name of the story that this thread's last :meth:`add` of
+        ``doc_id`` founded (no look-up): ``doc_id``, unless a live story
+        held that name (its founder removed, its members live): then the
+        first of ``<doc_id>~2``, ``~3`` ... that no live story holds and no
+        stored article has as its id. Names of live stories are unique."""
+
     def attach(self, doc_id: str, links: list[Link]) -> tuple[Story, list[Link]]:
         """Record the confirmed links of ``doc_id`` (each ``link.a ==
         doc_id``, best first): the first whose other article is still stored
@@ -283,6 +290,7 @@ class MemoryIndex:
         self._pending: set[str] = set()
         self._root: dict[str, int] = {}  # id -> cluster key (its founder's insertion rank)
         self._clusters: dict[int, tuple[str, list[str]]] = {}  # key -> (name, members in insertion order)
+        self._named: dict[str, int] = {}  # name -> cluster key, for every live cluster
 
     def _keys(self, fp: Fingerprint) -> np.ndarray:
         return signature_band_hashes(fp.signature, self.params)
@@ -358,15 +366,30 @@ class MemoryIndex:
                 met = self._bands.put(seq, keys)
                 shared = self._values.put(seq, rows, MIN_ROW_COLLISIONS) if rows is not None else None
                 found = self._lookup(fp, met, rows, shared)
+            name = self._fresh_name(fp.id)
             self._docs[fp.id] = fp
             self._order[fp.id] = seq
             self._by_rank[seq] = fp.id
             self._root[fp.id] = seq
-            self._clusters[seq] = (fp.id, [fp.id])
+            self._clusters[seq] = (name, [fp.id])
+            self._named[name] = seq
             self._seq += 1
             if found:
                 self._pending.add(fp.id)
             return found
+
+    def _fresh_name(self, base: str) -> str:
+        """See :meth:`Index.founded`."""
+        if base not in self._named:
+            return base
+        k = 2
+        while f"{base}~{k}" in self._named or f"{base}~{k}" in self._docs:
+            k += 1
+        return f"{base}~{k}"
+
+    def founded(self, doc_id: str) -> str:
+        key = self._root.get(doc_id)
+        return self._clusters[key][0] if key is not None else doc_id
 
     def candidates(self, fp: Fingerprint) -> list[Fingerprint]:
         keys, rows = self._keys(fp), self._row_values(fp)
@@ -397,7 +420,7 @@ class MemoryIndex:
             members = self._clusters[key][1]
             members.remove(doc_id)
             if not members:  # the cluster keeps its key and name while a member lives
-                del self._clusters[key]
+                del self._named[self._clusters.pop(key)[0]]
             return True
 
     def _merge(self, ka: int, kb: int) -> int:
@@ -405,7 +428,8 @@ class MemoryIndex:
             return ka
         keep, drop = min(ka, kb), max(ka, kb)
         name, members = self._clusters[keep]
-        moved = self._clusters.pop(drop)[1]
+        dropped, moved = self._clusters.pop(drop)
+        del self._named[dropped]
         for m in moved:
             self._root[m] = keep
         self._clusters[keep] = (name, sorted(members + moved, key=self._order.__getitem__))

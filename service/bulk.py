@@ -21,7 +21,8 @@ is added in two pipelined round trips:
 The window is cut before the look-up where the fingerprints alone show a
 dependency (a shared bucket: a story's copies arriving close together), so
 few look-ups are wasted. An article whose id is already
-stored is added alone, through :meth:`Deduplicator.add` itself (as are an
+stored, or names a live story (whose founder was removed: the add takes
+a fresh name), is added alone, through :meth:`Deduplicator.add` itself (as are an
 article expired as soon as stored, and the one after it, whose add removes
 it). With retention, expired articles found by a window's look-up are
 removed before it goes on (a POST's add removes up to ``purge_batch`` of
@@ -77,7 +78,9 @@ def independent_run(index: RedisIndex, fps: list[Fingerprint],
     far as the fingerprints alone tell, before the look-up).
 
     Article ``j`` sees none of the writes of an earlier article ``i`` of
-    the run when: its id is not stored (nor ``i``'s); they share no band
+    the run when: its id is not stored (nor ``i``'s) and names no live
+    story (an add that takes a fresh name goes alone; within a run the
+    names held grow only by stored ids); they share no band
     bucket and no MinHash value at one position (``i``'s add writes only
     its own buckets); the clusters of ``j``'s candidates are not those of
     ``i``'s (``i``'s attach merges only its candidates' clusters; every

@@ -51,10 +51,13 @@ key                type    holds
                            is gone is skipped by readers
 ``P k <root>``     zset    members of the cluster rooted at iid ``root``
                            (its founder's), score iid (for clusters that
-                           ever had two or more; kept, with its root key,
-                           while any member lives, so the id is stable)
+                           ever had two or more, or have a name of their
+                           own; kept, with its root key, while any member
+                           lives, so the id is stable)
 ``P n <root>``     string  that cluster's canonical member's iid (4 bytes)
-                           + its name (the founder's external id)
+                           + its name (the founder's external id, unless
+                           a live story held it: see ``P N``); for clusters
+                           of two or more, or of one with such a name
 ``P u <root>``     zset    that cluster's versions with an ``update`` link:
                            their first copies' iids by published (undated:
                            +inf), so the latest is the last entry (only
@@ -69,6 +72,19 @@ key                type    holds
 ``P p``            zset    pending articles (stored with candidates, not
                            linked yet) by added time: what
                            :meth:`StoringDeduplicator.repair` sweeps
+``P N``            hash    cluster names: the name of every cluster that
+                           has a ``P n`` key -> its root iid. A new story
+                           whose founder's id a live one holds (its founder
+                           was removed, its members live) is named
+                           ``<id>~2`` (the first of ``~2``, ``~3`` ... that
+                           no story holds and no stored article has as its
+                           id), so no two live stories share a name
+``P J``            string  joined bitmap: bit ``n`` (Redis bit order) set
+                           once the article of iid ``n`` joined another's
+                           cluster (its root is not itself), so that a
+                           look-up groups its candidates by cluster
+                           reading the record of those only; deleted when
+                           the namespace becomes empty
 ``P Dz``           zset    editors' decisions (:mod:`dedup.decisions`,
                            :func:`~dedup.decisions.decision_key` JSON) by
                            the order they were made; ``P Dn`` (string) its
@@ -208,6 +224,16 @@ class Keyspace:
             keys.append(idkey)
             args += [digest, ext]
         return keys, args
+
+    def _fresh_names(self, base: str, attempt: int) -> tuple[list[bytes], bytes]:
+        """The id map keys and the packed argument of the cluster names a
+        story founded by ``base`` may take when ``base`` names a live one
+        (``<base>~2`` ... ``<base>~9`` at the first ``attempt``, 0; the next
+        eight at the next): the scripts take the first that no live story
+        holds and no stored article has as its id."""
+        names = [f"{base}~{k}" for k in range(2 + 8 * attempt, 10 + 8 * attempt)]
+        keys, args = self._idkeys(names)
+        return keys, layout.pack_fresh_names(list(zip(args[0::2], args[1::2])))
 
     def _buckets(self, signature: np.ndarray) -> tuple[list[bytes], list[bytes]]:
         """Each band's bucket shard key and field: the band hash's high 32 bits

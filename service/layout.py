@@ -31,7 +31,13 @@ links both ways, the cluster's name and canonical copy in ``P n <root>``
 4, the article's title, url, source and compressed text (``P a <iid>``),
 a link's changed figures (flag bit 5, after the span); 5, short-inside-long
 value buckets (``P c <3 bytes>``: :data:`ROW_STOCK` or packed iids) and
-versions (the record's ``version`` field, ``P v <iid>``: :func:`pack_version`).
+versions (the record's ``version`` field, ``P v <iid>``: :func:`pack_version`);
+6, unique cluster names (hash ``P N``: name -> root of every cluster with a
+name key, so that a founder's id posted again after its removal founds a
+cluster named ``<id>~2``, not a second cluster ``<id>``) and the joined
+bitmap (``P J``: bit ``n`` set once the article of iid ``n`` joined
+another's cluster, so that a look-up of template briefs, all alone in
+their stories, reads no record to group them by cluster).
 
 A value bucket (a field of hash ``P c <3 bytes>``, one per MinHash position
 and value, :mod:`dedup_service.keyspace`) holds the packed iids of the
@@ -56,14 +62,14 @@ import numpy as np
 from dedup.types import KINDS, Link, Passage
 
 __all__ = [
-    "ABOUT_HEAD", "HEADER", "IID", "KIND_BITS", "PENDING", "RECORD", "RECORD_FIELDS", "TOKEN", "VERSION", "About",
+    "ABOUT_HEAD", "HEADER", "ID_DIGEST", "IID", "KIND_BITS", "PENDING", "RECORD", "RECORD_FIELDS", "TOKEN", "VERSION", "About",
     "Candidates", "Field", "ROW_STOCK", "Record", "field_bytes", "field_value", "lua_prelude", "pack_about", "pack_iid",
-    "pack_link", "pack_record", "pack_version", "record_dtype", "unpack_about", "unpack_candidates", "unpack_link",
+    "pack_fresh_names", "pack_link", "pack_record", "pack_version", "record_dtype", "unpack_about", "unpack_candidates", "unpack_link",
     "unpack_record", "unpack_row",
 ]
 
 #: Stored layout version (see the module docstring before changing any byte).
-VERSION = 5
+VERSION = 6
 
 #: Bytes of an internal id: a u32 big-endian counter value (so ids sort as bytes).
 IID = 4
@@ -74,6 +80,11 @@ TOKEN = 4
 SIG_VALUE = 4
 #: Bytes of a value bucket's field (the low 32 bits of its hash, big-endian: see ``dedup_service.keyspace``).
 VALUE_FIELD = 4
+#: Bytes of an id map field: the xxh64 digest of the external id (see ``dedup_service.keyspace``).
+ID_DIGEST = 8
+#: A look-up reads the joined bitmap (``P J``) over its candidates' iid span when it is at most this many bits
+#: (8 KiB), else it reads each candidate's root from its record.
+JOINED_READ = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -232,6 +243,9 @@ def lua_prelude() -> str:
         f"local TOKEN_LEN = {TOKEN}",
         f"local SIG_VALUE_LEN = {SIG_VALUE}",
         f"local VALUE_FIELD_LEN = {VALUE_FIELD}",
+        f"local ID_DIGEST_LEN = {ID_DIGEST}",
+        "local BYTE_BITS, BYTE_HIGH = 8, 128",
+        f"local JOINED_READ = {JOINED_READ}",
         f"local REC_HEADER = {HEADER}",
         f"local function pack_iid(n) return struct.pack('{_lua_format(_IID_FORMAT)}', n) end",
         f"local function iid_number(iid) return (struct.unpack('{_lua_format(_IID_FORMAT)}', iid)) end",
@@ -265,6 +279,8 @@ def lua_prelude() -> str:
         f"local function row_stock(n) return ROW_STOCK .. struct.pack('{count}', n) end",
         f"local function row_stock_count(v) return (struct.unpack('{count}', string.sub(v, {len(ROW_STOCK) + 1}))) end",
         f"local function pack_version(first, n) return first .. struct.pack('{count}', n) end",
+        f"local FRESH_HEAD = ID_DIGEST_LEN + {struct.calcsize(_COUNT)}",
+        f"local function fresh_len(s, pos) return (struct.unpack('{count}', s, pos)) end",
         "local function version_first(v) return string.sub(v, 1, IID_LEN) end",
         f"local function version_count(v) return (struct.unpack('{count}', string.sub(v, IID_LEN + 1))) end",
         f"local function link_kind(v) return bit.band(bit.rshift(string.byte(v, 1), {_KIND_SHIFT}), {_KIND_MASK}) end",
@@ -284,6 +300,13 @@ def _lua_bytes(b: bytes) -> str:
 ROW_STOCK = b"\xff"
 _COUNT = ">I"
 _SAME_OR_UPDATE = ("exact", "near", "update")
+
+
+def pack_fresh_names(names: list[tuple[bytes, bytes]]) -> bytes:
+    """Cluster names to choose from (``(id map digest, name)`` each): per
+    name its digest, its length (u32 BE) and the name, back to back
+    (``fresh_name`` in :mod:`dedup_service.lua`)."""
+    return b"".join(digest + struct.pack(_COUNT, len(name)) + name for digest, name in names)
 
 
 def pack_version(first: bytes, count: int) -> bytes:

@@ -10,7 +10,8 @@ never through bare byte offsets (a test checks it).
 
 Conventions shared by every script: ``KEYS[1..3]`` are the namespace's
 fixed keys (:data:`FIXED_KEYS`: the meta hash ``P m``, the retention index
-``P E``, the pending index ``P p``); the script's own keys follow (id map
+``P E``, the pending index ``P p``, the cluster names ``P N``, the
+joined bitmap ``P J``); the script's own keys follow (id map
 and band and value bucket shards, named by the caller from the article's
 id and signature). ``ARGV[1]`` is the key prefix ``P`` (``dd{<namespace>}``),
 ``ARGV[2]`` the layout string, ``ARGV[3]`` the signature length in bytes.
@@ -36,7 +37,7 @@ from __future__ import annotations
 from dedup_service.layout import lua_prelude
 
 #: The namespace's fixed keys (suffixes of ``P``), passed first in every script's KEYS.
-FIXED_KEYS = (b"m", b"E", b"p")
+FIXED_KEYS = (b"m", b"E", b"p", b"N", b"J")
 
 __all__ = ["ABOUT", "ADD", "ATTACH", "CLUSTER", "FIXED_KEYS", "GET", "LAYOUT_ERROR", "LINKS", "MEMBERS", "NOTFOUND_ERROR",
            "PENDING_SCAN", "PURGE_SCAN", "REMOVE", "SCRIPTS", "SETTLE", "STORY", "register"]
@@ -50,9 +51,9 @@ local E_LAYOUT, E_NOTFOUND = '{LAYOUT_ERROR} ', '{NOTFOUND_ERROR} '
 """ + r"""
 local P, layout, siglen = ARGV[1], ARGV[2], tonumber(ARGV[3])
 -- KEYS[1..K] are the namespace's fixed keys (meta, retention index, pending
--- index); a script's own keys follow
-local K = 3  -- ARGV position (KEYS): the fixed keys' count
-local mk, rk, pk = KEYS[1], KEYS[2], KEYS[3]
+-- index, cluster names, joined bitmap); a script's own keys follow
+local K = 5  -- ARGV position (KEYS): the fixed keys' count
+local mk, rk, pk, nk, jk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local stored_layout = redis.call('HGET', mk, 'L')
 if stored_layout and stored_layout ~= layout then
   return redis.error_reply(E_LAYOUT .. stored_layout)
@@ -86,6 +87,44 @@ end
 
 local function root_of(iid)
   return redis.call('GETRANGE', P .. 'r' .. iid, REC_ROOT_OFFSET, REC_ROOT_OFFSET + IID_LEN - 1)
+end
+
+-- `iid` joins the cluster rooted at `root`; an article whose root is not
+-- itself has its bit set in ``P J`` (bit = its iid number), so that a
+-- look-up resolves the roots of the others without reading their records
+local function set_root(iid, root)
+  redis.call('SETRANGE', P .. 'r' .. iid, REC_ROOT_OFFSET, root)
+  if root ~= iid then redis.call('SETBIT', jk, iid_number(iid), 1) end
+end
+
+-- the cluster root of each of `ids` (nil for one whose record is gone):
+-- one read of ``P J`` over their iid numbers' span (when at most
+-- JOINED_READ bits), then a record read only for those whose bit is set
+local function roots_of(ids)
+  local lo, hi = math.huge, -1
+  for _, id in ipairs(ids) do
+    local n = iid_number(id)
+    if n < lo then lo = n end
+    if n > hi then hi = n end
+  end
+  local out = {}
+  local joined = hi >= lo and hi - lo < JOINED_READ
+    and redis.call('GETRANGE', jk, math.floor(lo / BYTE_BITS), math.floor(hi / BYTE_BITS))
+  local first = math.floor(lo / BYTE_BITS)
+  for j, id in ipairs(ids) do
+    local own = false
+    if joined then
+      local n = iid_number(id)
+      local b = string.byte(joined, math.floor(n / BYTE_BITS) - first + 1)  -- nil past the bitmap's end: clear
+      own = not b or bit.band(b, bit.rshift(BYTE_HIGH, n % BYTE_BITS)) == 0
+    end
+    if own then out[j] = id
+    else
+      local r = root_of(id)
+      if #r == IID_LEN then out[j] = r end
+    end
+  end
+  return out
 end
 
 local function words_of(iid) return math.floor(redis.call('STRLEN', P .. 't' .. iid) / TOKEN_LEN) end
@@ -149,6 +188,49 @@ local function cluster_info(root)
   return rec_ext(redis.call('GET', P .. 'r' .. root), siglen), root
 end
 
+-- cluster names: ``P N`` maps the name of every cluster that has a name key
+-- (``P n <root>``) to its root, so that a new cluster never takes a name a
+-- live one holds (a cluster named by its founder keeps the name after the
+-- founder is removed, and the founder's id may be posted again)
+local function set_name(root, canon, name)
+  redis.call('SET', P .. 'n' .. root, canon .. name)
+  redis.call('HSET', nk, name, root)
+end
+
+local function drop_name(root, name)
+  redis.call('DEL', P .. 'n' .. root)
+  if redis.call('HGET', nk, name) == root then redis.call('HDEL', nk, name) end
+end
+
+-- whether `name` is held by a live cluster other than one rooted at
+-- `root` whose only members are the `leaving` ones (nil: none leave)
+local function name_held(name, root, leaving)
+  local holder = redis.call('HGET', nk, name)
+  if not holder then return false end
+  return not (holder == root and redis.call('ZCARD', P .. 'k' .. root) <= leaving)
+end
+
+-- the first of the caller's fresh names (`packed`:
+-- dedup_service.layout.pack_fresh_names; their id map keys are the last
+-- KEYS) that no live cluster holds (see name_held) and no stored article
+-- has as its id, or nil (the caller sends others)
+local function fresh_name(packed, root, leaving)
+  local digests, names, pos = {}, {}, 1
+  while pos <= #packed do
+    local n = fresh_len(packed, pos + ID_DIGEST_LEN)
+    digests[#digests + 1] = string.sub(packed, pos, pos + ID_DIGEST_LEN - 1)
+    names[#names + 1] = string.sub(packed, pos + FRESH_HEAD, pos + FRESH_HEAD + n - 1)
+    pos = pos + FRESH_HEAD + n
+  end
+  local first = #KEYS - #names
+  for i = 1, #names do
+    if not name_held(names[i], root, leaving) and not resolve(KEYS[first + i], digests[i], names[i]) then
+      return names[i]
+    end
+  end
+  return nil
+end
+
 -- pick the canonical member of a cluster of two or more again (after its canonical left or changed)
 local function recanon(root, name)
   local best, brec
@@ -156,7 +238,7 @@ local function recanon(root, name)
     local r = redis.call('GET', P .. 'r' .. m)
     if r and (not best or better(m, r, best, brec)) then best, brec = m, r end
   end
-  if best then redis.call('SET', P .. 'n' .. root, best .. name) end
+  if best then set_name(root, best, name) end
 end
 
 -- `iid`'s published changed: its cluster's canonical may change
@@ -166,7 +248,7 @@ local function published_changed(iid)
   local name, canon = cluster_info(root)
   if canon == iid then recanon(root, name)
   elseif better(iid, redis.call('GET', P .. 'r' .. iid), canon, redis.call('GET', P .. 'r' .. canon)) then
-    redis.call('SET', P .. 'n' .. root, iid .. name)
+    set_name(root, iid, name)
   end
   -- and its version's first copy may change (O(cluster) for a version of two or more, like recanon)
   local rec = redis.call('GET', P .. 'r' .. iid)
@@ -200,17 +282,18 @@ local function merge(ca, cb)
   if redis.call('EXISTS', kk) == 0 then redis.call('ZADD', kk, iid_number(keep), keep) end
   for _, m in ipairs(moved) do
     redis.call('ZADD', kk, iid_number(m), m)
-    redis.call('SETRANGE', P .. 'r' .. m, REC_ROOT_OFFSET, keep)
+    set_root(m, keep)
   end
   local du = P .. 'u' .. drop  -- the versions with updates move too (O(newer cluster))
   for _, m in ipairs(redis.call('ZRANGE', du, 0, -1)) do
     redis.call('ZADD', P .. 'u' .. keep, redis.call('ZSCORE', du, m), m)
   end
-  redis.call('DEL', dk, P .. 'n' .. drop, du)
+  redis.call('DEL', dk, du)
+  drop_name(drop, dname)
   if better(dcanon, redis.call('GET', P .. 'r' .. dcanon), kcanon, redis.call('GET', P .. 'r' .. kcanon)) then
     kcanon = dcanon
   end
-  redis.call('SET', P .. 'n' .. keep, kcanon .. kname)
+  set_name(keep, kcanon, kname)
   return keep
 end
 
@@ -391,9 +474,10 @@ local function lookup(B, F, prev, with_about, hits, words, SIL)
     end
   end
   local groups, roots = {}, {}
-  for _, id in ipairs(ids) do
-    local root = root_of(id)
-    if #root == IID_LEN then
+  local root_of_id = roots_of(ids)
+  for j, id in ipairs(ids) do
+    local root = root_of_id[j]
+    if root then
       local g = groups[root]
       if not g then g = {}; groups[root] = g; roots[#roots + 1] = root end
       g[#g + 1] = id
@@ -403,28 +487,46 @@ local function lookup(B, F, prev, with_about, hits, words, SIL)
     if count[x] ~= count[y] then return count[x] > count[y] end
     return x < y
   end
-  local picked = {}
+  local picked, by_count, top = {}, {}, 0
   for _, root in ipairs(roots) do
     local g = groups[root]
-    table.sort(g)
-    picked[#picked + 1] = g[1]  -- the cluster's oldest candidate
     if #g > 1 then
+      table.sort(g)
+      picked[#picked + 1] = g[1]  -- the cluster's oldest candidate
       local rest = {}
       for j = 1, #g - 1 do rest[j] = g[j + 1] end
       table.sort(rest, most)
       for j = 1, math.min(REPRESENTATIVES - 1, #rest) do picked[#picked + 1] = rest[j] end
+    else picked[#picked + 1] = g[1] end
+  end
+  for _, id in ipairs(picked) do  -- most collisions first, then oldest: by count, each count's ids sorted
+    local c = count[id]
+    local l = by_count[c]
+    if not l then l = {}; by_count[c] = l end
+    l[#l + 1] = id
+    if c > top then top = c end
+  end
+  local chosen, known = {}, {}
+  for c = top, 1, -1 do
+    local l = by_count[c]
+    if l and #chosen < MAX_CANDIDATES then
+      table.sort(l)
+      for j = 1, math.min(#l, MAX_CANDIDATES - #chosen) do chosen[#chosen + 1] = l[j]; known[l[j]] = true end
     end
   end
-  table.sort(picked, most)
-  local chosen, known = {}, {}
-  for j = 1, math.min(MAX_CANDIDATES, #picked) do chosen[j] = picked[j]; known[picked[j]] = true end
   table.sort(chosen)
   for _, id in ipairs(contained(hits, prev, known, words, SIL)) do chosen[#chosen + 1] = id end
   local cands = {}
-  for _, id in ipairs(chosen) do
-    cands[#cands + 1] = id; cands[#cands + 1] = redis.call('GET', P .. 'r' .. id)
-    cands[#cands + 1] = redis.call('GET', P .. 't' .. id) or ''
-    cands[#cands + 1] = with_about and about_meta(id) or ''
+  if #chosen == 0 then return cands end
+  local rkeys, tkeys = {}, {}
+  for j, id in ipairs(chosen) do rkeys[j] = P .. 'r' .. id; tkeys[j] = P .. 't' .. id end
+  local recs, toks = redis.call('MGET', unpack(rkeys)), redis.call('MGET', unpack(tkeys))
+  for j, id in ipairs(chosen) do
+    if recs[j] then
+      cands[#cands + 1] = id; cands[#cands + 1] = recs[j]
+      cands[#cands + 1] = toks[j] or ''
+      cands[#cands + 1] = with_about and about_meta(id) or ''
+    end
   end
   return cands
 end
@@ -505,12 +607,11 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields, vkeys, G, mct
   local root = rec_root(rec)
   local ck = P .. 'k' .. root
   if redis.call('ZREM', ck, iid) == 1 then  -- the cluster keeps its root key and name while a member lives
+    local name, canon = cluster_info(root)
     if redis.call('ZCARD', ck) == 0 then
-      redis.call('DEL', ck, P .. 'n' .. root, P .. 'u' .. root)
-    else
-      local name, canon = cluster_info(root)
-      if canon == iid then recanon(root, name) end
-    end
+      redis.call('DEL', ck, P .. 'u' .. root)
+      drop_name(root, name)
+    elseif canon == iid then recanon(root, name) end
   end
   local tb = rec_bucket(rec)
   if tb ~= NO_BUCKET then
@@ -525,7 +626,7 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields, vkeys, G, mct
     end
   end
   redis.call('DEL', P .. 'r' .. iid, P .. 't' .. iid, P .. 'a' .. iid)
-  if redis.call('HINCRBY', mk, 'n', -1) <= 0 then redis.call('DEL', mk) end
+  if redis.call('HINCRBY', mk, 'n', -1) <= 0 then redis.call('DEL', mk, jk) end
 end
 
 -- up to `limit` live articles {iid, rec, ...} in retention buckets that ended
@@ -554,15 +655,16 @@ end
 
 _PRELUDE = lua_prelude() + _HELPERS
 
-#: KEYS: meta, retention index, pending index, idmap, b1..bB, v1..vR,
-#:       [old b1..bB, old v1..vRO]
+#: KEYS: meta, retention index, pending index, names, idmap, b1..bB, v1..vR,
+#:       [old b1..bB, old v1..vRO], the fresh names' idmaps
 #: ARGV: P, layout, siglen, mode (add|query), digest, ext, record (root
 #:       zero), tokens, B, purge cutoff (ms), purge limit (0: none),
 #:       old_iid, old_check, about ('=' + ``layout.pack_about``, whose '' is
 #:       none; '' alone: leave the stored one as it is),
 #:       min_contained_tokens, containment, shingle_size,
-#:       f1..fB, G, [old f1..fB, old G], and last the articles whose pending
-#:       flag to clear first (mode add; see ``settle``)
+#:       f1..fB, G, [old f1..fB, old G], the fresh names (see
+#:       ``fresh_name``; '' but after a ``rename`` reply), and last the
+#:       articles whose pending flag to clear first (mode add; see ``settle``)
 #: (``v``/``G``: the value buckets, short-inside-long, and their fields
 #: concatenated: R of them, 0 for a text that has none; the old article's
 #: RO are read only if its stored words are enough)
@@ -571,15 +673,22 @@ _PRELUDE = lua_prelude() + _HELPERS
 #: (see ``lookup``), their records, tokens and about_meta ('' unless query)
 #: packed by ``pack_candidates``:
 #: (each reply with candidates ends with 1 when editors' decisions exist, ``P Dz``)
-#:   {"ok", expired, iid, cands}: stored, pending (flags) when cands is not
-#:   empty, until ATTACH;
+#:   {"ok", expired, iid, cands, decisions, name}: stored, pending (flags)
+#:   when cands is not empty, until ATTACH; name '' when its story is
+#:   named by its id, else the fresh name its story took;
 #:   {"same", expired} for a retry of a linked article (same id, same
 #:   words: nothing written but a changed ``published`` or about);
 #:   {"pending", expired, iid, cands} for a retry of an article still
 #:   pending: the caller confirms and attaches again (repair);
 #:   {"exists", expired, old_iid, old_rec} when the id is stored with other
 #:   words and no (matching) old_iid was passed: the caller computes the old
-#:   bands and calls again with them.
+#:   bands and calls again with them;
+#:   {"rename", expired} when the id names a live cluster (its founder was
+#:   removed, its members live) and none of the fresh names given is free:
+#:   the caller calls again with other fresh names (the new article's
+#:   cluster takes the first free one: cluster names are unique);
+#:   a query's reply ends with 1 when its id names a live cluster (its add
+#:   needs a fresh name).
 ADD = _PRELUDE + r"""
 local mode, digest, ext, rec, tokens = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local B = tonumber(ARGV[9])
@@ -590,7 +699,8 @@ local keep_about = about == ''
 about = string.sub(about, #'=' + 1)  -- after the '=' that says "store this"
 local SIL = {mct = tonumber(ARGV[15]), t = tonumber(ARGV[16]), shingle = tonumber(ARGV[17])}
 local F = 17  -- ARGV position: the band fields follow it, then the value fields
-local G, OG = ARGV[F + B + 1], ARGV[F + B + 1 + B + 1] or ''  -- ARGV position: after the (old) band fields
+local G = ARGV[F + B + 1]  -- ARGV position: after the band fields
+local OG = old_iid ~= '' and ARGV[F + B + 1 + B + 1] or ''  -- ARGV position: after the old band fields
 local R, RO = #G / VALUE_FIELD_LEN, #OG / VALUE_FIELD_LEN
 local idkey = KEYS[K + 1]
 local VK = K + 1 + B  -- KEYS position: the value buckets follow it
@@ -624,7 +734,13 @@ end
 if mode ~= 'add' then  -- '1' third: the id is stored with these very words (Index.stored)
   local same = prev and (redis.call('GET', P .. 't' .. prev) or '') == tokens
   return {'ok', gone, same and '1' or '', pack_candidates(lookup(B, F, prev, true, values_read(R, VK, G), words, SIL)),
-          redis.call('EXISTS', P .. 'Dz')}
+          redis.call('EXISTS', P .. 'Dz'), redis.call('HEXISTS', nk, ext)}
+end
+local name  -- the new cluster's name when its founder's id is held (by a cluster that outlived its founder)
+local prev_root = prev and rec_root(prev_rec)  -- prev's story, when prev is all that is left of it, frees its name
+if name_held(ext, prev_root, 1) then
+  name = fresh_name(ARGV[#ARGV - 1], prev_root, 1)  -- ARGV position: the fresh names, before the pending flags to clear
+  if not name then return {'rename', gone} end
 end
 local cands
 if prev then
@@ -648,6 +764,10 @@ redis.call('SET', P .. 'r' .. iid, rec)
 if #tokens > 0 then redis.call('SET', P .. 't' .. iid, tokens) end
 if #about > 0 then redis.call('SET', P .. 'a' .. iid, about) end
 redis.call('HSET', idkey, digest, iid)
+if name then  -- a cluster of one with a name of its own
+  redis.call('ZADD', P .. 'k' .. iid, iid_number(iid), iid)
+  set_name(iid, iid, name)
+end
 local keep = BUCKET_KEEP * IID_LEN
 for i = 1, B do
   local k, f = KEYS[K + 1 + i], ARGV[F + i]
@@ -663,7 +783,7 @@ if tb ~= NO_BUCKET then
   redis.call('APPEND', P .. 'e' .. tb, iid)
   redis.call('ZADD', rk, 'NX', bucket_number(tb), tb)
 end
-return {'ok', gone, iid, pack_candidates(cands), redis.call('EXISTS', P .. 'Dz')}
+return {'ok', gone, iid, pack_candidates(cands), redis.call('EXISTS', P .. 'Dz'), name or ''}
 """
 
 #: KEYS: the fixed ones, idmap. ARGV: P, layout, siglen, digest, ext. Returns {iid, rec, tokens} or {}.
@@ -888,8 +1008,9 @@ def register(client) -> dict:
 # canonical ids, ``P Dk <story name>`` the story's members that a decision
 # names (``merge`` above unions them), read by ``better`` and ``merge``.
 
-#: KEYS: the fixed ones, idmap f, idmap s1..sn. ARGV: P, layout, siglen,
-#: f digest, f ext, then per s: digest, ext.
+#: KEYS: the fixed ones, idmap f, idmap s1..sn, the fresh names' idmaps.
+#: ARGV: P, layout, siglen, the fresh names (see ``fresh_name``; '' but
+#: after a ``rename`` reply), f digest, f ext, then per s: digest, ext.
 #: The articles s1..sn (all in f's story, not its founder) leave it and
 #: form one story, rooted at the oldest of them (its name): their records'
 #: roots, the two member sets, the new story's canonical; the rest's
@@ -899,15 +1020,19 @@ def register(client) -> dict:
 #: starts one of its own (the new story's latest is its canonical copy
 #: until an update comes; the rest's versions find their first copies
 #: among those who stay, O(rest) when one left). Work: O(n) otherwise.
+#: The new story is named by its oldest article's id unless a live story
+#: holds that name, else by the first free fresh name ({"rename", that
+#: id} when none is: the caller calls again with others).
 #: Returns {new story name, old story name} or an error: NOTFOUND <id>,
 #: SPLIT_APART <id> (in another story), SPLIT_FOUNDER <id> (founded it).
 SPLIT = _PRELUDE + r"""
-local fi, frec = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
-if not fi then return redis.error_reply(E_NOTFOUND .. ARGV[5]) end
+local fresh = ARGV[4]  -- ARGV position: the fresh names, then f's digest and ext
+local fi, frec = resolve(KEYS[K + 1], ARGV[5], ARGV[6])
+if not fi then return redis.error_reply(E_NOTFOUND .. ARGV[6]) end
 local root = rec_root(frec)
 local ms, inset = {}, {}
-for j = K + 2, #KEYS do  -- ARGV position: the fixed keys, f's idmap, then one idmap per s
-  local f = 5 + (j - K - 2) * 2  -- ARGV position: this s's digest and ext follow it
+for j = K + 2, K + 1 + (#ARGV - 6) / 2 do  -- ARGV position: the fixed keys, f's idmap, one idmap per s (then the fresh names')
+  local f = 6 + (j - K - 2) * 2  -- ARGV position: this s's digest and ext follow it
   local iid, rec = resolve(KEYS[j], ARGV[f + 1], ARGV[f + 2])
   if not iid then return redis.error_reply(E_NOTFOUND .. ARGV[f + 2]) end
   if rec_root(rec) ~= root then return redis.error_reply('SPLIT_APART ' .. ARGV[f + 2]) end
@@ -918,14 +1043,21 @@ local name, canon = cluster_info(root)
 table.sort(ms)
 local nroot = ms[1]
 local nname = rec_ext(redis.call('GET', P .. 'r' .. nroot), siglen)
-local ck, nk = P .. 'k' .. root, P .. 'k' .. nroot
+local named = #ms > 1  -- the new story has a name key (and a member set)
+if name_held(nname, root, #ms) then  -- its founder's id names a live story: a fresh name
+  local base = nname
+  nname = fresh_name(fresh, root, #ms)
+  if not nname then return {'rename', base} end
+  named = true
+end
+local ck, nck = P .. 'k' .. root, P .. 'k' .. nroot
 local dk, ndk = P .. 'Dk' .. name, P .. 'Dk' .. nname
 local best, brec
 for _, m in ipairs(ms) do
   local r = redis.call('GET', P .. 'r' .. m)
   redis.call('ZREM', ck, m)
-  redis.call('SETRANGE', P .. 'r' .. m, REC_ROOT_OFFSET, nroot)
-  if #ms > 1 then redis.call('ZADD', nk, iid_number(m), m) end
+  set_root(m, nroot)
+  if named then redis.call('ZADD', nck, iid_number(m), m) end
   if not best or better(m, r, best, brec) then best, brec = m, r end
   local _, _, other = best_link(m)
   if other and not inset[other] then redis.call('DEL', P .. 'l' .. m) end
@@ -935,8 +1067,11 @@ for _, m in ipairs(ms) do  -- versions: each leaves the story's (which finds its
   leave_version(m, redis.call('GET', P .. 'r' .. m), root)
   redis.call('SETRANGE', P .. 'r' .. m, REC_VERSION_OFFSET, m)
 end
-if #ms > 1 then redis.call('SET', P .. 'n' .. nroot, best .. nname) end
-if inset[canon] then recanon(root, name) end
+if named then set_name(nroot, best, nname) end
+if redis.call('EXISTS', ck) == 0 then  -- every member left a story whose founder was removed
+  redis.call('DEL', P .. 'u' .. root)
+  drop_name(root, name)
+elseif inset[canon] then recanon(root, name) end
 return {nname, name}
 """
 
@@ -957,7 +1092,7 @@ local superseded = ''
 if redis.call('SISMEMBER', P .. 'Dp', cext) == 1 then
   redis.call('SREM', P .. 'Dp', cext); superseded = cext
 end
-redis.call('SET', P .. 'n' .. root, iid .. name)
+set_name(root, iid, name)
 return {superseded, name}
 """
 

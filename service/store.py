@@ -1,8 +1,10 @@
 """``RedisIndex``: the :class:`dedup.index.Index` protocol on a real Redis.
 
-This is the only module of the project that talks to Redis. The connection
-is injected (a binary ``redis.Redis``, ``decode_responses=False``, with
-socket timeouts); nothing here creates one.
+This module and the two it mixes in, :mod:`dedup_service.decisions` (the
+editors' decisions) and :mod:`dedup_service.pipelined` (the pipelined adds
+of a bulk load), are the only ones of the project that talk to Redis. The
+connection is injected (a binary ``redis.Redis``, ``decode_responses=False``,
+with socket timeouts); nothing here creates one.
 
 The keys and their values are :mod:`dedup_service.keyspace`'s (its table is
 the key schema); the service's ``StoringDeduplicator`` is in
@@ -24,13 +26,15 @@ import redis
 from redis.exceptions import ResponseError
 
 from dedup.cluster import latest_version
-from dedup.errors import DecisionConflict, InvalidParams, NotFound
+from dedup.errors import InvalidParams, NotFound
 from dedup.index import Fingerprint, Member, Page, Story
 from dedup.params import Params
 from dedup.types import Link
 from dedup_service import layout, lua
+from dedup_service.decisions import _DECIDING, DecisionStore
 from dedup_service.errors import NamespaceMismatch, StoreUnavailable
 from dedup_service.keyspace import Keyspace, valid_namespace
+from dedup_service.pipelined import PipelinedAdds
 from dedup_service.storing import ArticleFingerprint, StoringDeduplicator  # re-exported: the app imports them from here
 
 __all__ = ["ArticleFingerprint", "RedisIndex", "StoringDeduplicator", "valid_namespace"]
@@ -70,8 +74,6 @@ def _latest(canonical: str, summary: list) -> str:
     return latest_version(a, [_Side(a, b, "update")], when)
 
 
-#: Whether the namespace (prefix) had decisions at this context's last ADD script call (:meth:`RedisIndex.decision_view`).
-_DECIDING: ContextVar[tuple | None] = ContextVar("dedup_deciding", default=None)
 #: Whether the id of this context's last query was stored with the same words (:meth:`RedisIndex.stored`).
 _STORED: ContextVar[tuple | None] = ContextVar("dedup_stored", default=None)
 
@@ -82,7 +84,7 @@ SETTLE_MAX = 64
 _SEEN: ContextVar[dict | None] = ContextVar("dedup_seen_about", default=None)
 
 
-class RedisIndex(Keyspace):
+class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
     """An :class:`~dedup.index.Index` whose state lives in Redis.
 
     Args:
@@ -133,7 +135,8 @@ class RedisIndex(Keyspace):
         # Articles confirmed without a link whose pending flag is still set
         # (iid + added each): the next ADD, or settle(), clears it (see attach).
         self._unsettled: deque[bytes] = deque()
-        self._last_add = threading.local()  # .done: this thread's last add that stored a pending article
+        # .done: this thread's last add that stored a pending article; .named: (id, the fresh name of its story)
+        self._last_add = threading.local()
 
     # -- plumbing: the one place Redis's exceptions become the project's -----
     @contextmanager
@@ -162,7 +165,8 @@ class RedisIndex(Keyspace):
                                        args=[self.prefix, self.layout, self._siglen, *args])
 
     def _add_args(self, mode: str, fp: Fingerprint, purge: bool = False,
-                  old: tuple[bytes, bytes] | None = None, settle: bytes = b"") -> tuple[list, list]:
+                  old: tuple[bytes, bytes] | None = None, settle: bytes = b"",
+                  fresh: tuple[list[bytes], bytes] = ([], b"")) -> tuple[list, list]:
         idkey, digest, ext = self._idkey(fp.id)
         keys, fields = self._buckets(fp.signature)
         tokens = np.ascontiguousarray(fp.tokens, dtype="<u4").tobytes()
@@ -179,8 +183,8 @@ class RedisIndex(Keyspace):
         p = self.params
         args = [mode, digest, ext, self._record(fp), tokens, len(keys), cutoff, limit, old_iid, old_check,
                 self._about(fp) if mode == "add" else b"", p.min_contained_tokens, repr(float(p.containment)),
-                p.shingle_size, *fields, vfields, *old_args, settle]
-        return [idkey, *keys, *vkeys, *old_keys], args
+                p.shingle_size, *fields, vfields, *old_args, fresh[1], settle]
+        return [idkey, *keys, *vkeys, *old_keys, *fresh[0]], args
 
     def _candidates_from(self, packed: list, with_about: bool = False) -> list[Fingerprint]:
         """Decode the script's packed candidates in one go, leaving out any
@@ -205,11 +209,12 @@ class RedisIndex(Keyspace):
         """Atomically return the bounded candidates of ``fp``, then store it
         (one round trip, which also finds a bounded batch of expired articles
         and clears the pending flags that :meth:`attach` left to it; one more
-        to remove the expired ones when there are some, and one more when the
-        id was stored with other words; ``None`` and no write but a changed
+        to remove the expired ones when there are some, one more when the
+        id was stored with other words, and one more when it names a live
+        story (its founder was removed: a fresh name); ``None`` and no write but a changed
         ``published`` when it was stored and linked with the same words; the
         candidates again when it is still pending)."""
-        self._last_add.done = None
+        self._last_add.done = self._last_add.named = None
         settle = self._take_unsettled()
         try:
             keys, args = self._add_args("add", fp, purge=True, settle=settle)
@@ -217,12 +222,15 @@ class RedisIndex(Keyspace):
         except BaseException:
             self._requeue(settle)
             raise
+        old, renames = None, 0
         for _ in range(8):
             if out[1]:
                 self._remove_many(out[1])
             if out[0] in (b"ok", b"pending"):
                 _DECIDING.set((self.prefix, out[4]))  # for decision_view: no round trip to ask
                 found = self._candidates_from(out[3])
+                if out[0] == b"ok" and out[5]:
+                    self._last_add.named = (fp.id, out[5].decode("utf-8", "surrogatepass"))
                 if out[0] == b"ok" and out[3][0]:  # stored pending (it had candidates): attach() settles it
                     mine = out[2] + layout.field_bytes(args[3], "added")
                     if found:
@@ -232,7 +240,12 @@ class RedisIndex(Keyspace):
                 return found
             if out[0] == b"same":
                 return None
-            keys, args = self._add_args("add", fp, old=(out[2], out[3]))
+            if out[0] == b"exists":
+                old = (out[2], out[3])
+            else:  # rename: none of the fresh names sent (if any) is free
+                renames += 1
+            fresh = self._fresh_names(fp.id, renames - 1) if renames else ([], b"")
+            keys, args = self._add_args("add", fp, old=old, fresh=fresh)
             out = self._script("ADD", keys, args)
         raise StoreUnavailable(f"could not replace {fp.id!r}: it keeps changing under concurrent writers")
 
@@ -314,6 +327,16 @@ class RedisIndex(Keyspace):
         head = [p.banding[0], p.num_perm if self.value_shards else 0, p.min_contained_tokens]
         return sum(1 for x in self._script("REMOVE", keys, [*head, *args]) if x == 1)
 
+    def _attach_args(self, doc_id: str, links: list[Link]) -> tuple[list, list]:
+        """The keys and arguments of ATTACH (:meth:`attach`)."""
+        ka, da, ea = self._idkey(doc_id)
+        keys, args = [ka], [da, ea]
+        for lk in links:
+            kb, db, eb = self._idkey(lk.b)
+            keys.append(kb)
+            args += [db, eb, layout.pack_link(lk, True)]
+        return keys, args
+
     def attach(self, doc_id: str, links: list[Link]) -> tuple[Story, list[Link]]:
         """Store ``doc_id``'s best link, merge its cluster with every linked
         one's, clear its pending flag: one round trip whatever the sizes.
@@ -331,13 +354,20 @@ class RedisIndex(Keyspace):
         done, self._last_add.done = getattr(self._last_add, "done", None), None
         if not links and done is not None and done[0] == doc_id:
             self._unsettled.append(done[1])
-            return Story(doc_id, doc_id, None, doc_id), []  # its own story, its own latest version
+            return Story(self.founded(doc_id), doc_id, None, doc_id), []  # its own story, its own latest version
         out = self._script("ATTACH", *self._attach_args(doc_id, links))
         kept = [links[int(j) - 1] for j in out[4:]]
         if kept:
             self._note(kept[0].b, out[2])
         name, canon = (x.decode("utf-8", "surrogatepass") for x in out[:2])
         return Story(name, canon, kept[0] if kept else None, _latest(canon, out[3])), kept
+
+    def founded(self, doc_id: str) -> str:
+        """The name of the story this thread's last :meth:`add` founded for
+        ``doc_id`` (no round trip: that add's reply said): its id, unless a
+        live story held it (a fresh name, ``<id>~2`` ...)."""
+        named = getattr(self._last_add, "named", None)
+        return named[1] if named is not None and named[0] == doc_id else doc_id
 
     def link(self, link: Link) -> str:
         """:meth:`attach` of one link; the surviving cluster id.
@@ -555,190 +585,7 @@ class RedisIndex(Keyspace):
             for fp, story, (rec, _, about) in zip(fps, stories, found):
                 yield fp, story, self._unpack(rec).pending, layout.unpack_about(about)
 
-    # -- editors' decisions and the page's views (issue 17) ---------------------
-    # One block, appended: decisions stored per namespace (keys in
-    # keyspace.py's table), the bounded view an add needs of them, and the
-    # newest articles (recent activity, title search).
-    def _dkey(self, kind: bytes, doc_id: str | None = None) -> bytes:
-        return self.prefix + b"D" + kind + (b"" if doc_id is None else doc_id.encode("utf-8", "surrogatepass"))
-
-    def decisions(self, start: int = 0, count: int = 100) -> tuple[list[dict], int | None]:
-        """The decisions made, in the order made, from position ``start``;
-        and the position of the next page (``None``: none). O(count)."""
-        import json
-
-        with self._translated():
-            got = self.client.zrange(self._dkey(b"z"), start, start + count)  # one more: is there a next page?
-        records = [json.loads(x) for x in got[:count]]
-        return records, (start + count if len(got) > count else None)
-
-    def decision_count(self) -> int:
-        """How many decisions the namespace holds."""
-        with self._translated():
-            return int(self.client.zcard(self._dkey(b"z")))
-
-    def _apart_of(self, doc_ids: list[str]) -> dict[str, set[str]]:
-        """Each id's apart partners (one round trip)."""
-        if not doc_ids:
-            return {}
-        with self._translated():
-            pipe = self.client.pipeline(transaction=False)
-            for i in doc_ids:
-                pipe.smembers(self._dkey(b"x", i))
-            got = pipe.execute()
-        return {i: {x.decode("utf-8", "surrogatepass") for x in v} for i, v in zip(doc_ids, got)}
-
-    def _register(self, pairs: list[tuple[str, str]]) -> None:
-        """``(story name, id)``: the id is a member that a decision names (one round trip)."""
-        if pairs:
-            with self._translated():
-                pipe = self.client.pipeline(transaction=False)
-                for story, i in pairs:
-                    pipe.sadd(self._dkey(b"k", story), i.encode("utf-8", "surrogatepass"))
-                pipe.execute()
-
-    def record_decision(self, record: dict, *, apply: bool = True) -> dict:
-        """Store an editor's decision (:func:`dedup.decisions.parse_decision`'s
-        normal form) and, with ``apply``, make the stories obey it now: a
-        pair ruled apart that shares a story loses one of the two (the one
-        that did not found the story; of two others, the later added); a
-        split moves its articles out (:data:`dedup_service.lua.SPLIT`); a
-        pick becomes the canonical copy. ``apply=False`` (a reindex, before
-        its articles) only stores it. Work: O(articles named), except when
-        the canonical copy leaves its story (its canonical chosen again).
-
-        Returns ``{"created": bool, "moved": [ids], "superseded": [records]}``
-        (``created`` False: the same decision was already stored).
-
-        Raises:
-            DecisionConflict: a split of articles ruled apart, not in one
-                story, or holding the story's founder. NotFound: a split's
-                article is not stored.
-        """
-        from dedup.decisions import decision_key
-
-        key = decision_key(record).encode()
-        with self._translated():
-            if self.client.zscore(self._dkey(b"z"), key) is not None:
-                return {"created": False, "moved": [], "superseded": []}
-        kind, moved, superseded = record["decision"], [], []
-        if kind == "split":
-            ids, origin = record["ids"], record["from"]
-            apart = self._apart_of(ids)
-            clash = [(a, b) for a in ids for b in apart[a] if b in ids and a < b]
-            if clash:
-                raise DecisionConflict(f"{clash[0][0]!r} and {clash[0][1]!r} are ruled not duplicates: "
-                                       f"a split cannot keep them together")
-            if apply:
-                moved = self._split(origin, ids)
-            pairs = [(a, origin) for a in ids]
-        elif kind == "not_duplicate":
-            pairs = [tuple(record["ids"])]
-        else:
-            pairs = []
-        if pairs:
-            with self._translated():
-                pipe = self.client.pipeline(transaction=False)
-                for a, b in pairs:
-                    pipe.sadd(self._dkey(b"x", a), b.encode("utf-8", "surrogatepass"))
-                    pipe.sadd(self._dkey(b"x", b), a.encode("utf-8", "surrogatepass"))
-                pipe.execute()
-        if kind == "not_duplicate" and apply:
-            moved = self._part(*record["ids"])
-        if kind == "canonical":
-            idkey, digest, ext = self._idkey(record["id"])
-            gone = self._script("PIN", [idkey], [digest, ext])[0]
-            if gone:
-                old = {"decision": "canonical", "id": gone.decode("utf-8", "surrogatepass")}
-                with self._translated():
-                    self.client.zrem(self._dkey(b"z"), decision_key(old).encode())
-                superseded.append(old)
-        named = sorted({x for p in pairs for x in p})
-        stories = self.stories(named)
-        self._register([(i, i) for i in named] + [(s.cluster, i) for i, s in zip(named, stories) if s is not None])
-        with self._translated():
-            seq = self.client.incr(self._dkey(b"n"))
-            self.client.zadd(self._dkey(b"z"), {key: seq})
-        return {"created": True, "moved": moved, "superseded": superseded}
-
-    def _split(self, origin: str, ids: list[str]) -> list[str]:
-        """:data:`~dedup_service.lua.SPLIT`: ``ids`` leave ``origin``'s story (one round trip)."""
-        keys, args = self._idkeys([origin, *ids])
-        with self._translated():
-            try:
-                self._scripts["SPLIT"](keys=[*self._fixed, *keys], args=[self.prefix, self.layout, self._siglen, *args])
-            except ResponseError as e:
-                kind, _, detail = str(e).partition(" ")
-                if kind == "SPLIT_APART":
-                    raise DecisionConflict(f"article {detail!r} is not in the story of {origin!r}") from None
-                if kind == "SPLIT_FOUNDER":
-                    raise DecisionConflict(f"article {detail!r} founded the story (its id is the story's): "
-                                           f"split the other articles off instead") from None
-                raise
-        return list(ids)
-
-    def _part(self, a: str, b: str) -> list[str]:
-        """Two articles ruled apart that share a story: one leaves it (see :meth:`record_decision`)."""
-        sa, sb = self.stories([a, b])
-        if sa is None or sb is None or sa.cluster != sb.cluster:
-            return []
-        if b == sa.cluster:
-            a, b = b, a
-        elif a != sa.cluster:
-            fa, fb = self.get(a), self.get(b)
-            if fa is not None and fb is not None and fa.added > fb.added:
-                a, b = b, a
-        return self._split(a, [b])
-
-    def decision_view(self, doc_id: str, partners: list[str], *, register: bool = True):
-        """What an add of ``doc_id`` linked to ``partners`` needs of the
-        decisions (:func:`dedup.decisions.allowed_links`): ``(decisions,
-        story of each id, named members per story)``, or ``None`` when no
-        decision names any of them. A few round trips, O(named members of
-        the partners' stories), whatever the stories' sizes. ``register``
-        (an add): ``doc_id``, when named, is recorded in its own story's
-        named members first, so that the merge that follows carries it.
-
-        Read before ``ATTACH``, not inside it: two adds racing within the
-        same few milliseconds can each see the other's story as it was
-        before, and together join a pair ruled apart (each alone cannot);
-        the next decision on that pair moves one out again."""
-        from dedup.decisions import Decisions
-
-        known = _DECIDING.get()
-        if known is not None and known[0] == self.prefix:  # the candidates' script call said
-            if not known[1]:
-                return None
-        else:
-            with self._translated():
-                if not self.client.exists(self._dkey(b"z")):
-                    return None
-        stories = self.stories(partners)
-        story_of = {i: s.cluster for i, s in zip(partners, stories) if s is not None}
-        names = sorted(set(story_of.values()))
-        with self._translated():
-            pipe = self.client.pipeline(transaction=False)
-            for n in names:
-                pipe.smembers(self._dkey(b"k", n))
-            listed = {n: {x.decode("utf-8", "surrogatepass") for x in v} for n, v in zip(names, pipe.execute())}
-        candidates = set().union(*listed.values()) | set(partners) | {doc_id}
-        apart = self._apart_of(sorted(candidates))
-        named = sorted(i for i in candidates if apart[i] and i != doc_id)
-        now = dict(zip(named, self.stories(named)))
-        named_in: dict[str, set[str]] = {}
-        for i, s in now.items():
-            if s is not None:
-                story_of[i] = s.cluster
-                named_in.setdefault(s.cluster, set()).add(i)
-        fix = [(story_of[i], i) for i in named if i in story_of and i not in listed.get(story_of[i], ())]
-        if register and apart[doc_id]:
-            fix.append((doc_id, doc_id))
-        self._register(fix)
-        if not any(apart.values()):
-            return None
-        records = [{"decision": "not_duplicate", "ids": sorted((a, b))} for a, bs in apart.items() for b in bs if a != b]
-        return Decisions.from_records(records), story_of, named_in
-
+    # -- the page's views (issue 17) -------------------------------------------
     def recent(self, start: int = 0, count: int = 50) -> tuple[list[dict], int]:
         """The stored articles among the ``count`` newest internal ids from
         ``start`` (0: the newest), newest first: ``id``, ``title``,
@@ -759,84 +606,3 @@ class RedisIndex(Keyspace):
         """Articles stored but not linked yet (their add is in flight, or failed: see repair)."""
         with self._translated():
             return int(self.client.zcard(self.prefix + b"p"))
-
-    # -- bulk loading (issue 18): many adds in two pipelined round trips --------
-    # One block, appended: what ``dedup_service.bulk`` needs to add a run of
-    # articles with the same scripts as one add at a time, without a round
-    # trip per article.
-    def _attach_args(self, doc_id: str, links: list[Link]) -> tuple[list, list]:
-        """The keys and arguments of ATTACH (:meth:`attach`)."""
-        ka, da, ea = self._idkey(doc_id)
-        keys, args = [ka], [da, ea]
-        for lk in links:
-            kb, db, eb = self._idkey(lk.b)
-            keys.append(kb)
-            args += [db, eb, layout.pack_link(lk, True)]
-        return keys, args
-
-    def _pipelined(self, calls: list[tuple[str, list, list]]) -> list:
-        """Run the scripts ``(name, keys, args)`` in one pipeline, one round
-        trip (on Redis Cluster, to the master serving the namespace's slot: a
-        reshard under way is an error, a rerun goes on): the scripts are
-        loaded first (on every master), then called by their digest."""
-        if not calls:
-            return []
-        with self._translated():
-            if not getattr(self, "_loaded_for_pipelines", False):
-                for script in self._scripts.values():
-                    script.sha = self.client.script_load(script.script)
-                self._loaded_for_pipelines = True
-            client = self.client
-            if hasattr(client, "get_node_from_key"):  # RedisCluster: its pipelines refuse scripts; the namespace's node's do not
-                client = client.get_redis_connection(client.get_node_from_key(self._fixed[0]))
-            pipe = client.pipeline(transaction=False)
-            for name, keys, args in calls:
-                keys = [*self._fixed, *keys]
-                pipe.evalsha(self._scripts[name].sha, len(keys), *keys, self.prefix, self.layout, self._siglen, *args)
-            return pipe.execute()
-
-    def look_up_many(self, fps: list[Fingerprint]) -> list[tuple[bool, list[Fingerprint], set[bytes]]] | None:
-        """For each fingerprint, in one round trip and without a write:
-        whether its id is stored, its bounded candidates (as :meth:`add`
-        would return them now) and the cluster roots (internal ids) of those.
-        ``None`` when expired articles are waiting to be removed
-        (:meth:`purge_expired`, then look up again)."""
-        calls = [("PURGE_SCAN", [], [self._cutoff(), 1])] if self.retention is not None else []
-        for fp in fps:
-            idkey, digest, ext = self._idkey(fp.id)
-            calls += [("GET", [idkey], [digest, ext]), ("ADD", *self._add_args("query", fp))]
-        out = self._pipelined(calls)
-        if self.retention is not None and out.pop(0):
-            return None
-        got, size = [], layout.record_dtype(self.params.num_perm).itemsize
-        for stored, reply in zip(out[0::2], out[1::2]):
-            fixed = reply[3][0]  # the packed candidates' records, header and signature back to back
-            got.append((bool(stored), self._candidates_from(reply[3]),
-                        {layout.field_bytes(fixed[i:i + size], "root") for i in range(0, len(fixed), size)}))
-        return got
-
-    def add_many(self, items: list[tuple[Fingerprint, list[Link] | None]]) -> list[tuple[bytes, list[str], int]]:
-        """:meth:`add` (without the purge of expired articles) of each
-        fingerprint, then :meth:`attach` of its links when they are not
-        ``None``, in order, in one round trip. Returns per item its add's
-        status (``b"ok"`` for a new article), the ids of the candidates that
-        add found (as :meth:`add` returns them), and how many links the
-        attach kept, for the caller to check against what it confirmed."""
-        calls = []
-        for fp, links in items:
-            calls.append(("ADD", *self._add_args("add", fp)))
-            if links is not None:
-                calls.append(("ATTACH", *self._attach_args(fp.id, links)))
-        out = iter(self._pipelined(calls))
-        got = []
-        for fp, links in items:
-            reply = next(out)
-            kept = len(next(out)[4:]) if links is not None else 0  # ATTACH: name, canonical, note, latest, kept...
-            ids = [f.id for f in self._candidates_from(reply[3])] if reply[0] in (b"ok", b"pending") else []
-            got.append((reply[0], ids, kept))
-        return got
-
-    def expired_on_arrival(self, fp: Fingerprint) -> bool:
-        """Whether ``fp`` would be expired as soon as it is stored (retention
-        by a published date older than the window, or an old ``added``)."""
-        return self.retention is not None and self._time_bucket(fp) <= self._cutoff()

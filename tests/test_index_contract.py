@@ -116,9 +116,27 @@ def test_readd_replaces_and_excludes_itself(index):
     assert len(index) == 2
     assert index.links("d1") == [] and index.links("d0") == []  # its best match, the old d0, is gone
     assert members(index, "d0") == ["d0"] and members(index, "d1") == ["d1"]
-    assert cluster_of(index, "d0") == "d0"
     assert cluster_of(index, "d1") == "d0"  # the old story keeps its id while a member lives
+    assert cluster_of(index, "d0") == "d0~2" == index.founded("d0")  # so the new one takes a fresh name
     assert [f.id for f in index.candidates(fp("x", a.signature))] == ["d1"]
+
+
+def test_a_story_name_is_never_held_by_two_live_stories(index):
+    """A founder removed while its story lives, its id added again: a fresh
+    name, never a stored id; a name is free again once its story is gone."""
+    a = fp("d0")
+    index.add(a)
+    index.add(fp("d1", a.signature))
+    index.link(link("d1", "d0"))
+    index.remove("d0")
+    index.add(fp("d0~2"))  # an article's own id: its story is named by it
+    index.add(fp("d0"))
+    assert [cluster_of(index, i) for i in ("d1", "d0~2", "d0")] == ["d0", "d0~2", "d0~3"]
+    assert index.founded("d0") == "d0~3"
+    index.remove("d1")
+    index.remove("d0")
+    index.add(fp("d0"))
+    assert cluster_of(index, "d0") == "d0" == index.founded("d0")
 
 
 def test_link_merges_clusters_into_the_oldest(index):
