@@ -21,8 +21,9 @@ Canonical copy: the earliest ``published``; ties (or no dates) go to the
 most complete text (most words), then to the first in input order.
 Articles without a date come after every dated one.
 
-Latest version: members joined by ``exact`` or ``near`` links carry the
-same figures and are one *version*; ``update`` links (the same story with
+Latest version: members joined by ``exact``, ``near`` or ``contained``
+links carry the same figures and are one *version* (a copy cut short keeps
+its original's figures); ``update`` links (the same story with
 figures changed) lie between versions. Of the versions holding the
 canonical copy or a side of an ``update`` link, the latest is the one whose
 first copy was published last (undated after dated ones, ties to the later
@@ -37,10 +38,13 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-__all__ = ["GuardedUnionFind", "UnionFind", "canonical_index", "cluster_links", "latest_version", "online_links"]
+__all__ = ["SAME_FIGURES", "GuardedUnionFind", "UnionFind", "canonical_index", "cluster_links", "latest_version",
+           "online_links"]
 
 _SAME_LENGTH = 0.9  # a near link between texts this close in length is symmetric
-_SAME_FIGURES = ("exact", "near")  # links that say two texts carry the same figures
+#: Links that say two texts carry the same figures (one version): a ``contained`` copy is a cut of
+#: its original, whose figures it keeps (a changed one would make the link an ``update``).
+SAME_FIGURES = ("exact", "near", "contained")
 
 
 class UnionFind:
@@ -320,7 +324,7 @@ def latest_version(canonical, links: Iterable, when: dict) -> object:
     at = {m: i for i, m in enumerate(members)}
     uf = UnionFind(len(members))
     for lk in links:  # the same figures: one version
-        if lk.kind in _SAME_FIGURES:
+        if lk.kind in SAME_FIGURES:
             uf.union(at[lk.a], at[lk.b])
 
     def key(m) -> tuple[float, int]:

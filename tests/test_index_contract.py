@@ -525,3 +525,32 @@ def test_stored_tells_whether_the_id_is_stored_with_the_same_words(index):
     index.candidates(other_words)
     assert not index.stored(other_words)
     assert not index.stored(fp("b", a.signature, tokens=a.tokens))
+
+
+def test_a_copy_cut_short_is_its_originals_version(index):
+    """A copy of the original cut short (``contained``: it keeps the original's
+    figures) published after the update is the original's version, not the
+    latest: batch, and both indexes through the Deduplicator, agree."""
+    from dedup.batch import cluster_articles
+
+    story = ("The European Central Bank raised its main interest rate by a quarter of a percentage point on "
+             "Thursday, its tenth consecutive increase, and signalled that borrowing costs would stay high. "
+             "The move takes the deposit rate to 4 percent, the highest level since the euro was launched. "
+             "Policymakers said inflation was expected to remain too high for too long, although it had eased "
+             "from the peaks reached last autumn when energy prices soared across the continent. Economists "
+             "had been split before the meeting, with some arguing that the bank should pause to assess the "
+             "effect of its earlier moves on lending and growth, which has stalled in the largest economies. "
+             "The president of the bank told reporters that the decision had not been unanimous but that a "
+             "solid majority had backed it, and declined to say whether this would be the last increase. "
+             "Markets had priced in roughly even odds of a rise, and the euro gained against the dollar after "
+             "the announcement while government bond yields fell in Germany, Italy and Spain. Banks welcomed "
+             "the higher margins the rates bring, but warned that demand for mortgages had dropped sharply.")
+    cut = " ".join(story.split()[:110])
+    arts = [Article("wire", story, published="2024-09-14T10:00:00Z"),
+            Article("update1", story.replace("4 percent", "4.25 percent"), published="2024-09-14T13:00:00Z"),
+            Article("cut", cut, published="2024-09-14T14:00:00Z")]
+    d = Deduplicator(PARAMS, index)
+    got = [d.add(a) for a in arts]
+    assert [lk.kind for lk in got[1].duplicates] == ["update"] and got[2].duplicates[0].kind == "contained"
+    assert [m.latest for m in got] == ["wire", "update1", "update1"]
+    assert cluster_articles(arts, PARAMS).clusters[0].latest == "update1"
