@@ -21,9 +21,11 @@ Canonical copy: the earliest ``published``; ties (or no dates) go to the
 most complete text (most words), then to the first in input order.
 Articles without a date come after every dated one.
 
-Latest version: members joined by ``exact``, ``near`` or ``contained``
-links carry the same figures and are one *version* (a copy cut short keeps
-its original's figures); ``update`` links (the same story with
+Latest version: members joined by ``exact`` or ``near`` links carry the
+same figures and are one *version*; a copy cut short (the shorter side of
+``contained`` links), alone in its version and contained in one version
+only, keeps that version's figures and joins it (cut before a changed
+figure, it is in the original's and the update's alike, and joins neither); ``update`` links (the same story with
 figures changed) lie between versions. Of the versions holding the
 canonical copy or a side of an ``update`` link, the latest is the one whose
 first copy was published last (undated after dated ones, ties to the later
@@ -42,9 +44,8 @@ __all__ = ["SAME_FIGURES", "GuardedUnionFind", "UnionFind", "canonical_index", "
            "online_links"]
 
 _SAME_LENGTH = 0.9  # a near link between texts this close in length is symmetric
-#: Links that say two texts carry the same figures (one version): a ``contained`` copy is a cut of
-#: its original, whose figures it keeps (a changed one would make the link an ``update``).
-SAME_FIGURES = ("exact", "near", "contained")
+#: Links that say two texts carry the same figures (one version).
+SAME_FIGURES = ("exact", "near")
 
 
 class UnionFind:
@@ -308,13 +309,33 @@ def canonical_index(members: Sequence[int], published: Sequence[float | None], l
     return min(members, key=key)
 
 
-def latest_version(canonical, links: Iterable, when: dict) -> object:
+def _join_cut_copies(uf: UnionFind, at: dict, links: list) -> None:
+    """A copy cut short joins the one version it is contained in (module docstring): the shorter
+    side of each ``contained`` link (the one more contained in the other), when it is alone in its
+    version and every text it is contained in is in one version."""
+    inside: dict[object, set[int]] = {}
+    for lk in links:
+        if lk.kind == "contained":
+            short, long_ = (lk.a, lk.b) if lk.containment_ab >= lk.containment_ba else (lk.b, lk.a)
+            inside.setdefault(short, set()).add(uf.find(at[long_]))
+    sizes = defaultdict(int)
+    for i in range(len(at)):
+        sizes[uf.find(i)] += 1
+    joins = [(at[m], roots.pop()) for m, roots in inside.items() if len(roots) == 1 and sizes[uf.find(at[m])] == 1]
+    for i, root in joins:
+        uf.union(i, root)
+
+
+def latest_version(canonical, links: Iterable, when: dict, *, cut_copies: bool = True) -> object:
     """The cluster's latest version (module docstring), named by its first copy.
 
     Args:
         canonical: the canonical member (a position or an id, like the links' ``a``/``b``).
-        links: the cluster's links (``a``, ``b``, ``kind``).
+        links: the cluster's links (``a``, ``b``, ``kind``, ``containment_ab``, ``containment_ba``).
         when: ``{member: (published or None, input order)}`` for every member on a link.
+        cut_copies: let a copy cut short join its version. An index passes ``False``: over
+            each article's best link only, a cut copy is a side of an update only when
+            that is its best link, and the Redis scripts keep versions without this step.
     """
     links = list(links)
     sides = {x for lk in links if lk.kind == "update" for x in (lk.a, lk.b)}
@@ -326,6 +347,8 @@ def latest_version(canonical, links: Iterable, when: dict) -> object:
     for lk in links:  # the same figures: one version
         if lk.kind in SAME_FIGURES:
             uf.union(at[lk.a], at[lk.b])
+    if cut_copies:
+        _join_cut_copies(uf, at, links)
 
     def key(m) -> tuple[float, int]:
         return (math.inf if when[m][0] is None else when[m][0], when[m][1])

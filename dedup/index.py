@@ -440,7 +440,8 @@ class MemoryIndex:
         docs = [self._docs[m] for m in members]
         canon = members[canonical_index(range(len(docs)), [d.published for d in docs], [len(d.tokens) for d in docs])]
         links = [lk for lk in map(self._best_link, members) if lk is not None]
-        latest = latest_version(canon, links, {d.id: (d.published, self._order[d.id]) for d in docs})
+        latest = latest_version(canon, links, {d.id: (d.published, self._order[d.id]) for d in docs},
+                                cut_copies=False)  # as the Redis scripts
         return Story(name, canon, self._best_link(doc_id), latest)
 
     def _best_link(self, doc_id: str) -> Link | None:

@@ -59,7 +59,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from dedup.cluster import SAME_FIGURES
 from dedup.types import KINDS, Link, Passage
 
 __all__ = [
@@ -285,9 +284,8 @@ def lua_prelude() -> str:
         "local function version_first(v) return string.sub(v, 1, IID_LEN) end",
         f"local function version_count(v) return (struct.unpack('{count}', string.sub(v, IID_LEN + 1))) end",
         f"local function link_kind(v) return bit.band(bit.rshift(string.byte(v, 1), {_KIND_SHIFT}), {_KIND_MASK}) end",
-        f"local KIND_UPDATE = {KINDS.index('update')}",
-        "local function same_figures(k) return " + " or ".join(f"k == {KINDS.index(k)}" for k in SAME_FIGURES)
-        + " end  -- dedup.cluster.SAME_FIGURES",
+        "local " + ", ".join(f"KIND_{k.upper()}" for k in _SAME_OR_UPDATE) + " = "
+        + ", ".join(str(KINDS.index(k)) for k in _SAME_OR_UPDATE),
     ]
     return "\n".join(lines) + "\n"
 
@@ -301,6 +299,7 @@ def _lua_bytes(b: bytes) -> str:
 #: this; with its count it is not a multiple of :data:`IID` bytes long (how it is told apart).
 ROW_STOCK = b"\xff"
 _COUNT = ">I"
+_SAME_OR_UPDATE = ("exact", "near", "update")
 
 
 def pack_fresh_names(names: list[tuple[bytes, bytes]]) -> bytes:

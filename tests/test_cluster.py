@@ -111,7 +111,7 @@ def test_latest_version_is_the_first_copy_of_the_version_published_last():
     when = {"o": (1.0, 0), "u": (2.0, 1), "c": (3.0, 2), "t": (4.0, 3)}
     # c republishes the original after the update u; t is a truncated copy of o (contained)
     links = [L(a="o", b="u", kind="update"), L(a="o", b="c", kind="exact"), L(a="u", b="c", kind="update"),
-             L(a="t", b="o", kind="contained")]
+             L(a="t", b="o", kind="contained", containment_ab=0.97, containment_ba=0.4)]
     assert latest_version("o", links, when) == "u"
     assert latest_version("o", links[1:2] + links[3:], when) == "o"  # no update: the canonical copy
     u2 = [*links, L(a="v", b="u", kind="update"), L(a="w", b="v", kind="near")]
