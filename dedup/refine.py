@@ -31,7 +31,12 @@ word ids, microseconds for 1,000-word articles):
     quarter's results).
 
   A copy that lost a paragraph only *deletes* words: figures that are only
-  on one side never count.
+  on one side never count. A figure changed in a paragraph that also moved
+  lies outside the in-order alignment; it is found by its neighbours
+  (:func:`moved_figure_changes`: the same :data:`_CONTEXT` words before or
+  after it in the other text) and counts the same, for ``near`` and
+  ``contained`` pairs and for the order-free test below (a later version
+  with paragraphs moved is an ``update``, not ``reused``).
 * Order-free confirmation (``reused``): a copy whose paragraphs were moved,
   or that gained or lost a few sentences here and there, fails the in-order
   score. When it does, the share of each text lying in runs of
@@ -89,7 +94,8 @@ from dedup.params import Params
 from dedup.types import Link, Passage
 
 __all__ = ["FIGURE_WORDS", "GRAM", "OPENING_SHARE", "Verdict", "aligned_span", "code_points", "confirm",
-           "encode", "figure_changes", "figures_swapped", "is_update", "opening_words", "order_free", "passages"]
+           "encode", "figure_changes", "figures_swapped", "is_update", "moved_figure_changes", "opening_words",
+           "order_free", "passages"]
 
 _MIN_PASSAGE = 8
 
@@ -126,6 +132,8 @@ FIGURES_PER_CHANGE = 10
 GRAM = 4
 _LEAD_SHARE, _LEAD_MIN, _LEAD_MAX = 0.1, 10, 40
 _HEAD_SLACK = 8
+#: Words before or after a figure that place it in the other text when its paragraph moved.
+_CONTEXT = 3
 #: A shared opening holds at least this share of the text that copies it.
 OPENING_SHARE = 0.25
 
@@ -228,6 +236,64 @@ def figure_changes(a: str, b: str, opcodes=None) -> list[tuple[list[int], list[i
         if only_a or only_b:
             out.append(([i for i in fa if _take(only_a, a[i])], [i for i in fb if _take(only_b, b[i])]))
     return out
+
+
+def moved_figure_changes(a: str, b: str, done: Sequence[tuple[list[int], list[int]]] = ()) -> list[tuple[list[int], list[int]]]:
+    """Figures changed where the in-order alignment cannot see them (in a moved paragraph).
+
+    A figure whose value is on one side only (counting every occurrence,
+    and leaving out the offsets of ``done``, the changes already found in
+    order) is a changed figure when the other side has such a figure with
+    the same :data:`_CONTEXT` words before it or after it: ``toll rose to 41
+    on`` / ``toll rose to 45 on`` wherever the two sentences lie. Adjacent
+    figures changed together (``March 15`` -> ``April 2``) are one change.
+    A figure dropped with its sentence has no counterpart and never counts.
+
+    Returns:
+        ``(offsets in a, offsets in b)`` per change, as :func:`figure_changes`.
+    """
+    if not done and np.array_equal(_figure_points(a), _figure_points(b)):
+        return []  # the same figures: the common case, without a loop over the words
+    skip_a = {i for x, _ in done for i in x}
+    skip_b = {j for _, y in done for j in y}
+    fa = [i for i, c in enumerate(a) if c >= "\U000F0000" and i not in skip_a]
+    fb = [j for j, c in enumerate(b) if c >= "\U000F0000" and j not in skip_b]
+    only_a = Counter(a[i] for i in fa) - Counter(b[j] for j in fb)
+    only_b = Counter(b[j] for j in fb) - Counter(a[i] for i in fa)
+    if not only_a or not only_b:
+        return []
+    k = _CONTEXT
+    left: dict[str, list[int]] = {}
+    right: dict[str, list[int]] = {}
+    for j in fb:
+        if only_b[b[j]]:
+            if j >= k:
+                left.setdefault(b[j - k : j], []).append(j)
+            if j + k < len(b):
+                right.setdefault(b[j + 1 : j + 1 + k], []).append(j)
+    pairs: dict[int, int] = {}
+    for i in fa:
+        if not only_a[a[i]]:
+            continue
+        near = (left.get(a[i - k : i], []) if i >= k else []) + (right.get(a[i + 1 : i + 1 + k], []) if i + k < len(a) else [])
+        j = next((j for j in near if j not in pairs.values() and only_b[b[j]]), None)
+        if j is not None:
+            pairs[i] = j
+            only_a[a[i]] -= 1
+            only_b[b[j]] -= 1
+    out: list[tuple[list[int], list[int]]] = []
+    for i, j in sorted(pairs.items()):
+        if out and out[-1][0][-1] == i - 1 and out[-1][1][-1] == j - 1:
+            out[-1][0].append(i)
+            out[-1][1].append(j)
+        else:
+            out.append(([i], [j]))
+    return out
+
+
+def _figure_points(t: str) -> np.ndarray:
+    cp = np.frombuffer(t.encode("utf-32-le", "surrogatepass"), np.uint32)
+    return np.sort(cp[cp >= _FIGURE_BASE])
 
 
 def _take(counts: Counter, c: str) -> bool:
@@ -455,19 +521,20 @@ def confirm(
     elif may_contain and max(c_ab if la <= lb else 0.0, c_ba if lb <= la else 0.0) >= params.containment:
         kind = "contained"
     else:
-        return (_reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a)
+        return (_reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a, words_b)
                 or _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a) or Verdict.TOO_DIFFERENT)
     ops = Indel.opcodes(ta, tb) if (params.figures_guard or explain or kind == "contained") else None
     if kind == "contained" and not _lead_aligned(ops, la <= lb, short):
         # Most of the shorter text lies in the longer, but not its lead: a
         # follow-up that repeats the story's background under a new lead.
-        return _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) or Verdict.TOO_DIFFERENT
+        return _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a, words_b) or Verdict.TOO_DIFFERENT
     changed: tuple[tuple[str, str], ...] = ()
     if params.figures_guard:
         changes = figure_changes(ta, tb, ops)
+        changes += moved_figure_changes(ta, tb, changes)
         if changes:
             if not is_update(changes, ta, tb):
-                return _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) or Verdict.FIGURES_DIFFER
+                return _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a, words_b) or Verdict.FIGURES_DIFFER
             kind = "update"
             changed = _changed(changes, words_a, words_b)  # "#offset" for a side without words
     span = aligned_span(ops, on_b=la <= lb) if ops is not None else None
@@ -493,7 +560,7 @@ def _figures_kept(ta: str, tb: str) -> bool:
     return len(short) >= UPDATE_MIN_WORDS and n <= MAX_CHANGES and n * WORDS_PER_CHANGE <= len(short)
 
 
-def _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Link | None:
+def _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a, words_b=None) -> Link | None:
     """The order-free test (module docstring), run only for texts long
     enough and whose MinHash estimate leaves room for it."""
     la, lb = len(ta), len(tb)
@@ -510,8 +577,15 @@ def _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Link | Non
     if got is None:
         return None
     sa, sb = got
+    kind, changed = "reused", ()
+    if params.figures_guard:
+        changes = moved_figure_changes(ta, tb)
+        if changes:  # a later version whose paragraphs moved too
+            if not is_update(changes, ta, tb):
+                return None
+            kind, changed = "update", _changed(changes, words_a, words_b)
     found = passages(Indel.opcodes(ta, tb), words_a) if explain else ()
-    return Link(a_id, b_id, "reused", jaccard, sa, sb, sa if la <= lb else sb, found)
+    return Link(a_id, b_id, kind, jaccard, sa, sb, sa if la <= lb else sb, found, None, changed)
 
 
 def opening_words(opcodes, copy_is_a: bool) -> int:
