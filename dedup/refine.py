@@ -252,15 +252,15 @@ def moved_figure_changes(a: str, b: str, done: Sequence[tuple[list[int], list[in
     Returns:
         ``(offsets in a, offsets in b)`` per change, as :func:`figure_changes`.
     """
-    if not done and np.array_equal(_figure_points(a), _figure_points(b)):
-        return []  # the same figures: the common case, without a loop over the words
-    skip_a = {i for x, _ in done for i in x}
-    skip_b = {j for _, y in done for j in y}
-    fa = [i for i, c in enumerate(a) if c >= "\U000F0000" and i not in skip_a]
-    fb = [j for j, c in enumerate(b) if c >= "\U000F0000" and j not in skip_b]
-    only_a = Counter(a[i] for i in fa) - Counter(b[j] for j in fb)
-    only_b = Counter(b[j] for j in fb) - Counter(a[i] for i in fa)
-    if not only_a or not only_b:
+    if not done:
+        extra_a, extra_b = _extra_figures(_points(a), _points(b), _FIGURE_BASE)
+        if not (extra_a and extra_b):
+            return []  # most pairs: the same figures, or one side lost some (a cut, a dropped sentence)
+    fa, only_a = _figures_only_here(a, b, [i for x, _ in done for i in x], [j for _, y in done for j in y])
+    if not only_a:
+        return []
+    fb, only_b = _figures_only_here(b, a, [j for _, y in done for j in y], [i for x, _ in done for i in x])
+    if not only_b:
         return []
     k = _CONTEXT
     left: dict[str, list[int]] = {}
@@ -291,9 +291,41 @@ def moved_figure_changes(a: str, b: str, done: Sequence[tuple[list[int], list[in
     return out
 
 
-def _figure_points(t: str) -> np.ndarray:
-    cp = np.frombuffer(t.encode("utf-32-le", "surrogatepass"), np.uint32)
-    return np.sort(cp[cp >= _FIGURE_BASE])
+def _points(t: str) -> np.ndarray:
+    return np.frombuffer(t.encode("utf-32-le", "surrogatepass"), np.uint32)
+
+
+@njit(cache=True, nogil=True)
+def _extra_figures(ca, cb, base):  # pragma: no cover - compiled
+    """How many figures (code points >= ``base``) each side holds beyond the other's (multisets)."""
+    fa, fb = np.sort(ca[ca >= base]), np.sort(cb[cb >= base])
+    i = j = extra_a = extra_b = 0
+    while i < len(fa) and j < len(fb):
+        if fa[i] == fb[j]:
+            i, j = i + 1, j + 1
+        elif fa[i] < fb[j]:
+            extra_a, i = extra_a + 1, i + 1
+        else:
+            extra_b, j = extra_b + 1, j + 1
+    return extra_a + len(fa) - i, extra_b + len(fb) - j
+
+
+def _figures_only_here(a: str, b: str, skip_a: list[int], skip_b: list[int]) -> tuple[list[int], Counter]:
+    """The offsets of ``a``'s figures whose value ``b`` holds fewer times (leaving
+    out the offsets ``skip_a`` / ``skip_b``), and how many of each value are
+    extra (numpy first: most pairs have none, and no word is looped over)."""
+    ca, cb = _points(a), _points(b)
+    ma, mb = ca >= _FIGURE_BASE, cb >= _FIGURE_BASE
+    ma[skip_a], mb[skip_b] = False, False
+    va, na = np.unique(ca[ma], return_counts=True)
+    vb, nb = np.unique(cb[mb], return_counts=True)
+    at = np.minimum(np.searchsorted(vb, va), max(len(vb) - 1, 0))
+    extra = na - (np.where(vb[at] == va, nb[at], 0) if len(vb) else 0)
+    if not (extra > 0).any():
+        return [], Counter()
+    keep = va[extra > 0]
+    where = np.flatnonzero(ma & np.isin(ca, keep)).tolist()
+    return where, Counter({chr(v): int(e) for v, e in zip(va.tolist(), extra.tolist()) if e > 0})
 
 
 def _take(counts: Counter, c: str) -> bool:
