@@ -33,10 +33,11 @@ word ids, microseconds for 1,000-word articles):
   A copy that lost a paragraph only *deletes* words: figures that are only
   on one side never count. A figure changed in a paragraph that also moved
   lies outside the in-order alignment; it is found by its neighbours
-  (:func:`moved_figure_changes`: the same :data:`_CONTEXT` words before or
-  after it in the other text) and counts the same, for ``near`` and
-  ``contained`` pairs and for the order-free test below (a later version
-  with paragraphs moved is an ``update``, not ``reused``).
+  (:func:`moved_figure_changes`: the same :data:`_CONTEXT` words on both
+  sides of it in the other text, or twice as many on one side) and counts
+  the same, for ``near`` and ``contained`` pairs and for the order-free
+  test below (a later version with paragraphs moved is an ``update``, not
+  ``reused``).
 * Order-free confirmation (``reused``): a copy whose paragraphs were moved,
   or that gained or lost a few sentences here and there, fails the in-order
   score. When it does, the share of each text lying in runs of
@@ -241,53 +242,76 @@ def figure_changes(a: str, b: str, opcodes=None) -> list[tuple[list[int], list[i
 def moved_figure_changes(a: str, b: str, done: Sequence[tuple[list[int], list[int]]] = ()) -> list[tuple[list[int], list[int]]]:
     """Figures changed where the in-order alignment cannot see them (in a moved paragraph).
 
-    A figure whose value is on one side only (counting every occurrence,
-    and leaving out the offsets of ``done``, the changes already found in
-    order) is a changed figure when the other side has such a figure with
-    the same :data:`_CONTEXT` words before it or after it: ``toll rose to 41
-    on`` / ``toll rose to 45 on`` wherever the two sentences lie. Adjacent
-    figures changed together (``March 15`` -> ``April 2``) are one change.
-    A figure dropped with its sentence has no counterpart and never counts.
+    A run of figures (one, or several side by side: ``March 15``) that holds
+    a value the other text lacks (counting every occurrence, and leaving out
+    the offsets of ``done``, the changes already found in order) is changed
+    when the other text has such a run between the same :data:`_CONTEXT`
+    words before it *and* after it (``the toll rose to 41 on Tuesday after
+    rescuers`` / ``the toll rose to 45 on Tuesday after rescuers``), or
+    after the same ``2 * _CONTEXT`` words or before them, wherever the two
+    sentences lie. Three words on one side are not enough: in Chinese, where
+    a character is a word, ``美元的`` ("dollars'") follows many figures. A
+    figure dropped with its sentence has no counterpart and never counts.
 
     Returns:
-        ``(offsets in a, offsets in b)`` per change, as :func:`figure_changes`.
+        ``(offsets in a, offsets in b)`` per change, as :func:`figure_changes`:
+        the figures of each run whose value the other run lacks.
     """
     if not done:
         extra_a, extra_b = _extra_figures(_points(a), _points(b), _FIGURE_BASE)
         if not (extra_a and extra_b):
             return []  # most pairs: the same figures, or one side lost some (a cut, a dropped sentence)
-    fa, only_a = _figures_only_here(a, b, [i for x, _ in done for i in x], [j for _, y in done for j in y])
-    if not only_a:
-        return []
-    fb, only_b = _figures_only_here(b, a, [j for _, y in done for j in y], [i for x, _ in done for i in x])
+    skip_a, skip_b = [i for x, _ in done for i in x], [j for _, y in done for j in y]
+    fa, only_a = _figures_only_here(a, b, skip_a, skip_b)
+    fb, only_b = _figures_only_here(b, a, skip_b, skip_a) if only_a else ([], Counter())
     if not only_b:
         return []
-    k = _CONTEXT
-    left: dict[str, list[int]] = {}
-    right: dict[str, list[int]] = {}
-    for j in fb:
-        if only_b[b[j]]:
-            if j >= k:
-                left.setdefault(b[j - k : j], []).append(j)
-            if j + k < len(b):
-                right.setdefault(b[j + 1 : j + 1 + k], []).append(j)
-    pairs: dict[int, int] = {}
-    for i in fa:
-        if not only_a[a[i]]:
+    theirs: dict[tuple, tuple[int, int]] = {}
+    for run in _figure_runs(b, fb, set(skip_b)):
+        for key in _contexts(b, *run):
+            theirs.setdefault(key, run)
+    out, used = [], set()
+    for i0, i1 in _figure_runs(a, fa, set(skip_a)):
+        run = next((theirs[key] for key in _contexts(a, i0, i1) if key in theirs and theirs[key] not in used), None)
+        if run is None:
             continue
-        near = (left.get(a[i - k : i], []) if i >= k else []) + (right.get(a[i + 1 : i + 1 + k], []) if i + k < len(a) else [])
-        j = next((j for j in near if j not in pairs.values() and only_b[b[j]]), None)
-        if j is not None:
-            pairs[i] = j
-            only_a[a[i]] -= 1
-            only_b[b[j]] -= 1
-    out: list[tuple[list[int], list[int]]] = []
-    for i, j in sorted(pairs.items()):
-        if out and out[-1][0][-1] == i - 1 and out[-1][1][-1] == j - 1:
-            out[-1][0].append(i)
-            out[-1][1].append(j)
-        else:
-            out.append(([i], [j]))
+        used.add(run)
+        mine, other = Counter(a[i0:i1]), Counter(b[run[0] : run[1]])
+        lost, got = mine - other, other - mine
+        x = [i for i in range(i0, i1) if _take(lost, a[i])]
+        y = [j for j in range(*run) if _take(got, b[j])]
+        if x or y:
+            out.append((x, y))
+    return out
+
+
+def _figure_runs(t: str, seeds: list[int], skip: set[int]):
+    """The maximal runs of figures ``(start, end)`` holding an offset of ``seeds``, none in ``skip``."""
+    seen = -1
+    for i in seeds:
+        if i < seen:
+            continue
+        i0, i1 = i, i + 1
+        while i0 > 0 and t[i0 - 1] >= "\U000F0000":
+            i0 -= 1
+        while i1 < len(t) and t[i1] >= "\U000F0000":
+            i1 += 1
+        seen = i1
+        if not any(j in skip for j in range(i0, i1)):
+            yield i0, i1
+
+
+def _contexts(t: str, i0: int, i1: int) -> list[tuple]:
+    """What places a run of figures ``t[i0:i1]``: the :data:`_CONTEXT` words on
+    both sides, else twice as many on one side (the other side changed too,
+    or lies at the edge of a moved paragraph)."""
+    k, out = _CONTEXT, []
+    if i0 >= k and i1 + k <= len(t):
+        out.append(("both", t[i0 - k : i0], t[i1 : i1 + k]))
+    if i0 >= 2 * k:
+        out.append(("before", t[i0 - 2 * k : i0]))
+    if i1 + 2 * k <= len(t):
+        out.append(("after", t[i1 : i1 + 2 * k]))
     return out
 
 

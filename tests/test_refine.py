@@ -183,19 +183,23 @@ def _codes(text: str) -> str:
 
 
 def test_moved_figure_changes_pair_figures_by_their_neighbours_not_their_place():
-    a = _codes("The toll rose to 41 on Tuesday after rescuers searched the ruins. Officials met in the capital.")
-    b = _codes("Officials met in the capital. The toll rose to 45 on Wednesday after rescuers searched the ruins.")
+    a = _codes("Late last night the official toll rose to 41 on Tuesday after rescuers searched the ruins of the "
+               "old town. Officials met in the capital.")
+    b = _codes("Officials met in the capital. Late last night the official toll rose to 45 on Wednesday after "
+               "rescuers searched the ruins of the old town.")
     got = moved_figure_changes(a, b)
     assert [(len(x), len(y)) for x, y in got] == [(1, 1), (1, 1)]  # 41 -> 45, Tuesday -> Wednesday
     assert all(a[x[0]] != b[y[0]] for x, y in got)
     # Figures side by side changed together are one change.
-    d = _codes("Officials met in the capital. The toll rose to 45 on Tuesday after rescuers searched the ruins.")
     e = _codes("The vote is due on March 15 at the latest, the clerk said. Officials met in the capital.")
     f = _codes("Officials met in the capital. The vote is due on April 2 at the latest, the clerk said.")
     assert [(len(x), len(y)) for x, y in moved_figure_changes(e, f)] == [(2, 2)]
-    assert [(len(x), len(y)) for x, y in moved_figure_changes(a, d)] == [(1, 1)]
     # A figure dropped or added with its sentence has no neighbours in the other text.
-    c = _codes("Officials met in the capital. The toll rose to 41 on Tuesday after rescuers searched the ruins. "
-               "About 300 homes were lost in the second quake.")
+    c = _codes("Officials met in the capital. Late last night the official toll rose to 41 on Tuesday after "
+               "rescuers searched the ruins of the old town. About 300 homes were lost in the second quake.")
     assert moved_figure_changes(a, c) == [] and moved_figure_changes(c, a) == []
     assert moved_figure_changes(a, a) == []
+    # Three words on one side are not enough to place a figure (nor, in Chinese, three characters).
+    g = _codes("Officials met in the capital. The fund paid 8900 dollars of the total last year, the clerk said.")
+    h = _codes("Officials met in the capital. Gifts worth 500 dollars of the season's toys were handed out.")
+    assert moved_figure_changes(g, h) == []
