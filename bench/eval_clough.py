@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+from rapidfuzz.distance import Indel  # noqa: E402
 
 from evalset_corpora import clough_stevenson  # noqa: E402
 
@@ -55,7 +56,7 @@ from dedup.deduplicator import Deduplicator  # noqa: E402
 from dedup.normalisation import Normaliser  # noqa: E402
 from dedup.pairs import all_candidates  # noqa: E402
 from dedup.params import Params  # noqa: E402
-from dedup.refine import _coverage_kernel, confirm  # noqa: E402
+from dedup.refine import GRAM, _coverage_kernel, _lead_aligned, _lead_found, confirm, opening_words  # noqa: E402
 from dedup.types import Article, Link  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -137,8 +138,42 @@ def stages(records: list[dict], group: dict, params: Params) -> list[dict]:
         out.append({"id": r["id"], "category": r["category"], "question": r["question"], "stage": stage,
                     "in_source_4gram": round(in_source, 2), "jaccard_estimate": round(jac, 3),
                     "verdict": verdict.kind if isinstance(verdict, Link) else verdict,
-                    "words": len(ta), "source_words": len(ts)})
+                    "words": len(ta), "source_words": len(ts), **tests(ta, ts, params)})
     return out
+
+
+def tests(ta: str, ts: str, params: Params) -> dict:
+    """The scores each confirmation test of :func:`dedup.refine.confirm` gives
+    the pair, against its threshold, and the tests it fails (``fails``)."""
+    ops = Indel.opcodes(ta, ts)
+    lcs = sum(op.src_end - op.src_start for op in ops if op.tag == "equal")
+    short_is_a = len(ta) <= len(ts)
+    ca = np.frombuffer(ta.encode("utf-32-le", "surrogatepass"), np.uint32)
+    cs = np.frombuffer(ts.encode("utf-32-le", "surrogatepass"), np.uint32)
+    cov_a, cov_s = _coverage_kernel(ca, cs, GRAM)
+    (c_short, c_long) = (cov_a, cov_s) if short_is_a else (cov_s, cov_a)
+    got = {
+        "indel": round(2 * lcs / (len(ta) + len(ts)), 3),
+        "in_order_containment": round(lcs / min(len(ta), len(ts)), 3),
+        "lead_in_alignment": _lead_aligned(ops, short_is_a, min(len(ta), len(ts))),
+        "order_free_shorter": round(float(c_short.mean()), 3),
+        "order_free_shorter_lead": _lead_found(c_short),
+        "order_free_longer": round(float(c_long.mean()), 3),
+        "order_free_longer_lead": _lead_found(c_long),
+        "opening_words": max(opening_words(ops, True), opening_words(ops, False)),
+    }
+    fails = []
+    if got["indel"] < params.similarity:
+        fails.append(f"near: indel < {params.similarity}")
+    if got["in_order_containment"] < params.containment or not got["lead_in_alignment"]:
+        fails.append(f"contained: in order < {params.containment} or lead not aligned")
+    of = params.order_free or 1.0
+    if (got["order_free_shorter"] < of or not got["order_free_shorter_lead"]
+            or (got["order_free_longer"] < of and not got["order_free_longer_lead"])):
+        fails.append(f"order-free: shorter < {of}, or its lead, or the longer (or its lead) not found")
+    if got["opening_words"] < (params.shared_opening or 10**9):
+        fails.append(f"shared opening: < {params.shared_opening} words")
+    return {**got, "fails": fails}
 
 
 def _param(text: str) -> tuple[str, object]:

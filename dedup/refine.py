@@ -31,7 +31,13 @@ word ids, microseconds for 1,000-word articles):
     quarter's results).
 
   A copy that lost a paragraph only *deletes* words: figures that are only
-  on one side never count.
+  on one side never count. A figure changed in a paragraph that also moved
+  lies outside the in-order alignment; it is found by its neighbours
+  (:func:`moved_figure_changes`: the same :data:`_CONTEXT` words on both
+  sides of it in the other text, or twice as many on one side) and counts
+  the same, for ``near`` and ``contained`` pairs and for the order-free
+  test below (a later version with paragraphs moved is an ``update``, not
+  ``reused``).
 * Order-free confirmation (``reused``): a copy whose paragraphs were moved,
   or that gained or lost a few sentences here and there, fails the in-order
   score. When it does, the share of each text lying in runs of
@@ -89,7 +95,8 @@ from dedup.params import Params
 from dedup.types import Link, Passage
 
 __all__ = ["FIGURE_WORDS", "GRAM", "OPENING_SHARE", "Verdict", "aligned_span", "code_points", "confirm",
-           "encode", "figure_changes", "figures_swapped", "is_update", "opening_words", "order_free", "passages"]
+           "encode", "figure_changes", "figures_swapped", "is_update", "moved_figure_changes", "opening_words",
+           "order_free", "passages"]
 
 _MIN_PASSAGE = 8
 
@@ -126,6 +133,8 @@ FIGURES_PER_CHANGE = 10
 GRAM = 4
 _LEAD_SHARE, _LEAD_MIN, _LEAD_MAX = 0.1, 10, 40
 _HEAD_SLACK = 8
+#: Words before or after a figure that place it in the other text when its paragraph moved.
+_CONTEXT = 3
 #: A shared opening holds at least this share of the text that copies it.
 OPENING_SHARE = 0.25
 
@@ -228,6 +237,119 @@ def figure_changes(a: str, b: str, opcodes=None) -> list[tuple[list[int], list[i
         if only_a or only_b:
             out.append(([i for i in fa if _take(only_a, a[i])], [i for i in fb if _take(only_b, b[i])]))
     return out
+
+
+def moved_figure_changes(a: str, b: str, done: Sequence[tuple[list[int], list[int]]] = ()) -> list[tuple[list[int], list[int]]]:
+    """Figures changed where the in-order alignment cannot see them (in a moved paragraph).
+
+    A run of figures (one, or several side by side: ``March 15``) that holds
+    a value the other text lacks (counting every occurrence, and leaving out
+    the offsets of ``done``, the changes already found in order) is changed
+    when the other text has such a run between the same :data:`_CONTEXT`
+    words before it *and* after it (``the toll rose to 41 on Tuesday after
+    rescuers`` / ``the toll rose to 45 on Tuesday after rescuers``), or
+    after the same ``2 * _CONTEXT`` words or before them, wherever the two
+    sentences lie. Three words on one side are not enough: in Chinese, where
+    a character is a word, ``美元的`` ("dollars'") follows many figures. A
+    figure dropped with its sentence has no counterpart and never counts.
+
+    Returns:
+        ``(offsets in a, offsets in b)`` per change, as :func:`figure_changes`:
+        the figures of each run whose value the other run lacks.
+    """
+    if not done:
+        extra_a, extra_b = _extra_figures(_points(a), _points(b), _FIGURE_BASE)
+        if not (extra_a and extra_b):
+            return []  # most pairs: the same figures, or one side lost some (a cut, a dropped sentence)
+    skip_a, skip_b = [i for x, _ in done for i in x], [j for _, y in done for j in y]
+    fa, only_a = _figures_only_here(a, b, skip_a, skip_b)
+    fb, only_b = _figures_only_here(b, a, skip_b, skip_a) if only_a else ([], Counter())
+    if not only_b:
+        return []
+    theirs: dict[tuple, tuple[int, int]] = {}
+    for run in _figure_runs(b, fb, set(skip_b)):
+        for key in _contexts(b, *run):
+            theirs.setdefault(key, run)
+    out, used = [], set()
+    for i0, i1 in _figure_runs(a, fa, set(skip_a)):
+        run = next((theirs[key] for key in _contexts(a, i0, i1) if key in theirs and theirs[key] not in used), None)
+        if run is None:
+            continue
+        used.add(run)
+        mine, other = Counter(a[i0:i1]), Counter(b[run[0] : run[1]])
+        lost, got = mine - other, other - mine
+        x = [i for i in range(i0, i1) if _take(lost, a[i])]
+        y = [j for j in range(*run) if _take(got, b[j])]
+        if x or y:
+            out.append((x, y))
+    return out
+
+
+def _figure_runs(t: str, seeds: list[int], skip: set[int]):
+    """The maximal runs of figures ``(start, end)`` holding an offset of ``seeds``, none in ``skip``."""
+    seen = -1
+    for i in seeds:
+        if i < seen:
+            continue
+        i0, i1 = i, i + 1
+        while i0 > 0 and t[i0 - 1] >= "\U000F0000":
+            i0 -= 1
+        while i1 < len(t) and t[i1] >= "\U000F0000":
+            i1 += 1
+        seen = i1
+        if not any(j in skip for j in range(i0, i1)):
+            yield i0, i1
+
+
+def _contexts(t: str, i0: int, i1: int) -> list[tuple]:
+    """What places a run of figures ``t[i0:i1]``: the :data:`_CONTEXT` words on
+    both sides, else twice as many on one side (the other side changed too,
+    or lies at the edge of a moved paragraph)."""
+    k, out = _CONTEXT, []
+    if i0 >= k and i1 + k <= len(t):
+        out.append(("both", t[i0 - k : i0], t[i1 : i1 + k]))
+    if i0 >= 2 * k:
+        out.append(("before", t[i0 - 2 * k : i0]))
+    if i1 + 2 * k <= len(t):
+        out.append(("after", t[i1 : i1 + 2 * k]))
+    return out
+
+
+def _points(t: str) -> np.ndarray:
+    return np.frombuffer(t.encode("utf-32-le", "surrogatepass"), np.uint32)
+
+
+@njit(cache=True, nogil=True)
+def _extra_figures(ca, cb, base):  # pragma: no cover - compiled
+    """How many figures (code points >= ``base``) each side holds beyond the other's (multisets)."""
+    fa, fb = np.sort(ca[ca >= base]), np.sort(cb[cb >= base])
+    i = j = extra_a = extra_b = 0
+    while i < len(fa) and j < len(fb):
+        if fa[i] == fb[j]:
+            i, j = i + 1, j + 1
+        elif fa[i] < fb[j]:
+            extra_a, i = extra_a + 1, i + 1
+        else:
+            extra_b, j = extra_b + 1, j + 1
+    return extra_a + len(fa) - i, extra_b + len(fb) - j
+
+
+def _figures_only_here(a: str, b: str, skip_a: list[int], skip_b: list[int]) -> tuple[list[int], Counter]:
+    """The offsets of ``a``'s figures whose value ``b`` holds fewer times (leaving
+    out the offsets ``skip_a`` / ``skip_b``), and how many of each value are
+    extra (numpy first: most pairs have none, and no word is looped over)."""
+    ca, cb = _points(a), _points(b)
+    ma, mb = ca >= _FIGURE_BASE, cb >= _FIGURE_BASE
+    ma[skip_a], mb[skip_b] = False, False
+    va, na = np.unique(ca[ma], return_counts=True)
+    vb, nb = np.unique(cb[mb], return_counts=True)
+    at = np.minimum(np.searchsorted(vb, va), max(len(vb) - 1, 0))
+    extra = na - (np.where(vb[at] == va, nb[at], 0) if len(vb) else 0)
+    if not (extra > 0).any():
+        return [], Counter()
+    keep = va[extra > 0]
+    where = np.flatnonzero(ma & np.isin(ca, keep)).tolist()
+    return where, Counter({chr(v): int(e) for v, e in zip(va.tolist(), extra.tolist()) if e > 0})
 
 
 def _take(counts: Counter, c: str) -> bool:
@@ -455,19 +577,20 @@ def confirm(
     elif may_contain and max(c_ab if la <= lb else 0.0, c_ba if lb <= la else 0.0) >= params.containment:
         kind = "contained"
     else:
-        return (_reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a)
+        return (_reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a, words_b)
                 or _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a) or Verdict.TOO_DIFFERENT)
     ops = Indel.opcodes(ta, tb) if (params.figures_guard or explain or kind == "contained") else None
     if kind == "contained" and not _lead_aligned(ops, la <= lb, short):
         # Most of the shorter text lies in the longer, but not its lead: a
         # follow-up that repeats the story's background under a new lead.
-        return _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) or Verdict.TOO_DIFFERENT
+        return _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a, words_b) or Verdict.TOO_DIFFERENT
     changed: tuple[tuple[str, str], ...] = ()
     if params.figures_guard:
         changes = figure_changes(ta, tb, ops)
+        changes += moved_figure_changes(ta, tb, changes)
         if changes:
             if not is_update(changes, ta, tb):
-                return _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) or Verdict.FIGURES_DIFFER
+                return _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a, words_b) or Verdict.FIGURES_DIFFER
             kind = "update"
             changed = _changed(changes, words_a, words_b)  # "#offset" for a side without words
     span = aligned_span(ops, on_b=la <= lb) if ops is not None else None
@@ -493,7 +616,7 @@ def _figures_kept(ta: str, tb: str) -> bool:
     return len(short) >= UPDATE_MIN_WORDS and n <= MAX_CHANGES and n * WORDS_PER_CHANGE <= len(short)
 
 
-def _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Link | None:
+def _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a, words_b=None) -> Link | None:
     """The order-free test (module docstring), run only for texts long
     enough and whose MinHash estimate leaves room for it."""
     la, lb = len(ta), len(tb)
@@ -510,8 +633,15 @@ def _reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Link | Non
     if got is None:
         return None
     sa, sb = got
+    kind, changed = "reused", ()
+    if params.figures_guard:
+        changes = moved_figure_changes(ta, tb)
+        if changes:  # a later version whose paragraphs moved too
+            if not is_update(changes, ta, tb):
+                return None
+            kind, changed = "update", _changed(changes, words_a, words_b)
     found = passages(Indel.opcodes(ta, tb), words_a) if explain else ()
-    return Link(a_id, b_id, "reused", jaccard, sa, sb, sa if la <= lb else sb, found)
+    return Link(a_id, b_id, kind, jaccard, sa, sb, sa if la <= lb else sb, found, None, changed)
 
 
 def opening_words(opcodes, copy_is_a: bool) -> int:

@@ -9,7 +9,7 @@ from dedup.minhash import signatures
 from dedup.normalisation import normalise, tokens
 from dedup.params import Params
 from dedup.minhash import NUMERIC_BIT
-from dedup.refine import FIGURE_WORDS, Verdict, code_points, confirm, encode, figures_swapped
+from dedup.refine import FIGURE_WORDS, Verdict, code_points, confirm, encode, figures_swapped, moved_figure_changes
 from dedup.types import Link
 
 P = Params()
@@ -176,3 +176,30 @@ def test_figure_word_lookup_equals_isin():
     ids[1::11] = (known[np.arange(len(ids[1::11])) % len(known)] & np.uint32(0xFFFF)) | np.uint32(0x10000)  # same low bits
     assert (_is_figure_word(ids) == np.isin(ids, known)).all()
     assert _is_figure_word(known).all() and _is_figure_word(ids[:0]).shape == (0,)
+
+
+def _codes(text: str) -> str:
+    return encode(signatures([normalise(text).lower()])[1][0])
+
+
+def test_moved_figure_changes_pair_figures_by_their_neighbours_not_their_place():
+    a = _codes("Late last night the official toll rose to 41 on Tuesday after rescuers searched the ruins of the "
+               "old town. Officials met in the capital.")
+    b = _codes("Officials met in the capital. Late last night the official toll rose to 45 on Wednesday after "
+               "rescuers searched the ruins of the old town.")
+    got = moved_figure_changes(a, b)
+    assert [(len(x), len(y)) for x, y in got] == [(1, 1), (1, 1)]  # 41 -> 45, Tuesday -> Wednesday
+    assert all(a[x[0]] != b[y[0]] for x, y in got)
+    # Figures side by side changed together are one change.
+    e = _codes("The vote is due on March 15 at the latest, the clerk said. Officials met in the capital.")
+    f = _codes("Officials met in the capital. The vote is due on April 2 at the latest, the clerk said.")
+    assert [(len(x), len(y)) for x, y in moved_figure_changes(e, f)] == [(2, 2)]
+    # A figure dropped or added with its sentence has no neighbours in the other text.
+    c = _codes("Officials met in the capital. Late last night the official toll rose to 41 on Tuesday after "
+               "rescuers searched the ruins of the old town. About 300 homes were lost in the second quake.")
+    assert moved_figure_changes(a, c) == [] and moved_figure_changes(c, a) == []
+    assert moved_figure_changes(a, a) == []
+    # Three words on one side are not enough to place a figure (nor, in Chinese, three characters).
+    g = _codes("Officials met in the capital. The fund paid 8900 dollars of the total last year, the clerk said.")
+    h = _codes("Officials met in the capital. Gifts worth 500 dollars of the season's toys were handed out.")
+    assert moved_figure_changes(g, h) == []

@@ -653,6 +653,22 @@ def test_a_stored_update_link_lists_its_changed_figures(client, redis_requests):
     assert trips == {"exact": 3, "update": 3}
 
 
+def test_a_later_version_with_paragraphs_moved_is_an_update_and_the_latest(client):
+    """The same answer as the core's (``tests/test_edit_kinds.py``) through
+    the Redis store: kind, changed figures [mine, theirs], latest version."""
+    paras = [story(40 + i, 70) for i in range(4)]
+    paras[2] += " Profit rose 12 pct to 340 million euros, with 57 new stores."
+    later = [paras[0], paras[3], paras[2].replace("340", "350"), paras[1]]
+    client.post("/v1/articles", json={"id": "a", "text": "\n\n".join(paras), "published": "2024-03-11T09:00:00Z"})
+    r = client.post("/v1/articles?explain=true",
+                    json={"id": "b", "text": "\n\n".join(later), "published": "2024-03-11T15:00:00Z"})
+    (dup,) = r.json["duplicates"]
+    assert dup["kind"] == "update" and dup["changed"] == [["350", "340"]]
+    assert (r.json["canonical"], r.json["latest"]) == ("a", "b")
+    got = client.get("/v1/articles/a").json  # read back from Redis
+    assert (got["canonical"], got["latest"]) == ("a", "b")
+
+
 def test_without_stored_text_an_update_names_the_stored_figures_by_offset(redis_server, namespace):
     app, client = _app_client(redis_server, namespace, STORE_TEXT=False)
     client.post("/v1/articles", json={"id": "a", "text": _UPDATED})
