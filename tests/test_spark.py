@@ -231,3 +231,16 @@ def test_spark_candidate_stages_propose_what_batch_proposes(sc, dumps):
     spark_lsh = _lsh_candidates(fp, params, 3)
     assert sorted(spark_lsh.collect()) == [tuple(p) for p in lsh.tolist()]
     assert sorted(_containment_candidates(fp, spark_lsh, params, 3).collect()) == [tuple(p) for p in short.tolist()]
+
+
+def test_pair_codes_hold_indices_up_to_2_to_the_32():
+    import numpy as np
+
+    from dedup.errors import DedupError
+    from dedup.spark.pipeline import MAX_INDEX, _code_pairs, _pair_codes, _signature_rows
+
+    pairs = np.array([[2**31, 2**31 + 5], [7, MAX_INDEX]], dtype=np.int64)
+    assert list(_code_pairs(_pair_codes(pairs))) == [(2**31, 2**31 + 5), (7, MAX_INDEX)]
+    row = (None, None, np.zeros(4, np.uint32), np.zeros(3))
+    with pytest.raises(DedupError, match="start a new state"):
+        _signature_rows([(MAX_INDEX + 1, row)])

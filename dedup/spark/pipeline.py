@@ -217,12 +217,17 @@ def _block_shuffle(rdd, parts: int):
     return rdd.partitionBy(parts, lambda p: p)
 
 
+#: Article indices (input line + an earlier run's count) a pair code holds: two 32-bit halves.
+MAX_INDEX = (1 << 32) - 1
+
+
 def _pair_codes(pairs: np.ndarray) -> np.ndarray:
-    return (pairs[:, 0].astype(np.int64) << 32) | pairs[:, 1].astype(np.int64)
+    """``a << 32 | b`` as ``uint64`` (indices checked by :func:`_signature_rows`)."""
+    return (pairs[:, 0].astype(np.uint64) << np.uint64(32)) | pairs[:, 1].astype(np.uint64)
 
 
 def _code_pairs(codes: np.ndarray):
-    return zip((codes >> 32).tolist(), (codes & 0xFFFFFFFF).tolist())
+    return zip((codes >> np.uint64(32)).tolist(), (codes & np.uint64(MAX_INDEX)).tolist())
 
 
 def _signature_rows(rows):
@@ -230,6 +235,9 @@ def _signature_rows(rows):
     rows = list(rows)
     if not rows:
         return None
+    if max(i for i, _ in rows) > MAX_INDEX:
+        raise DedupError(f"dedup spark: more than {MAX_INDEX + 1:,} articles with the earlier runs'; "
+                         "start a new state")
     return (np.array([i for i, _ in rows], dtype=np.int64), np.stack([v[2] for _, v in rows]),
             np.array([len(v[3]) for _, v in rows], dtype=np.int64))
 
