@@ -667,11 +667,21 @@ def _opens_alike(ta: str, tb: str) -> bool:
     return any(ta[i : i + _MIN_PASSAGE] in head for i in range(min(_HEAD_SLACK, len(ta) - _MIN_PASSAGE) + 1))
 
 
+def _may_open_with(copy: str, other: str, need: int) -> bool:
+    """A necessary condition of :func:`opening_words` ``>= need`` for ``copy``, before any
+    alignment: its opening starts in its first :data:`_HEAD_SLACK` words and runs ``need``
+    words with none of the copy's own (every word of it is aligned, so found in ``other``),
+    so its words ``_HEAD_SLACK .. need`` all occur in ``other``."""
+    return all(w in other for w in copy[_HEAD_SLACK:need])  # one memchr-speed scan a word, the first miss ends it
+
+
 def _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Link | None:
     """The shared-opening test (module docstring) for a pair that failed the others."""
     la, lb = len(ta), len(tb)
     need = params.shared_opening
     if need is None or min(la, lb) < max(need, params.min_contained_tokens) or not _opens_alike(ta, tb):
+        return None
+    if not (_may_open_with(ta, tb, need) or _may_open_with(tb, ta, need)):
         return None
     ops = Indel.opcodes(ta, tb)
     in_a, in_b = opening_words(ops, True), opening_words(ops, False)
