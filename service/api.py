@@ -14,12 +14,13 @@ Every input is checked before anything is written; every failure is a
 from __future__ import annotations
 
 import hmac
-import io
 import json
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
+from werkzeug.exceptions import ClientDisconnected
 
 from dedup import Article, Deduplicator, Match
 from dedup.errors import DedupError, InvalidArticle, NotFound, TooLarge
@@ -321,6 +322,41 @@ def get_cluster(cluster_id: str):
                     "next": page.next, "members": members})
 
 
+#: A batch body is held in memory up to this many bytes, in a temporary file beyond.
+BATCH_SPOOL_MEMORY = 1 << 22
+
+
+def _batch_body():
+    """The whole NDJSON body, read before any article of it is stored: a
+    body over ``MAX_BATCH_BYTES`` is refused with nothing written, chunked
+    or not (at most the limit is read; beyond :data:`BATCH_SPOOL_MEMORY`
+    it waits in a temporary file, gone when closed).
+
+    Raises:
+        TooLarge: over the limit, naming it.
+    """
+    limit = int(current_app.config["MAX_BATCH_BYTES"])
+    too_large = f"the limit is {limit} bytes (DEDUP_MAX_BATCH_BYTES): send fewer articles per request"
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"body is {request.content_length} bytes; {too_large}")
+    # A stream the server ends itself (gunicorn's; werkzeug's for a chunked body) is read as it is, counted here:
+    # werkzeug's wrapper of it refuses a body of exactly MAX_CONTENT_LENGTH bytes and misses one cut short.
+    stream = request.environ["wsgi.input"] if "wsgi.input_terminated" in request.environ else request.stream
+    spool = tempfile.SpooledTemporaryFile(BATCH_SPOOL_MEMORY)
+    try:
+        while chunk := stream.read(min(1 << 16, limit + 1 - spool.tell())):
+            spool.write(chunk)
+            if spool.tell() > limit:
+                raise TooLarge(f"body is over {limit} bytes; {too_large}")
+        if request.content_length is not None and spool.tell() < request.content_length:
+            raise ClientDisconnected(f"the body ended after {spool.tell()} of its {request.content_length} bytes")
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
 @_route("POST", "/batch")
 def post_batch():
     """NDJSON in (one article per line), NDJSON out (one result per line, in order)."""
@@ -328,15 +364,15 @@ def post_batch():
     opts = _options()
     if request.mimetype not in _NDJSON_TYPES:
         raise UnsupportedMediaType(f"Content-Type must be {' or '.join(_NDJSON_TYPES)}, got {request.mimetype or 'none'!r}")
-    stream = io.BufferedReader(request.stream, 1 << 16)  # werkzeug's stream reads lines byte by byte
+    body = _batch_body()
 
     def results() -> Iterator[str]:
-        for n, raw in enumerate(stream, 1):
+        for n, raw in enumerate(body, 1):
             if not raw.strip():
                 continue
             try:
-                body, match = _answer(d, parse_article(_decode(raw)), True, opts)
-                out = {"line": n, "status": 201 if match.created else 200, **body}
+                answer, match = _answer(d, parse_article(_decode(raw)), True, opts)
+                out = {"line": n, "status": 201 if match.created else 200, **answer}
             except StoreUnavailable as e:
                 yield json.dumps({"line": n, "status": e.status, "error": e.to_dict()}) + "\n"
                 return
@@ -348,7 +384,9 @@ def post_batch():
         except StoreUnavailable:
             pass  # the answers are out; the next add, or a repair, clears them
 
-    return Response(stream_with_context(results()), mimetype="application/x-ndjson")
+    response = Response(stream_with_context(results()), mimetype="application/x-ndjson")
+    response.call_on_close(body.close)
+    return response
 
 
 # -- editors' decisions, search, activity (issue 17) ---------------------------

@@ -1,0 +1,91 @@
+"""The service's side of the tester's findings (/tmp/tester/findings.md):
+a chunked batch over the limit, the limit named in a 413, what `dedup
+export` and `dedup reindex` count, and update figures named by their words."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from dedup_service.app import create_app
+from test_api import story
+
+
+def _app(redis_server, namespace, **settings):
+    app = create_app({"TESTING": True, "REDIS_URL": redis_server.url, "DEFAULT_NAMESPACE": namespace,
+                      "CAPACITY": 1000, **settings})
+    return app, app.test_client()
+
+
+def _lines(n: int, first: int = 0) -> bytes:
+    return b"".join(json.dumps({"id": f"a{i}", "text": story(i)}).encode() + b"\n" for i in range(first, first + n))
+
+
+class _Counted(io.RawIOBase):
+    """A chunked body as a server hands it over (no Content-Length, a stream
+    it ends itself): ``body``, then ``then`` forever if given; counts what was read."""
+
+    def __init__(self, body: bytes, then: bytes = b"") -> None:
+        self.body, self.then, self.read_bytes = body, then, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        if self.read_bytes < len(self.body):
+            got = self.body[self.read_bytes:self.read_bytes + len(b)]
+        elif self.then:
+            got = (self.then * (len(b) // len(self.then) + 1))[:len(b)]
+        else:
+            return 0
+        b[:len(got)] = got
+        self.read_bytes += len(got)
+        return len(got)
+
+
+def _chunked(client, stream, path="/v1/batch"):
+    return client.post(path, content_type="application/x-ndjson", headers={"Transfer-Encoding": "chunked"},
+                       environ_overrides={"wsgi.input": stream, "wsgi.input_terminated": True})
+
+
+def test_a_chunked_batch_over_the_limit_is_a_413_that_names_it_and_writes_nothing(redis_server, namespace):
+    """Finding 1: it answered 200, streamed some lines, stored their
+    articles, then the connection was cut (werkzeug's 413 raised mid-stream)."""
+    body = _lines(12)
+    limit = len(body) // 2
+    app, client = _app(redis_server, namespace, MAX_BATCH_BYTES=limit)
+    r = _chunked(client, _Counted(body))
+    assert r.status_code == 413 and r.json["error"]["code"] == "too_large", r.get_data(as_text=True)[:300]
+    assert f"the limit is {limit} bytes (DEDUP_MAX_BATCH_BYTES)" in r.json["error"]["message"]
+    index = app.extensions["dedup"].index(namespace)
+    assert len(index) == 0 and index.keys() == []  # nothing written
+    # an endless body: refused after reading the limit (and a chunk), not all of it
+    endless = _Counted(body, then=b" ")
+    assert _chunked(client, endless).status_code == 413 and endless.read_bytes <= limit + 65536
+    assert index.keys() == []
+    app.extensions["dedup"].close()
+
+
+def test_a_chunked_batch_of_exactly_the_limit_is_stored_whole(redis_server, namespace):
+    body = _lines(5)
+    app, client = _app(redis_server, namespace, MAX_BATCH_BYTES=len(body))
+    r = _chunked(client, _Counted(body))
+    assert r.status_code == 200
+    out = [json.loads(x) for x in r.get_data().splitlines()]
+    assert [(x["line"], x["status"]) for x in out] == [(i, 201) for i in range(1, 6)]
+    assert len(app.extensions["dedup"].index(namespace)) == 5
+    app.extensions["dedup"].close()
+
+
+def test_a_batch_with_a_content_length_over_the_limit_names_the_limit(redis_server, namespace):
+    """Finding 16: werkzeug's generic 413 did not say what the limit is."""
+    app, client = _app(redis_server, namespace, MAX_BATCH_BYTES=1000, MAX_TEXT_BYTES=400)
+    r = client.post("/v1/batch", data=_lines(3), content_type="application/x-ndjson")
+    assert r.status_code == 413 and r.json["error"]["code"] == "too_large"
+    assert f"body is {len(_lines(3))} bytes; the limit is 1000 bytes (DEDUP_MAX_BATCH_BYTES)" in r.json["error"]["message"]
+    r = client.post("/", data={"op": "x" * 2000})  # any other route werkzeug refuses for its size
+    assert r.status_code == 413 and r.json["error"]["code"] == "too_large"
+    assert "1000 bytes (DEDUP_MAX_BATCH_BYTES)" in r.json["error"]["message"]
+    app.extensions["dedup"].close()
