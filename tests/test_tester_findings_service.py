@@ -89,3 +89,56 @@ def test_a_batch_with_a_content_length_over_the_limit_names_the_limit(redis_serv
     assert r.status_code == 413 and r.json["error"]["code"] == "too_large"
     assert "1000 bytes (DEDUP_MAX_BATCH_BYTES)" in r.json["error"]["message"]
     app.extensions["dedup"].close()
+
+
+# -- dedup export / reindex: what they count (findings 8 and 13) ----------------
+def _cli(redis_server, *args: str):
+    from click.testing import CliRunner
+
+    from dedup.cli import cli
+
+    env = {"DEDUP_REDIS_URL": redis_server.url, "DEDUP_CAPACITY": "1000", "DEDUP_MAX_TEXT_BYTES": "20000"}
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def test_export_counts_articles_and_decisions_apart_and_reindex_reads_decisions_first(app, client, namespace,
+                                                                                      redis_server, tmp_path):
+    """Finding 8: "exported 14 articles" for 12 articles and 2 decisions.
+    The decisions come right after the header (README), where a reindex
+    must find them: stored before the articles, every add respects them."""
+    text = story(40, 200)
+    ids = ["w0", "w1", "w2", "w3"]
+    for i, doc in enumerate(ids):
+        assert client.post("/v1/articles", json={"id": doc, "text": f"CITY{i} (AP) - " + text}).status_code == 201
+    for record in ({"decision": "split", "ids": ["w3"], "from": "w0"}, {"decision": "canonical", "id": "w1"}):
+        assert client.post("/v1/decisions", json=record).status_code == 201
+    out = tmp_path / "ns.jsonl"
+    r = _cli(redis_server, "export", "-n", namespace, "-o", str(out))
+    assert r.exit_code == 0 and f"exported 4 articles and 2 decisions of namespace {namespace!r}" in r.output, r.output
+    kinds = ["decision" if "decision" in d else "article" if "id" in d else "end"
+             for d in map(json.loads, out.read_text().splitlines()[1:])]
+    assert kinds == ["decision"] * 2 + ["article"] * 4 + ["end"]
+    r = _cli(redis_server, "reindex", str(out), "-n", namespace + "-b")
+    assert r.exit_code == 0 and "4 stored, 0 already there, 0 refused, 0 unreadable, 2 decisions" in r.output, r.output
+    index, again = (app.extensions["dedup"].index(ns) for ns in (namespace, namespace + "-b"))
+    assert again.decisions() == index.decisions()
+    stories = [(s.cluster, s.canonical) for s in index.stories(ids)]
+    assert [(s.cluster, s.canonical) for s in again.stories(ids)] == stories
+    assert stories[3][0] != stories[0][0] and stories[0][1] == "w1"  # the decisions hold in the rebuilt namespace
+
+
+def test_reindex_counts_every_line_it_skipped(app, namespace, redis_server, tmp_path):
+    """Finding 13: 8 lines reported skipped, then "1 refused": the records the
+    reader could not read were not counted."""
+    good = [json.dumps({"id": f"g{i}", "text": story(50 + i)}) for i in range(3)]
+    bad = ['{"id": "broken", "text": "abc', '{"id": "notext", "title": "x"}', '[1, 2]']
+    refused = [json.dumps({"id": "punct", "text": "!!! ... ???"})]  # read, then refused: no words
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text("\n".join([good[0], *bad, good[1], *refused, good[2]]) + "\n")
+    r = _cli(redis_server, "reindex", str(dump), "-n", namespace, "--input-format", "jsonl")
+    assert r.exit_code == 0, r.output
+    assert r.output.count("(skipped)") == 4
+    assert "3 stored, 0 already there, 1 refused, 3 unreadable (" in r.output, r.output
+    (tmp_path / "bad.jsonl").write_text("\n".join([*bad, *refused]) + "\n")
+    r = _cli(redis_server, "reindex", str(tmp_path / "bad.jsonl"), "-n", namespace + "-x", "--input-format", "jsonl")
+    assert r.exit_code == 1 and "no article could be stored" in r.output and "(1 refused, 3 unreadable)" in r.output
