@@ -13,6 +13,7 @@ Every input is checked before anything is written; every failure is a
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import json
 import tempfile
@@ -22,7 +23,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 from werkzeug.exceptions import ClientDisconnected
 
-from dedup import Article, Deduplicator, Match
+from dedup import Article, Match
 from dedup.errors import DedupError, InvalidArticle, NotFound, TooLarge
 from dedup.offsets import add_char_offsets
 from dedup_service.errors import (
@@ -30,6 +31,7 @@ from dedup_service.errors import (
     StoreUnavailable, UnsupportedMediaType,
 )
 from dedup_service.store import valid_namespace
+from dedup_service.storing import StoringDeduplicator
 
 __all__ = ["ARTICLE_FIELDS", "articles_blueprint", "ops", "parse_article", "v1_blueprint"]
 
@@ -111,7 +113,7 @@ def articles_blueprint() -> Blueprint:
     return bp
 
 
-def _dedup() -> tuple[str, Deduplicator]:
+def _dedup() -> tuple[str, StoringDeduplicator]:
     ns = g.namespace
     return ns, _service().deduplicator(ns)
 
@@ -206,15 +208,17 @@ def _described(index, body: dict) -> dict:
     return body
 
 
-def _answer(d: Deduplicator, article: Article, store: bool, opts: dict) -> tuple[dict, Match]:
-    """The answer about one article (``store``: add it, else only look it up);
-    with ``explain``, its passages in characters too (:func:`_with_chars`)."""
+def _answer(d: StoringDeduplicator, article: Article, store: bool, opts: dict) -> tuple[dict, Match]:
+    """The answer about one article (``store``: add it, else only look it up),
+    an update's changed figures named by their words (one more round trip,
+    only then); with ``explain``, its passages in characters too (:func:`_with_chars`)."""
     with d.index.noting():
         match = d.add(article, **opts) if store else d.query(article, **opts)
+        match = dataclasses.replace(match, duplicates=d.figures_named(match.id, match.duplicates, article.text))
         return _with_chars(d, article, _described(d.index, match.to_dict()), opts["explain"]), match
 
 
-def _with_chars(d: Deduplicator, article: Article, body: dict, explain: bool) -> dict:
+def _with_chars(d: StoringDeduplicator, article: Article, body: dict, explain: bool) -> dict:
     """With ``explain``: each passage's characters in the article's text and,
     when the store keeps them, in the duplicates' texts
     (:func:`dedup.offsets.add_char_offsets`; the texts are read in one more
@@ -258,6 +262,7 @@ def get_article(doc_id: str):
     with d.index.noting():
         story = d.index.story(doc_id, text=want)  # bounded, whatever the cluster's size
         cluster, canonical, links = (story.cluster, story.canonical, [story.best] if story.best else []) if story else (None, None, [])
+        links = d.figures_named(doc_id, links)  # an update link stored unexplained: its figures by their words
         latest = story.latest if story else None
         body = _described(d.index, Match(doc_id, cluster, canonical, links, created=False, latest=latest).to_dict())
         mine = d.index.about([doc_id])[doc_id]
