@@ -188,3 +188,47 @@ def test_without_stored_texts_an_unexplained_update_keeps_its_offsets(redis_serv
         "duplicates"][0]["changed"]
     assert mine == "350" and theirs.startswith("#")
     app.extensions["dedup"].close()
+
+
+def test_gunicorn_refuses_a_chunked_batch_over_the_limit_whole(tmp_path):
+    """Finding 1 as the tester met it, through gunicorn: 200, three lines,
+    three articles stored, then the connection cut (a 70 MB body: a 500)."""
+    import http.client
+    import os
+    import signal
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    from test_api_serve import _serve
+
+    body = _lines(12)
+    limit = len(body) // 2
+    proc, base = _serve(tmp_path, workers=1, MAX_BATCH_BYTES=str(limit))
+
+    def post(data: bytes, chunked: bool = True) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection(urlsplit(base).netloc, timeout=60)
+        try:
+            conn.request("POST", "/v1/ns/c/batch", body=iter([data[i:i + 4096] for i in range(0, len(data), 4096)])
+                         if chunked else data, headers={"Content-Type": "application/x-ndjson"}, encode_chunked=chunked)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+    def stored() -> int:
+        with urllib.request.urlopen(base + "/v1/ns/c/activity", timeout=10) as r:
+            return json.loads(r.read())["articles"]
+
+    try:
+        for data, chunked in ((body, True), (body * 8, True), (body, False)):
+            status, got = post(data, chunked)
+            assert status == 413 and json.loads(got)["error"]["code"] == "too_large", got[:300]
+            assert f"the limit is {limit} bytes" in json.loads(got)["error"]["message"]
+            assert stored() == 0
+        part = body[:body.rindex(b"\n", 0, limit) + 1]  # whole lines under the limit: stored, every line answered
+        status, got = post(part)
+        lines = [json.loads(x) for x in got.splitlines()]
+        assert status == 200 and len(lines) == part.count(b"\n") == stored() and all(x["status"] == 201 for x in lines)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(15)
