@@ -13,15 +13,17 @@ Every input is checked before anything is written; every failure is a
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
-import io
 import json
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
+from werkzeug.exceptions import ClientDisconnected
 
-from dedup import Article, Deduplicator, Match
+from dedup import Article, Match
 from dedup.errors import DedupError, InvalidArticle, NotFound, TooLarge
 from dedup.offsets import add_char_offsets
 from dedup_service.errors import (
@@ -29,6 +31,7 @@ from dedup_service.errors import (
     StoreUnavailable, UnsupportedMediaType,
 )
 from dedup_service.store import valid_namespace
+from dedup_service.storing import StoringDeduplicator
 
 __all__ = ["ARTICLE_FIELDS", "articles_blueprint", "ops", "parse_article", "v1_blueprint"]
 
@@ -110,7 +113,7 @@ def articles_blueprint() -> Blueprint:
     return bp
 
 
-def _dedup() -> tuple[str, Deduplicator]:
+def _dedup() -> tuple[str, StoringDeduplicator]:
     ns = g.namespace
     return ns, _service().deduplicator(ns)
 
@@ -205,15 +208,17 @@ def _described(index, body: dict) -> dict:
     return body
 
 
-def _answer(d: Deduplicator, article: Article, store: bool, opts: dict) -> tuple[dict, Match]:
-    """The answer about one article (``store``: add it, else only look it up);
-    with ``explain``, its passages in characters too (:func:`_with_chars`)."""
+def _answer(d: StoringDeduplicator, article: Article, store: bool, opts: dict) -> tuple[dict, Match]:
+    """The answer about one article (``store``: add it, else only look it up),
+    an update's changed figures named by their words (one more round trip,
+    only then); with ``explain``, its passages in characters too (:func:`_with_chars`)."""
     with d.index.noting():
         match = d.add(article, **opts) if store else d.query(article, **opts)
+        match = dataclasses.replace(match, duplicates=d.figures_named(match.id, match.duplicates, article.text))
         return _with_chars(d, article, _described(d.index, match.to_dict()), opts["explain"]), match
 
 
-def _with_chars(d: Deduplicator, article: Article, body: dict, explain: bool) -> dict:
+def _with_chars(d: StoringDeduplicator, article: Article, body: dict, explain: bool) -> dict:
     """With ``explain``: each passage's characters in the article's text and,
     when the store keeps them, in the duplicates' texts
     (:func:`dedup.offsets.add_char_offsets`; the texts are read in one more
@@ -257,6 +262,7 @@ def get_article(doc_id: str):
     with d.index.noting():
         story = d.index.story(doc_id, text=want)  # bounded, whatever the cluster's size
         cluster, canonical, links = (story.cluster, story.canonical, [story.best] if story.best else []) if story else (None, None, [])
+        links = d.figures_named(doc_id, links)  # an update link stored unexplained: its figures by their words
         latest = story.latest if story else None
         body = _described(d.index, Match(doc_id, cluster, canonical, links, created=False, latest=latest).to_dict())
         mine = d.index.about([doc_id])[doc_id]
@@ -321,6 +327,41 @@ def get_cluster(cluster_id: str):
                     "next": page.next, "members": members})
 
 
+#: A batch body is held in memory up to this many bytes, in a temporary file beyond.
+BATCH_SPOOL_MEMORY = 1 << 22
+
+
+def _batch_body():
+    """The whole NDJSON body, read before any article of it is stored: a
+    body over ``MAX_BATCH_BYTES`` is refused with nothing written, chunked
+    or not (at most the limit is read; beyond :data:`BATCH_SPOOL_MEMORY`
+    it waits in a temporary file, gone when closed).
+
+    Raises:
+        TooLarge: over the limit, naming it.
+    """
+    limit = int(current_app.config["MAX_BATCH_BYTES"])
+    too_large = f"the limit is {limit} bytes (DEDUP_MAX_BATCH_BYTES): send fewer articles per request"
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"body is {request.content_length} bytes; {too_large}")
+    # A stream the server ends itself (gunicorn's; werkzeug's for a chunked body) is read as it is, counted here:
+    # werkzeug's wrapper of it refuses a body of exactly MAX_CONTENT_LENGTH bytes and misses one cut short.
+    stream = request.environ["wsgi.input"] if "wsgi.input_terminated" in request.environ else request.stream
+    spool = tempfile.SpooledTemporaryFile(BATCH_SPOOL_MEMORY)
+    try:
+        while chunk := stream.read(min(1 << 16, limit + 1 - spool.tell())):
+            spool.write(chunk)
+            if spool.tell() > limit:
+                raise TooLarge(f"body is over {limit} bytes; {too_large}")
+        if request.content_length is not None and spool.tell() < request.content_length:
+            raise ClientDisconnected(f"the body ended after {spool.tell()} of its {request.content_length} bytes")
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
 @_route("POST", "/batch")
 def post_batch():
     """NDJSON in (one article per line), NDJSON out (one result per line, in order)."""
@@ -328,15 +369,15 @@ def post_batch():
     opts = _options()
     if request.mimetype not in _NDJSON_TYPES:
         raise UnsupportedMediaType(f"Content-Type must be {' or '.join(_NDJSON_TYPES)}, got {request.mimetype or 'none'!r}")
-    stream = io.BufferedReader(request.stream, 1 << 16)  # werkzeug's stream reads lines byte by byte
+    body = _batch_body()
 
     def results() -> Iterator[str]:
-        for n, raw in enumerate(stream, 1):
+        for n, raw in enumerate(body, 1):
             if not raw.strip():
                 continue
             try:
-                body, match = _answer(d, parse_article(_decode(raw)), True, opts)
-                out = {"line": n, "status": 201 if match.created else 200, **body}
+                answer, match = _answer(d, parse_article(_decode(raw)), True, opts)
+                out = {"line": n, "status": 201 if match.created else 200, **answer}
             except StoreUnavailable as e:
                 yield json.dumps({"line": n, "status": e.status, "error": e.to_dict()}) + "\n"
                 return
@@ -348,7 +389,9 @@ def post_batch():
         except StoreUnavailable:
             pass  # the answers are out; the next add, or a repair, clears them
 
-    return Response(stream_with_context(results()), mimetype="application/x-ndjson")
+    response = Response(stream_with_context(results()), mimetype="application/x-ndjson")
+    response.call_on_close(body.close)
+    return response
 
 
 # -- editors' decisions, search, activity (issue 17) ---------------------------

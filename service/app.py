@@ -211,7 +211,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def _http_error(e: HTTPException):
-        return _error(http_error_code(e.code, e.name), e.description or e.name, e.code or 500)
+        message = e.description or e.name
+        if e.code == 413:  # werkzeug's: a body over MAX_CONTENT_LENGTH (its own message names no number)
+            message = f"the body is over the limit of {app.config['MAX_CONTENT_LENGTH']} bytes (DEDUP_MAX_BATCH_BYTES)"
+        return _error(http_error_code(e.code, e.name), message, e.code or 500)
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):  # Redis's own errors never get here: the store translates them

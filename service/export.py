@@ -44,6 +44,7 @@ import tempfile
 import time
 from array import array
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -59,7 +60,7 @@ from dedup.refine import code_points
 from dedup_service.bulk import Replayed, add_in_order
 from dedup_service.store import ArticleFingerprint, RedisIndex
 
-__all__ = ["FORMAT_VERSION", "Replayed", "export_lines", "is_export", "read_export", "replay", "state_fingerprints"]
+__all__ = ["FORMAT_VERSION", "Exported", "Replayed", "export_lines", "is_export", "read_export", "replay", "state_fingerprints"]
 
 FORMAT_VERSION = 1
 #: Parameters that change signatures or word ids: an export made with other
@@ -75,17 +76,30 @@ def _u32(s: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(s, validate=True), dtype="<u4").astype(np.uint32)
 
 
-def export_lines(index: RedisIndex, generation: str | None = None) -> Iterator[str]:
-    """The namespace of ``index`` as JSON lines (header, articles, count), streamed."""
+@dataclass
+class Exported:
+    """What :func:`export_lines` wrote so far: articles, editors' decisions."""
+
+    articles: int = 0
+    decisions: int = 0
+
+
+def export_lines(index: RedisIndex, generation: str | None = None, counted: Exported | None = None) -> Iterator[str]:
+    """The namespace of ``index`` as JSON lines (header, decisions, articles,
+    count), streamed; ``counted`` counts the decisions and articles written."""
+    counted = Exported() if counted is None else counted
     yield json.dumps({"dedup_export": FORMAT_VERSION, "namespace": index.namespace, "layout": index.layout.decode(),
                       "params": index.params.to_dict(), "generation": generation, "exported_at": time.time()}) + "\n"
     at: int | None = 0
     while at is not None:  # the editors' decisions first: a replay stores them before the articles
         records, at = index.decisions(at, 500)
-        yield from (json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        for r in records:
+            counted.decisions += 1
+            yield json.dumps(r, ensure_ascii=False) + "\n"
     n = 0
     for fp, story, pending, about in index.export():
         n += 1
+        counted.articles += 1
         yield json.dumps({"id": fp.id, "published": fp.published, "added": fp.added,
                           "signature": _b64(fp.signature), "words": _b64(fp.tokens), **about.to_dict(text=True),
                           "cluster": story.cluster if story else None, "canonical": story.canonical if story else None,

@@ -65,10 +65,11 @@ def _get(url: str, data: bytes | None = None):
         return r.status, r.read()
 
 
-def _serve(tmp_path, workers: int):
-    """``dedup serve`` with ``workers`` on a free port, ready: (process, base url)."""
+def _serve(tmp_path, workers: int, **settings: str):
+    """``dedup serve`` with ``workers`` (and ``DEDUP_<settings>``) on a free port, ready: (process, base url)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DEDUP_", "PROMETHEUS_"))}
+    env.update({f"DEDUP_{k}": v for k, v in settings.items()})
     code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from dedup.cli.serve import serve_command; "
             f"serve_command(['--port', '{port}', '--workers', '{workers}', '--data-dir', {str(tmp_path / 'r')!r}])")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

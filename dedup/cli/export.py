@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from dataclasses import dataclass
 
 import click
 
@@ -53,7 +54,7 @@ def _namespace_of(service, namespace: str | None) -> str:
 def export_command(redis_url: str, namespace: str | None, output: str) -> None:
     """Write a namespace to JSON Lines: everything `dedup reindex` needs to rebuild it."""
     from dedup.errors import DedupError
-    from dedup_service.export import export_lines
+    from dedup_service.export import Exported, export_lines
 
     service = _service(redis_url)
     ns = _namespace_of(service, namespace)
@@ -63,15 +64,16 @@ def export_command(redis_url: str, namespace: str | None, output: str) -> None:
             raise click.ClickException(f"namespace {ns!r} holds no article and no decision: nothing to export "
                                        "(check --namespace)")
         gen = service.generation()["id"]
+        counted = Exported()
         with contextlib.nullcontext(sys.stdout) if output == "-" else open(output, "w", encoding="utf-8") as out:
-            n = -1
-            for n, line in enumerate(export_lines(index, gen)):
+            for line in export_lines(index, gen, counted):
                 out.write(line)
     except DedupError as exc:
         raise click.ClickException(f"export of namespace {ns!r} failed: {exc.message}") from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
-    click.echo(f"dedup: exported {n - 1} articles of namespace {ns!r}", err=True)
+    click.echo(f"dedup: exported {counted.articles} articles and {counted.decisions} decisions of namespace {ns!r}",
+               err=True)
 
 
 @click.command("reindex")
@@ -102,26 +104,46 @@ def reindex_command(input_path: str, redis_url: str, namespace: str | None, inpu
     try:
         if fmt == "export":
             with open_binary(input_path) as f:
-                _replay(ns, index, input_path, read_export((ln.decode("utf-8") for ln in f), index.params))
+                _replay(ns, index, input_path, read_export((ln.decode("utf-8") for ln in f), index.params), _Read())
         else:
-            _replay(ns, index, input_path, _articles(input_path, fmt, id_field, text_field))
+            read = _Read()
+            _replay(ns, index, input_path, _articles(input_path, fmt, id_field, text_field, read), read)
     except ValueError as exc:  # a reader's "cannot tell the format", a malformed export
         raise click.ClickException(f"{input_path}: {exc}") from None
 
 
-def _articles(input_path: str, fmt: str, id_field: str, text_field: str):
-    """The articles of a feed dump; a bad record is reported in one line and skipped."""
+@dataclass
+class _Read:
+    """What a reindex or load read besides the articles it added: records
+    it could not read (each reported), editors' decisions."""
+
+    unreadable: int = 0
+    decisions: int = 0
+
+
+def _articles(input_path: str, fmt: str, id_field: str, text_field: str, read: _Read | None = None):
+    """The articles of a feed dump; a bad record is reported in one line, counted in ``read`` and skipped."""
     from dedup.cli.readers import read_records
 
+    read = _Read() if read is None else read
     for rec in read_records(input_path, fmt, id_field=id_field, text_field=text_field):
         if rec.article is None:
+            read.unreadable += 1
             click.echo(f"dedup: {input_path}: {rec.locator}: {rec.error} (skipped)", err=True)
         else:
             yield rec.article
 
 
-def _replay(ns: str, index, input_path: str, items) -> None:
-    """Add ``items`` to the namespace as POSTs would (:func:`dedup_service.export.replay`) and say what was done."""
+def _counted(items, read: _Read):
+    for item in items:
+        if isinstance(item, dict):  # an export's decision
+            read.decisions += 1
+        yield item
+
+
+def _replay(ns: str, index, input_path: str, items, read: _Read) -> None:
+    """Add ``items`` to the namespace as POSTs would (:func:`dedup_service.export.replay`) and say what was done:
+    every line reported skipped is counted, as refused (an article the service refuses) or unreadable."""
     from dedup.errors import DedupError
     from dedup_service.export import replay
 
@@ -129,15 +151,17 @@ def _replay(ns: str, index, input_path: str, items) -> None:
         click.echo(f"dedup: {input_path}: id {doc_id}: {why} (skipped)", err=True)
 
     try:
-        done = replay(index, items, refused)
+        done = replay(index, _counted(items, read), refused)
     except DedupError as exc:
         raise click.ClickException(f"{input_path}: {exc.message} (a rerun keeps what is stored and goes on)") from None
     except OSError as exc:
         raise click.ClickException(f"cannot read {input_path}: {exc.strerror or exc}") from None
-    if done.created + done.existing == 0:
-        raise click.ClickException(f"no article could be stored from {input_path} ({len(done.refused)} refused)")
-    click.echo(f"dedup: namespace {ns!r}: {done.created} stored, {done.existing} already there, "
-               f"{len(done.refused)} refused ({done.round_trips} round trips)", err=True)
+    skipped = f"{len(done.refused)} refused, {read.unreadable} unreadable"
+    if done.created + done.existing == 0 and not read.decisions:
+        raise click.ClickException(f"no article could be stored from {input_path} ({skipped})")
+    decisions = f", {read.decisions} decisions" if read.decisions else ""
+    click.echo(f"dedup: namespace {ns!r}: {done.created} stored, {done.existing} already there, {skipped}{decisions} "
+               f"({done.round_trips} round trips)", err=True)
 
 
 @click.command("load")
@@ -167,7 +191,8 @@ def load_command(state_path: str, input_path: str, redis_url: str, namespace: st
     ns = _namespace_of(service, namespace)
     index = service.index(ns)
     try:
-        articles = _articles(input_path, input_format, id_field, text_field)
-        _replay(ns, index, input_path, state_fingerprints(state_path, articles, index.params, order=order))
+        read = _Read()
+        articles = _articles(input_path, input_format, id_field, text_field, read)
+        _replay(ns, index, input_path, state_fingerprints(state_path, articles, index.params, order=order), read)
     except ValueError as exc:  # a reader's "cannot tell the format"
         raise click.ClickException(f"{input_path}: {exc}") from None
