@@ -33,7 +33,7 @@ from typing import IO
 
 
 from dedup.cluster import canonical_index, cluster_links, latest_version
-from dedup.corpus import Corpus, Skips, as_articles, fingerprint_corpus
+from dedup.corpus import Corpus, RecordSource, Skips, as_articles, fingerprint_corpus
 from dedup.normalisation import Normaliser
 from dedup.pairs import ConfirmPairs, ConfirmReuse, PairLink, all_candidates, confirm_all, not_linked
 from dedup.params import Params
@@ -75,7 +75,7 @@ class BatchResult:
 
 
 def cluster_articles(
-    articles: Iterable[Article | Mapping],
+    articles: Iterable[Article | Mapping] | RecordSource,
     params: Params | None = None,
     *,
     jobs: int = 1,
@@ -91,7 +91,9 @@ def cluster_articles(
 
     Args:
         articles: any iterable (a generator over a file is fine) of
-            :class:`Article` or mappings (read by :meth:`Article.from_dict`).
+            :class:`Article` or mappings (read by :meth:`Article.from_dict`),
+            or a :class:`~dedup.corpus.RecordSource` whose raw records the
+            workers parse (such as :class:`dedup.cli.readers.JsonLines`).
         params: detection parameters.
         jobs: worker processes (``0`` means one per CPU).
         progress: show a tqdm progress bar on stderr.
@@ -126,7 +128,8 @@ def cluster_articles(
     if total is None and isinstance(articles, Sized):
         total = len(articles)
     with _progress(progress, total) as bar:
-        corpus = fingerprint_corpus(as_articles(articles, skips), params, normaliser,
+        items = articles if isinstance(articles, RecordSource) else as_articles(articles, skips)
+        corpus = fingerprint_corpus(items, params, normaliser,
                                     jobs=jobs, chunk_size=chunk_size, skip=skips, bar=bar, checkpoint=checkpoint)
     clock.lap("fingerprint")
     pairs, short_in_long = all_candidates(corpus, params)

@@ -12,11 +12,11 @@ refinement aligns and the words per sentence (``Params.reuse`` only) go to
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import NamedTuple
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -30,7 +30,8 @@ from dedup.spool import Spool
 from dedup.types import Article
 from dedup.workers import Workers
 
-__all__ = ["ChunkFingerprints", "Corpus", "FingerprintChunk", "Skips", "as_articles", "fingerprint_corpus"]
+__all__ = ["ChunkFingerprints", "Corpus", "FingerprintChunk", "RecordSource", "Skips", "as_articles",
+           "fingerprint_corpus"]
 
 _NAN = float("nan")
 MAX_SKIPS_KEPT = 1000  # skipped (id, reason) kept in BatchResult.skipped; the rest are only counted
@@ -90,10 +91,29 @@ class ChunkFingerprints(NamedTuple):
     sentences_per_text: np.ndarray  # sentences per kept text (Params.reuse only, else empty)
 
 
+@runtime_checkable
+class RecordSource(Protocol):
+    """Records read in the parent as raw chunks and parsed in the workers.
+
+    ``chunks(size)`` yields ``(context, work)``: ``work`` has a ``parse()``
+    method, called in a worker, that returns ``(records, texts)``: an entry
+    per record for ``admit`` and the texts to fingerprint. Back in the
+    parent, in input order, ``admit(context, records)`` returns one entry per
+    text of that chunk: ``(id, published timestamp or None)``, or ``None`` to
+    drop the text (a record the parent refuses, e.g. a repeated id).
+    """
+
+    def chunks(self, size: int) -> Iterator[tuple[Any, Any]]: ...
+
+    def admit(self, context: Any, records: list) -> list[tuple[str, float | None] | None]: ...
+
+
 @dataclass(frozen=True)
 class FingerprintChunk:
     """The worker task: fingerprint a chunk of texts (words cut in the kernel,
-    turned into code points here, in the worker, not in the parent)."""
+    turned into code points here, in the worker, not in the parent), or of raw
+    records parsed here first (work with a ``parse()`` method: then the result
+    is ``(records, fingerprints)``)."""
 
     params: Params
     normaliser: Normaliser
@@ -102,7 +122,10 @@ class FingerprintChunk:
         """Load every kernel the task uses (from numba's cache), on one short text."""
         self(["Warm up the kernels. This text has words."])
 
-    def __call__(self, texts: list[str]) -> ChunkFingerprints:
+    def __call__(self, texts) -> ChunkFingerprints | tuple[list, ChunkFingerprints]:
+        if not isinstance(texts, list):
+            records, texts = texts.parse()
+            return records, self(texts)
         got = fingerprint_texts(texts, self.params, self.normaliser)
         lengths = np.fromiter((len(w) for w in got.words), np.int64, len(got.words))
         flat = code_points(np.concatenate(got.words)) if got.words else np.empty(0, np.uint32)
@@ -133,36 +156,73 @@ class Corpus:
 
     def __post_init__(self) -> None:
         self.lengths = np.diff(self.offsets)
+        # slices of a plain ndarray view: np.memmap's own __getitem__ and
+        # __array_finalize__ cost more than the slice (a third of text())
+        self._words = np.asarray(self.words)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def text(self, i: int) -> str:
         """Article ``i``'s words as the ``str`` that :func:`dedup.refine.confirm` aligns."""
-        return self.words[self.offsets[i] : self.offsets[i + 1]].tobytes().decode("utf-32-le")
+        return self._words[self.offsets[i] : self.offsets[i + 1]].tobytes().decode("utf-32-le")
 
     def sentences_of(self, i: int) -> np.ndarray:
         """Words per sentence of article ``i``."""
         return self.sentences[self.sentence_offsets[i] : self.sentence_offsets[i + 1]]
 
 
-def _chunks(articles: Iterable[Article], size: int) -> Iterator[tuple[list[Article], list[str]]]:
-    it = iter(articles)
-    while chunk := list(islice(it, size)):
-        yield chunk, [a.text for a in chunk]
+class _Articles:
+    """The :class:`RecordSource` of articles already read (texts sent as they are)."""
+
+    def __init__(self, articles: Iterable[Article]) -> None:
+        self.articles = articles
+
+    def chunks(self, size: int) -> Iterator[tuple[list[Article], list[str]]]:
+        it = iter(self.articles)
+        while chunk := list(islice(it, size)):
+            yield chunk, [a.text for a in chunk]
+
+    @staticmethod
+    def admit(chunk: list[Article], got: ChunkFingerprints) -> tuple[list[tuple[str, float]], ChunkFingerprints]:
+        return [(a.id, _timestamp(a)) for a in chunk], got
+
+
+def _admitted(source, context, result) -> tuple[list, ChunkFingerprints]:
+    """The rows a chunk's texts became (see :class:`RecordSource`) and their fingerprints."""
+    if isinstance(source, _Articles):
+        return source.admit(context, result)
+    records, got = result
+    return source.admit(context, records), got
+
+
+def _only(got: ChunkFingerprints, keep: Sequence[bool]) -> ChunkFingerprints:
+    """``got`` without the kept texts whose ``keep`` is false (in ``got.kept`` order)."""
+    mask = np.asarray(keep, bool)
+    words = np.repeat(mask, got.lengths)
+    sentences = np.repeat(mask, got.sentences_per_text) if len(got.sentences_per_text) else mask[:0]
+    return ChunkFingerprints([i for i, k in zip(got.kept, keep) if k], got.rejected, got.signatures[mask],
+                             got.lengths[mask], got.code_points[words], got.sentences[sentences] if len(sentences)
+                             else got.sentences, got.sentences_per_text[mask] if len(got.sentences_per_text)
+                             else got.sentences_per_text)
 
 
 def fingerprint_corpus(
-    articles: Iterable[Article], params: Params, normaliser: Normaliser, *,
+    articles: Iterable[Article] | RecordSource, params: Params, normaliser: Normaliser, *,
     jobs: int, chunk_size: int, skip: Callable[[str, str], None], bar=None, checkpoint=None,
 ) -> Corpus:
     """Fingerprint ``articles`` in chunks (``jobs`` processes) into a :class:`Corpus`.
 
-    Rejected texts go to ``skip(id, reason)``; ``bar`` (tqdm) advances by
-    chunk. Raises :class:`~dedup.errors.WorkerDied` if a worker dies. A
+    ``articles`` are :class:`Article` objects, or a :class:`RecordSource`
+    whose raw chunks the workers parse (not with ``checkpoint``). Rejected
+    texts go to ``skip(id, reason)``; ``bar`` (tqdm) advances by chunk.
+    Raises :class:`~dedup.errors.WorkerDied` if a worker dies. A
     :class:`~dedup.checkpoint.Checkpoint` saves each chunk's fingerprints
     and supplies the ones a killed run already made.
     """
+    source = articles if isinstance(articles, RecordSource) else _Articles(articles)
+    if checkpoint is not None and not isinstance(source, _Articles):
+        raise ValueError("checkpoint: only for articles already read, not a RecordSource")
     ids: list[str] = []
     published = array("d")
     offsets = array("q", [0])  # article i's words are [offsets[i], offsets[i+1])
@@ -170,21 +230,25 @@ def fingerprint_corpus(
     with ExitStack() as stack:
         sigs, words, sentences = (stack.enter_context(Spool()) for _ in range(3))
         workers = stack.enter_context(Workers(FingerprintChunk(params, normaliser), jobs))
-        chunks = _chunks(articles, chunk_size)
+        chunks = source.chunks(chunk_size)
         made = workers.ordered(chunks) if checkpoint is None else checkpoint.ordered(chunks, workers.ordered)
-        for chunk, got in made:
+        for context, result in made:
+            rows, got = _admitted(source, context, result)
             for i, reason in got.rejected:
-                skip(chunk[i].id, reason)
+                if rows[i] is not None:
+                    skip(rows[i][0], reason)
+            if any(rows[i] is None for i in got.kept):
+                got = _only(got, [rows[i] is not None for i in got.kept])
             for i in got.kept:
-                ids.append(chunk[i].id)
-                published.append(_timestamp(chunk[i]))
+                ids.append(rows[i][0])
+                published.append(_NAN if rows[i][1] is None else rows[i][1])
             sigs.write(got.signatures)
             words.write(got.code_points)
             offsets.extend((offsets[-1] + np.cumsum(got.lengths)).tolist())
             sentences.write(got.sentences)
             sentence_offsets.extend((sentence_offsets[-1] + np.cumsum(got.sentences_per_text)).tolist())
             if bar is not None:
-                bar.update(len(chunk))
+                bar.update(len(rows))
         workers.close()  # idle from here on: free them before refinement forks its own
         offsets_np = np.frombuffer(offsets, dtype=np.int64)
         sentence_offsets_np = np.frombuffer(sentence_offsets, dtype=np.int64)
@@ -196,6 +260,7 @@ def fingerprint_corpus(
 
 
 def _timestamp(article: Article) -> float:
+    """The article's date as a timestamp, NaN when it has none (or an unreadable one)."""
     try:
         ts = article.published_ts
     except DedupError:

@@ -32,7 +32,7 @@ from dedup.types import Article, content_id
 if TYPE_CHECKING:
     from dedup.batch import BatchResult
 
-__all__ = ["CLUSTER_FORMATS", "batch_report", "name_figures", "write_clusters", "write_deduped"]
+__all__ = ["CLUSTER_FORMATS", "batch_report", "figure_ids", "name_figures", "write_clusters", "write_deduped"]
 
 CLUSTER_FORMATS = ("jsonl", "csv")
 _CSV_HEADER = ["cluster", "canonical", "member", "kind", "jaccard", "containment", "score", "latest", "changed"]
@@ -158,7 +158,7 @@ def name_figures(
     Returns:
         How many links were named (``result.clusters`` is updated in place).
     """
-    need = {x for c in result.clusters for p in c.pairs if _unnamed(p.changed) for x in (p.a, p.b)}
+    need = figure_ids(result)
     if not need:
         return 0
     normaliser = normaliser or Normaliser()
@@ -185,6 +185,12 @@ def name_figures(
             pairs.append(p)
         result.clusters[n] = replace(c, pairs=tuple(pairs))
     return named
+
+
+def figure_ids(result: BatchResult) -> set[str]:
+    """The ids of the articles :func:`name_figures` reads: those on an
+    ``update`` link whose figures are still word offsets."""
+    return {x for c in result.clusters for p in c.pairs if _unnamed(p.changed) for x in (p.a, p.b)}
 
 
 def _unnamed(changed: tuple[tuple[str, str], ...]) -> bool:

@@ -16,11 +16,11 @@ import click
 
 from dedup.batch import cluster_articles, write_deduped
 from dedup.cli.options import params_from_options, params_options
-from dedup.cli.readers import FORMATS, count_records, read_records, spool_stdin
+from dedup.cli.readers import FORMATS, JsonLines, count_records, detect_format, read_records, spool_stdin
 from dedup.htmlreport import MAX_SHOWN, SHOWN, report_ids, write_html_report
 from dedup.jit import skip_blas_probe
 from dedup.normalisation import Normaliser
-from dedup.report import name_figures
+from dedup.report import figure_ids, name_figures
 
 __all__ = ["batch"]
 
@@ -91,27 +91,46 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
         if strict:
             raise click.ClickException(f"stopped at a bad record ({where}) because of --strict")
 
+    max_record_bytes = max(params.max_text_bytes * _RECORD_PER_TEXT_BYTES, _MIN_RECORD_BYTES)
+
     def records():
         try:
             yield from read_records(path, fmt, id_field=id_field, text_field=text_field, encoding=encoding,
-                                    max_record_bytes=max(params.max_text_bytes * _RECORD_PER_TEXT_BYTES, _MIN_RECORD_BYTES))
+                                    max_record_bytes=max_record_bytes)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
         except OSError as exc:
             raise click.ClickException(f"cannot read {input_path}: {exc.strerror or exc}") from None
 
+    def on_record(where: str, error: str | None, has_id: bool) -> None:
+        counts["records"] += 1
+        counts["with_id"] += has_id
+        if error is not None:
+            bad(where, error)
+
     def articles():
         for rec in records():
-            counts["records"] += 1
-            if rec.raw is not None and rec.raw.get(id_field) not in (None, ""):
-                counts["with_id"] += 1
-            if rec.article is None:
-                bad(rec.locator, rec.error)
-            else:
+            on_record(rec.locator, rec.error, rec.raw is not None and rec.raw.get(id_field) not in (None, ""))
+            if rec.article is not None:
                 yield rec.article
+        warn_no_id()
+
+    def warn_no_id() -> None:
         if id_field != "id" and counts["records"] and not counts["with_id"]:  # a mistyped --id-field
             click.echo(f"dedup: warning: no record of {input_path} has the field {id_field!r}: "
                        "every id is a hash of the text", err=True)
+
+    # JSON Lines are parsed in the workers (not with --checkpoint, --state or --against, which take articles)
+    source = None
+    if checkpoint is None and not (state_path or against_path) and _is_jsonl(path, fmt, encoding):
+        source = _Input(path, on_record, id_field=id_field, text_field=text_field, encoding=encoding,
+                        max_record_bytes=max_record_bytes, name=input_path)
+
+    def again(wanted: set[str]):
+        """The articles of ``wanted`` ids read again: only theirs when the source kept their places."""
+        if source is not None and source.seekable:
+            return source.again(wanted)
+        return (rec.article for rec in records() if rec.article is not None and rec.article.id in wanted)
 
     def on_skip(art_id: str, why: str) -> None:
         skipped.add(art_id)
@@ -121,17 +140,21 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
         if state_path or against_path:
             result = _against(articles(), params, jobs, normaliser, on_skip, against_path, state_path)
         else:
-            result = cluster_articles(articles(), params, jobs=jobs, progress=not quiet, normaliser=normaliser,
-                                      total=None if quiet else count_records(path, fmt), on_skip=on_skip,
-                                      checkpoint=checkpoint, decisions=decisions)
+            result = cluster_articles(articles() if source is None else source, params, jobs=jobs, progress=not quiet,
+                                      normaliser=normaliser, total=None if quiet else count_records(path, fmt),
+                                      on_skip=on_skip, checkpoint=checkpoint, decisions=decisions)
+            if source is not None:
+                warn_no_id()
         if result.n_articles == 0:
             raise click.ClickException(
                 f"no article could be read from {input_path} ({_count(counts['records'], 'record')}, "
                 f"{counts['bad_records']} bad); check --input-format, --encoding, --text-field")
         if clusters_path or not (deduped_path or report_path or html_path):
             to_file = clusters_path not in (None, "-")
-            # updates' changed figures by their words (the input read again, only when there are updates)
-            name_figures(result, (rec.article for rec in records() if rec.article is not None), normaliser)
+            # updates' changed figures by their words (their articles read again, only when there are updates)
+            need = figure_ids(result)
+            if need:
+                name_figures(result, again(need), normaliser)
             with (_replaced(clusters_path, newline="") if to_file else _stdout()) as out:
                 result.write_clusters(out, out_format)
         written = None
@@ -144,8 +167,7 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
                  "bad_records": counts["bad_records"] - result.n_skipped, "deduped_written": written}
         if html_path:
             wanted = report_ids(result, html_clusters)  # two texts per cluster shown, read again
-            texts = {rec.article.id: rec.article for rec in records()
-                     if rec.article is not None and rec.article.id in wanted}
+            texts = {art.id: art for art in again(wanted)}
             with (_stdout() if html_path == "-" else _replaced(html_path)) as out:
                 write_html_report(result, texts, out, facts=facts, shown=html_clusters, params=params, normaliser=normaliser)
     finally:
@@ -159,6 +181,33 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
         checkpoint.remove()
     if not quiet:
         click.echo(_summary(result, counts["bad_records"]), err=True)
+
+
+class _Input(JsonLines):
+    """The input file as JSON Lines parsed in the workers; a read error stops
+    the run naming the input as given (``name``: ``-`` for stdin)."""
+
+    def __init__(self, *args, name: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.name = name
+
+    def chunks(self, size: int):
+        try:
+            yield from super().chunks(size)
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {self.name}: {exc.strerror or exc}") from None
+
+
+def _is_jsonl(path: str, fmt: str, encoding: str) -> bool:
+    """Whether the input is JSON Lines in a known encoding (anything else, an
+    error included, is left to :func:`read_records` to read or report)."""
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+        return (detect_format(path) if fmt == "auto" else fmt) == "jsonl"
+    except (ValueError, LookupError, OSError):
+        return False
 
 
 def _checkpoint(folder: str | None, resume: bool, input_path: str, **options):

@@ -20,9 +20,10 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO
-from dataclasses import dataclass
+from array import array
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import orjson
@@ -30,7 +31,8 @@ import orjson
 from dedup.errors import DedupError
 from dedup.types import Article
 
-__all__ = ["FORMATS", "Record", "count_records", "detect_format", "open_binary", "read_records", "spool_stdin"]
+__all__ = ["FORMATS", "JsonLines", "Record", "count_records", "detect_format", "open_binary", "read_records",
+           "spool_stdin"]
 
 FORMATS = ("jsonl", "csv", "txt", "rss")
 _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
@@ -118,17 +120,23 @@ class _Ids:
         self.seen: dict[str, str] = {}
 
     def check(self, article: Article, locator: str, explicit: bool) -> Article | str:
-        if article.id not in self.seen:
-            self.seen[article.id] = locator
-            return article
-        if explicit:
+        got = self.unique(article.id, locator, explicit)
+        if got is None:
             return f"duplicate id {article.id!r} (first seen at {self.seen[article.id]})"
+        return article if got == article.id else replace(article, id=got)
+
+    def unique(self, art_id: str, locator: str, explicit: bool) -> str | None:
+        """The id the record keeps, or ``None`` for a repeated explicit id."""
+        if art_id not in self.seen:
+            self.seen[art_id] = locator
+            return art_id
+        if explicit:
+            return None
         n = 2
-        while f"{article.id}.{n}" in self.seen:
+        while f"{art_id}.{n}" in self.seen:
             n += 1
-        new = Article(f"{article.id}.{n}", article.text, article.title, article.url, article.source, article.published)
-        self.seen[new.id] = locator
-        return new
+        self.seen[f"{art_id}.{n}"] = locator
+        return f"{art_id}.{n}"
 
 
 def _make(raw, locator: str, ids: _Ids, id_field: str, text_field: str) -> Record:
@@ -143,32 +151,176 @@ def _make(raw, locator: str, ids: _Ids, id_field: str, text_field: str) -> Recor
 
 
 def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterator[Record]:
-    utf8 = _is_utf8(encoding)
-    _loads = _json_loads if utf8 else (lambda line, first, _: _json_loads(line.decode(encoding), first, False))
+    read = _LineReader(max_line, encoding)
     with open_binary(path) as fh:
         n = 0
         for n, line in enumerate(_complete(fh), start=1):
             if line is _CUT:
                 yield Record(f"line {n}", error=_CUT_SHORT)
                 return
+            raw = read(line, n)
+            if raw is None:
+                continue
             loc = f"line {n}"
-            if len(line) > max_line:
-                yield Record(loc, error=f"record is {len(line)} bytes, over the {max_line}-byte limit")
+            yield Record(loc, error=raw) if isinstance(raw, str) else _make(raw, loc, ids, id_field, text_field)
+
+
+class _LineReader:
+    """One JSON Lines line to its value: ``None`` for a blank line, a ``str``
+    (the reason) for one that cannot be read, else what the JSON holds."""
+
+    def __init__(self, max_line: int, encoding: str) -> None:
+        self.max_line, self.encoding, self.utf8 = max_line, encoding, _is_utf8(encoding)
+
+    def __call__(self, line: bytes, n: int):
+        if len(line) > self.max_line:
+            return f"record is {len(line)} bytes, over the {self.max_line}-byte limit"
+        if not line.strip():
+            return None
+        try:
+            if self.utf8:
+                return _json_loads(line, n == 1, True)
+            return _json_loads(line.decode(self.encoding), n == 1, False)
+        except UnicodeDecodeError as exc:
+            return _not_utf8(exc, self.encoding)
+        except json.JSONDecodeError as exc:
+            return f"broken JSON: {exc.msg.removesuffix(' at')} (character {exc.pos + 1})"
+        except (ValueError, RecursionError) as exc:  # e.g. an integer over Python's digit limit
+            return f"unreadable JSON ({exc})"
+
+
+class JsonLines:
+    """A JSON Lines dump as a :class:`~dedup.corpus.RecordSource`: chunks of raw
+    lines read here, parsed (JSON, :meth:`Article.from_dict`) in the workers,
+    ids made unique here, in input order, as :func:`read_records` does.
+
+    Every record, good or bad, goes to ``on_record(locator, error, has_id)``
+    in input order (``error`` is ``None`` for a good one; ``has_id``: it
+    names an ``id_field``), with the message :func:`read_records` gives.
+    For an uncompressed input each good record's place in the file is kept
+    (16 bytes and an id reference per record), so :meth:`again` reads back
+    only the records asked for.
+    """
+
+    def __init__(self, path: str | os.PathLike, on_record: Callable[[str, str | None, bool], None], *,
+                 id_field: str = "id", text_field: str = "text", max_record_bytes: int = 10_000_000,
+                 encoding: str = "utf-8") -> None:
+        self.path, self.on_record = path, on_record
+        self.fields = (id_field, text_field, max_record_bytes, encoding)
+        self._ids = _Ids()
+        self.ids: list[str] = []  # the good records' ids, in input order
+        self.places = array("q")  # (offset, length) in the file of each of them
+        self.seekable = False
+
+    def chunks(self, size: int) -> Iterator[tuple[None, "_Lines"]]:
+        """``(None, lines)`` for each run of ``size`` lines (see :class:`_Lines`)."""
+        with open_binary(self.path) as fh:
+            self.seekable = isinstance(getattr(fh, "raw", None), io.FileIO)
+            lines = _blocks(fh, size) if self.seekable else _runs(fh, size)
+            for first, data, start, cut in lines:
+                yield None, _Lines(first, data, start, cut, self.fields)
+
+    def admit(self, _context, records: list) -> list[tuple[str, float | None] | None]:
+        rows: list[tuple[str, float | None] | None] = []
+        for n, error, art_id, has_id, ts, at, length in records:
+            loc = f"line {n}"
+            if art_id is not None:  # its text went to the fingerprints: it needs a row
+                got = self._ids.unique(art_id, loc, has_id)
+                if got is None:
+                    error = f"duplicate id {art_id!r} (first seen at {self._ids.seen[art_id]})"
+                rows.append(None if got is None else (got, ts))
+                if got is not None and at is not None:
+                    self.ids.append(got)
+                    self.places.extend((at, length))
+            self.on_record(loc, error, has_id)
+        return rows
+
+    def again(self, wanted: set[str]) -> Iterator[Article]:
+        """The articles of ``wanted`` ids, read back from their places in the
+        file (ids as the run gave them); only when :attr:`seekable`."""
+        id_field, text_field, max_line, encoding = self.fields
+        read = _LineReader(max_line, encoding)
+        with open(self.path, "rb") as fh:
+            for k, art_id in enumerate(self.ids):
+                if art_id in wanted:
+                    fh.seek(self.places[2 * k])
+                    raw = read(fh.read(self.places[2 * k + 1]), 1 if self.places[2 * k] == 0 else 2)
+                    yield replace(Article.from_dict(raw, id_field=id_field, text_field=text_field), id=art_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Lines:
+    """Complete lines of a JSON Lines dump, the first numbered ``first``, parsed
+    in a worker by :meth:`parse`; ``start``: their offset in the file (``None``
+    for a compressed one); ``cut``: the compressed input ended early after them."""
+
+    first: int
+    data: bytes
+    start: int | None
+    cut: bool
+    fields: tuple[str, str, int, str]
+
+    def parse(self) -> tuple[list, list[str]]:
+        """``(line number, error, id, has id, timestamp, offset, length)`` of each
+        record (id ``None`` when there is no article) and the articles' texts."""
+        id_field, text_field, max_line, encoding = self.fields
+        read = _LineReader(max_line, encoding)
+        records, texts = [], []
+        n, pos = self.first - 1, 0
+        for n, line in enumerate(io.BytesIO(self.data), start=self.first):
+            at, pos = pos, pos + len(line)
+            raw = read(line, n)
+            if raw is None:
                 continue
-            if not line.strip():
+            at = None if self.start is None else self.start + at
+            if isinstance(raw, str):
+                records.append((n, raw, None, False, None, at, len(line)))
                 continue
+            has_id = isinstance(raw, dict) and raw.get(id_field) not in (None, "")
             try:
-                raw = _loads(line, n == 1, utf8)
-            except UnicodeDecodeError as exc:
-                yield Record(loc, error=_not_utf8(exc, encoding))
+                art = Article.from_dict(raw, id_field=id_field, text_field=text_field)
+            except DedupError as exc:
+                records.append((n, exc.message, None, has_id, None, at, len(line)))
                 continue
-            except json.JSONDecodeError as exc:
-                yield Record(loc, error=f"broken JSON: {exc.msg.removesuffix(' at')} (character {exc.pos + 1})")
-                continue
-            except (ValueError, RecursionError) as exc:  # e.g. an integer over Python's digit limit
-                yield Record(loc, error=f"unreadable JSON ({exc})")
-                continue
-            yield _make(raw, loc, ids, id_field, text_field)
+            records.append((n, None, art.id, has_id, art.published_ts, at, len(line)))
+            texts.append(art.text)
+        if self.cut:
+            records.append((n + 1, _CUT_SHORT, None, False, None, None, 0))
+        return records, texts
+
+
+def _blocks(fh, size: int) -> Iterator[tuple[int, bytes, int, bool]]:
+    """``(first line, data, offset, False)`` for each ``size`` lines of an
+    uncompressed file, read a block at a time."""
+    first, offset, buf = 1, 0, b""
+    while block := fh.read(_COUNT_BLOCK):
+        buf += block
+        pos = 0
+        while buf.count(b"\n", pos) >= size:
+            end = pos
+            for _ in range(size):
+                end = buf.index(b"\n", end) + 1
+            yield first, buf[pos:end], offset, False
+            first, offset, pos = first + size, offset + end - pos, end
+        buf = buf[pos:]
+    if buf:
+        yield first, buf, offset, False
+
+
+def _runs(fh, size: int) -> Iterator[tuple[int, bytes, None, bool]]:
+    """``(first line, data, None, cut)`` for each ``size`` lines of a
+    compressed stream (``cut``: it ended early after them, see :func:`_complete`)."""
+    first, lines = 1, []
+    for line in _complete(fh):
+        if line is _CUT:
+            yield first, b"".join(lines), None, True
+            return
+        lines.append(line)
+        if len(lines) == size:
+            yield first, b"".join(lines), None, False
+            first, lines = first + size, []
+    if lines:
+        yield first, b"".join(lines), None, False
 
 
 #: what a compressed input that stops mid-stream is reported as (the records before it are kept)
