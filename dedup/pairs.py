@@ -187,14 +187,16 @@ def containment_candidates(corpus: Corpus, params: Params, known: np.ndarray) ->
         return np.empty((0, 2), np.int64)
     sigs = corpus.signatures
     codes = []
+    positions = np.arange(n, dtype=np.uint64)
     for k in range(params.num_perm):
         if k % _COLUMNS == 0:  # a block of columns read at once: the signatures are rows of a memory map
             block = np.ascontiguousarray(sigs[:, k : k + _COLUMNS].T)
-        col = block[k % _COLUMNS]
-        order = np.argsort(col, kind="stable")
-        v = col[order]
+        # (value, position) in one 64-bit key: one plain sort, twice as fast as a stable argsort, same order
+        keys = np.sort((block[k % _COLUMNS].astype(np.uint64) << np.uint64(32)) | positions)
+        v = keys >> np.uint64(32)
+        order = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
         starts = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
-        pairs = run_pairs(order.astype(np.int64), starts, np.diff(np.r_[starts, n]), lengths, params)
+        pairs = run_pairs(order, starts, np.diff(np.r_[starts, n]), lengths, params)
         codes.append(pairs[:, 0] * np.int64(n) + pairs[:, 1])
     codes, collisions = np.unique(np.concatenate(codes), return_counts=True)
     i, j = codes // n, codes % n

@@ -215,7 +215,8 @@ class JsonLines:
     def chunks(self, size: int) -> Iterator[tuple[None, "_Lines"]]:
         """``(None, lines)`` for each run of ``size`` lines (see :class:`_Lines`)."""
         with open_binary(self.path) as fh:
-            self.seekable = isinstance(getattr(fh, "raw", None), io.FileIO)
+            raw = getattr(fh, "raw", None)  # a plain file (not gzip, zstd, a FIFO): read in blocks, read back later
+            self.seekable = isinstance(raw, io.FileIO) and raw.seekable()
             lines = _blocks(fh, size) if self.seekable else _runs(fh, size)
             for first, data, start, cut in lines:
                 yield None, _Lines(first, data, start, cut, self.fields)
@@ -292,16 +293,16 @@ class _Lines:
 def _blocks(fh, size: int) -> Iterator[tuple[int, bytes, int, bool]]:
     """``(first line, data, offset, False)`` for each ``size`` lines of an
     uncompressed file, read a block at a time."""
-    first, offset, buf = 1, 0, b""
+    first, offset, buf, lines = 1, 0, b"", 0  # lines: newlines in buf
     while block := fh.read(_COUNT_BLOCK):
-        buf += block
+        buf, lines = buf + block, lines + block.count(b"\n")
         pos = 0
-        while buf.count(b"\n", pos) >= size:
+        while lines >= size:
             end = pos
             for _ in range(size):
                 end = buf.index(b"\n", end) + 1
             yield first, buf[pos:end], offset, False
-            first, offset, pos = first + size, offset + end - pos, end
+            first, offset, pos, lines = first + size, offset + end - pos, end, lines - size
         buf = buf[pos:]
     if buf:
         yield first, buf, offset, False
