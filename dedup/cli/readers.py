@@ -158,7 +158,7 @@ def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Itera
             if line is _CUT:
                 yield Record(f"line {n}", error=_CUT_SHORT)
                 return
-            raw = read(line, n)
+            raw = read(line, n == 1)
             if raw is None:
                 continue
             loc = f"line {n}"
@@ -172,15 +172,15 @@ class _LineReader:
     def __init__(self, max_line: int, encoding: str) -> None:
         self.max_line, self.encoding, self.utf8 = max_line, encoding, _is_utf8(encoding)
 
-    def __call__(self, line: bytes, n: int):
+    def __call__(self, line: bytes, first: bool):
         if len(line) > self.max_line:
             return f"record is {len(line)} bytes, over the {self.max_line}-byte limit"
         if not line.strip():
             return None
         try:
             if self.utf8:
-                return _json_loads(line, n == 1, True)
-            return _json_loads(line.decode(self.encoding), n == 1, False)
+                return _json_loads(line, first, True)
+            return _json_loads(line.decode(self.encoding), first, False)
         except UnicodeDecodeError as exc:
             return _not_utf8(exc, self.encoding)
         except json.JSONDecodeError as exc:
@@ -190,16 +190,18 @@ class _LineReader:
 
 
 class JsonLines:
-    """A JSON Lines dump as a :class:`~dedup.corpus.RecordSource`: chunks of raw
-    lines read here, parsed (JSON, :meth:`Article.from_dict`) in the workers,
-    ids made unique here, in input order, as :func:`read_records` does.
+    """A JSON Lines dump as a :class:`~dedup.corpus.RecordSource`: lines parsed
+    (JSON, :meth:`Article.from_dict`) in the workers, ids made unique here, in
+    input order, as :func:`read_records` does.
 
-    Every record, good or bad, goes to ``on_record(locator, error, has_id)``
-    in input order (``error`` is ``None`` for a good one; ``has_id``: it
-    names an ``id_field``), with the message :func:`read_records` gives.
-    For an uncompressed input each good record's place in the file is kept
-    (16 bytes and an id reference per record), so :meth:`again` reads back
-    only the records asked for.
+    An uncompressed file is cut here into byte ranges of about ``size`` lines
+    (a few bytes read at each cut) that the workers read themselves; a
+    compressed one (or a FIFO) is read here and its lines sent. Every record,
+    good or bad, goes to ``on_record(locator, error, has_id)`` in input order
+    (``error`` is ``None`` for a good one; ``has_id``: it names an
+    ``id_field``), with the message :func:`read_records` gives. For an
+    uncompressed file each good record's place is kept (16 bytes and an id
+    reference per record), so :meth:`again` reads back only the records asked for.
     """
 
     def __init__(self, path: str | os.PathLike, on_record: Callable[[str, str | None, bool], None], *,
@@ -208,32 +210,42 @@ class JsonLines:
         self.path, self.on_record = path, on_record
         self.fields = (id_field, text_field, max_record_bytes, encoding)
         self._ids = _Ids()
+        self._lines = 0  # lines of the chunks admitted so far
         self.ids: list[str] = []  # the good records' ids, in input order
         self.places = array("q")  # (offset, length) in the file of each of them
         self.seekable = False
 
     def chunks(self, size: int) -> Iterator[tuple[None, "_Lines"]]:
-        """``(None, lines)`` for each run of ``size`` lines (see :class:`_Lines`)."""
+        """``(None, lines)`` for each run of about ``size`` lines (see :class:`_Lines`)."""
         with open_binary(self.path) as fh:
-            raw = getattr(fh, "raw", None)  # a plain file (not gzip, zstd, a FIFO): read in blocks, read back later
+            raw = getattr(fh, "raw", None)  # a plain file (not gzip, zstd, a FIFO): cut in ranges, read back later
             self.seekable = isinstance(raw, io.FileIO) and raw.seekable()
-            lines = _blocks(fh, size) if self.seekable else _runs(fh, size)
-            for first, data, start, cut in lines:
-                yield None, _Lines(first, data, start, cut, self.fields)
+            if self.seekable:
+                for start, length in _ranges(fh, size):
+                    yield None, _Lines(str(self.path), start, length, None, False, self.fields)
+                return
+            head = True
+            for data, cut in _runs(fh, size):
+                yield None, _Lines(None, 0 if head else None, len(data), data, cut, self.fields)
+                head = False
 
-    def admit(self, _context, records: list) -> list[tuple[str, float | None] | None]:
+    def admit(self, _context, records: tuple) -> list[tuple[str, float | None] | None]:
+        lines, entries, failure = records
+        if failure is not None:
+            raise OSError(failure)
         rows: list[tuple[str, float | None] | None] = []
-        for n, error, art_id, has_id, ts, at, length in records:
-            loc = f"line {n}"
+        for n, error, art_id, has_id, ts, at, length in entries:
+            loc = f"line {self._lines + n}"
             if art_id is not None:  # its text went to the fingerprints: it needs a row
                 got = self._ids.unique(art_id, loc, has_id)
                 if got is None:
                     error = f"duplicate id {art_id!r} (first seen at {self._ids.seen[art_id]})"
                 rows.append(None if got is None else (got, ts))
-                if got is not None and at is not None:
+                if got is not None and self.seekable:
                     self.ids.append(got)
                     self.places.extend((at, length))
             self.on_record(loc, error, has_id)
+        self._lines += lines
         return rows
 
     def again(self, wanted: set[str]) -> Iterator[Article]:
@@ -245,83 +257,94 @@ class JsonLines:
             for k, art_id in enumerate(self.ids):
                 if art_id in wanted:
                     fh.seek(self.places[2 * k])
-                    raw = read(fh.read(self.places[2 * k + 1]), 1 if self.places[2 * k] == 0 else 2)
+                    raw = read(fh.read(self.places[2 * k + 1]), self.places[2 * k] == 0)
                     yield replace(Article.from_dict(raw, id_field=id_field, text_field=text_field), id=art_id)
 
 
 @dataclass(frozen=True, slots=True)
 class _Lines:
-    """Complete lines of a JSON Lines dump, the first numbered ``first``, parsed
-    in a worker by :meth:`parse`; ``start``: their offset in the file (``None``
-    for a compressed one); ``cut``: the compressed input ended early after them."""
+    """Complete lines of a JSON Lines dump, parsed in a worker by :meth:`parse`:
+    ``length`` bytes at ``start`` of the file at ``path`` (read in the worker),
+    or ``data`` (``path`` ``None``; ``start`` is 0 for the first lines of the
+    input, else ``None``); ``cut``: the compressed input ended early after them."""
 
-    first: int
-    data: bytes
+    path: str | None
     start: int | None
+    length: int
+    data: bytes | None
     cut: bool
     fields: tuple[str, str, int, str]
 
-    def parse(self) -> tuple[list, list[str]]:
-        """``(line number, error, id, has id, timestamp, offset, length)`` of each
-        record (id ``None`` when there is no article) and the articles' texts."""
+    def parse(self) -> tuple[tuple[int, list, str | None], list[str]]:
+        """``((lines, entries, failure), texts)``: how many lines, one entry
+        ``(line number in the chunk, error, id, has id, timestamp, offset,
+        length)`` per record (id ``None`` when there is no article), why the
+        lines could not be read (else ``None``), and the articles' texts."""
         id_field, text_field, max_line, encoding = self.fields
+        try:
+            data = self.data if self.path is None else _pread(self.path, self.start, self.length)
+        except OSError as exc:
+            return (0, [], f"{self.path}: {exc.strerror or exc}"), []
         read = _LineReader(max_line, encoding)
-        records, texts = [], []
-        n, pos = self.first - 1, 0
-        for n, line in enumerate(io.BytesIO(self.data), start=self.first):
-            at, pos = pos, pos + len(line)
-            raw = read(line, n)
+        entries, texts = [], []
+        n, pos, start = 0, 0, self.start or 0
+        for n, line in enumerate(io.BytesIO(data), start=1):
+            at, pos = start + pos, pos + len(line)
+            raw = read(line, n == 1 and self.start == 0)
             if raw is None:
                 continue
-            at = None if self.start is None else self.start + at
             if isinstance(raw, str):
-                records.append((n, raw, None, False, None, at, len(line)))
+                entries.append((n, raw, None, False, None, at, len(line)))
                 continue
             has_id = isinstance(raw, dict) and raw.get(id_field) not in (None, "")
             try:
                 art = Article.from_dict(raw, id_field=id_field, text_field=text_field)
             except DedupError as exc:
-                records.append((n, exc.message, None, has_id, None, at, len(line)))
+                entries.append((n, exc.message, None, has_id, None, at, len(line)))
                 continue
-            records.append((n, None, art.id, has_id, art.published_ts, at, len(line)))
+            entries.append((n, None, art.id, has_id, art.published_ts, at, len(line)))
             texts.append(art.text)
         if self.cut:
-            records.append((n + 1, _CUT_SHORT, None, False, None, None, 0))
-        return records, texts
+            entries.append((n + 1, _CUT_SHORT, None, False, None, None, 0))
+        return (n, entries, None), texts
 
 
-def _blocks(fh, size: int) -> Iterator[tuple[int, bytes, int, bool]]:
-    """``(first line, data, offset, False)`` for each ``size`` lines of an
-    uncompressed file, read a block at a time."""
-    first, offset, buf, lines = 1, 0, b"", 0  # lines: newlines in buf
-    while block := fh.read(_COUNT_BLOCK):
-        buf, lines = buf + block, lines + block.count(b"\n")
-        pos = 0
-        while lines >= size:
-            end = pos
-            for _ in range(size):
-                end = buf.index(b"\n", end) + 1
-            yield first, buf[pos:end], offset, False
-            first, offset, pos, lines = first + size, offset + end - pos, end, lines - size
-        buf = buf[pos:]
-    if buf:
-        yield first, buf, offset, False
+def _pread(path: str, start: int, length: int) -> bytes:
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        return fh.read(length)
 
 
-def _runs(fh, size: int) -> Iterator[tuple[int, bytes, None, bool]]:
-    """``(first line, data, None, cut)`` for each ``size`` lines of a
-    compressed stream (``cut``: it ended early after them, see :func:`_complete`)."""
-    first, lines = 1, []
+def _ranges(fh, size: int) -> Iterator[tuple[int, int]]:
+    """``(offset, length)`` of about ``size`` whole lines at a time of an
+    uncompressed file (the line length from its first block): each cut is
+    the end of the line at a guessed offset, so only that line is read here."""
+    end_of_file = os.fstat(fh.fileno()).st_size
+    head = fh.read(_COUNT_BLOCK)
+    step = max(len(head) * size // max(head.count(b"\n"), 1), 1)
+    start = 0
+    while start < end_of_file:
+        fh.seek(start + step - 1)
+        fh.readline()  # to the end of the line holding the guessed cut
+        end = min(fh.tell(), end_of_file)
+        yield start, end - start
+        start = end
+
+
+def _runs(fh, size: int) -> Iterator[tuple[bytes, bool]]:
+    """``(data, cut)`` for each ``size`` lines of a compressed stream (``cut``:
+    it ended early after them, see :func:`_complete`)."""
+    lines = []
     for line in _complete(fh):
         if line is _CUT:
-            yield first, b"".join(lines), None, True
+            yield b"".join(lines), True
             return
         lines.append(line)
         if len(lines) == size:
-            yield first, b"".join(lines), None, False
-            first, lines = first + size, []
+            yield b"".join(lines), False
+            lines = []
     if lines:
-        yield first, b"".join(lines), None, False
+        yield b"".join(lines), False
 
 
 #: what a compressed input that stops mid-stream is reported as (the records before it are kept)
