@@ -197,6 +197,12 @@ class _Input(JsonLines):
         except OSError as exc:
             raise click.ClickException(f"cannot read {self.name}: {exc.strerror or exc}") from None
 
+    def admit(self, context, records):
+        try:
+            return super().admit(context, records)
+        except OSError as exc:  # a worker could not read its range
+            raise click.ClickException(f"cannot read {self.name}: {exc}") from None
+
 
 def _is_jsonl(path: str, fmt: str, encoding: str) -> bool:
     """Whether the input is JSON Lines in a known encoding (anything else, an

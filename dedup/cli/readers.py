@@ -284,7 +284,7 @@ class _Lines:
         try:
             data = self.data if self.path is None else _pread(self.path, self.start, self.length)
         except OSError as exc:
-            return (0, [], f"{self.path}: {exc.strerror or exc}"), []
+            return (0, [], exc.strerror or str(exc)), []
         read = _LineReader(max_line, encoding)
         entries, texts = [], []
         n, pos, start = 0, 0, self.start or 0
