@@ -125,3 +125,16 @@ def test_a_range_a_worker_cannot_read_stops_the_run(tmp_path):
     assert texts == []
     with pytest.raises(OSError, match="No such file"):
         src.admit(ctx, records)
+
+
+def test_a_long_first_line_does_not_make_every_range_long(tmp_path, monkeypatch):
+    import dedup.cli.readers as readers
+
+    monkeypatch.setattr(readers, "_MAX_RANGE", 4096)
+    lines = [json.dumps({"id": "long", "text": BODY * 200}).encode()] + \
+        [json.dumps({"id": f"s{k}", "text": OTHER}).encode() for k in range(300)]
+    path = _write(tmp_path / "d.jsonl", lines)
+    ranges = [work.length for _, work in JsonLines(path, lambda *_: None).chunks(500)]
+    assert len(ranges) > 5 and max(ranges[1:]) < 4096 + 200  # one line past the cut at most
+    _, seen, texts = _via_source(path, 500)  # the long line is over _via_source's record limit
+    assert seen[0][1].startswith("record is") and [row[0] for row, _ in texts] == [f"s{k}" for k in range(300)]

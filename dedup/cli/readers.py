@@ -39,6 +39,7 @@ _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 _BOM = b"\xef\xbb\xbf"
 _DELIMITERS = ",;\t|"
 _COUNT_BLOCK = 1 << 20  # bytes read at a time when copying or counting lines
+_MAX_RANGE = 16 << 20  # bytes of JSON Lines a worker reads at a time (unless one line is longer)
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
              ".xml": "rss", ".rss": "rss", ".atom": "rss", ".txt": "txt"}
 
@@ -317,11 +318,13 @@ def _pread(path: str, start: int, length: int) -> bytes:
 
 def _ranges(fh, size: int) -> Iterator[tuple[int, int]]:
     """``(offset, length)`` of about ``size`` whole lines at a time of an
-    uncompressed file (the line length from its first block): each cut is
-    the end of the line at a guessed offset, so only that line is read here."""
+    uncompressed file (the line length from its first block), and at most
+    about :data:`_MAX_RANGE` bytes (a long first line would otherwise guess
+    long lines everywhere): each cut is the end of the line at a guessed
+    offset, so only that line is read here."""
     end_of_file = os.fstat(fh.fileno()).st_size
     head = fh.read(_COUNT_BLOCK)
-    step = max(len(head) * size // max(head.count(b"\n"), 1), 1)
+    step = min(max(len(head) * size // max(head.count(b"\n"), 1), 1), _MAX_RANGE)
     start = 0
     while start < end_of_file:
         fh.seek(start + step - 1)
