@@ -339,3 +339,15 @@ def test_a_mistyped_id_field_is_warned_about():
     r = run("batch", SAMPLE, "-q", "--id-field", "nope")
     assert r.exit_code == 0 and "no record of" in r.stderr and "has the field 'nope'" in r.stderr
     assert "has the field" not in run("batch", SAMPLE, "-q").stderr  # no field named: hashing is the default
+
+
+def test_a_csv_quote_left_open_is_a_broken_row_not_the_rest_of_the_file(tmp_path):
+    """The lenient csv reader made an unterminated quote's field swallow every
+    row after it: one record read, none bad, exit 0 (a tester's finding)."""
+    path = tmp_path / "open.csv"
+    path.write_text('id,text,source\na,"hello world this is a text,x\nb,"second one",x\nc,a third text here,y\n')
+    report = tmp_path / "r.json"
+    r = run("batch", path, "-q", "--report", report)
+    assert "row 2: broken CSV (a quote opened in this row is not closed where it should be: 2 lines" in r.output
+    got = json.loads(report.read_text())
+    assert got["bad_records"] == 1 and got["articles"] == 1  # c, after the broken row, is read

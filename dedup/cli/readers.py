@@ -13,6 +13,7 @@ import csv
 import gzip
 import io
 import json
+import operator
 import os
 import re
 import shutil
@@ -413,14 +414,27 @@ def _csv(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterato
         if _UNDECODED.search(header):
             yield Record("row 1", error=_not_decoded(header, encoding) + "; without its header the file cannot be read")
             return
-        reader = csv.DictReader(text, fieldnames=next(csv.reader([header], delimiter=_delimiter(header))),
+        lines: list[str] = []  # the raw lines of the row being read
+
+        def fed() -> Iterator[str]:
+            for line in text:
+                lines.append(line)
+                yield line
+
+        reader = csv.DictReader(fed(), fieldnames=next(csv.reader([header], delimiter=_delimiter(header))),
                                 delimiter=_delimiter(header))
         n = 1
         while True:
             n += 1
             loc = f"row {n}"
+            lines.clear()
             try:
                 row = next(reader)
+                if len(lines) > 1 and sum(map(_count_quotes, lines)) % 2:  # a quote left open took the next lines
+                    yield Record(loc, error=f"broken CSV (a quote opened in this row is not closed where it should "
+                                            f"be: {len(lines)} lines were read as this one row)")
+                    n += len(lines) - 1
+                    continue
             except StopIteration:
                 return
             except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
@@ -438,6 +452,7 @@ def _csv(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterato
 
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
+_count_quotes = operator.methodcaller("count", '"')
 
 
 def _not_decoded(value: str, encoding: str) -> str:
