@@ -235,6 +235,8 @@ def test_nothing_read_is_a_failure_not_success(tmp_path):
     path.write_bytes("id;body\n1;Café news\n".encode("cp1252"))
     r = run("batch", path, "-q")  # not UTF-8, and no 'text' column: no article at all
     assert r.exit_code == 1 and "no article could be read" in r.stderr
+    r = run("batch", "-", "-q", input="")  # empty stdin: as an empty file, not "cannot tell the format"
+    assert r.exit_code == 1 and "no article could be read from -" in r.stderr
 
 
 def test_piped_csv_is_read_without_input_format():

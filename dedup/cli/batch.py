@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from dedup.batch import cluster_articles, write_deduped
-from dedup.cli.options import params_from_options, params_options
+from dedup.cli.options import field_options, params_from_options, params_options
 from dedup.cli.readers import FORMATS, JsonLines, count_records, detect_format, read_records, spool_stdin
 from dedup.htmlreport import MAX_SHOWN, SHOWN, report_ids, write_html_report
 from dedup.jit import skip_blas_probe
@@ -43,10 +43,11 @@ _MIN_RECORD_BYTES = 1 << 20
               help="Clusters shown side by side in --html (largest first); the others are listed.")
 @click.option("--format", "out_format", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
               help="Format of --clusters.")
-@click.option("--input-format", type=click.Choice(["auto", *FORMATS]), default="auto", show_default=True)
+@click.option("--input-format", type=click.Choice(["auto", *FORMATS]), default="auto", show_default=True,
+              help="auto: from the name (.jsonl .ndjson .json .csv .txt .xml .rss .atom, also .gz/.zst), else from the "
+                   "first bytes; a folder is read as .txt files.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of JSONL, CSV and .txt input (e.g. cp1252).")
-@click.option("--id-field", default="id", show_default=True)
-@click.option("--text-field", default="text", show_default=True)
+@field_options
 @click.option("--boilerplate", type=click.Path(exists=True, dir_okay=False),
               help="File of extra boilerplate patterns, one regular expression per line.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True, help="Worker processes (0 = all cores).")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import click
 
+from dedup.cli.options import field_options
 from dedup.cli.readers import FORMATS, open_binary
 
 __all__ = ["export_command", "load_command", "reindex_command"]
@@ -82,8 +83,7 @@ def export_command(redis_url: str, namespace: str | None, output: str) -> None:
 @_namespace
 @click.option("--input-format", type=click.Choice(["auto", "export", *FORMATS]), default="auto", show_default=True,
               help="export (a `dedup export` file) or a feed dump's format; auto: an export when its first line says so.")
-@click.option("--id-field", default="id", show_default=True)
-@click.option("--text-field", default="text", show_default=True)
+@field_options
 def reindex_command(input_path: str, redis_url: str, namespace: str | None, input_format: str, id_field: str,
                     text_field: str) -> None:
     """Rebuild a namespace from a `dedup export` file or a feed dump (articles already stored are kept)."""
@@ -171,8 +171,7 @@ def _replay(ns: str, index, input_path: str, items, read: _Read) -> None:
 @_namespace
 @click.option("--input-format", type=click.Choice(["auto", *FORMATS]), default="auto", show_default=True,
               help="The input's format, as the run read it.")
-@click.option("--id-field", default="id", show_default=True)
-@click.option("--text-field", default="text", show_default=True)
+@field_options
 @click.option("--order", type=click.Choice(["published", "input"]), default="published", show_default=True,
               help="Add the articles by published date (undated last) or in input order.")
 def load_command(state_path: str, input_path: str, redis_url: str, namespace: str | None, input_format: str,

@@ -1,4 +1,4 @@
-"""Command-line options shared by the commands: the detection parameters."""
+"""Command-line options shared by the commands: the detection parameters, the record fields."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import click
 from dedup.errors import InvalidParams
 from dedup.params import Params
 
-__all__ = ["params_options", "params_from_options"]
+__all__ = ["field_options", "params_options", "params_from_options"]
 
 _OPTIONS = [
     click.option("--similarity", "--threshold", "similarity", type=float, default=None,
@@ -39,3 +39,11 @@ def params_from_options(kwargs: dict) -> Params:
         return Params(**{k: v for k, v in given.items() if v is not None})
     except InvalidParams as exc:
         raise click.BadParameter(exc.message) from None
+
+
+def field_options(f):
+    """Decorate a command with ``--id-field`` and ``--text-field``."""
+    f = click.option("--text-field", default="text", show_default=True,
+                     help="The field (JSONL key, CSV column) holding the article's text.")(f)
+    return click.option("--id-field", default="id", show_default=True,
+                        help="The field holding the article's id (records without one get a hash of their text).")(f)

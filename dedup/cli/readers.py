@@ -89,7 +89,7 @@ def sniff_format(path: str | os.PathLike) -> str:
     """
     with open_binary(path) as fh:
         head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head[:1] == b"{":
+    if head[:1] == b"{" or not head:  # nothing at all: no records, whatever the format ("no article could be read")
         return "jsonl"
     if head[:1] == b"<":
         return "rss"

@@ -14,7 +14,7 @@ import sys
 import click
 
 from dedup.cli.batch import _count, _normaliser
-from dedup.cli.options import params_from_options, params_options
+from dedup.cli.options import field_options, params_from_options, params_options
 
 __all__ = ["spark_command"]
 
@@ -27,8 +27,7 @@ __all__ = ["spark_command"]
 @click.option("--partitions", type=click.IntRange(min=1), default=None, help="Input partitions (at least).")
 @click.option("--against", "against_path", type=click.Path(exists=True, file_okay=False),
               help="Cluster INPUT after an earlier run's state folder (OUTPUT/state, or dedup batch --state).")
-@click.option("--id-field", default="id", show_default=True)
-@click.option("--text-field", default="text", show_default=True)
+@field_options
 @click.option("--boilerplate", type=click.Path(exists=True, dir_okay=False),
               help="File of extra boilerplate patterns, one regular expression per line.")
 @click.option("--driver-memory", default="2g", show_default=True, help="spark.driver.memory of a local master.")
