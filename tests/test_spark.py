@@ -174,6 +174,22 @@ def test_the_command_line_writes_what_batch_writes(tmp_path):
     assert _parts(tmp_path / "out" / "clusters") == clusters
 
 
+def _corpus_of(path: Path, extra: list[dict] = ()):
+    """The batch's corpus of a dump's readable lines (and ``extra`` records after them)."""
+    from dedup.corpus import Skips, as_articles, fingerprint_corpus
+    from dedup.normalisation import Normaliser
+    from dedup.params import Params
+
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            pass
+    return fingerprint_corpus(as_articles([*rows, *extra], Skips()), Params(), Normaliser(), jobs=1, chunk_size=500,
+                              skip=Skips())
+
+
 def test_batch_candidates_come_in_pair_order_as_spark_clusters_them(dumps):
     """The clustering policy reads links in ``(a, b)`` order in Spark and
     ``--against`` (:func:`dedup.against.story_clusters`); batch's candidates,
@@ -182,19 +198,10 @@ def test_batch_candidates_come_in_pair_order_as_spark_clusters_them(dumps):
     their pairs in another order than Spark's)."""
     import numpy as np
 
-    from dedup.corpus import Skips, as_articles, fingerprint_corpus
-    from dedup.normalisation import Normaliser
     from dedup.pairs import all_candidates
     from dedup.params import Params
 
-    rows = []
-    for line in dumps["all"].read_text(encoding="utf-8").splitlines():
-        try:
-            rows.append(json.loads(line))
-        except ValueError:
-            pass
-    corpus = fingerprint_corpus(as_articles(rows, Skips()), Params(), Normaliser(), jobs=1, chunk_size=500,
-                                skip=Skips())
+    corpus = _corpus_of(dumps["all"])
     pairs, short = all_candidates(corpus, Params())
     assert short >= 1
     assert np.array_equal(pairs, pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))])
@@ -206,22 +213,12 @@ def test_spark_candidate_stages_propose_what_batch_proposes(sc, dumps):
     story: a star plus a chain) and a run over ``ROW_KEEP`` included."""
     import numpy as np
 
-    from dedup.corpus import Skips, as_articles, fingerprint_corpus
     from dedup.lsh import candidate_pairs
-    from dedup.normalisation import Normaliser
     from dedup.pairs import containment_candidates
     from dedup.params import Params
     from dedup.spark.pipeline import MAX_BUCKET, _containment_candidates, _lsh_candidates
 
-    rows = []
-    for line in dumps["all"].read_text(encoding="utf-8").splitlines():
-        try:
-            rows.append(json.loads(line))
-        except ValueError:
-            pass
-    rows += [{"id": f"copy{i}", "text": STORM} for i in range(MAX_BUCKET + 6)]
-    corpus = fingerprint_corpus(as_articles(rows, Skips()), Params(), Normaliser(), jobs=1, chunk_size=500,
-                                skip=Skips())
+    corpus = _corpus_of(dumps["all"], [{"id": f"copy{i}", "text": STORM} for i in range(MAX_BUCKET + 6)])
     params = Params()
     fp = sc.parallelize([(i, (corpus.ids[i], None, np.array(corpus.signatures[i]), np.zeros(corpus.lengths[i])))
                          for i in range(len(corpus))], 3)
