@@ -284,8 +284,12 @@ def cluster_against(
         pairs, _ = all_candidates(corpus, params)  # over all signatures and lengths, as one run
         earlier = pairs.max(axis=1) < old.n
         kept_old = old.links_among(pairs[earlier])
+        # saved updates are confirmed again: a state keeps no changed figures, and the editions
+        # rule (dedup.editions) may refuse a link an earlier run saved
+        again = np.array([(p.a, p.b) for p in kept_old if p.kind == "update"], dtype=np.int64).reshape(-1, 2)
+        kept_old = [p for p in kept_old if p.kind != "update"]
         seconds["candidates"] = time.perf_counter() - started - sum(seconds.values())
-        fresh, rejected = confirm_all(pairs[~earlier], ConfirmPairs(corpus, params), jobs)
+        fresh, rejected = confirm_all(np.concatenate([pairs[~earlier], again]), ConfirmPairs(corpus, params), jobs)
         seconds["refine"] = time.perf_counter() - started - sum(seconds.values())
         confirmed = sorted(kept_old + fresh)
         n = len(corpus)
@@ -297,7 +301,8 @@ def cluster_against(
     seconds = {k: round(v, 3) for k, v in seconds.items()} | {"total": round(time.perf_counter() - started, 3)}
     stats = {"articles": n, "new_articles": len(new), "earlier_articles": old.n, "skipped": skips.count,
              "candidate_pairs": len(pairs), "earlier_candidate_pairs": int(earlier.sum()),
-             "earlier_links_kept": len(kept_old), "confirmed_pairs": len(confirmed), "rejected_pairs": dict(rejected),
+             "earlier_links_kept": len(kept_old), "earlier_updates_confirmed_again": len(again),
+             "confirmed_pairs": len(confirmed), "rejected_pairs": dict(rejected),
              "links_dropped_by_compilation_guard": dropped, "clusters": len(clusters),
              "duplicates": sum(len(c.members) - 1 for c in clusters),
              "cluster_sizes": dict(sorted(Counter(len(c.members) for c in clusters).items())),

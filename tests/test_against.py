@@ -70,7 +70,7 @@ def test_batch_then_against_equals_one_batch_over_both(rows, tmp_path):
     assert s["earlier_articles"] == len(a) and s["new_articles"] == len(b)
     assert 0 < s["earlier_links_kept"] <= s["earlier_candidate_pairs"]  # the earlier pairs were not refined again
     assert sum(s["rejected_pairs"].values()) + s["confirmed_pairs"] - s["earlier_links_kept"] \
-        == s["candidate_pairs"] - s["earlier_candidate_pairs"]
+        == s["candidate_pairs"] - s["earlier_candidate_pairs"] + s["earlier_updates_confirmed_again"]
 
 
 def test_a_chain_of_three_dumps_equals_one_batch(rows, tmp_path):
@@ -155,3 +155,18 @@ def test_checkpoint_with_state_is_refused_before_any_work(rows, tmp_path):
                                  "--checkpoint", str(tmp_path / "ck"), "-q"])
     assert r.exit_code == 2 and "--checkpoint is not supported with --state or --against" in r.output
     assert not (tmp_path / "ck").exists() and not (tmp_path / "st").exists()
+
+
+def test_a_saved_update_between_two_editions_is_refused_against_it(tmp_path, monkeypatch):
+    """A state keeps no changed figures: its update links are confirmed again, so the editions
+    rule (dedup.editions) refuses one that a state made before the rule saved."""
+    import dedup.pairs
+    from test_editions import MONDAY, WEDNESDAY
+
+    later = {"id": "later", "text": "An unrelated report on the harvest across the region this week. " * 12}
+    monkeypatch.setattr(dedup.pairs, "separate_editions", lambda *a: False)  # a state made before the rule
+    first = cluster_against([MONDAY, WEDNESDAY], save=str(tmp_path / "old"))
+    assert [c.members for c in first.clusters] == [("mon", "wed")]
+    monkeypatch.undo()
+    second = cluster_against([later], previous=str(tmp_path / "old"))
+    assert second.clusters == [] and second.stats["earlier_updates_confirmed_again"] == 1

@@ -134,6 +134,22 @@ def test_spark_against_a_batch_state_equals_one_batch_over_both(sc, dumps, tmp_p
     assert report["new_articles"] < report["articles"]
 
 
+def test_spark_confirms_a_saved_update_again_as_batch_does(sc, dumps, tmp_path):
+    """A state keeps no changed figures, so both commands confirm its update links again
+    (the editions rule may refuse one): an update pair in the earlier run, then another dump."""
+    earlier, later = tmp_path / "earlier.jsonl", tmp_path / "later.jsonl"
+    lines = dumps["b"].read_text(encoding="utf-8").splitlines()
+    storm = [x for x in lines if '"storm' in x]
+    earlier.write_text("\n".join(storm) + "\n", encoding="utf-8")
+    later.write_text("\n".join(x for x in lines if x not in storm) + "\n", encoding="utf-8")
+    _batch(tmp_path, earlier, "earlier", "--state", str(tmp_path / "state"))
+    whole, _ = _batch(tmp_path, later, "later", "--against", str(tmp_path / "state"))
+    report = _run(sc, later, tmp_path / "out", previous=tmp_path / "state")
+    assert _parts(tmp_path / "out" / "clusters") == whole
+    assert '"storm-update"' in whole and '"kind": "update"' in whole
+    assert report["new_articles"] < report["articles"]
+
+
 def test_large_star_small_star_finds_the_components_of_union_find(sc):
     from dedup.cluster import UnionFind
     from dedup.spark.components import ComponentsDidNotConverge, connected_components

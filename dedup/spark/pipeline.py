@@ -467,12 +467,14 @@ def run(sc, job: SparkRun) -> dict:
     lap("candidates")
 
     earlier = pairs.filter(lambda p: p[1] < offset)
-    kept_old = sc.parallelize([])
+    kept_old, again = sc.parallelize([]), sc.parallelize([])
     if state is not None:
         saved = sc.parallelize(state.links_files, max(len(state.links_files), 1)).flatMap(_saved_links)
-        kept_old = earlier.map(lambda p: (p, None)).join(saved.map(lambda p: ((p.a, p.b), p)), parts).map(lambda kv: kv[1][1])
+        kept = earlier.map(lambda p: (p, None)).join(saved.map(lambda p: ((p.a, p.b), p)), parts).map(lambda kv: kv[1][1])
+        kept_old = kept.filter(lambda p: p.kind != "update")  # saved updates are confirmed again, as batch does
+        again = kept.filter(lambda p: p.kind == "update").map(lambda p: (p.a, p.b))
     slim = fp.mapValues(lambda v: (v[2], v[3], v[1]))  # signature, words, published (editions)
-    confirmed_tagged = (pairs.filter(lambda p: p[1] >= offset).join(slim, parts).map(lambda kv: (kv[1][0], (kv[0], kv[1][1])))
+    confirmed_tagged = (pairs.filter(lambda p: p[1] >= offset).union(again).join(slim, parts).map(lambda kv: (kv[1][0], (kv[0], kv[1][1])))
                         .join(slim, parts).mapPartitions(partial(_confirm, params=params)).cache())
     links = confirmed_tagged.filter(lambda r: r[0] == "link").map(lambda r: r[1]).union(kept_old).coalesce(parts).cache()
     rejected = Counter()
