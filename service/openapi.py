@@ -198,7 +198,9 @@ def _spec(config: Mapping) -> dict:
                     "char_end": {"type": "integer", "description": "past the last character, in my original text"},
                     "their_char_start": {"type": "integer", "description": "in their original text, when it is stored"},
                     "their_char_end": {"type": "integer", "description": "in their original text, when it is stored"}}}},
-                "changed": {"type": "array", "description": "kind update, explained: figures that differ, [mine, theirs]",
+                "changed": {"type": "array", "description": "kind update: figures that differ, [mine, theirs]; words in a "
+                            "look-up, a read and an explained add, word offsets such as #49 in an add without "
+                            "explain (it keeps to two round trips) or for a side whose text is not stored",
                             "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}}}},
             "Match": {"type": "object", "properties": {
                 "id": {"type": "string"}, "cluster": {"type": "string", "nullable": True},
