@@ -124,13 +124,13 @@ class Deduplicator:
         links = []
         mine = self._encoded(fp) if found else ""  # once, and kept: it comes back as a later add's candidate
         for other in found:
+            theirs = self._encoded(other)
             got = confirm(
-                fp.id, mine, other.id, self._encoded(other), self.params,
+                fp.id, mine, other.id, theirs, self.params,
                 jaccard=jaccard(fp.signature, other.signature), similarity=similarity,
                 explain=explain, words_a=words,
             )
-            if isinstance(got, Link) and not separate_editions(got, mine, self._encoded(other), fp.published,
-                                                               other.published):
+            if isinstance(got, Link) and not separate_editions(got, mine, theirs, fp.published, other.published):
                 links.append(got)
         links.sort(key=lambda link: (-link.score, link.b))
         return links
