@@ -2,13 +2,13 @@
 
     .venv/bin/python bench/bench_spark.py [--sizes 100000] [--dump-dir /tmp/dedup-bench]
 
-For each size: the dump of ``make_dump.py`` (seed 7, reused from
-``--dump-dir``), then, one after the other on the same machine:
+For each size: the dump of ``make_dump.py`` (seed 7, ``--fresh`` if asked, reused
+from ``--dump-dir``), then, one after the other on the same machine:
 
 * ``dedup batch DUMP --clusters C --report R --jobs 2 --quiet``: wall-clock
   seconds of the command;
 * the Spark pipeline (:func:`dedup.spark.pipeline.run`) in this process on
-  a ``local[2]`` session (driver memory 3g): wall-clock seconds of ``run``
+  a ``local[2]`` session (driver memory ``--driver-memory``, 3g by default): wall-clock seconds of ``run``
   (the session's start, ~10 s of JVM, is timed apart), its stage timings,
   and the shuffle bytes written and read, summed over every stage from
   Spark's own monitoring REST API (``/api/v1/applications/<id>/stages``);
@@ -62,7 +62,7 @@ def _shuffle_bytes(sc) -> dict:
             "largest_stage_shuffle_write": max((s.get("shuffleWriteBytes", 0) for s in stages), default=0)}
 
 
-def run_spark(dump: str, work: str) -> dict:
+def run_spark(dump: str, work: str, driver_memory: str = "3g") -> dict:
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
     os.environ["PYSPARK_PYTHON"] = sys.executable  # PySpark 4's workers read their Python from here only
     from pyspark.sql import SparkSession
@@ -73,7 +73,7 @@ def run_spark(dump: str, work: str) -> dict:
 
     t = time.perf_counter()
     session = (SparkSession.builder.master("local[2]").appName("dedup-bench")
-               .config("spark.pyspark.python", sys.executable).config("spark.driver.memory", "3g")
+               .config("spark.pyspark.python", sys.executable).config("spark.driver.memory", driver_memory)
                .config("spark.ui.port", "0").config("spark.ui.showConsoleProgress", "false").getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     start = time.perf_counter() - t
@@ -110,14 +110,14 @@ def report_md(result: dict) -> str:
     for r in result["runs"]:
         b, s = r["batch"], r["spark"]
         version, machine = r.get("version", result["version"]), r.get("machine", result["machine"])
-        lines.append(f"| {r['n']:,} | {version.get('commit', '?')} | {machine} | {b['seconds']} | "
+        lines.append(f"| {r['n']:,}{' fresh' if r.get('fresh') else ''} | {version.get('commit', '?')} | {machine} | {b['seconds']} | "
                      f"{s['seconds']} (+{s['session_start_seconds']}) | "
                      f"{s['seconds'] / b['seconds']:.1f}x | {s['shuffle_write_bytes'] / 1e6:,.0f} MB | "
                      f"{s['shuffle_read_bytes'] / 1e6:,.0f} MB | {s['state_bytes'] / 1e6:,.0f} MB | "
                      f"{s['candidate_pairs']:,} | {s['clusters']:,} | {r['identical']} |")
     lines += ["", "Stage seconds:", ""]
     for r in result["runs"]:
-        lines.append(f"* {r['n']:,}: batch {r['batch']['stages']}; spark {r['spark']['stages']} "
+        lines.append(f"* {r['n']:,}{' fresh' if r.get('fresh') else ''}: batch {r['batch']['stages']}; spark {r['spark']['stages']} "
                      f"({r['spark']['partitions']} partitions; components: "
                      f"{r['spark']['components']:,}, largest {r['spark']['largest_component']}, "
                      f"{r['spark']['component_rounds']} rounds)")
@@ -145,22 +145,28 @@ def main() -> None:
     ap.add_argument("--dump-dir", default="/tmp/dedup-bench")
     ap.add_argument("--work", default="/tmp/dedup-bench-spark")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "spark"))
+    ap.add_argument("--fresh", action="store_true",
+                    help="make_dump.py --fresh: every story written anew (the dump bench_batch's scaling runs use), "
+                         "so candidate pairs grow with the input, not faster")
+    ap.add_argument("--driver-memory", default="3g")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     runs, notes = _earlier(args.out)
     for n in (int(x) for x in args.sizes.split(",")):
-        dump = ensure_dump(n, args.dump_dir, 7)
+        dump = ensure_dump(n, args.dump_dir, 7, fresh=args.fresh)
         batch = run_batch(dump, args.work)
-        spark = run_spark(dump, args.work)
+        spark = run_spark(dump, args.work, args.driver_memory)
         load = os.getloadavg()
-        runs = [r for r in runs if r["n"] != n] + [{
-            "n": n, "version": code_version(), "machine": f"{os.cpu_count()} cores, load average {load[0]:.1f} at the end",
+        runs = [r for r in runs if (r["n"], r.get("fresh", False)) != (n, args.fresh)] + [{
+            "n": n, "fresh": args.fresh, "dump": os.path.basename(dump), "driver_memory": args.driver_memory, "version": code_version(), "machine": f"{os.cpu_count()} cores, load average {load[0]:.1f} at the end",
             "batch": batch, "spark": spark,
             "identical": filecmp.cmp(batch["clusters_file"], spark["clusters_file"], shallow=False)}]
         print(json.dumps(runs[-1]), flush=True)
-    runs.sort(key=lambda r: r["n"])
-    result = {"version": runs[-1]["version"], "machine": runs[-1]["machine"], "runs": runs}
-    write_results(args.out, result, lambda res: report_md(res) + ("\n" + notes if notes else ""))
+        # written after each size, so a larger size that fails keeps the smaller ones' figures
+        latest = runs[-1]
+        runs.sort(key=lambda r: (r.get("fresh", False), r["n"]))
+        result = {"version": latest["version"], "machine": latest["machine"], "runs": runs}
+        write_results(args.out, result, lambda res: report_md(res) + ("\n" + notes if notes else ""))
 
 
 if __name__ == "__main__":
