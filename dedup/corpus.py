@@ -26,7 +26,7 @@ from dedup.normalisation import Normaliser
 from dedup.params import Params
 from dedup.refine import code_points
 from dedup.reuse import sentence_lengths
-from dedup.spool import Spool
+from dedup.spool import Spool, drop_pages
 from dedup.types import Article
 from dedup.workers import Workers
 
@@ -166,6 +166,13 @@ class Corpus:
     def text(self, i: int) -> str:
         """Article ``i``'s words as the ``str`` that :func:`dedup.refine.confirm` aligns."""
         return self._words[self.offsets[i] : self.offsets[i + 1]].tobytes().decode("utf-32-le")
+
+    def drop_pages(self) -> None:
+        """:func:`~dedup.spool.drop_pages` of the signatures, words and
+        sentences: after a pass over many articles, the pages it read leave
+        this process's resident set (they stay in the page cache)."""
+        for a in (self.signatures, self.words, self.sentences):
+            drop_pages(a)
 
     def sentences_of(self, i: int) -> np.ndarray:
         """Words per sentence of article ``i``."""

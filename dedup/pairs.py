@@ -94,6 +94,7 @@ class ConfirmPairs:
                 out.append(PairLink.of(a, b, got))
             else:
                 rejected[got] += 1
+        corpus.drop_pages()  # a run's words are read once a pair: what this chunk read leaves the resident set
         return out, rejected
 
 

@@ -15,11 +15,12 @@ Example:
 
 from __future__ import annotations
 
+import mmap
 import tempfile
 
 import numpy as np
 
-__all__ = ["Spool"]
+__all__ = ["Spool", "drop_pages"]
 
 
 class Spool:
@@ -52,3 +53,17 @@ class Spool:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def drop_pages(array: np.ndarray) -> None:
+    """Unmap from this process the pages of the memory map under ``array``
+    (``MADV_DONTNEED``): the data stays in the file and the kernel's page
+    cache, and a later read maps it again (a minor fault). A pass that reads
+    the whole map once, or one row here and there, holds no more of it in
+    its resident set than it read since the last call. A no-op on an array
+    that is not a map."""
+    base = array
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "base", None)
+    if base is not None and hasattr(mmap, "MADV_DONTNEED"):
+        base.madvise(mmap.MADV_DONTNEED)
