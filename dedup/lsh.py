@@ -22,6 +22,7 @@ import numpy as np
 
 from dedup.jit import njit
 from dedup.params import Params
+from dedup.spool import read_columns
 
 __all__ = ["band_keys", "band_hashes", "candidate_pairs", "signature_band_hashes"]
 
@@ -54,8 +55,10 @@ def _mix(block, band):
 
 def band_hashes(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
     """The hash of band ``band`` of every row of ``sigs`` (batch: one band at a time)."""
-    sigs = np.asarray(sigs, dtype=np.uint32)
-    return _mix(sigs[:, band * rows : (band + 1) * rows], np.full(sigs.shape[0], band, dtype=np.uint64))
+    if not isinstance(sigs, np.ndarray):
+        sigs = np.asarray(sigs, dtype=np.uint32)
+    block = read_columns(sigs, band * rows, (band + 1) * rows)  # a map's pages are not all held at once
+    return _mix(block.astype(np.uint32, copy=False), np.full(block.shape[0], band, dtype=np.uint64))
 
 
 def signature_band_hashes(signature: np.ndarray, params: Params) -> np.ndarray:

@@ -23,6 +23,7 @@ from dedup.lsh import candidate_pairs
 from dedup.params import Params
 from dedup.refine import confirm
 from dedup.reuse import confirm_reuse, group_pairs
+from dedup.spool import read_columns
 from dedup.types import Link
 from dedup.workers import Workers
 
@@ -191,7 +192,7 @@ def containment_candidates(corpus: Corpus, params: Params, known: np.ndarray) ->
     positions = np.arange(n, dtype=np.uint64)
     for k in range(params.num_perm):
         if k % _COLUMNS == 0:  # a block of columns read at once: the signatures are rows of a memory map
-            block = np.ascontiguousarray(sigs[:, k : k + _COLUMNS].T)
+            block = read_columns(sigs, k, k + _COLUMNS).T.copy()
         # (value, position) in one 64-bit key: one plain sort, twice as fast as a stable argsort, same order
         keys = np.sort((block[k % _COLUMNS].astype(np.uint64) << np.uint64(32)) | positions)
         v = keys >> np.uint64(32)

@@ -20,7 +20,7 @@ import tempfile
 
 import numpy as np
 
-__all__ = ["Spool", "drop_pages"]
+__all__ = ["Spool", "drop_pages", "read_columns"]
 
 
 class Spool:
@@ -55,6 +55,13 @@ class Spool:
         self.close()
 
 
+def _map_of(array: np.ndarray) -> mmap.mmap | None:
+    base = array
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "base", None)
+    return base
+
+
 def drop_pages(array: np.ndarray) -> None:
     """Unmap from this process the pages of the memory map under ``array``
     (``MADV_DONTNEED``): the data stays in the file and the kernel's page
@@ -62,8 +69,24 @@ def drop_pages(array: np.ndarray) -> None:
     the whole map once, or one row here and there, holds no more of it in
     its resident set than it read since the last call. A no-op on an array
     that is not a map."""
-    base = array
-    while base is not None and not isinstance(base, mmap.mmap):
-        base = getattr(base, "base", None)
+    base = _map_of(array)
     if base is not None and hasattr(mmap, "MADV_DONTNEED"):
         base.madvise(mmap.MADV_DONTNEED)
+
+
+#: Rows :func:`read_columns` copies between two drops (32 MB of 128-value signatures).
+ROWS_AT_A_TIME = 1 << 16
+
+
+def read_columns(array: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """``array[:, start:stop]`` as a contiguous copy. From a memory map it
+    is read :data:`ROWS_AT_A_TIME` rows at a time, dropping the pages after
+    each block (:func:`drop_pages`): a column of a row-major map touches every
+    page of it, so a pass over the columns would otherwise hold the whole map."""
+    if _map_of(array) is None:
+        return np.ascontiguousarray(array[:, start:stop])
+    out = np.empty((array.shape[0], stop - start), array.dtype)
+    for r in range(0, array.shape[0], ROWS_AT_A_TIME):
+        out[r : r + ROWS_AT_A_TIME] = array[r : r + ROWS_AT_A_TIME, start:stop]
+        drop_pages(array)
+    return out
