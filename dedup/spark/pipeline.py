@@ -21,7 +21,8 @@
    instead of one Python record per key (128 per article), and the
    receiver sorts its keys and finds the runs with numpy, as batch does.
 4. **Refine**: each pair is joined with both articles' signatures and words
-   and confirmed by :class:`dedup.pairs.ConfirmPairs` (the estimate
+   (the articles are hash-partitioned by index once, after fingerprinting,
+   so the two joins shuffle the pairs only) and confirmed by :class:`dedup.pairs.ConfirmPairs` (the estimate
    prefilter, then :func:`dedup.refine.confirm`), over a small
    :class:`~dedup.corpus.Corpus` built per chunk of pairs.
 5. **Components** of the confirmed links: large-star / small-star
@@ -451,7 +452,9 @@ def run(sc, job: SparkRun) -> dict:
     new_fp = tagged.filter(lambda r: r[0] == "fp").map(lambda r: (r[1], r[2]))
     fp = new_fp if state is None else new_fp.union(
         sc.parallelize(state.shards, max(len(state.shards), 1)).flatMap(_previous_rows))
-    fp = fp.coalesce(parts).persist(disk)
+    # hash-partitioned by index: the refinement's two joins with its signatures and words then shuffle only
+    # the pairs (a join is a union and a groupByKey, which moves nothing already partitioned alike)
+    fp = fp.partitionBy(parts).persist(disk)
     n_articles, n_new = fp.count(), new_fp.count()
     lap("read_and_fingerprint")
     if n_new == 0:
@@ -474,7 +477,8 @@ def run(sc, job: SparkRun) -> dict:
         kept_old = kept.filter(lambda p: p.kind != "update")  # saved updates are confirmed again, as batch does
         again = kept.filter(lambda p: p.kind == "update").map(lambda p: (p.a, p.b))
     slim = fp.mapValues(lambda v: (v[2], v[3], v[1]))  # signature, words, published (editions)
-    confirmed_tagged = (pairs.filter(lambda p: p[1] >= offset).union(again).join(slim, parts).map(lambda kv: (kv[1][0], (kv[0], kv[1][1])))
+    confirmed_tagged = (pairs.filter(lambda p: p[1] >= offset).union(again).partitionBy(parts).join(slim, parts)
+                        .map(lambda kv: (kv[1][0], (kv[0], kv[1][1]))).partitionBy(parts)
                         .join(slim, parts).mapPartitions(partial(_confirm, params=params)).cache())
     links = confirmed_tagged.filter(lambda r: r[0] == "link").map(lambda r: r[1]).union(kept_old).coalesce(parts).cache()
     rejected = Counter()
