@@ -79,12 +79,15 @@ key                type    holds
                            ``<id>~2`` (the first of ``~2``, ``~3`` ... that
                            no story holds and no stored article has as its
                            id), so no two live stories share a name
-``P J``            string  joined bitmap: bit ``n`` (Redis bit order) set
-                           once the article of iid ``n`` joined another's
-                           cluster (its root is not itself), so that a
-                           look-up groups its candidates by cluster
-                           reading the record of those only; deleted when
-                           the namespace becomes empty
+``P J <iid>``      string  joined bitmap chunk, by its first iid (a
+                           multiple of ``layout.JOINED_CHUNK``): a bit
+                           per iid, set once that article joined
+                           another's cluster (its root is not itself), so
+                           that a look-up groups its candidates by
+                           cluster reading the record of those only;
+                           cleared when the article is removed, the chunk
+                           deleted once all-zero (layout in
+                           :mod:`dedup_service.layout`)
 ``P Dz``           zset    editors' decisions (:mod:`dedup.decisions`,
                            :func:`~dedup.decisions.decision_key` JSON) by
                            the order they were made; ``P Dn`` (string) its

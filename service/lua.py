@@ -8,20 +8,19 @@ table, then the shared helpers below; the hand-written parts read records
 only through those generated names (``rec_root(rec)``, ``IID_LEN`` ...),
 never through bare byte offsets (a test checks it).
 
-Conventions shared by every script: ``KEYS[1..3]`` are the namespace's
+Conventions shared by every script: ``KEYS[1..4]`` are the namespace's
 fixed keys (:data:`FIXED_KEYS`: the meta hash ``P m``, the retention index
-``P E``, the pending index ``P p``, the cluster names ``P N``, the
-joined bitmap ``P J``); the script's own keys follow (id map
-and band and value bucket shards, named by the caller from the article's
-id and signature). ``ARGV[1]`` is the key prefix ``P`` (``dd{<namespace>}``),
+``P E``, the pending index ``P p``, the cluster names ``P N``); the
+script's own keys follow (id map and band and value bucket shards, named
+by the caller from the article's id and signature). ``ARGV[1]`` is the key prefix ``P`` (``dd{<namespace>}``),
 ``ARGV[2]`` the layout string, ``ARGV[3]`` the signature length in bytes.
 A script refuses a namespace stored with another layout (error
 ``LAYOUT <stored layout>``).
 
 Redis Cluster: every key the caller can name is passed in ``KEYS``. The
 keys named by internal ids that a script finds on its way (records, word
-ids, links, clusters, versions, retention buckets of candidates and
-members) cannot be known before it runs; the script builds them from ``P``, which carries
+ids, links, clusters, versions, retention buckets and joined bitmap
+chunks of candidates and members) cannot be known before it runs; the script builds them from ``P``, which carries
 the ``{namespace}`` hash tag, so they hash to the slot of ``KEYS[1]`` and
 live on the node that runs the script (open-source Redis Cluster serves
 them; a proxy that insists on every key in ``KEYS``, as some managed
@@ -37,7 +36,7 @@ from __future__ import annotations
 from dedup_service.layout import lua_prelude
 
 #: The namespace's fixed keys (suffixes of ``P``), passed first in every script's KEYS.
-FIXED_KEYS = (b"m", b"E", b"p", b"N", b"J")
+FIXED_KEYS = (b"m", b"E", b"p", b"N")
 
 __all__ = ["ABOUT", "ADD", "ATTACH", "CLUSTER", "FIXED_KEYS", "GET", "LAYOUT_ERROR", "LINKS", "MEMBERS", "NOTFOUND_ERROR",
            "PENDING_SCAN", "PURGE_SCAN", "REMOVE", "SCRIPTS", "SETTLE", "STORY", "register"]
@@ -51,9 +50,9 @@ local E_LAYOUT, E_NOTFOUND = '{LAYOUT_ERROR} ', '{NOTFOUND_ERROR} '
 """ + r"""
 local P, layout, siglen = ARGV[1], ARGV[2], tonumber(ARGV[3])
 -- KEYS[1..K] are the namespace's fixed keys (meta, retention index, pending
--- index, cluster names, joined bitmap); a script's own keys follow
-local K = 5  -- ARGV position (KEYS): the fixed keys' count
-local mk, rk, pk, nk, jk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+-- index, cluster names); a script's own keys follow
+local K = 4  -- ARGV position (KEYS): the fixed keys' count
+local mk, rk, pk, nk = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local stored_layout = redis.call('HGET', mk, 'L')
 if stored_layout and stored_layout ~= layout then
   return redis.error_reply(E_LAYOUT .. stored_layout)
@@ -89,36 +88,59 @@ local function root_of(iid)
   return redis.call('GETRANGE', P .. 'r' .. iid, REC_ROOT_OFFSET, REC_ROOT_OFFSET + IID_LEN - 1)
 end
 
+-- the joined bitmap's chunk holding iid number `n` (key ``P J <first
+-- iid>``, JOINED_CHUNK bits each: dedup_service.layout.joined_chunk) and
+-- `n`'s bit in it
+local function joined_at(n)
+  local first = n - n % JOINED_CHUNK
+  return P .. 'J' .. pack_iid(first), n - first
+end
+
 -- `iid` joins the cluster rooted at `root`; an article whose root is not
--- itself has its bit set in ``P J`` (bit = its iid number), so that a
--- look-up resolves the roots of the others without reading their records
+-- itself has its bit set in the joined bitmap, so that a look-up resolves
+-- the roots of the others without reading their records
 local function set_root(iid, root)
   redis.call('SETRANGE', P .. 'r' .. iid, REC_ROOT_OFFSET, root)
-  if root ~= iid then redis.call('SETBIT', jk, iid_number(iid), 1) end
+  if root ~= iid then
+    local k, b = joined_at(iid_number(iid))
+    redis.call('SETBIT', k, b, 1)
+  end
+end
+
+-- `iid` is removed: its bit is cleared, and the chunk it leaves all-zero
+-- deleted (a chunk exists only while one of its bits is set: bounded by
+-- the live articles, whatever the iids ever added)
+local function unjoin(iid)
+  local k, b = joined_at(iid_number(iid))
+  if redis.call('GETBIT', k, b) == 1 then
+    redis.call('SETBIT', k, b, 0)
+    if redis.call('BITCOUNT', k) == 0 then redis.call('DEL', k) end
+  end
 end
 
 -- the cluster root of each of `ids` (nil for one whose record is gone):
--- one read of ``P J`` over their iid numbers' span (when at most
--- JOINED_READ bits), then a record read only for those whose bit is set
+-- one read of each joined bitmap chunk they fall in (over their span in
+-- it), then a record read only for those whose bit is set
 local function roots_of(ids)
-  local lo, hi = math.huge, -1
-  for _, id in ipairs(ids) do
-    local n = iid_number(id)
-    if n < lo then lo = n end
-    if n > hi then hi = n end
+  local spans, chunks, at = {}, {}, {}
+  for j, id in ipairs(ids) do
+    local k, b = joined_at(iid_number(id))
+    local s = spans[k]
+    if not s then s = {lo = b, hi = b}; spans[k] = s; chunks[#chunks + 1] = k
+    elseif b < s.lo then s.lo = b
+    elseif b > s.hi then s.hi = b end
+    at[j] = {key = k, bit = b}
+  end
+  for _, k in ipairs(chunks) do
+    local s = spans[k]
+    s.first = math.floor(s.lo / BYTE_BITS)
+    s.bits = redis.call('GETRANGE', k, s.first, math.floor(s.hi / BYTE_BITS))
   end
   local out = {}
-  local joined = hi >= lo and hi - lo < JOINED_READ
-    and redis.call('GETRANGE', jk, math.floor(lo / BYTE_BITS), math.floor(hi / BYTE_BITS))
-  local first = math.floor(lo / BYTE_BITS)
   for j, id in ipairs(ids) do
-    local own = false
-    if joined then
-      local n = iid_number(id)
-      local b = string.byte(joined, math.floor(n / BYTE_BITS) - first + 1)  -- nil past the bitmap's end: clear
-      own = not b or bit.band(b, bit.rshift(BYTE_HIGH, n % BYTE_BITS)) == 0
-    end
-    if own then out[j] = id
+    local s, b = spans[at[j].key], at[j].bit
+    local byte = string.byte(s.bits, math.floor(b / BYTE_BITS) - s.first + 1)  -- nil past its end: clear
+    if not byte or bit.band(byte, bit.rshift(BYTE_HIGH, b % BYTE_BITS)) == 0 then out[j] = id
     else
       local r = root_of(id)
       if #r == IID_LEN then out[j] = r end
@@ -625,8 +647,9 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields, vkeys, G, mct
       elseif nv ~= v then redis.call('SET', ek, nv) end
     end
   end
+  unjoin(iid)
   redis.call('DEL', P .. 'r' .. iid, P .. 't' .. iid, P .. 'a' .. iid)
-  if redis.call('HINCRBY', mk, 'n', -1) <= 0 then redis.call('DEL', mk, jk) end
+  if redis.call('HINCRBY', mk, 'n', -1) <= 0 then redis.call('DEL', mk) end
 end
 
 -- up to `limit` live articles {iid, rec, ...} in retention buckets that ended

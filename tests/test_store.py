@@ -328,18 +328,20 @@ def test_packed_candidates_read_back_as_each_record_does(redis_client):
     assert empty == [b""] * 5 and layout.unpack_candidates(empty, PARAMS.num_perm).ids == []
 
 
-def test_an_old_layout_namespace_is_refused_with_how_to_migrate(redis_client, namespace):
-    """Version 1 namespaces (xxh3 band keys, 2-bit link kinds) cannot be read
-    by this code: every call says so and how to migrate, nothing is misread."""
+@pytest.mark.parametrize("old", [1, 6])
+def test_an_old_layout_namespace_is_refused_with_how_to_migrate(redis_client, namespace, old):
+    """Version 1 namespaces (xxh3 band keys, 2-bit link kinds) and version 6
+    ones (the joined bitmap in one string, ``P J``) cannot be read by this
+    code: every call says so and how to migrate, nothing is misread."""
     idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100)
     idx.add(fp("a"))
-    v1 = b"1:" + idx.layout.split(b":", 1)[1]  # what the previous release stored
-    redis_client.hset(idx.prefix + b"m", b"L", v1)
+    stored = f"{old}:".encode() + idx.layout.split(b":", 1)[1]  # what an earlier release stored
+    redis_client.hset(idx.prefix + b"m", b"L", stored)
     for call in (lambda: idx.add(fp("b")), lambda: idx.candidates(fp("b")), lambda: idx.get("a"),
-                 lambda: idx.links("a"), lambda: idx.remove("a")):
+                 lambda: idx.links("a"), lambda: idx.remove("a"), lambda: idx.story("a")):
         with pytest.raises(NamespaceMismatch, match="re-index") as e:
             call()
-        assert f"version 1 -> {layout.VERSION}" in str(e.value) and namespace in str(e.value)
+        assert f"version {old} -> {layout.VERSION}" in str(e.value) and namespace in str(e.value)
     redis_client.hset(idx.prefix + b"m", b"L", idx.layout)
     idx.remove("a")
     assert idx.keys() == []
