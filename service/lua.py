@@ -701,8 +701,10 @@ _PRELUDE = lua_prelude() + _HELPERS
 #:   named by its id, else the fresh name its story took;
 #:   {"same", expired} for a retry of a linked article (same id, same
 #:   words: nothing written but a changed ``published`` or about);
-#:   {"pending", expired, iid, cands} for a retry of an article still
-#:   pending: the caller confirms and attaches again (repair);
+#:   {"pending", expired, iid, cands, decisions, name} for a retry of an
+#:   article still pending: the caller confirms and attaches again
+#:   (repair); name as for "ok", its story's (the fresh name its first
+#:   add took stays its story's, though every candidate is gone);
 #:   {"exists", expired, old_iid, old_rec} when the id is stored with other
 #:   words and no (matching) old_iid was passed: the caller computes the old
 #:   bands and calls again with them;
@@ -746,7 +748,8 @@ if mode == 'add' and prev then
         redis.call('SETRANGE', P .. 'r' .. prev, REC_FLAGS_OFFSET, string.char(0))
         redis.call('ZREM', pk, prev)
       end
-      return {'pending', gone, prev, pack_candidates(cands), redis.call('EXISTS', P .. 'Dz')}
+      local story = cluster_info(rec_root(prev_rec))  -- its story's name: a fresh one when it took one
+      return {'pending', gone, prev, pack_candidates(cands), redis.call('EXISTS', P .. 'Dz'), story ~= ext and story or ''}
     end
     return {'same', gone}
   end

@@ -229,7 +229,7 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
             if out[0] in (b"ok", b"pending"):
                 _DECIDING.set((self.prefix, out[4]))  # for decision_view: no round trip to ask
                 found = self._candidates_from(out[3])
-                if out[0] == b"ok" and out[5]:
+                if out[5]:  # its story's fresh name (a retry's too: founded() answers it)
                     self._last_add.named = (fp.id, out[5].decode("utf-8", "surrogatepass"))
                 if out[0] == b"ok" and out[3][0]:  # stored pending (it had candidates): attach() settles it
                     mine = out[2] + layout.field_bytes(args[3], "added")
@@ -364,8 +364,9 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
 
     def founded(self, doc_id: str) -> str:
         """The name of the story this thread's last :meth:`add` founded for
-        ``doc_id`` (no round trip: that add's reply said): its id, unless a
-        live story held it (a fresh name, ``<id>~2`` ...)."""
+        ``doc_id``, or found it in when it was a retry of a pending article
+        (no round trip: that add's reply said): its id, unless a live story
+        held it (a fresh name, ``<id>~2`` ...)."""
         named = getattr(self._last_add, "named", None)
         return named[1] if named is not None and named[0] == doc_id else doc_id
 

