@@ -164,8 +164,11 @@ class Index(Protocol):
         """The name of the story that this thread's last :meth:`add` of
         ``doc_id`` founded (no look-up): ``doc_id``, unless a live story
         held that name (its founder removed, its members live): then the
-        first of ``<doc_id>~2``, ``~3`` ... that no live story holds and no
-        stored article has as its id. Names of live stories are unique."""
+        next of ``<doc_id>~2``, ``~3`` ... that no live story holds and no
+        stored article has as its id, counted while the story named
+        ``<doc_id>`` lives (a fresh name is not given twice meanwhile, and
+        each add tries a name no add tried before: bounded work). Names of
+        live stories are unique."""
 
     def attach(self, doc_id: str, links: list[Link]) -> tuple[Story, list[Link]]:
         """Record the confirmed links of ``doc_id`` (each ``link.a ==
@@ -291,6 +294,7 @@ class MemoryIndex:
         self._root: dict[str, int] = {}  # id -> cluster key (its founder's insertion rank)
         self._clusters: dict[int, tuple[str, list[str]]] = {}  # key -> (name, members in insertion order)
         self._named: dict[str, int] = {}  # name -> cluster key, for every live cluster
+        self._given: dict[str, int] = {}  # held name -> fresh names counted under it while its story lives
 
     def _keys(self, fp: Fingerprint) -> np.ndarray:
         return signature_band_hashes(fp.signature, self.params)
@@ -382,10 +386,16 @@ class MemoryIndex:
         """See :meth:`Index.founded`."""
         if base not in self._named:
             return base
-        k = 2
-        while f"{base}~{k}" in self._named or f"{base}~{k}" in self._docs:
-            k += 1
-        return f"{base}~{k}"
+        while True:
+            k = self._given[base] = self._given.get(base, 0) + 1
+            name = f"{base}~{k + 1}"
+            if name not in self._named and name not in self._docs:
+                return name
+
+    def _unname(self, name: str) -> None:
+        """A story's name is free again (its story is gone or merged into another)."""
+        del self._named[name]
+        self._given.pop(name, None)
 
     def founded(self, doc_id: str) -> str:
         key = self._root.get(doc_id)
@@ -420,7 +430,7 @@ class MemoryIndex:
             members = self._clusters[key][1]
             members.remove(doc_id)
             if not members:  # the cluster keeps its key and name while a member lives
-                del self._named[self._clusters.pop(key)[0]]
+                self._unname(self._clusters.pop(key)[0])
             return True
 
     def _merge(self, ka: int, kb: int) -> int:
@@ -429,7 +439,7 @@ class MemoryIndex:
         keep, drop = min(ka, kb), max(ka, kb)
         name, members = self._clusters[keep]
         dropped, moved = self._clusters.pop(drop)
-        del self._named[dropped]
+        self._unname(dropped)
         for m in moved:
             self._root[m] = keep
         self._clusters[keep] = (name, sorted(members + moved, key=self._order.__getitem__))

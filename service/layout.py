@@ -39,7 +39,9 @@ bitmap (``P J``: bit ``n`` set once the article of iid ``n`` joined
 another's cluster, so that a look-up of template briefs, all alone in
 their stories, reads no record to group them by cluster); 7, the joined
 bitmap in chunks (``P J <first iid>``, below) instead of one string that
-grew with every iid ever added.
+grew with every iid ever added, and fresh names picked by the scripts
+(``P K``: fresh names given per held name; ``P T``: stored ids of the form
+``<x>~<digits>``), so that naming a story never needs another call.
 
 The joined bitmap is cut by internal id: chunk ``P J <c>`` (``c`` the packed
 iid of its first bit, a multiple of :data:`JOINED_CHUNK`: :func:`joined_chunk`)
@@ -78,7 +80,7 @@ from dedup.types import KINDS, Link, Passage
 __all__ = [
     "ABOUT_HEAD", "HEADER", "ID_DIGEST", "IID", "JOINED_CHUNK", "KIND_BITS", "PENDING", "RECORD", "RECORD_FIELDS", "TOKEN", "VERSION", "About",
     "Candidates", "Field", "ROW_STOCK", "Record", "field_bytes", "field_value", "joined_chunk", "lua_prelude", "pack_about", "pack_iid",
-    "pack_fresh_names", "pack_link", "pack_record", "pack_version", "record_dtype", "unpack_about", "unpack_candidates", "unpack_link",
+    "pack_link", "pack_record", "pack_version", "record_dtype", "unpack_about", "unpack_candidates", "unpack_link",
     "unpack_record", "unpack_row",
 ]
 
@@ -299,8 +301,6 @@ def lua_prelude() -> str:
         f"local function row_stock(n) return ROW_STOCK .. struct.pack('{count}', n) end",
         f"local function row_stock_count(v) return (struct.unpack('{count}', string.sub(v, {len(ROW_STOCK) + 1}))) end",
         f"local function pack_version(first, n) return first .. struct.pack('{count}', n) end",
-        f"local FRESH_HEAD = ID_DIGEST_LEN + {struct.calcsize(_COUNT)}",
-        f"local function fresh_len(s, pos) return (struct.unpack('{count}', s, pos)) end",
         "local function version_first(v) return string.sub(v, 1, IID_LEN) end",
         f"local function version_count(v) return (struct.unpack('{count}', string.sub(v, IID_LEN + 1))) end",
         f"local function link_kind(v) return bit.band(bit.rshift(string.byte(v, 1), {_KIND_SHIFT}), {_KIND_MASK}) end",
@@ -320,13 +320,6 @@ def _lua_bytes(b: bytes) -> str:
 ROW_STOCK = b"\xff"
 _COUNT = ">I"
 _SAME_OR_UPDATE = ("exact", "near", "update")
-
-
-def pack_fresh_names(names: list[tuple[bytes, bytes]]) -> bytes:
-    """Cluster names to choose from (``(id map digest, name)`` each): per
-    name its digest, its length (u32 BE) and the name, back to back
-    (``fresh_name`` in :mod:`dedup_service.lua`)."""
-    return b"".join(digest + struct.pack(_COUNT, len(name)) + name for digest, name in names)
 
 
 def pack_version(first: bytes, count: int) -> bytes:

@@ -221,7 +221,10 @@ end
 
 local function drop_name(root, name)
   redis.call('DEL', P .. 'n' .. root)
-  if redis.call('HGET', nk, name) == root then redis.call('HDEL', nk, name) end
+  if redis.call('HGET', nk, name) == root then
+    redis.call('HDEL', nk, name)
+    redis.call('HDEL', P .. 'K', name)  -- the fresh names counted under it start again
+  end
 end
 
 -- whether `name` is held by a live cluster other than one rooted at
@@ -232,25 +235,30 @@ local function name_held(name, root, leaving)
   return not (holder == root and redis.call('ZCARD', P .. 'k' .. root) <= leaving)
 end
 
--- the first of the caller's fresh names (`packed`:
--- dedup_service.layout.pack_fresh_names; their id map keys are the last
--- KEYS) that no live cluster holds (see name_held) and no stored article
--- has as its id, or nil (the caller sends others)
-local function fresh_name(packed, root, leaving)
-  local digests, names, pos = {}, {}, 1
-  while pos <= #packed do
-    local n = fresh_len(packed, pos + ID_DIGEST_LEN)
-    digests[#digests + 1] = string.sub(packed, pos, pos + ID_DIGEST_LEN - 1)
-    names[#names + 1] = string.sub(packed, pos + FRESH_HEAD, pos + FRESH_HEAD + n - 1)
-    pos = pos + FRESH_HEAD + n
+-- stored ids that could be fresh names (``<x>~<digits>``) are listed in
+-- ``P T`` (id -> iid), so that fresh_name sees them without the id map
+-- (whose keys are hashes of the id the scripts cannot compute)
+local function fresh_like(ext) return string.find(ext, '~%d+$') ~= nil end
+
+local function id_stored(ext)
+  local iid = redis.call('HGET', P .. 'T', ext)
+  if not iid then return false end
+  local rec = redis.call('GET', P .. 'r' .. iid)
+  return rec ~= false and rec_ext(rec, siglen) == ext
+end
+
+-- the name of a new story founded under `base`, which a live story holds:
+-- the next of ``<base>~2``, ``~3`` ... (counted per held name in ``P K``,
+-- while its story lives: a name once given is not given again meanwhile)
+-- that no live cluster holds (see name_held) and no stored article has as
+-- its id. Always one: each name skipped is skipped for good (its count
+-- moved past it), so the names tried over all adds are the names given
+-- plus the names taken, not a search per add
+local function fresh_name(base, root, leaving)
+  while true do
+    local name = base .. '~' .. (redis.call('HINCRBY', P .. 'K', base, 1) + 1)
+    if not name_held(name, root, leaving) and not id_stored(name) then return name end
   end
-  local first = #KEYS - #names
-  for i = 1, #names do
-    if not name_held(names[i], root, leaving) and not resolve(KEYS[first + i], digests[i], names[i]) then
-      return names[i]
-    end
-  end
-  return nil
 end
 
 -- pick the canonical member of a cluster of two or more again (after its canonical left or changed)
@@ -624,6 +632,8 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields, vkeys, G, mct
     end
   end
   if redis.call('HGET', idkey, digest) == iid then redis.call('HDEL', idkey, digest) end
+  local ext = rec_ext(rec, siglen)
+  if fresh_like(ext) and redis.call('HGET', P .. 'T', ext) == iid then redis.call('HDEL', P .. 'T', ext) end
   redis.call('DEL', P .. 'l' .. iid)  -- links to it from others dangle: readers skip them
   if bit.band(flags_number(rec_flags(rec)), PENDING) ~= 0 then redis.call('ZREM', pk, iid) end
   local root = rec_root(rec)
@@ -679,15 +689,14 @@ end
 _PRELUDE = lua_prelude() + _HELPERS
 
 #: KEYS: meta, retention index, pending index, names, idmap, b1..bB, v1..vR,
-#:       [old b1..bB, old v1..vRO], the fresh names' idmaps
+#:       [old b1..bB, old v1..vRO]
 #: ARGV: P, layout, siglen, mode (add|query), digest, ext, record (root
 #:       zero), tokens, B, purge cutoff (ms), purge limit (0: none),
 #:       old_iid, old_check, about ('=' + ``layout.pack_about``, whose '' is
 #:       none; '' alone: leave the stored one as it is),
 #:       min_contained_tokens, containment, shingle_size,
-#:       f1..fB, G, [old f1..fB, old G], the fresh names (see
-#:       ``fresh_name``; '' but after a ``rename`` reply), and last the
-#:       articles whose pending flag to clear first (mode add; see ``settle``)
+#:       f1..fB, G, [old f1..fB, old G], and last the articles whose
+#:       pending flag to clear first (mode add; see ``settle``)
 #: (``v``/``G``: the value buckets, short-inside-long, and their fields
 #: concatenated: R of them, 0 for a text that has none; the old article's
 #: RO are read only if its stored words are enough)
@@ -698,7 +707,9 @@ _PRELUDE = lua_prelude() + _HELPERS
 #: (each reply with candidates ends with 1 when editors' decisions exist, ``P Dz``)
 #:   {"ok", expired, iid, cands, decisions, name}: stored, pending (flags)
 #:   when cands is not empty, until ATTACH; name '' when its story is
-#:   named by its id, else the fresh name its story took;
+#:   named by its id, else the fresh name its story took (when the id
+#:   names a live story, its founder removed or replaced while its members
+#:   live: ``fresh_name``, always found in this call);
 #:   {"same", expired} for a retry of a linked article (same id, same
 #:   words: nothing written but a changed ``published`` or about);
 #:   {"pending", expired, iid, cands, decisions, name} for a retry of an
@@ -708,10 +719,6 @@ _PRELUDE = lua_prelude() + _HELPERS
 #:   {"exists", expired, old_iid, old_rec} when the id is stored with other
 #:   words and no (matching) old_iid was passed: the caller computes the old
 #:   bands and calls again with them;
-#:   {"rename", expired} when the id names a live cluster (its founder was
-#:   removed, its members live) and none of the fresh names given is free:
-#:   the caller calls again with other fresh names (the new article's
-#:   cluster takes the first free one: cluster names are unique);
 #:   a query's reply ends with 1 when its id names a live cluster (its add
 #:   needs a fresh name).
 ADD = _PRELUDE + r"""
@@ -764,10 +771,7 @@ if mode ~= 'add' then  -- '1' third: the id is stored with these very words (Ind
 end
 local name  -- the new cluster's name when its founder's id is held (by a cluster that outlived its founder)
 local prev_root = prev and rec_root(prev_rec)  -- prev's story, when prev is all that is left of it, frees its name
-if name_held(ext, prev_root, 1) then
-  name = fresh_name(ARGV[#ARGV - 1], prev_root, 1)  -- ARGV position: the fresh names, before the pending flags to clear
-  if not name then return {'rename', gone} end
-end
+if name_held(ext, prev_root, 1) then name = fresh_name(ext, prev_root, 1) end
 local cands
 if prev then
   cands = lookup(B, F, prev, false, values_read(R, VK, G), words, SIL)
@@ -790,6 +794,7 @@ redis.call('SET', P .. 'r' .. iid, rec)
 if #tokens > 0 then redis.call('SET', P .. 't' .. iid, tokens) end
 if #about > 0 then redis.call('SET', P .. 'a' .. iid, about) end
 redis.call('HSET', idkey, digest, iid)
+if fresh_like(ext) then redis.call('HSET', P .. 'T', ext, iid) end
 if name then  -- a cluster of one with a name of its own
   redis.call('ZADD', P .. 'k' .. iid, iid_number(iid), iid)
   set_name(iid, iid, name)
@@ -1034,9 +1039,8 @@ def register(client) -> dict:
 # canonical ids, ``P Dk <story name>`` the story's members that a decision
 # names (``merge`` above unions them), read by ``better`` and ``merge``.
 
-#: KEYS: the fixed ones, idmap f, idmap s1..sn, the fresh names' idmaps.
-#: ARGV: P, layout, siglen, the fresh names (see ``fresh_name``; '' but
-#: after a ``rename`` reply), f digest, f ext, then per s: digest, ext.
+#: KEYS: the fixed ones, idmap f, idmap s1..sn.
+#: ARGV: P, layout, siglen, f digest, f ext, then per s: digest, ext.
 #: The articles s1..sn (all in f's story, not its founder) leave it and
 #: form one story, rooted at the oldest of them (its name): their records'
 #: roots, the two member sets, the new story's canonical; the rest's
@@ -1047,18 +1051,16 @@ def register(client) -> dict:
 #: until an update comes; the rest's versions find their first copies
 #: among those who stay, O(rest) when one left). Work: O(n) otherwise.
 #: The new story is named by its oldest article's id unless a live story
-#: holds that name, else by the first free fresh name ({"rename", that
-#: id} when none is: the caller calls again with others).
+#: holds that name, else by a fresh name (``fresh_name``).
 #: Returns {new story name, old story name} or an error: NOTFOUND <id>,
 #: SPLIT_APART <id> (in another story), SPLIT_FOUNDER <id> (founded it).
 SPLIT = _PRELUDE + r"""
-local fresh = ARGV[4]  -- ARGV position: the fresh names, then f's digest and ext
-local fi, frec = resolve(KEYS[K + 1], ARGV[5], ARGV[6])
-if not fi then return redis.error_reply(E_NOTFOUND .. ARGV[6]) end
+local fi, frec = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
+if not fi then return redis.error_reply(E_NOTFOUND .. ARGV[5]) end
 local root = rec_root(frec)
 local ms, inset = {}, {}
-for j = K + 2, K + 1 + (#ARGV - 6) / 2 do  -- ARGV position: the fixed keys, f's idmap, one idmap per s (then the fresh names')
-  local f = 6 + (j - K - 2) * 2  -- ARGV position: this s's digest and ext follow it
+for j = K + 2, #KEYS do  -- ARGV position: the fixed keys, f's idmap, one idmap per s
+  local f = 5 + (j - K - 2) * 2  -- ARGV position: this s's digest and ext follow it
   local iid, rec = resolve(KEYS[j], ARGV[f + 1], ARGV[f + 2])
   if not iid then return redis.error_reply(E_NOTFOUND .. ARGV[f + 2]) end
   if rec_root(rec) ~= root then return redis.error_reply('SPLIT_APART ' .. ARGV[f + 2]) end
@@ -1071,9 +1073,7 @@ local nroot = ms[1]
 local nname = rec_ext(redis.call('GET', P .. 'r' .. nroot), siglen)
 local named = #ms > 1  -- the new story has a name key (and a member set)
 if name_held(nname, root, #ms) then  -- its founder's id names a live story: a fresh name
-  local base = nname
-  nname = fresh_name(fresh, root, #ms)
-  if not nname then return {'rename', base} end
+  nname = fresh_name(nname, root, #ms)
   named = true
 end
 local ck, nck = P .. 'k' .. root, P .. 'k' .. nroot

@@ -165,8 +165,7 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
                                        args=[self.prefix, self.layout, self._siglen, *args])
 
     def _add_args(self, mode: str, fp: Fingerprint, purge: bool = False,
-                  old: tuple[bytes, bytes] | None = None, settle: bytes = b"",
-                  fresh: tuple[list[bytes], bytes] = ([], b"")) -> tuple[list, list]:
+                  old: tuple[bytes, bytes] | None = None, settle: bytes = b"") -> tuple[list, list]:
         idkey, digest, ext = self._idkey(fp.id)
         keys, fields = self._buckets(fp.signature)
         tokens = np.ascontiguousarray(fp.tokens, dtype="<u4").tobytes()
@@ -183,8 +182,8 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
         p = self.params
         args = [mode, digest, ext, self._record(fp), tokens, len(keys), cutoff, limit, old_iid, old_check,
                 self._about(fp) if mode == "add" else b"", p.min_contained_tokens, repr(float(p.containment)),
-                p.shingle_size, *fields, vfields, *old_args, fresh[1], settle]
-        return [idkey, *keys, *vkeys, *old_keys, *fresh[0]], args
+                p.shingle_size, *fields, vfields, *old_args, settle]
+        return [idkey, *keys, *vkeys, *old_keys], args
 
     def _candidates_from(self, packed: list, with_about: bool = False) -> list[Fingerprint]:
         """Decode the script's packed candidates in one go, leaving out any
@@ -209,11 +208,12 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
         """Atomically return the bounded candidates of ``fp``, then store it
         (one round trip, which also finds a bounded batch of expired articles
         and clears the pending flags that :meth:`attach` left to it; one more
-        to remove the expired ones when there are some, one more when the
-        id was stored with other words, and one more when it names a live
-        story (its founder was removed: a fresh name); ``None`` and no write but a changed
-        ``published`` when it was stored and linked with the same words; the
-        candidates again when it is still pending)."""
+        to remove the expired ones when there are some, and one more when
+        the id was stored with other words; a story founded under an id a
+        live story holds takes its fresh name in the same call); ``None``
+        and no write but a changed ``published`` when it was stored and
+        linked with the same words; the candidates again when it is still
+        pending)."""
         self._last_add.done = self._last_add.named = None
         settle = self._take_unsettled()
         try:
@@ -222,7 +222,7 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
         except BaseException:
             self._requeue(settle)
             raise
-        old, renames = None, 0
+        old = None
         for _ in range(8):
             if out[1]:
                 self._remove_many(out[1])
@@ -240,12 +240,8 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
                 return found
             if out[0] == b"same":
                 return None
-            if out[0] == b"exists":
-                old = (out[2], out[3])
-            else:  # rename: none of the fresh names sent (if any) is free
-                renames += 1
-            fresh = self._fresh_names(fp.id, renames - 1) if renames else ([], b"")
-            keys, args = self._add_args("add", fp, old=old, fresh=fresh)
+            old = (out[2], out[3])  # exists: stored with other words, replaced knowing its old bands
+            keys, args = self._add_args("add", fp, old=old)
             out = self._script("ADD", keys, args)
         raise StoreUnavailable(f"could not replace {fp.id!r}: it keeps changing under concurrent writers")
 

@@ -155,6 +155,44 @@ def test_a_pending_retry_whose_candidates_are_gone_keeps_its_fresh_name(index):
     assert index.founded("d0") == cluster_of(index, "d0") == "d0~2"
 
 
+def test_a_founders_id_re_posted_many_times_always_takes_the_next_name(index):
+    """An article re-posted under its id with other words, 70 times, each
+    version picked up by another outlet (so every earlier story lives): each
+    re-post takes the next fresh name, never refused (the Redis index gave
+    up after 56 names, 503 'concurrent writers'), and a name once given is
+    not given again while the story named by the id lives."""
+    a = fp("A")
+    index.add(a)
+    index.add(fp("B", a.signature))
+    index.link(link("B", "A"))
+    for k in range(2, 72):
+        version = fp(f"A-version-{k}", tokens=[k])
+        assert index.add(fp("A", version.signature, tokens=[k])) == []  # the old A is replaced
+        assert index.founded("A") == cluster_of(index, "A") == f"A~{k}"
+        index.add(fp(f"C{k}", version.signature, tokens=[k]))
+        index.link(link(f"C{k}", "A"))  # its story outlives the next re-post
+    index.remove("C71")
+    index.remove("A")  # the story "A~71" is gone
+    index.add(fp("A", tokens=[1]))
+    assert index.founded("A") == "A~72"  # "A~71" is not given again while the story "A" lives
+    assert cluster_of(index, "B") == "A" and cluster_of(index, "C2") == "A~2"
+
+
+def test_a_fresh_name_skips_stored_ids_however_many(index):
+    """Sixty stored articles whose ids are the fresh names ``A~2`` ...
+    ``A~61`` (another publisher's ids): the founder's id posted again takes
+    ``A~62`` (the Redis index refused it: 503 after 56 names)."""
+    a = fp("A")
+    index.add(a)
+    index.add(fp("B", a.signature))
+    index.link(link("B", "A"))
+    index.remove("A")
+    for k in range(2, 62):
+        index.add(fp(f"A~{k}"))
+    index.add(fp("A", tokens=[1]))
+    assert index.founded("A") == cluster_of(index, "A") == "A~62"
+
+
 def test_link_merges_clusters_into_the_oldest(index):
     for i in range(4):
         index.add(fp(f"d{i}"))

