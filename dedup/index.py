@@ -83,14 +83,20 @@ Member = tuple[str, "float | None", int]
 class Story:
     """An article's answer, in one bounded look-up: its cluster's id, the
     cluster's canonical copy, the article's best link (``None`` when it
-    has none, or when its best match is gone) and the cluster's latest
+    has none, or when its best match is gone), the cluster's latest
     version (:func:`dedup.cluster.latest_version` over the members' best
-    links; ``None`` when the index does not keep it)."""
+    links; ``None`` when the index does not keep it) and, when there is
+    no best link but the cluster has other members, ``partner``: one that
+    stands for the cluster (its canonical copy, or when that is the
+    article itself, the oldest other member), so that an article whose
+    best match was removed, or that others linked to, is not answered
+    "no duplicates" while it shares a cluster (``None`` otherwise)."""
 
     cluster: str
     canonical: str
     best: Link | None = None
     latest: str | None = None
+    partner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,7 +458,9 @@ class MemoryIndex:
         links = [lk for lk in map(self._best_link, members) if lk is not None]
         latest = latest_version(canon, links, {d.id: (d.published, self._order[d.id]) for d in docs},
                                 cut_copies=False)  # as the Redis scripts
-        return Story(name, canon, self._best_link(doc_id), latest)
+        best = self._best_link(doc_id)
+        partner = None if best is not None else canon if canon != doc_id else next((m for m in members if m != doc_id), None)
+        return Story(name, canon, best, latest, partner)
 
     def _best_link(self, doc_id: str) -> Link | None:
         got = self._best.get(doc_id)

@@ -905,9 +905,14 @@ return 1
 #: article: digest, ext.
 #: Returns per article {} when unknown, else {cluster name, canonical ext
 #: id, best link's other ext id or '', its value or '', the record, its
-#: about, the best other's about_meta, the latest-version summary
-#: (``latest_summary``)}: an article's answer in one bounded look-up,
-#: whatever its cluster's size.
+#: about, the best other's (or the partner's) about_meta, the
+#: latest-version summary (``latest_summary``), the partner's ext id or
+#: ''}: an article's answer in one bounded look-up, whatever its cluster's
+#: size. The partner, for an article with no live best link in a cluster
+#: of two or more (its best match was removed, or it has none: others
+#: linked to it), is another member that stands for its cluster: the
+#: canonical copy, or when that is the article itself, the oldest other
+#: member (``dedup.index.Story.partner``).
 STORY = _PRELUDE + r"""
 local want_text = ARGV[4] == '1'
 local out = {}
@@ -918,9 +923,19 @@ for j = K + 1, #KEYS do  -- ARGV position: the fixed keys, then one idmap per ar
   else
     local name, canon = cluster_info(rec_root(rec))
     local other, value, oiid = best_link(iid)
+    local partner = ''
+    if not other then  -- no live best link: another member stands for its cluster
+      local p = canon ~= iid and canon or nil
+      if not p then
+        for _, m in ipairs(redis.call('ZRANGE', P .. 'k' .. rec_root(rec), 0, 1)) do
+          if m ~= iid then p = m; break end
+        end
+      end
+      if p then partner, oiid = rec_ext(redis.call('GET', P .. 'r' .. p), siglen), p end
+    end
     local mine = want_text and (redis.call('GET', P .. 'a' .. iid) or '') or about_meta(iid)
     out[#out + 1] = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), other or '', value or '', rec,
-                     mine, oiid and about_meta(oiid) or '', latest_summary(rec_root(rec), canon)}
+                     mine, oiid and about_meta(oiid) or '', latest_summary(rec_root(rec), canon), partner}
   end
 end
 return out

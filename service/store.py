@@ -401,12 +401,12 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
             if not out:
                 got.append(None)
                 continue
-            name, canon = (x.decode("utf-8", "surrogatepass") for x in out[:2])
+            name, canon, partner = (x.decode("utf-8", "surrogatepass") for x in (out[0], out[1], out[8]))
             best = self._link(doc_id, out[2], out[3])
             self._note(doc_id, out[5])
-            if best is not None:
-                self._note(best.b, out[6])
-            got.append(Story(name, canon, best, _latest(canon, out[7])))
+            if best is not None or partner:
+                self._note(best.b if best is not None else partner, out[6])
+            got.append(Story(name, canon, best, _latest(canon, out[7]), partner or None))
         return got
 
     def members(self, doc_id: str, start: int = 0, count: int = 50) -> Page | None:

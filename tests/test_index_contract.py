@@ -193,6 +193,28 @@ def test_a_fresh_name_skips_stored_ids_however_many(index):
     assert index.founded("A") == cluster_of(index, "A") == "A~62"
 
 
+def test_a_removed_best_matchs_partners_are_told_their_cluster(index):
+    """B and C linked to A; A is removed: B and C have no best link but
+    share a cluster, so their story names a partner (the canonical copy,
+    or the oldest other member for the canonical itself); the founder of
+    a cluster, whom others linked to, has one too; a lone article none."""
+    a = fp("A")
+    index.add(a)
+    index.add(fp("B", a.signature, tokens=np.arange(9)))
+    index.add(fp("C", a.signature, tokens=np.arange(12)))  # the most words: the canonical copy
+    index.link(link("B", "A"))
+    index.link(link("C", "A"))
+    assert index.story("A").best is None and index.story("A").partner == "C"
+    index.remove("A")
+    b, c = index.story("B"), index.story("C")
+    assert (b.best, b.partner, b.canonical) == (None, "C", "C")
+    assert (c.best, c.partner) == (None, "B")  # the canonical itself: the oldest other member
+    index.remove("B")
+    assert index.story("C").partner is None  # alone now
+    index.add(fp("D"))
+    assert index.story("D").partner is None
+
+
 def test_link_merges_clusters_into_the_oldest(index):
     for i in range(4):
         index.add(fp(f"d{i}"))
