@@ -12,7 +12,7 @@ from dedup.decisions import Decisions, allowed_links
 from dedup.editions import separate_editions
 from dedup.errors import InvalidParams
 from dedup.fingerprint import NO_WORDS, check_size, fingerprint_texts
-from dedup.index import Fingerprint, Index, MemoryIndex
+from dedup.index import Fingerprint, Index, MemoryIndex, Story
 from dedup.minhash import jaccard
 from dedup.normalisation import Normaliser, tokens
 from dedup.params import Params
@@ -159,8 +159,11 @@ class Deduplicator:
         found = [f for f in self.index.candidates(fp) if f.id != fp.id]
         links = self._decided(fp.id, self._confirm_all(fp, words, found, explain, similarity), stored=False)
         if not links:  # no other copy; the text itself may be stored (not its own candidate): then its story
-            return self._match(fp.id, fp.id, links, created=False) if self.index.stored(fp) else \
-                Match(fp.id, None, None, links, created=False)
+            story = self.index.story(fp.id) if self.index.stored(fp) else None
+            if story is None:
+                return Match(fp.id, None, None, links, created=False)
+            return Match(fp.id, story.cluster, self._pinned_canonical(fp.id, story.canonical),
+                         self.story_links(fp, story, words=words, explain=explain), False, story.latest)
         return self._match(fp.id, links[0].b, links, created=False)
 
     def add(self, article: Article, *, explain: bool = False, similarity: float | None = None) -> Match:
@@ -179,8 +182,7 @@ class Deduplicator:
             story = self.index.story(fp.id)
             if story is None:  # removed meanwhile
                 return Match(fp.id, None, None, [], created=False)
-            links = [story.best] if story.best is not None else []
-            links = [self._explain(fp, words, link) for link in links] if explain else links
+            links = self.story_links(fp, story, words=words, explain=explain)
             return Match(fp.id, story.cluster, story.canonical, links, False, story.latest)
         if not found:  # no candidate: a story of its own, nothing pending, no need to ask the index
             return Match(fp.id, self.index.founded(fp.id), fp.id, [], created=True, latest=fp.id)
@@ -245,6 +247,36 @@ class Deduplicator:
                   for link, got in zip(links, stories)}
         kept, _ = online_links(links, len(fp.tokens), others)
         return [link for link in links if any(link is k for k in kept)]  # best first, as confirmed
+
+    def story_links(self, fp: Fingerprint, story: Story, *, words: list[str] | None = None,
+                    explain: bool = False) -> list[Link]:
+        """A stored article's duplicates as its story (:meth:`Index.story`)
+        tells them: its best link; else, when its cluster has other members
+        (its best match was removed, or others linked to it), a link to the
+        story's ``partner`` confirmed now, whose kind and scores are that
+        pair's (``near`` with the pair's own scores when a chain of links
+        made them members, less alike than ``similarity``: membership is
+        the cluster's); else none. One more index look-up, for the partner.
+
+        Example:
+            >>> d = Deduplicator()
+            >>> _ = d.add(Article("a", "one two three four five six seven eight nine ten"))
+            >>> _ = d.add(Article("b", "one two three four five six seven eight nine ten"))
+            >>> [x.b for x in d.story_links(d.get("a"), d.index.story("a"))]
+            ['b']
+        """
+        if story.best is not None:
+            return [self._explain(fp, words, story.best) if explain else story.best]
+        other = self.index.get(story.partner) if story.partner is not None else None
+        if other is None:
+            return []
+        mine, theirs = self._encoded(fp), self._encoded(other)
+        for cut in (None, 0.0):  # confirmed as any pair is, else the pair's own scores
+            got = confirm(fp.id, mine, other.id, theirs, self.params, jaccard=jaccard(fp.signature, other.signature),
+                          similarity=cut, explain=explain, words_a=words)
+            if isinstance(got, Link):
+                return [got]
+        return []
 
     def _explain(self, fp: Fingerprint, words: list[str], link: Link) -> Link:
         """The stored link with its passages: kind and scores stay what was stored."""

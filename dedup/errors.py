@@ -8,7 +8,21 @@ the store) live in ``service/errors.py``; no other module invents a code.
 from __future__ import annotations
 
 __all__ = ["DecisionConflict", "DedupError", "InvalidArticle", "InvalidDecision", "InvalidParams", "NotFound", "TooLarge",
-           "WorkerDied"]
+           "WorkerDied", "record_place"]
+
+
+def record_place(locator: str | None, doc_id: str | None = None) -> str:
+    """How every bad-record message (command line, batch, Spark) names its
+    record: its place in the input (``line 12``, ``row 3``, ``file a.txt``,
+    ``entry 4``), then its id when known.
+
+    Example:
+        >>> record_place("line 12", "a1"), record_place("line 3"), record_place(None, "a1")
+        ("line 12 (id 'a1')", 'line 3', "id 'a1'")
+    """
+    if locator is None:
+        return f"id {doc_id!r}"
+    return locator if doc_id is None else f"{locator} (id {doc_id!r})"
 
 
 class DedupError(Exception):

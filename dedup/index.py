@@ -83,14 +83,20 @@ Member = tuple[str, "float | None", int]
 class Story:
     """An article's answer, in one bounded look-up: its cluster's id, the
     cluster's canonical copy, the article's best link (``None`` when it
-    has none, or when its best match is gone) and the cluster's latest
+    has none, or when its best match is gone), the cluster's latest
     version (:func:`dedup.cluster.latest_version` over the members' best
-    links; ``None`` when the index does not keep it)."""
+    links; ``None`` when the index does not keep it) and, when there is
+    no best link but the cluster has other members, ``partner``: one that
+    stands for the cluster (its canonical copy, or when that is the
+    article itself, the oldest other member), so that an article whose
+    best match was removed, or that others linked to, is not answered
+    "no duplicates" while it shares a cluster (``None`` otherwise)."""
 
     cluster: str
     canonical: str
     best: Link | None = None
     latest: str | None = None
+    partner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +170,11 @@ class Index(Protocol):
         """The name of the story that this thread's last :meth:`add` of
         ``doc_id`` founded (no look-up): ``doc_id``, unless a live story
         held that name (its founder removed, its members live): then the
-        first of ``<doc_id>~2``, ``~3`` ... that no live story holds and no
-        stored article has as its id. Names of live stories are unique."""
+        next of ``<doc_id>~2``, ``~3`` ... that no live story holds and no
+        stored article has as its id, counted while the story named
+        ``<doc_id>`` lives (a fresh name is not given twice meanwhile, and
+        each add tries a name no add tried before: bounded work). Names of
+        live stories are unique."""
 
     def attach(self, doc_id: str, links: list[Link]) -> tuple[Story, list[Link]]:
         """Record the confirmed links of ``doc_id`` (each ``link.a ==
@@ -291,6 +300,7 @@ class MemoryIndex:
         self._root: dict[str, int] = {}  # id -> cluster key (its founder's insertion rank)
         self._clusters: dict[int, tuple[str, list[str]]] = {}  # key -> (name, members in insertion order)
         self._named: dict[str, int] = {}  # name -> cluster key, for every live cluster
+        self._given: dict[str, int] = {}  # held name -> fresh names counted under it while its story lives
 
     def _keys(self, fp: Fingerprint) -> np.ndarray:
         return signature_band_hashes(fp.signature, self.params)
@@ -382,10 +392,16 @@ class MemoryIndex:
         """See :meth:`Index.founded`."""
         if base not in self._named:
             return base
-        k = 2
-        while f"{base}~{k}" in self._named or f"{base}~{k}" in self._docs:
-            k += 1
-        return f"{base}~{k}"
+        while True:
+            k = self._given[base] = self._given.get(base, 0) + 1
+            name = f"{base}~{k + 1}"
+            if name not in self._named and name not in self._docs:
+                return name
+
+    def _unname(self, name: str) -> None:
+        """A story's name is free again (its story is gone or merged into another)."""
+        del self._named[name]
+        self._given.pop(name, None)
 
     def founded(self, doc_id: str) -> str:
         key = self._root.get(doc_id)
@@ -420,7 +436,7 @@ class MemoryIndex:
             members = self._clusters[key][1]
             members.remove(doc_id)
             if not members:  # the cluster keeps its key and name while a member lives
-                del self._named[self._clusters.pop(key)[0]]
+                self._unname(self._clusters.pop(key)[0])
             return True
 
     def _merge(self, ka: int, kb: int) -> int:
@@ -429,7 +445,7 @@ class MemoryIndex:
         keep, drop = min(ka, kb), max(ka, kb)
         name, members = self._clusters[keep]
         dropped, moved = self._clusters.pop(drop)
-        del self._named[dropped]
+        self._unname(dropped)
         for m in moved:
             self._root[m] = keep
         self._clusters[keep] = (name, sorted(members + moved, key=self._order.__getitem__))
@@ -442,7 +458,9 @@ class MemoryIndex:
         links = [lk for lk in map(self._best_link, members) if lk is not None]
         latest = latest_version(canon, links, {d.id: (d.published, self._order[d.id]) for d in docs},
                                 cut_copies=False)  # as the Redis scripts
-        return Story(name, canon, self._best_link(doc_id), latest)
+        best = self._best_link(doc_id)
+        partner = None if best is not None else canon if canon != doc_id else next((m for m in members if m != doc_id), None)
+        return Story(name, canon, best, latest, partner)
 
     def _best_link(self, doc_id: str) -> Link | None:
         got = self._best.get(doc_id)

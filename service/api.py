@@ -263,7 +263,7 @@ def get_article(doc_id: str):
         raise NotFound(f"article {doc_id!r} is not stored in namespace {ns!r}")
     with d.index.noting():
         story = d.index.story(doc_id, text=want)  # bounded, whatever the cluster's size
-        cluster, canonical, links = (story.cluster, story.canonical, [story.best] if story.best else []) if story else (None, None, [])
+        cluster, canonical, links = (story.cluster, story.canonical, d.story_links(fp, story)) if story else (None, None, [])
         links = d.figures_named(doc_id, links)  # an update link stored unexplained: its figures by their words
         latest = story.latest if story else None
         body = _described(d.index, Match(doc_id, cluster, canonical, links, created=False, latest=latest).to_dict())

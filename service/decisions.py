@@ -13,7 +13,6 @@ from contextvars import ContextVar
 from redis.exceptions import ResponseError
 
 from dedup.errors import DecisionConflict
-from dedup_service.errors import StoreUnavailable
 
 __all__ = ["DecisionStore"]
 
@@ -129,24 +128,18 @@ class DecisionStore:
     def _split(self, origin: str, ids: list[str]) -> list[str]:
         """:data:`~dedup_service.lua.SPLIT`: ``ids`` leave ``origin``'s story (one round trip)."""
         keys, args = self._idkeys([origin, *ids])
-        fresh: tuple[list[bytes], bytes] = ([], b"")
-        for attempt in range(8):
-            with self._translated():
-                try:
-                    out = self._scripts["SPLIT"](keys=[*self._fixed, *keys, *fresh[0]],
-                                                 args=[self.prefix, self.layout, self._siglen, fresh[1], *args])
-                except ResponseError as e:
-                    kind, _, detail = str(e).partition(" ")
-                    if kind == "SPLIT_APART":
-                        raise DecisionConflict(f"article {detail!r} is not in the story of {origin!r}") from None
-                    if kind == "SPLIT_FOUNDER":
-                        raise DecisionConflict(f"article {detail!r} founded the story (its id is the story's): "
-                                               f"split the other articles off instead") from None
-                    raise
-            if out[0] != b"rename":
-                return list(ids)
-            fresh = self._fresh_names(out[1].decode("utf-8", "surrogatepass"), attempt)  # the new story's founder's id
-        raise StoreUnavailable(f"could not name the story split off {origin!r}: its names keep changing")
+        with self._translated():
+            try:
+                self._scripts["SPLIT"](keys=[*self._fixed, *keys], args=[self.prefix, self.layout, self._siglen, *args])
+            except ResponseError as e:
+                kind, _, detail = str(e).partition(" ")
+                if kind == "SPLIT_APART":
+                    raise DecisionConflict(f"article {detail!r} is not in the story of {origin!r}") from None
+                if kind == "SPLIT_FOUNDER":
+                    raise DecisionConflict(f"article {detail!r} founded the story (its id is the story's): "
+                                           f"split the other articles off instead") from None
+                raise
+        return list(ids)
 
     def _part(self, a: str, b: str) -> list[str]:
         """Two articles ruled apart that share a story: one leaves it (see :meth:`record_decision`)."""

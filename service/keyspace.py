@@ -76,15 +76,27 @@ key                type    holds
                            has a ``P n`` key -> its root iid. A new story
                            whose founder's id a live one holds (its founder
                            was removed, its members live) is named
-                           ``<id>~2`` (the first of ``~2``, ``~3`` ... that
+                           ``<id>~2`` (the next of ``~2``, ``~3`` ... that
                            no story holds and no stored article has as its
-                           id), so no two live stories share a name
-``P J``            string  joined bitmap: bit ``n`` (Redis bit order) set
-                           once the article of iid ``n`` joined another's
-                           cluster (its root is not itself), so that a
-                           look-up groups its candidates by cluster
-                           reading the record of those only; deleted when
-                           the namespace becomes empty
+                           id, counted in ``P K``), so no two live stories
+                           share a name
+``P K``            hash    fresh names given per held name: name -> how
+                           many (``<name>~2`` first); dropped with the
+                           story that holds the name, so the scripts pick
+                           the next fresh name themselves, each tried once
+``P T``            hash    stored ids that look like fresh names
+                           (``<x>~<digits>``) -> iid: what the scripts
+                           check a fresh name against (the id map's keys
+                           are hashes they cannot compute)
+``P J <iid>``      string  joined bitmap chunk, by its first iid (a
+                           multiple of ``layout.JOINED_CHUNK``): a bit
+                           per iid, set once that article joined
+                           another's cluster (its root is not itself), so
+                           that a look-up groups its candidates by
+                           cluster reading the record of those only;
+                           cleared when the article is removed, the chunk
+                           deleted once all-zero (layout in
+                           :mod:`dedup_service.layout`)
 ``P Dz``           zset    editors' decisions (:mod:`dedup.decisions`,
                            :func:`~dedup.decisions.decision_key` JSON) by
                            the order they were made; ``P Dn`` (string) its
@@ -224,16 +236,6 @@ class Keyspace:
             keys.append(idkey)
             args += [digest, ext]
         return keys, args
-
-    def _fresh_names(self, base: str, attempt: int) -> tuple[list[bytes], bytes]:
-        """The id map keys and the packed argument of the cluster names a
-        story founded by ``base`` may take when ``base`` names a live one
-        (``<base>~2`` ... ``<base>~9`` at the first ``attempt``, 0; the next
-        eight at the next): the scripts take the first that no live story
-        holds and no stored article has as its id."""
-        names = [f"{base}~{k}" for k in range(2 + 8 * attempt, 10 + 8 * attempt)]
-        keys, args = self._idkeys(names)
-        return keys, layout.pack_fresh_names(list(zip(args[0::2], args[1::2])))
 
     def _buckets(self, signature: np.ndarray) -> tuple[list[bytes], list[bytes]]:
         """Each band's bucket shard key and field: the band hash's high 32 bits

@@ -37,7 +37,23 @@ name key, so that a founder's id posted again after its removal founds a
 cluster named ``<id>~2``, not a second cluster ``<id>``) and the joined
 bitmap (``P J``: bit ``n`` set once the article of iid ``n`` joined
 another's cluster, so that a look-up of template briefs, all alone in
-their stories, reads no record to group them by cluster).
+their stories, reads no record to group them by cluster); 7, the joined
+bitmap in chunks (``P J <first iid>``, below) instead of one string that
+grew with every iid ever added, and fresh names picked by the scripts
+(``P K``: fresh names given per held name; ``P T``: stored ids of the form
+``<x>~<digits>``), so that naming a story never needs another call.
+
+The joined bitmap is cut by internal id: chunk ``P J <c>`` (``c`` the packed
+iid of its first bit, a multiple of :data:`JOINED_CHUNK`: :func:`joined_chunk`)
+holds the bits of the :data:`JOINED_CHUNK` iids from ``c`` on, bit ``n - c``
+(Redis bit order: the high bit of the first byte first) set once the article
+of iid ``n`` joined another's cluster. A chunk is at most
+``JOINED_CHUNK / 8`` bytes and exists only while one of its bits is set:
+removing an article (a deletion, a replacement, or retention's purge, which
+removes expired articles the same way) clears its bit and deletes the chunk
+it leaves all-zero, so a chunk wholly older than the retention horizon goes
+with the last of its articles the purge removes. A look-up reads each chunk
+its candidates fall in once (one ``GETRANGE`` over their span in it).
 
 A value bucket (a field of hash ``P c <3 bytes>``, one per MinHash position
 and value, :mod:`dedup_service.keyspace`) holds the packed iids of the
@@ -62,14 +78,14 @@ import numpy as np
 from dedup.types import KINDS, Link, Passage
 
 __all__ = [
-    "ABOUT_HEAD", "HEADER", "ID_DIGEST", "IID", "KIND_BITS", "PENDING", "RECORD", "RECORD_FIELDS", "TOKEN", "VERSION", "About",
-    "Candidates", "Field", "ROW_STOCK", "Record", "field_bytes", "field_value", "lua_prelude", "pack_about", "pack_iid",
-    "pack_fresh_names", "pack_link", "pack_record", "pack_version", "record_dtype", "unpack_about", "unpack_candidates", "unpack_link",
+    "ABOUT_HEAD", "HEADER", "ID_DIGEST", "IID", "JOINED_CHUNK", "KIND_BITS", "PENDING", "RECORD", "RECORD_FIELDS", "TOKEN", "VERSION", "About",
+    "Candidates", "Field", "ROW_STOCK", "Record", "field_bytes", "field_value", "joined_chunk", "lua_prelude", "pack_about", "pack_iid",
+    "pack_link", "pack_record", "pack_version", "record_dtype", "unpack_about", "unpack_candidates", "unpack_link",
     "unpack_record", "unpack_row",
 ]
 
 #: Stored layout version (see the module docstring before changing any byte).
-VERSION = 6
+VERSION = 7
 
 #: Bytes of an internal id: a u32 big-endian counter value (so ids sort as bytes).
 IID = 4
@@ -82,9 +98,8 @@ SIG_VALUE = 4
 VALUE_FIELD = 4
 #: Bytes of an id map field: the xxh64 digest of the external id (see ``dedup_service.keyspace``).
 ID_DIGEST = 8
-#: A look-up reads the joined bitmap (``P J``) over its candidates' iid span when it is at most this many bits
-#: (8 KiB), else it reads each candidate's root from its record.
-JOINED_READ = 1 << 16
+#: Bits (iids) per chunk of the joined bitmap (``P J <first iid>``, at most 1 KiB each: see the module docstring).
+JOINED_CHUNK = 1 << 13
 
 
 @dataclass(frozen=True)
@@ -146,6 +161,13 @@ class Record:
 
 def pack_iid(n: int) -> bytes:
     return struct.pack(_IID_FORMAT, n)
+
+
+def joined_chunk(n: int) -> tuple[bytes, int]:
+    """The suffix (after ``P J``) of the joined bitmap chunk holding iid
+    number ``n``, and ``n``'s bit in it (``joined_at`` in the scripts)."""
+    first = n - n % JOINED_CHUNK
+    return pack_iid(first), n - first
 
 
 def pack_record(*, added: float, published: float | None, bucket: int, signature: np.ndarray, doc_id: str,
@@ -245,7 +267,7 @@ def lua_prelude() -> str:
         f"local VALUE_FIELD_LEN = {VALUE_FIELD}",
         f"local ID_DIGEST_LEN = {ID_DIGEST}",
         "local BYTE_BITS, BYTE_HIGH = 8, 128",
-        f"local JOINED_READ = {JOINED_READ}",
+        f"local JOINED_CHUNK = {JOINED_CHUNK}",
         f"local REC_HEADER = {HEADER}",
         f"local function pack_iid(n) return struct.pack('{_lua_format(_IID_FORMAT)}', n) end",
         f"local function iid_number(iid) return (struct.unpack('{_lua_format(_IID_FORMAT)}', iid)) end",
@@ -279,8 +301,6 @@ def lua_prelude() -> str:
         f"local function row_stock(n) return ROW_STOCK .. struct.pack('{count}', n) end",
         f"local function row_stock_count(v) return (struct.unpack('{count}', string.sub(v, {len(ROW_STOCK) + 1}))) end",
         f"local function pack_version(first, n) return first .. struct.pack('{count}', n) end",
-        f"local FRESH_HEAD = ID_DIGEST_LEN + {struct.calcsize(_COUNT)}",
-        f"local function fresh_len(s, pos) return (struct.unpack('{count}', s, pos)) end",
         "local function version_first(v) return string.sub(v, 1, IID_LEN) end",
         f"local function version_count(v) return (struct.unpack('{count}', string.sub(v, IID_LEN + 1))) end",
         f"local function link_kind(v) return bit.band(bit.rshift(string.byte(v, 1), {_KIND_SHIFT}), {_KIND_MASK}) end",
@@ -300,13 +320,6 @@ def _lua_bytes(b: bytes) -> str:
 ROW_STOCK = b"\xff"
 _COUNT = ">I"
 _SAME_OR_UPDATE = ("exact", "near", "update")
-
-
-def pack_fresh_names(names: list[tuple[bytes, bytes]]) -> bytes:
-    """Cluster names to choose from (``(id map digest, name)`` each): per
-    name its digest, its length (u32 BE) and the name, back to back
-    (``fresh_name`` in :mod:`dedup_service.lua`)."""
-    return b"".join(digest + struct.pack(_COUNT, len(name)) + name for digest, name in names)
 
 
 def pack_version(first: bytes, count: int) -> bytes:

@@ -8,20 +8,19 @@ table, then the shared helpers below; the hand-written parts read records
 only through those generated names (``rec_root(rec)``, ``IID_LEN`` ...),
 never through bare byte offsets (a test checks it).
 
-Conventions shared by every script: ``KEYS[1..3]`` are the namespace's
+Conventions shared by every script: ``KEYS[1..4]`` are the namespace's
 fixed keys (:data:`FIXED_KEYS`: the meta hash ``P m``, the retention index
-``P E``, the pending index ``P p``, the cluster names ``P N``, the
-joined bitmap ``P J``); the script's own keys follow (id map
-and band and value bucket shards, named by the caller from the article's
-id and signature). ``ARGV[1]`` is the key prefix ``P`` (``dd{<namespace>}``),
+``P E``, the pending index ``P p``, the cluster names ``P N``); the
+script's own keys follow (id map and band and value bucket shards, named
+by the caller from the article's id and signature). ``ARGV[1]`` is the key prefix ``P`` (``dd{<namespace>}``),
 ``ARGV[2]`` the layout string, ``ARGV[3]`` the signature length in bytes.
 A script refuses a namespace stored with another layout (error
 ``LAYOUT <stored layout>``).
 
 Redis Cluster: every key the caller can name is passed in ``KEYS``. The
 keys named by internal ids that a script finds on its way (records, word
-ids, links, clusters, versions, retention buckets of candidates and
-members) cannot be known before it runs; the script builds them from ``P``, which carries
+ids, links, clusters, versions, retention buckets and joined bitmap
+chunks of candidates and members) cannot be known before it runs; the script builds them from ``P``, which carries
 the ``{namespace}`` hash tag, so they hash to the slot of ``KEYS[1]`` and
 live on the node that runs the script (open-source Redis Cluster serves
 them; a proxy that insists on every key in ``KEYS``, as some managed
@@ -37,7 +36,7 @@ from __future__ import annotations
 from dedup_service.layout import lua_prelude
 
 #: The namespace's fixed keys (suffixes of ``P``), passed first in every script's KEYS.
-FIXED_KEYS = (b"m", b"E", b"p", b"N", b"J")
+FIXED_KEYS = (b"m", b"E", b"p", b"N")
 
 __all__ = ["ABOUT", "ADD", "ATTACH", "CLUSTER", "FIXED_KEYS", "GET", "LAYOUT_ERROR", "LINKS", "MEMBERS", "NOTFOUND_ERROR",
            "PENDING_SCAN", "PURGE_SCAN", "REMOVE", "SCRIPTS", "SETTLE", "STORY", "register"]
@@ -51,9 +50,9 @@ local E_LAYOUT, E_NOTFOUND = '{LAYOUT_ERROR} ', '{NOTFOUND_ERROR} '
 """ + r"""
 local P, layout, siglen = ARGV[1], ARGV[2], tonumber(ARGV[3])
 -- KEYS[1..K] are the namespace's fixed keys (meta, retention index, pending
--- index, cluster names, joined bitmap); a script's own keys follow
-local K = 5  -- ARGV position (KEYS): the fixed keys' count
-local mk, rk, pk, nk, jk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+-- index, cluster names); a script's own keys follow
+local K = 4  -- ARGV position (KEYS): the fixed keys' count
+local mk, rk, pk, nk = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local stored_layout = redis.call('HGET', mk, 'L')
 if stored_layout and stored_layout ~= layout then
   return redis.error_reply(E_LAYOUT .. stored_layout)
@@ -89,36 +88,59 @@ local function root_of(iid)
   return redis.call('GETRANGE', P .. 'r' .. iid, REC_ROOT_OFFSET, REC_ROOT_OFFSET + IID_LEN - 1)
 end
 
+-- the joined bitmap's chunk holding iid number `n` (key ``P J <first
+-- iid>``, JOINED_CHUNK bits each: dedup_service.layout.joined_chunk) and
+-- `n`'s bit in it
+local function joined_at(n)
+  local first = n - n % JOINED_CHUNK
+  return P .. 'J' .. pack_iid(first), n - first
+end
+
 -- `iid` joins the cluster rooted at `root`; an article whose root is not
--- itself has its bit set in ``P J`` (bit = its iid number), so that a
--- look-up resolves the roots of the others without reading their records
+-- itself has its bit set in the joined bitmap, so that a look-up resolves
+-- the roots of the others without reading their records
 local function set_root(iid, root)
   redis.call('SETRANGE', P .. 'r' .. iid, REC_ROOT_OFFSET, root)
-  if root ~= iid then redis.call('SETBIT', jk, iid_number(iid), 1) end
+  if root ~= iid then
+    local k, b = joined_at(iid_number(iid))
+    redis.call('SETBIT', k, b, 1)
+  end
+end
+
+-- `iid` is removed: its bit is cleared, and the chunk it leaves all-zero
+-- deleted (a chunk exists only while one of its bits is set: bounded by
+-- the live articles, whatever the iids ever added)
+local function unjoin(iid)
+  local k, b = joined_at(iid_number(iid))
+  if redis.call('GETBIT', k, b) == 1 then
+    redis.call('SETBIT', k, b, 0)
+    if redis.call('BITCOUNT', k) == 0 then redis.call('DEL', k) end
+  end
 end
 
 -- the cluster root of each of `ids` (nil for one whose record is gone):
--- one read of ``P J`` over their iid numbers' span (when at most
--- JOINED_READ bits), then a record read only for those whose bit is set
+-- one read of each joined bitmap chunk they fall in (over their span in
+-- it), then a record read only for those whose bit is set
 local function roots_of(ids)
-  local lo, hi = math.huge, -1
-  for _, id in ipairs(ids) do
-    local n = iid_number(id)
-    if n < lo then lo = n end
-    if n > hi then hi = n end
+  local spans, chunks, at = {}, {}, {}
+  for j, id in ipairs(ids) do
+    local k, b = joined_at(iid_number(id))
+    local s = spans[k]
+    if not s then s = {lo = b, hi = b}; spans[k] = s; chunks[#chunks + 1] = k
+    elseif b < s.lo then s.lo = b
+    elseif b > s.hi then s.hi = b end
+    at[j] = {key = k, bit = b}
+  end
+  for _, k in ipairs(chunks) do
+    local s = spans[k]
+    s.first = math.floor(s.lo / BYTE_BITS)
+    s.bits = redis.call('GETRANGE', k, s.first, math.floor(s.hi / BYTE_BITS))
   end
   local out = {}
-  local joined = hi >= lo and hi - lo < JOINED_READ
-    and redis.call('GETRANGE', jk, math.floor(lo / BYTE_BITS), math.floor(hi / BYTE_BITS))
-  local first = math.floor(lo / BYTE_BITS)
   for j, id in ipairs(ids) do
-    local own = false
-    if joined then
-      local n = iid_number(id)
-      local b = string.byte(joined, math.floor(n / BYTE_BITS) - first + 1)  -- nil past the bitmap's end: clear
-      own = not b or bit.band(b, bit.rshift(BYTE_HIGH, n % BYTE_BITS)) == 0
-    end
-    if own then out[j] = id
+    local s, b = spans[at[j].key], at[j].bit
+    local byte = string.byte(s.bits, math.floor(b / BYTE_BITS) - s.first + 1)  -- nil past its end: clear
+    if not byte or bit.band(byte, bit.rshift(BYTE_HIGH, b % BYTE_BITS)) == 0 then out[j] = id
     else
       local r = root_of(id)
       if #r == IID_LEN then out[j] = r end
@@ -199,7 +221,10 @@ end
 
 local function drop_name(root, name)
   redis.call('DEL', P .. 'n' .. root)
-  if redis.call('HGET', nk, name) == root then redis.call('HDEL', nk, name) end
+  if redis.call('HGET', nk, name) == root then
+    redis.call('HDEL', nk, name)
+    redis.call('HDEL', P .. 'K', name)  -- the fresh names counted under it start again
+  end
 end
 
 -- whether `name` is held by a live cluster other than one rooted at
@@ -210,25 +235,30 @@ local function name_held(name, root, leaving)
   return not (holder == root and redis.call('ZCARD', P .. 'k' .. root) <= leaving)
 end
 
--- the first of the caller's fresh names (`packed`:
--- dedup_service.layout.pack_fresh_names; their id map keys are the last
--- KEYS) that no live cluster holds (see name_held) and no stored article
--- has as its id, or nil (the caller sends others)
-local function fresh_name(packed, root, leaving)
-  local digests, names, pos = {}, {}, 1
-  while pos <= #packed do
-    local n = fresh_len(packed, pos + ID_DIGEST_LEN)
-    digests[#digests + 1] = string.sub(packed, pos, pos + ID_DIGEST_LEN - 1)
-    names[#names + 1] = string.sub(packed, pos + FRESH_HEAD, pos + FRESH_HEAD + n - 1)
-    pos = pos + FRESH_HEAD + n
+-- stored ids that could be fresh names (``<x>~<digits>``) are listed in
+-- ``P T`` (id -> iid), so that fresh_name sees them without the id map
+-- (whose keys are hashes of the id the scripts cannot compute)
+local function fresh_like(ext) return string.find(ext, '~%d+$') ~= nil end
+
+local function id_stored(ext)
+  local iid = redis.call('HGET', P .. 'T', ext)
+  if not iid then return false end
+  local rec = redis.call('GET', P .. 'r' .. iid)
+  return rec ~= false and rec_ext(rec, siglen) == ext
+end
+
+-- the name of a new story founded under `base`, which a live story holds:
+-- the next of ``<base>~2``, ``~3`` ... (counted per held name in ``P K``,
+-- while its story lives: a name once given is not given again meanwhile)
+-- that no live cluster holds (see name_held) and no stored article has as
+-- its id. Always one: each name skipped is skipped for good (its count
+-- moved past it), so the names tried over all adds are the names given
+-- plus the names taken, not a search per add
+local function fresh_name(base, root, leaving)
+  while true do
+    local name = base .. '~' .. (redis.call('HINCRBY', P .. 'K', base, 1) + 1)
+    if not name_held(name, root, leaving) and not id_stored(name) then return name end
   end
-  local first = #KEYS - #names
-  for i = 1, #names do
-    if not name_held(names[i], root, leaving) and not resolve(KEYS[first + i], digests[i], names[i]) then
-      return names[i]
-    end
-  end
-  return nil
 end
 
 -- pick the canonical member of a cluster of two or more again (after its canonical left or changed)
@@ -602,6 +632,8 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields, vkeys, G, mct
     end
   end
   if redis.call('HGET', idkey, digest) == iid then redis.call('HDEL', idkey, digest) end
+  local ext = rec_ext(rec, siglen)
+  if fresh_like(ext) and redis.call('HGET', P .. 'T', ext) == iid then redis.call('HDEL', P .. 'T', ext) end
   redis.call('DEL', P .. 'l' .. iid)  -- links to it from others dangle: readers skip them
   if bit.band(flags_number(rec_flags(rec)), PENDING) ~= 0 then redis.call('ZREM', pk, iid) end
   local root = rec_root(rec)
@@ -625,8 +657,9 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields, vkeys, G, mct
       elseif nv ~= v then redis.call('SET', ek, nv) end
     end
   end
+  unjoin(iid)
   redis.call('DEL', P .. 'r' .. iid, P .. 't' .. iid, P .. 'a' .. iid)
-  if redis.call('HINCRBY', mk, 'n', -1) <= 0 then redis.call('DEL', mk, jk) end
+  if redis.call('HINCRBY', mk, 'n', -1) <= 0 then redis.call('DEL', mk) end
 end
 
 -- up to `limit` live articles {iid, rec, ...} in retention buckets that ended
@@ -656,15 +689,14 @@ end
 _PRELUDE = lua_prelude() + _HELPERS
 
 #: KEYS: meta, retention index, pending index, names, idmap, b1..bB, v1..vR,
-#:       [old b1..bB, old v1..vRO], the fresh names' idmaps
+#:       [old b1..bB, old v1..vRO]
 #: ARGV: P, layout, siglen, mode (add|query), digest, ext, record (root
 #:       zero), tokens, B, purge cutoff (ms), purge limit (0: none),
 #:       old_iid, old_check, about ('=' + ``layout.pack_about``, whose '' is
 #:       none; '' alone: leave the stored one as it is),
 #:       min_contained_tokens, containment, shingle_size,
-#:       f1..fB, G, [old f1..fB, old G], the fresh names (see
-#:       ``fresh_name``; '' but after a ``rename`` reply), and last the
-#:       articles whose pending flag to clear first (mode add; see ``settle``)
+#:       f1..fB, G, [old f1..fB, old G], and last the articles whose
+#:       pending flag to clear first (mode add; see ``settle``)
 #: (``v``/``G``: the value buckets, short-inside-long, and their fields
 #: concatenated: R of them, 0 for a text that has none; the old article's
 #: RO are read only if its stored words are enough)
@@ -675,18 +707,18 @@ _PRELUDE = lua_prelude() + _HELPERS
 #: (each reply with candidates ends with 1 when editors' decisions exist, ``P Dz``)
 #:   {"ok", expired, iid, cands, decisions, name}: stored, pending (flags)
 #:   when cands is not empty, until ATTACH; name '' when its story is
-#:   named by its id, else the fresh name its story took;
+#:   named by its id, else the fresh name its story took (when the id
+#:   names a live story, its founder removed or replaced while its members
+#:   live: ``fresh_name``, always found in this call);
 #:   {"same", expired} for a retry of a linked article (same id, same
 #:   words: nothing written but a changed ``published`` or about);
-#:   {"pending", expired, iid, cands} for a retry of an article still
-#:   pending: the caller confirms and attaches again (repair);
+#:   {"pending", expired, iid, cands, decisions, name} for a retry of an
+#:   article still pending: the caller confirms and attaches again
+#:   (repair); name as for "ok", its story's (the fresh name its first
+#:   add took stays its story's, though every candidate is gone);
 #:   {"exists", expired, old_iid, old_rec} when the id is stored with other
 #:   words and no (matching) old_iid was passed: the caller computes the old
 #:   bands and calls again with them;
-#:   {"rename", expired} when the id names a live cluster (its founder was
-#:   removed, its members live) and none of the fresh names given is free:
-#:   the caller calls again with other fresh names (the new article's
-#:   cluster takes the first free one: cluster names are unique);
 #:   a query's reply ends with 1 when its id names a live cluster (its add
 #:   needs a fresh name).
 ADD = _PRELUDE + r"""
@@ -723,7 +755,8 @@ if mode == 'add' and prev then
         redis.call('SETRANGE', P .. 'r' .. prev, REC_FLAGS_OFFSET, string.char(0))
         redis.call('ZREM', pk, prev)
       end
-      return {'pending', gone, prev, pack_candidates(cands), redis.call('EXISTS', P .. 'Dz')}
+      local story = cluster_info(rec_root(prev_rec))  -- its story's name: a fresh one when it took one
+      return {'pending', gone, prev, pack_candidates(cands), redis.call('EXISTS', P .. 'Dz'), story ~= ext and story or ''}
     end
     return {'same', gone}
   end
@@ -738,10 +771,7 @@ if mode ~= 'add' then  -- '1' third: the id is stored with these very words (Ind
 end
 local name  -- the new cluster's name when its founder's id is held (by a cluster that outlived its founder)
 local prev_root = prev and rec_root(prev_rec)  -- prev's story, when prev is all that is left of it, frees its name
-if name_held(ext, prev_root, 1) then
-  name = fresh_name(ARGV[#ARGV - 1], prev_root, 1)  -- ARGV position: the fresh names, before the pending flags to clear
-  if not name then return {'rename', gone} end
-end
+if name_held(ext, prev_root, 1) then name = fresh_name(ext, prev_root, 1) end
 local cands
 if prev then
   cands = lookup(B, F, prev, false, values_read(R, VK, G), words, SIL)
@@ -764,6 +794,7 @@ redis.call('SET', P .. 'r' .. iid, rec)
 if #tokens > 0 then redis.call('SET', P .. 't' .. iid, tokens) end
 if #about > 0 then redis.call('SET', P .. 'a' .. iid, about) end
 redis.call('HSET', idkey, digest, iid)
+if fresh_like(ext) then redis.call('HSET', P .. 'T', ext, iid) end
 if name then  -- a cluster of one with a name of its own
   redis.call('ZADD', P .. 'k' .. iid, iid_number(iid), iid)
   set_name(iid, iid, name)
@@ -874,9 +905,14 @@ return 1
 #: article: digest, ext.
 #: Returns per article {} when unknown, else {cluster name, canonical ext
 #: id, best link's other ext id or '', its value or '', the record, its
-#: about, the best other's about_meta, the latest-version summary
-#: (``latest_summary``)}: an article's answer in one bounded look-up,
-#: whatever its cluster's size.
+#: about, the best other's (or the partner's) about_meta, the
+#: latest-version summary (``latest_summary``), the partner's ext id or
+#: ''}: an article's answer in one bounded look-up, whatever its cluster's
+#: size. The partner, for an article with no live best link in a cluster
+#: of two or more (its best match was removed, or it has none: others
+#: linked to it), is another member that stands for its cluster: the
+#: canonical copy, or when that is the article itself, the oldest other
+#: member (``dedup.index.Story.partner``).
 STORY = _PRELUDE + r"""
 local want_text = ARGV[4] == '1'
 local out = {}
@@ -887,9 +923,19 @@ for j = K + 1, #KEYS do  -- ARGV position: the fixed keys, then one idmap per ar
   else
     local name, canon = cluster_info(rec_root(rec))
     local other, value, oiid = best_link(iid)
+    local partner = ''
+    if not other then  -- no live best link: another member stands for its cluster
+      local p = canon ~= iid and canon or nil
+      if not p then
+        for _, m in ipairs(redis.call('ZRANGE', P .. 'k' .. rec_root(rec), 0, 1)) do
+          if m ~= iid then p = m; break end
+        end
+      end
+      if p then partner, oiid = rec_ext(redis.call('GET', P .. 'r' .. p), siglen), p end
+    end
     local mine = want_text and (redis.call('GET', P .. 'a' .. iid) or '') or about_meta(iid)
     out[#out + 1] = {name, rec_ext(redis.call('GET', P .. 'r' .. canon), siglen), other or '', value or '', rec,
-                     mine, oiid and about_meta(oiid) or '', latest_summary(rec_root(rec), canon)}
+                     mine, oiid and about_meta(oiid) or '', latest_summary(rec_root(rec), canon), partner}
   end
 end
 return out
@@ -1008,9 +1054,8 @@ def register(client) -> dict:
 # canonical ids, ``P Dk <story name>`` the story's members that a decision
 # names (``merge`` above unions them), read by ``better`` and ``merge``.
 
-#: KEYS: the fixed ones, idmap f, idmap s1..sn, the fresh names' idmaps.
-#: ARGV: P, layout, siglen, the fresh names (see ``fresh_name``; '' but
-#: after a ``rename`` reply), f digest, f ext, then per s: digest, ext.
+#: KEYS: the fixed ones, idmap f, idmap s1..sn.
+#: ARGV: P, layout, siglen, f digest, f ext, then per s: digest, ext.
 #: The articles s1..sn (all in f's story, not its founder) leave it and
 #: form one story, rooted at the oldest of them (its name): their records'
 #: roots, the two member sets, the new story's canonical; the rest's
@@ -1021,18 +1066,16 @@ def register(client) -> dict:
 #: until an update comes; the rest's versions find their first copies
 #: among those who stay, O(rest) when one left). Work: O(n) otherwise.
 #: The new story is named by its oldest article's id unless a live story
-#: holds that name, else by the first free fresh name ({"rename", that
-#: id} when none is: the caller calls again with others).
+#: holds that name, else by a fresh name (``fresh_name``).
 #: Returns {new story name, old story name} or an error: NOTFOUND <id>,
 #: SPLIT_APART <id> (in another story), SPLIT_FOUNDER <id> (founded it).
 SPLIT = _PRELUDE + r"""
-local fresh = ARGV[4]  -- ARGV position: the fresh names, then f's digest and ext
-local fi, frec = resolve(KEYS[K + 1], ARGV[5], ARGV[6])
-if not fi then return redis.error_reply(E_NOTFOUND .. ARGV[6]) end
+local fi, frec = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
+if not fi then return redis.error_reply(E_NOTFOUND .. ARGV[5]) end
 local root = rec_root(frec)
 local ms, inset = {}, {}
-for j = K + 2, K + 1 + (#ARGV - 6) / 2 do  -- ARGV position: the fixed keys, f's idmap, one idmap per s (then the fresh names')
-  local f = 6 + (j - K - 2) * 2  -- ARGV position: this s's digest and ext follow it
+for j = K + 2, #KEYS do  -- ARGV position: the fixed keys, f's idmap, one idmap per s
+  local f = 5 + (j - K - 2) * 2  -- ARGV position: this s's digest and ext follow it
   local iid, rec = resolve(KEYS[j], ARGV[f + 1], ARGV[f + 2])
   if not iid then return redis.error_reply(E_NOTFOUND .. ARGV[f + 2]) end
   if rec_root(rec) ~= root then return redis.error_reply('SPLIT_APART ' .. ARGV[f + 2]) end
@@ -1045,9 +1088,7 @@ local nroot = ms[1]
 local nname = rec_ext(redis.call('GET', P .. 'r' .. nroot), siglen)
 local named = #ms > 1  -- the new story has a name key (and a member set)
 if name_held(nname, root, #ms) then  -- its founder's id names a live story: a fresh name
-  local base = nname
-  nname = fresh_name(fresh, root, #ms)
-  if not nname then return {'rename', base} end
+  nname = fresh_name(nname, root, #ms)
   named = true
 end
 local ck, nck = P .. 'k' .. root, P .. 'k' .. nroot

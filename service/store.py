@@ -165,8 +165,7 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
                                        args=[self.prefix, self.layout, self._siglen, *args])
 
     def _add_args(self, mode: str, fp: Fingerprint, purge: bool = False,
-                  old: tuple[bytes, bytes] | None = None, settle: bytes = b"",
-                  fresh: tuple[list[bytes], bytes] = ([], b"")) -> tuple[list, list]:
+                  old: tuple[bytes, bytes] | None = None, settle: bytes = b"") -> tuple[list, list]:
         idkey, digest, ext = self._idkey(fp.id)
         keys, fields = self._buckets(fp.signature)
         tokens = np.ascontiguousarray(fp.tokens, dtype="<u4").tobytes()
@@ -183,8 +182,8 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
         p = self.params
         args = [mode, digest, ext, self._record(fp), tokens, len(keys), cutoff, limit, old_iid, old_check,
                 self._about(fp) if mode == "add" else b"", p.min_contained_tokens, repr(float(p.containment)),
-                p.shingle_size, *fields, vfields, *old_args, fresh[1], settle]
-        return [idkey, *keys, *vkeys, *old_keys, *fresh[0]], args
+                p.shingle_size, *fields, vfields, *old_args, settle]
+        return [idkey, *keys, *vkeys, *old_keys], args
 
     def _candidates_from(self, packed: list, with_about: bool = False) -> list[Fingerprint]:
         """Decode the script's packed candidates in one go, leaving out any
@@ -209,11 +208,12 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
         """Atomically return the bounded candidates of ``fp``, then store it
         (one round trip, which also finds a bounded batch of expired articles
         and clears the pending flags that :meth:`attach` left to it; one more
-        to remove the expired ones when there are some, one more when the
-        id was stored with other words, and one more when it names a live
-        story (its founder was removed: a fresh name); ``None`` and no write but a changed
-        ``published`` when it was stored and linked with the same words; the
-        candidates again when it is still pending)."""
+        to remove the expired ones when there are some, and one more when
+        the id was stored with other words; a story founded under an id a
+        live story holds takes its fresh name in the same call); ``None``
+        and no write but a changed ``published`` when it was stored and
+        linked with the same words; the candidates again when it is still
+        pending)."""
         self._last_add.done = self._last_add.named = None
         settle = self._take_unsettled()
         try:
@@ -222,14 +222,14 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
         except BaseException:
             self._requeue(settle)
             raise
-        old, renames = None, 0
+        old = None
         for _ in range(8):
             if out[1]:
                 self._remove_many(out[1])
             if out[0] in (b"ok", b"pending"):
                 _DECIDING.set((self.prefix, out[4]))  # for decision_view: no round trip to ask
                 found = self._candidates_from(out[3])
-                if out[0] == b"ok" and out[5]:
+                if out[5]:  # its story's fresh name (a retry's too: founded() answers it)
                     self._last_add.named = (fp.id, out[5].decode("utf-8", "surrogatepass"))
                 if out[0] == b"ok" and out[3][0]:  # stored pending (it had candidates): attach() settles it
                     mine = out[2] + layout.field_bytes(args[3], "added")
@@ -240,12 +240,8 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
                 return found
             if out[0] == b"same":
                 return None
-            if out[0] == b"exists":
-                old = (out[2], out[3])
-            else:  # rename: none of the fresh names sent (if any) is free
-                renames += 1
-            fresh = self._fresh_names(fp.id, renames - 1) if renames else ([], b"")
-            keys, args = self._add_args("add", fp, old=old, fresh=fresh)
+            old = (out[2], out[3])  # exists: stored with other words, replaced knowing its old bands
+            keys, args = self._add_args("add", fp, old=old)
             out = self._script("ADD", keys, args)
         raise StoreUnavailable(f"could not replace {fp.id!r}: it keeps changing under concurrent writers")
 
@@ -364,8 +360,9 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
 
     def founded(self, doc_id: str) -> str:
         """The name of the story this thread's last :meth:`add` founded for
-        ``doc_id`` (no round trip: that add's reply said): its id, unless a
-        live story held it (a fresh name, ``<id>~2`` ...)."""
+        ``doc_id``, or found it in when it was a retry of a pending article
+        (no round trip: that add's reply said): its id, unless a live story
+        held it (a fresh name, ``<id>~2`` ...)."""
         named = getattr(self._last_add, "named", None)
         return named[1] if named is not None and named[0] == doc_id else doc_id
 
@@ -404,12 +401,12 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
             if not out:
                 got.append(None)
                 continue
-            name, canon = (x.decode("utf-8", "surrogatepass") for x in out[:2])
+            name, canon, partner = (x.decode("utf-8", "surrogatepass") for x in (out[0], out[1], out[8]))
             best = self._link(doc_id, out[2], out[3])
             self._note(doc_id, out[5])
-            if best is not None:
-                self._note(best.b, out[6])
-            got.append(Story(name, canon, best, _latest(canon, out[7])))
+            if best is not None or partner:
+                self._note(best.b if best is not None else partner, out[6])
+            got.append(Story(name, canon, best, _latest(canon, out[7]), partner or None))
         return got
 
     def members(self, doc_id: str, start: int = 0, count: int = 50) -> Page | None:

@@ -171,7 +171,8 @@ def test_concurrent_posts_of_one_story_end_in_one_cluster(app, namespace):
     members = [m["id"] for m in client.get(f"/v1/clusters/{clusters.pop()}").json["members"]]
     assert sorted(members) == sorted(f"c{i}" for i in range(n))
     listed = [[d["id"] for d in client.get(f"/v1/articles/{m}").json["duplicates"]] for m in members]
-    assert listed[0] == [] and all(len(x) == 1 and x[0] in members[:i + 1] for i, x in enumerate(listed[1:]))
+    assert len(listed[0]) == 1 and listed[0][0] in members[1:]  # the founder: another member stands for the cluster
+    assert all(len(x) == 1 and x[0] in members[:i + 1] for i, x in enumerate(listed[1:]))
 
 
 def test_batch_streams_one_result_per_line(client):
@@ -270,3 +271,27 @@ def test_a_query_of_a_stored_text_names_its_story(client):
     got = post(client, {"text": text}, "/v1/duplicates").json
     assert got["id"] == stored["id"] and got["cluster"] == stored["cluster"] and got["duplicates"] == []
     assert post(client, {"id": stored["id"], "text": story(24)}, "/v1/duplicates").json["cluster"] is None
+
+
+def test_a_deleted_articles_partners_still_name_a_duplicate(client):
+    """Tester: b and c linked to a; a is deleted; b and c, still one
+    cluster, were answered "no duplicates" by GET /v1/articles and by a
+    retry of their post. Their cluster's canonical copy (or, for the
+    canonical itself, the oldest other member) is named, with that pair's
+    own kind and scores; so is a founder's, whom others linked to."""
+    text = story(31)
+    post(client, {"id": "a", "text": text})
+    post(client, {"id": "b", "text": "LONDON (Reuters) - " + text})
+    post(client, {"id": "c", "text": text + " More to follow on this story later today."})  # most words: canonical
+    founder = client.get("/v1/articles/a").json
+    assert founder["canonical"] == "c" and [d["id"] for d in founder["duplicates"]] == ["c"]
+    assert client.delete("/v1/articles/a").status_code == 204
+    b, c = client.get("/v1/articles/b").json, client.get("/v1/articles/c").json
+    assert b["cluster"] == c["cluster"] == "a" and b["canonical"] == "c"
+    assert [d["id"] for d in b["duplicates"]] == ["c"] and [d["id"] for d in c["duplicates"]] == ["b"]
+    assert b["duplicates"][0]["kind"] in ("near", "contained") and b["duplicates"][0]["score"] > 0.5
+    retry = post(client, {"id": "b", "text": "LONDON (Reuters) - " + text})
+    assert retry.status_code == 200 and [d["id"] for d in retry.json["duplicates"]] == ["c"]
+    client.delete("/v1/articles/c")
+    assert client.get("/v1/articles/b").json["duplicates"] == []  # alone now
+    client.delete("/v1/articles/b")

@@ -116,13 +116,34 @@ def test_bad_records_are_reported_and_skipped(tmp_path):
     r = run("batch", bad, "-q", "--report", tmp_path / "r.json", "--clusters", tmp_path / "c.jsonl")
     assert r.exit_code == 0
     errs = r.stderr.splitlines()
-    for needle in ["line 6: broken JSON", "line 7: not valid UTF-8", "line 8: missing field 'text'",
-                   "line 9: field 'text' must be a string", "line 10: duplicate id '2'",
-                   "line 11: record is", "id punct: text has no words", "line 13: expected a JSON object"]:
-        assert any(needle in e for e in errs), (needle, errs)
+    for needle in ["line 6: broken JSON", "line 7: not valid UTF-8", "line 8 (id 'notext'): missing field 'text'",
+                   "line 9 (id 'num'): field 'text' must be a string", "line 10 (id '2'): duplicate id '2'",
+                   "line 11: record is", "line 12 (id 'punct'): text has no words", "line 13: expected a JSON object"]:
+        assert any(e.startswith(f"dedup: {bad}: {needle}") and e.endswith(" (skipped)") for e in errs), (needle, errs)
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["bad_records"] + report["skipped_articles"] == 8 and report["articles"] == 5
     assert clusters_of((tmp_path / "c.jsonl").read_text()) == [["2", "3"]]
+
+
+def test_every_bad_record_message_names_its_record_the_same_way(tmp_path):
+    """Tester: messages said "line N" for a record the reader refused and
+    "id X" for an article refused later. Every one names the input, the
+    record's place and its id when known, in one format, for JSON Lines
+    (parsed in the workers) and CSV (read in the parent)."""
+    csv_path = tmp_path / "bad.csv"
+    csv_path.write_text("id,text\na1," + RECORDS[0]["text"].replace(",", " ") + "\na2,!!! ...\na3,\n", encoding="utf-8")
+    r = run("batch", csv_path, "-q", "--clusters", tmp_path / "c.jsonl")
+    assert r.exit_code == 0
+    errs = sorted(r.stderr.splitlines())
+    assert errs == [f"dedup: {csv_path}: row 3 (id 'a2'): text has no words after normalisation (skipped)",
+                    f"dedup: {csv_path}: row 4 (id 'a3'): field 'text' is empty (skipped)"], errs
+    jsonl = tmp_path / "bad.jsonl"
+    jsonl.write_text(json.dumps({"id": "b1", "text": RECORDS[0]["text"]}) + "\n"
+                     + json.dumps({"id": "b2", "text": "!!! ..."}) + "\n", encoding="utf-8")
+    r = run("batch", jsonl, "-q", "--clusters", tmp_path / "c.jsonl")
+    assert r.stderr.splitlines() == [f"dedup: {jsonl}: line 2 (id 'b2'): text has no words after normalisation (skipped)"]
+    strict = run("batch", jsonl, "-q", "--strict")
+    assert strict.exit_code == 1 and "stopped at a bad record (line 2 (id 'b2')) because of --strict" in strict.stderr
 
 
 def test_strict_stops_with_exit_code_1(tmp_path):
@@ -140,7 +161,7 @@ def test_canonical_is_earliest_published(tmp_path):
     recs[1]["published"] = "yesterday"
     path.write_text("".join(json.dumps(r) + "\n" for r in recs))
     r = run("batch", path, "-q")
-    assert "line 2: published: 'yesterday' is not an ISO 8601 date" in r.stderr
+    assert "line 2 (id '3'): published: 'yesterday' is not an ISO 8601 date" in r.stderr
 
 
 def test_usage_errors():

@@ -139,6 +139,82 @@ def test_a_story_name_is_never_held_by_two_live_stories(index):
     assert cluster_of(index, "d0") == "d0" == index.founded("d0")
 
 
+def test_a_pending_retry_whose_candidates_are_gone_keeps_its_fresh_name(index):
+    """A founder's id posted again takes a fresh name and stays pending (its
+    link step failed); its only candidate is removed; the retry finds no
+    candidate and answers the story it is in: the fresh name, not the id."""
+    a = fp("d0")
+    index.add(a)
+    index.add(fp("d1", a.signature))
+    index.link(link("d1", "d0"))
+    index.remove("d0")
+    assert [f.id for f in index.add(fp("d0", a.signature))] == ["d1"]  # pending: no attach (the link step failed)
+    assert index.founded("d0") == "d0~2"
+    index.remove("d1")
+    assert index.add(fp("d0", a.signature)) == []  # the retry: nothing left to confirm
+    assert index.founded("d0") == cluster_of(index, "d0") == "d0~2"
+
+
+def test_a_founders_id_re_posted_many_times_always_takes_the_next_name(index):
+    """An article re-posted under its id with other words, 70 times, each
+    version picked up by another outlet (so every earlier story lives): each
+    re-post takes the next fresh name, never refused (the Redis index gave
+    up after 56 names, 503 'concurrent writers'), and a name once given is
+    not given again while the story named by the id lives."""
+    a = fp("A")
+    index.add(a)
+    index.add(fp("B", a.signature))
+    index.link(link("B", "A"))
+    for k in range(2, 72):
+        version = fp(f"A-version-{k}", tokens=[k])
+        assert index.add(fp("A", version.signature, tokens=[k])) == []  # the old A is replaced
+        assert index.founded("A") == cluster_of(index, "A") == f"A~{k}"
+        index.add(fp(f"C{k}", version.signature, tokens=[k]))
+        index.link(link(f"C{k}", "A"))  # its story outlives the next re-post
+    index.remove("C71")
+    index.remove("A")  # the story "A~71" is gone
+    index.add(fp("A", tokens=[1]))
+    assert index.founded("A") == "A~72"  # "A~71" is not given again while the story "A" lives
+    assert cluster_of(index, "B") == "A" and cluster_of(index, "C2") == "A~2"
+
+
+def test_a_fresh_name_skips_stored_ids_however_many(index):
+    """Sixty stored articles whose ids are the fresh names ``A~2`` ...
+    ``A~61`` (another publisher's ids): the founder's id posted again takes
+    ``A~62`` (the Redis index refused it: 503 after 56 names)."""
+    a = fp("A")
+    index.add(a)
+    index.add(fp("B", a.signature))
+    index.link(link("B", "A"))
+    index.remove("A")
+    for k in range(2, 62):
+        index.add(fp(f"A~{k}"))
+    index.add(fp("A", tokens=[1]))
+    assert index.founded("A") == cluster_of(index, "A") == "A~62"
+
+
+def test_a_removed_best_matchs_partners_are_told_their_cluster(index):
+    """B and C linked to A; A is removed: B and C have no best link but
+    share a cluster, so their story names a partner (the canonical copy,
+    or the oldest other member for the canonical itself); the founder of
+    a cluster, whom others linked to, has one too; a lone article none."""
+    a = fp("A")
+    index.add(a)
+    index.add(fp("B", a.signature, tokens=np.arange(9)))
+    index.add(fp("C", a.signature, tokens=np.arange(12)))  # the most words: the canonical copy
+    index.link(link("B", "A"))
+    index.link(link("C", "A"))
+    assert index.story("A").best is None and index.story("A").partner == "C"
+    index.remove("A")
+    b, c = index.story("B"), index.story("C")
+    assert (b.best, b.partner, b.canonical) == (None, "C", "C")
+    assert (c.best, c.partner) == (None, "B")  # the canonical itself: the oldest other member
+    index.remove("B")
+    assert index.story("C").partner is None  # alone now
+    index.add(fp("D"))
+    assert index.story("D").partner is None
+
+
 def test_link_merges_clusters_into_the_oldest(index):
     for i in range(4):
         index.add(fp(f"d{i}"))

@@ -46,7 +46,8 @@ def _write(path, lines, gz=False):
 
 def _via_source(path, size, **kw):
     seen = []
-    src = JsonLines(path, lambda loc, err, has_id: seen.append((loc, err, has_id)), max_record_bytes=1000, **kw)
+    src = JsonLines(path, lambda loc, err, has_id, doc_id: seen.append((loc, err, has_id, doc_id)), max_record_bytes=1000,
+                    **kw)
     texts = []
     for ctx, work in src.chunks(size):
         records, chunk_texts = work.parse()
@@ -58,7 +59,7 @@ def _via_source(path, size, **kw):
 
 def _via_reader(path, **kw):
     recs = list(read_records(path, max_record_bytes=1000, **kw))
-    seen = [(r.locator, r.error, r.raw is not None and r.raw.get("id") not in (None, "")) for r in recs]
+    seen = [(r.locator, r.error, r.raw is not None and r.raw.get("id") not in (None, ""), r.id) for r in recs]
     return seen, [r.article for r in recs if r.article is not None]
 
 
@@ -69,7 +70,7 @@ def test_the_source_reads_what_read_records_reads(tmp_path, gz, size):
     src, seen, texts = _via_source(path, size)
     want_seen, want = _via_reader(path)
     assert seen == want_seen
-    assert [e for _, e, _ in seen if e] and len(seen) == len(_lines()) - 1  # bad ones there; the blank line is none
+    assert [e for _, e, _, _ in seen if e] and len(seen) == len(_lines()) - 1  # bad ones there; the blank line is none
     assert [(row[0], t) for row, t in texts] == [(a.id, a.text) for a in want]
     assert [row[1] for row, _ in texts] == [a.published_ts for a in want]
     assert src.seekable is not gz

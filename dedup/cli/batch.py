@@ -16,7 +16,8 @@ import click
 
 from dedup.batch import cluster_articles, write_deduped
 from dedup.cli.options import field_options, params_from_options, params_options
-from dedup.cli.readers import FORMATS, JsonLines, count_records, detect_format, read_records, spool_stdin
+from dedup.cli.readers import FORMATS, JsonLines, bad_record, count_records, detect_format, read_records, spool_stdin
+from dedup.errors import record_place
 from dedup.htmlreport import MAX_SHOWN, SHOWN, report_ids, write_html_report
 from dedup.jit import skip_blas_probe
 from dedup.normalisation import Normaliser
@@ -86,32 +87,35 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
     counts = {"records": 0, "bad_records": 0, "with_id": 0}
     skipped: set[str] = set()  # read, but not fingerprinted: kept out of --deduped too
 
-    def bad(where: str, reason: str) -> None:
+    def bad(where: str | None, reason: str, doc_id: str | None = None) -> None:
         counts["bad_records"] += 1
-        click.echo(f"dedup: {input_path}: {where}: {reason}" + ("" if strict else " (skipped)"), err=True)
+        place = record_place(where, doc_id)
+        click.echo(bad_record(input_path, place, reason, skipped=not strict), err=True)
         if strict:
-            raise click.ClickException(f"stopped at a bad record ({where}) because of --strict")
+            raise click.ClickException(f"stopped at a bad record ({place}) because of --strict")
 
     max_record_bytes = max(params.max_text_bytes * _RECORD_PER_TEXT_BYTES, _MIN_RECORD_BYTES)
 
-    def records():
+    places: dict[str, str] = {}  # id -> its record's locator, as the first read kept it (named by on_skip)
+
+    def records(first: bool = False):
         try:
             yield from read_records(path, fmt, id_field=id_field, text_field=text_field, encoding=encoding,
-                                    max_record_bytes=max_record_bytes)
+                                    max_record_bytes=max_record_bytes, places=places if first else None)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
         except OSError as exc:
             raise click.ClickException(f"cannot read {input_path}: {exc.strerror or exc}") from None
 
-    def on_record(where: str, error: str | None, has_id: bool) -> None:
+    def on_record(where: str, error: str | None, has_id: bool, doc_id: str | None = None) -> None:
         counts["records"] += 1
         counts["with_id"] += has_id
         if error is not None:
-            bad(where, error)
+            bad(where, error, doc_id)
 
     def articles():
-        for rec in records():
-            on_record(rec.locator, rec.error, rec.raw is not None and rec.raw.get(id_field) not in (None, ""))
+        for rec in records(first=True):
+            on_record(rec.locator, rec.error, rec.raw is not None and rec.raw.get(id_field) not in (None, ""), rec.id)
             if rec.article is not None:
                 yield rec.article
         warn_no_id()
@@ -135,7 +139,7 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
 
     def on_skip(art_id: str, why: str) -> None:
         skipped.add(art_id)
-        bad(f"id {art_id}", why)
+        bad(source.where(art_id) if source is not None else places.get(art_id), why, art_id)
 
     try:
         if state_path or against_path:

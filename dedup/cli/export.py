@@ -11,12 +11,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import click
 
 from dedup.cli.options import field_options
-from dedup.cli.readers import FORMATS, open_binary
+from dedup.cli.readers import FORMATS, bad_record, open_binary
+from dedup.errors import record_place
 
 __all__ = ["export_command", "load_command", "reindex_command"]
 
@@ -119,6 +120,7 @@ class _Read:
 
     unreadable: int = 0
     decisions: int = 0
+    places: dict[str, str] = field(default_factory=dict)  # a feed dump's ids -> their records' locators
 
 
 def _articles(input_path: str, fmt: str, id_field: str, text_field: str, read: _Read | None = None):
@@ -126,10 +128,10 @@ def _articles(input_path: str, fmt: str, id_field: str, text_field: str, read: _
     from dedup.cli.readers import read_records
 
     read = _Read() if read is None else read
-    for rec in read_records(input_path, fmt, id_field=id_field, text_field=text_field):
+    for rec in read_records(input_path, fmt, id_field=id_field, text_field=text_field, places=read.places):
         if rec.article is None:
             read.unreadable += 1
-            click.echo(f"dedup: {input_path}: {rec.locator}: {rec.error} (skipped)", err=True)
+            click.echo(bad_record(input_path, record_place(rec.locator, rec.id), rec.error), err=True)
         else:
             yield rec.article
 
@@ -148,7 +150,7 @@ def _replay(ns: str, index, input_path: str, items, read: _Read) -> None:
     from dedup_service.export import replay
 
     def refused(doc_id: str, why: str) -> None:
-        click.echo(f"dedup: {input_path}: id {doc_id}: {why} (skipped)", err=True)
+        click.echo(bad_record(input_path, record_place(read.places.get(doc_id), doc_id), why), err=True)
 
     try:
         done = replay(index, _counted(items, read), refused)

@@ -4,7 +4,8 @@ or stdin; gzip and zstd are detected from their magic bytes.
 Every reader yields :class:`Record` objects, one per input record, in input
 order: either an :class:`~dedup.types.Article` or the reason it could not be
 read, with a locator (``line 12``, ``row 3``, ``file a.txt``, ``entry 4``)
-so a bad record is reported and skipped, never fatal.
+and its id when known, so a bad record is reported and skipped, never
+fatal; :func:`bad_record` is the one format of every such message.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ import orjson
 from dedup.errors import DedupError
 from dedup.types import Article
 
-__all__ = ["FORMATS", "JsonLines", "Record", "count_records", "detect_format", "open_binary", "read_records",
-           "spool_stdin"]
+__all__ = ["FORMATS", "JsonLines", "Record", "bad_record", "count_records", "detect_format", "open_binary",
+           "read_records", "spool_stdin"]
 
 FORMATS = ("jsonl", "csv", "txt", "rss")
 _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
@@ -47,12 +48,28 @@ _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "c
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One input record: an article, or the error that replaced it."""
+    """One input record: an article, or the error that replaced it; ``id``
+    the record's id when known (its article's, or the id field of a record
+    refused), for :func:`bad_record`."""
 
     locator: str
     article: Article | None = None
     error: str | None = None
     raw: dict | None = None
+    id: str | None = None
+
+
+def bad_record(input_name: str | os.PathLike, place: str, reason: str, *, skipped: bool = True) -> str:
+    """The message of a bad record, the same for every command and format:
+    ``dedup: INPUT: line 12 (id 'a1'): reason (skipped)``, ``place`` as
+    :func:`dedup.errors.record_place` names it (from a locator, an id, or both)."""
+    return f"dedup: {input_name}: {place}: {reason}" + (" (skipped)" if skipped else "")
+
+
+def _named(raw, id_field: str) -> str | None:
+    """The id a raw record names (``None``: none, or not a record)."""
+    got = raw.get(id_field) if isinstance(raw, dict) else None
+    return None if got in (None, "") else str(got)
 
 
 def open_binary(path: str | os.PathLike) -> io.BufferedIOBase:
@@ -116,10 +133,12 @@ def spool_stdin() -> tuple[IO[bytes], str]:
 
 class _Ids:
     """Makes ids unique: a repeated explicit id is an error; a repeated
-    content-hash id (identical text without id) gets a ``.2``, ``.3`` suffix."""
+    content-hash id (identical text without id) gets a ``.2``, ``.3`` suffix.
+    ``seen`` (id -> locator of the record that kept it) is the caller's
+    when given (:func:`read_records`' ``places``)."""
 
-    def __init__(self) -> None:
-        self.seen: dict[str, str] = {}
+    def __init__(self, seen: dict[str, str] | None = None) -> None:
+        self.seen: dict[str, str] = {} if seen is None else seen
 
     def check(self, article: Article, locator: str, explicit: bool) -> Article | str:
         got = self.unique(article.id, locator, explicit)
@@ -145,11 +164,11 @@ def _make(raw, locator: str, ids: _Ids, id_field: str, text_field: str) -> Recor
     try:
         art = Article.from_dict(raw, id_field=id_field, text_field=text_field)
     except DedupError as exc:
-        return Record(locator, error=exc.message, raw=raw if isinstance(raw, dict) else None)
+        return Record(locator, error=exc.message, raw=raw if isinstance(raw, dict) else None, id=_named(raw, id_field))
     got = ids.check(art, locator, explicit=raw.get(id_field) not in (None, ""))
     if isinstance(got, str):
-        return Record(locator, error=got, raw=raw)
-    return Record(locator, got, raw=raw)
+        return Record(locator, error=got, raw=raw, id=art.id)
+    return Record(locator, got, raw=raw, id=got.id)
 
 
 def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterator[Record]:
@@ -199,14 +218,15 @@ class JsonLines:
     An uncompressed file is cut here into byte ranges of about ``size`` lines
     (a few bytes read at each cut) that the workers read themselves; a
     compressed one (or a FIFO) is read here and its lines sent. Every record,
-    good or bad, goes to ``on_record(locator, error, has_id)`` in input order
-    (``error`` is ``None`` for a good one; ``has_id``: it names an
-    ``id_field``), with the message :func:`read_records` gives. For an
+    good or bad, goes to ``on_record(locator, error, has_id, doc_id)`` in
+    input order (``error`` is ``None`` for a good one; ``has_id``: it names
+    an ``id_field``; ``doc_id``: its id when known, as :class:`Record`'s),
+    with the message :func:`read_records` gives. For an
     uncompressed file each good record's place is kept (16 bytes and an id
     reference per record), so :meth:`again` reads back only the records asked for.
     """
 
-    def __init__(self, path: str | os.PathLike, on_record: Callable[[str, str | None, bool], None], *,
+    def __init__(self, path: str | os.PathLike, on_record: Callable[[str, str | None, bool, str | None], None], *,
                  id_field: str = "id", text_field: str = "text", max_record_bytes: int = 10_000_000,
                  encoding: str = "utf-8") -> None:
         self.path, self.on_record = path, on_record
@@ -236,19 +256,23 @@ class JsonLines:
         if failure is not None:
             raise OSError(failure)
         rows: list[tuple[str, float | None] | None] = []
-        for n, error, art_id, has_id, ts, at, length in entries:
-            loc = f"line {self._lines + n}"
+        for n, error, art_id, named, ts, at, length in entries:
+            loc, has_id, doc_id = f"line {self._lines + n}", named is not None, named
             if art_id is not None:  # its text went to the fingerprints: it needs a row
-                got = self._ids.unique(art_id, loc, has_id)
+                got = doc_id = self._ids.unique(art_id, loc, has_id)
                 if got is None:
-                    error = f"duplicate id {art_id!r} (first seen at {self._ids.seen[art_id]})"
+                    error, doc_id = f"duplicate id {art_id!r} (first seen at {self._ids.seen[art_id]})", art_id
                 rows.append(None if got is None else (got, ts))
                 if got is not None and self.seekable:
                     self.ids.append(got)
                     self.places.extend((at, length))
-            self.on_record(loc, error, has_id)
+            self.on_record(loc, error, has_id, doc_id)
         self._lines += lines
         return rows
+
+    def where(self, doc_id: str) -> str | None:
+        """The locator of the record that kept ``doc_id`` (``None``: no such id)."""
+        return self._ids.seen.get(doc_id)
 
     def again(self, wanted: set[str]) -> Iterator[Article]:
         """The articles of ``wanted`` ids, read back from their places in the
@@ -279,8 +303,9 @@ class _Lines:
 
     def parse(self) -> tuple[tuple[int, list, str | None], list[str]]:
         """``((lines, entries, failure), texts)``: how many lines, one entry
-        ``(line number in the chunk, error, id, has id, timestamp, offset,
-        length)`` per record (id ``None`` when there is no article), why the
+        ``(line number in the chunk, error, id, the id field's value or
+        None, timestamp, offset, length)`` per record (id ``None`` when
+        there is no article), why the
         lines could not be read (else ``None``), and the articles' texts."""
         id_field, text_field, max_line, encoding = self.fields
         try:
@@ -296,18 +321,18 @@ class _Lines:
             if raw is None:
                 continue
             if isinstance(raw, str):
-                entries.append((n, raw, None, False, None, at, len(line)))
+                entries.append((n, raw, None, None, None, at, len(line)))
                 continue
-            has_id = isinstance(raw, dict) and raw.get(id_field) not in (None, "")
+            named = _named(raw, id_field)
             try:
                 art = Article.from_dict(raw, id_field=id_field, text_field=text_field)
             except DedupError as exc:
-                entries.append((n, exc.message, None, has_id, None, at, len(line)))
+                entries.append((n, exc.message, None, named, None, at, len(line)))
                 continue
-            entries.append((n, None, art.id, has_id, art.published_ts, at, len(line)))
+            entries.append((n, None, art.id, named, art.published_ts, at, len(line)))
             texts.append(art.text)
         if self.cut:
-            entries.append((n + 1, _CUT_SHORT, None, False, None, None, 0))
+            entries.append((n + 1, _CUT_SHORT, None, None, None, None, 0))
         return (n, entries, None), texts
 
 
@@ -532,6 +557,7 @@ def read_records(
     text_field: str = "text",
     max_record_bytes: int = 10_000_000,
     encoding: str = "utf-8",
+    places: dict[str, str] | None = None,
 ) -> Iterator[Record]:
     """Yield every record of a feed dump, good or bad, in input order.
 
@@ -542,6 +568,9 @@ def read_records(
         max_record_bytes: a line/file above this is reported without being
             parsed (the text limit itself is ``Params.max_text_bytes``).
         encoding: of JSONL, CSV and .txt input (RSS/Atom declare their own).
+        places: filled, as records are read, with each kept id's locator
+            (so a later message about an article names its line: no copy,
+            the map that makes ids unique).
 
     Raises:
         ValueError: an unknown format or encoding, or one that cannot be told.
@@ -555,7 +584,7 @@ def read_records(
     fmt = detect_format(path) if fmt == "auto" else fmt
     if fmt not in _READERS:
         raise ValueError(f"unknown input format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    return _READERS[fmt](path, _Ids(), id_field, text_field, max_record_bytes, encoding)
+    return _READERS[fmt](path, _Ids(places), id_field, text_field, max_record_bytes, encoding)
 
 
 def count_records(path: str | os.PathLike, fmt: str = "auto") -> int | None:

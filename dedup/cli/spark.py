@@ -15,6 +15,7 @@ import click
 
 from dedup.cli.batch import _count, _normaliser
 from dedup.cli.options import field_options, params_from_options, params_options
+from dedup.cli.readers import bad_record
 
 __all__ = ["spark_command"]
 
@@ -64,7 +65,7 @@ def spark_command(input_path, output, master, partitions, against_path, id_field
     finally:
         session.stop()
     for where, reason in report["bad_examples"]:
-        click.echo(f"dedup: {input_path}: {where}: {reason} (skipped)", err=True)
+        click.echo(bad_record(input_path, where, reason), err=True)
     if not quiet:
         click.echo(f"dedup: {_count(report['articles'], 'article')}, {_count(report['clusters'], 'cluster')}, "
                    f"{_count(report['duplicates'], 'duplicate')}, {report['bad_records']} skipped, "

@@ -76,7 +76,7 @@ from dedup.against import (
     write_shard,
 )
 from dedup.corpus import Corpus, FingerprintChunk
-from dedup.errors import DedupError
+from dedup.errors import DedupError, record_place
 from dedup.index import short_in_long
 from dedup.lsh import _pairs_from_runs, band_hashes, candidate_pairs
 from dedup.normalisation import Normaliser
@@ -515,8 +515,8 @@ def run(sc, job: SparkRun) -> dict:
     lap("state")
 
     dropped_ids = [(f"line {i - offset + 1}", why) for i, new, why in repeated if new is None]
-    examples = (bad.take(_BAD_KEPT) + dropped_ids
-                + tagged.filter(lambda r: r[0] == "bad").map(lambda r: (f"id {r[1]}", r[2])).take(_BAD_KEPT))
+    examples = (bad.take(_BAD_KEPT) + dropped_ids  # places as every bad-record message names them
+                + tagged.filter(lambda r: r[0] == "bad").map(lambda r: (record_place(None, r[1]), r[2])).take(_BAD_KEPT))
     report = {
         "input": job.input, "output": job.output, "against": job.previous, "articles": n_articles,
         "new_articles": n_new, "bad_records": bad.count() + len(dropped_ids) + len(skipped),

@@ -50,7 +50,7 @@ def test_export_then_reindex_rebuilds_the_namespace_exactly(app, redis_server, n
     _post_all(app, namespace, arts)
     ids = [a["id"] for a in arts]
     before = _state(app, namespace, ids)
-    assert sum(1 for b in before.values() if b["duplicates"]) == 4  # the copies were found
+    assert sum(1 for b in before.values() if b["duplicates"]) == 8  # the copies were found, their originals name them
     assert before["a-0"]["title"] == "Story 0" and before["a-0"]["text"] == arts[0]["text"]
     env = {"DEDUP_REDIS_URL": redis_server.url, "DEDUP_CAPACITY": "1000"}
     dump = tmp_path / "ns.jsonl"
