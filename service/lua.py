@@ -8,9 +8,11 @@ table, then the shared helpers below; the hand-written parts read records
 only through those generated names (``rec_root(rec)``, ``IID_LEN`` ...),
 never through bare byte offsets (a test checks it).
 
-Conventions shared by every script: ``KEYS[1..4]`` are the namespace's
+Conventions shared by every script: ``KEYS[1..8]`` are the namespace's
 fixed keys (:data:`FIXED_KEYS`: the meta hash ``P m``, the retention index
-``P E``, the pending index ``P p``, the cluster names ``P N``); the
+``P E``, the pending index ``P p``, the cluster names ``P N``, the fresh-name
+counters ``P K``, the fresh-shaped ids ``P T``, the decisions' marker ``P Dz``
+and pinned canonical copies ``P Dp``); the
 script's own keys follow (id map and band and value bucket shards, named
 by the caller from the article's id and signature). ``ARGV[1]`` is the key prefix ``P`` (``dd{<namespace>}``),
 ``ARGV[2]`` the layout string, ``ARGV[3]`` the signature length in bytes.
@@ -36,7 +38,7 @@ from __future__ import annotations
 from dedup_service.layout import lua_prelude
 
 #: The namespace's fixed keys (suffixes of ``P``), passed first in every script's KEYS.
-FIXED_KEYS = (b"m", b"E", b"p", b"N")
+FIXED_KEYS = (b"m", b"E", b"p", b"N", b"K", b"T", b"Dz", b"Dp")
 
 __all__ = ["ABOUT", "ADD", "ATTACH", "CLUSTER", "FIXED_KEYS", "GET", "LAYOUT_ERROR", "LINKS", "MEMBERS", "NOTFOUND_ERROR",
            "PENDING_SCAN", "PURGE_SCAN", "REMOVE", "SCRIPTS", "SETTLE", "STORY", "register"]
@@ -51,8 +53,9 @@ local E_LAYOUT, E_NOTFOUND = '{LAYOUT_ERROR} ', '{NOTFOUND_ERROR} '
 local P, layout, siglen = ARGV[1], ARGV[2], tonumber(ARGV[3])
 -- KEYS[1..K] are the namespace's fixed keys (meta, retention index, pending
 -- index, cluster names); a script's own keys follow
-local K = 4  -- ARGV position (KEYS): the fixed keys' count
+local K = 8  -- ARGV position (KEYS): the fixed keys' count
 local mk, rk, pk, nk = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local kk, tk, dzk, dpk = KEYS[5], KEYS[6], KEYS[7], KEYS[8]  -- fresh-name counters, fresh-shaped ids, decisions
 local stored_layout = redis.call('HGET', mk, 'L')
 if stored_layout and stored_layout ~= layout then
   return redis.error_reply(E_LAYOUT .. stored_layout)
@@ -159,8 +162,8 @@ end
 
 -- the rule of dedup.cluster.canonical_index: earliest published, then most words, then first added
 local function better(x, rx, y, ry)
-  local qx = redis.call('SISMEMBER', P .. 'Dp', rec_ext(rx, siglen))  -- an editor's pick first (dedup.decisions)
-  local qy = redis.call('SISMEMBER', P .. 'Dp', rec_ext(ry, siglen))
+  local qx = redis.call('SISMEMBER', dpk, rec_ext(rx, siglen))  -- an editor's pick first (dedup.decisions)
+  local qy = redis.call('SISMEMBER', dpk, rec_ext(ry, siglen))
   if qx ~= qy then return qx == 1 end
   local px, py = pub_of(rx), pub_of(ry)
   if px ~= py then return px < py end
@@ -223,7 +226,7 @@ local function drop_name(root, name)
   redis.call('DEL', P .. 'n' .. root)
   if redis.call('HGET', nk, name) == root then
     redis.call('HDEL', nk, name)
-    redis.call('HDEL', P .. 'K', name)  -- the fresh names counted under it start again
+    redis.call('HDEL', kk, name)  -- the fresh names counted under it start again
   end
 end
 
@@ -241,7 +244,7 @@ end
 local function fresh_like(ext) return string.find(ext, '~%d+$') ~= nil end
 
 local function id_stored(ext)
-  local iid = redis.call('HGET', P .. 'T', ext)
+  local iid = redis.call('HGET', tk, ext)
   if not iid then return false end
   local rec = redis.call('GET', P .. 'r' .. iid)
   return rec ~= false and rec_ext(rec, siglen) == ext
@@ -256,7 +259,7 @@ end
 -- plus the names taken, not a search per add
 local function fresh_name(base, root, leaving)
   while true do
-    local name = base .. '~' .. (redis.call('HINCRBY', P .. 'K', base, 1) + 1)
+    local name = base .. '~' .. (redis.call('HINCRBY', kk, base, 1) + 1)
     if not name_held(name, root, leaving) and not id_stored(name) then return name end
   end
 end
@@ -633,7 +636,7 @@ local function remove_doc(iid, rec, idkey, digest, bkeys, bfields, vkeys, G, mct
   end
   if redis.call('HGET', idkey, digest) == iid then redis.call('HDEL', idkey, digest) end
   local ext = rec_ext(rec, siglen)
-  if fresh_like(ext) and redis.call('HGET', P .. 'T', ext) == iid then redis.call('HDEL', P .. 'T', ext) end
+  if fresh_like(ext) and redis.call('HGET', tk, ext) == iid then redis.call('HDEL', tk, ext) end
   redis.call('DEL', P .. 'l' .. iid)  -- links to it from others dangle: readers skip them
   if bit.band(flags_number(rec_flags(rec)), PENDING) ~= 0 then redis.call('ZREM', pk, iid) end
   local root = rec_root(rec)
@@ -756,7 +759,7 @@ if mode == 'add' and prev then
         redis.call('ZREM', pk, prev)
       end
       local story = cluster_info(rec_root(prev_rec))  -- its story's name: a fresh one when it took one
-      return {'pending', gone, prev, pack_candidates(cands), redis.call('EXISTS', P .. 'Dz'), story ~= ext and story or ''}
+      return {'pending', gone, prev, pack_candidates(cands), redis.call('EXISTS', dzk), story ~= ext and story or ''}
     end
     return {'same', gone}
   end
@@ -767,7 +770,7 @@ end
 if mode ~= 'add' then  -- '1' third: the id is stored with these very words (Index.stored)
   local same = prev and (redis.call('GET', P .. 't' .. prev) or '') == tokens
   return {'ok', gone, same and '1' or '', pack_candidates(lookup(B, F, prev, true, values_read(R, VK, G), words, SIL)),
-          redis.call('EXISTS', P .. 'Dz'), redis.call('HEXISTS', nk, ext)}
+          redis.call('EXISTS', dzk), redis.call('HEXISTS', nk, ext)}
 end
 local name  -- the new cluster's name when its founder's id is held (by a cluster that outlived its founder)
 local prev_root = prev and rec_root(prev_rec)  -- prev's story, when prev is all that is left of it, frees its name
@@ -794,7 +797,7 @@ redis.call('SET', P .. 'r' .. iid, rec)
 if #tokens > 0 then redis.call('SET', P .. 't' .. iid, tokens) end
 if #about > 0 then redis.call('SET', P .. 'a' .. iid, about) end
 redis.call('HSET', idkey, digest, iid)
-if fresh_like(ext) then redis.call('HSET', P .. 'T', ext, iid) end
+if fresh_like(ext) then redis.call('HSET', tk, ext, iid) end
 if name then  -- a cluster of one with a name of its own
   redis.call('ZADD', P .. 'k' .. iid, iid_number(iid), iid)
   set_name(iid, iid, name)
@@ -814,7 +817,7 @@ if tb ~= NO_BUCKET then
   redis.call('APPEND', P .. 'e' .. tb, iid)
   redis.call('ZADD', rk, 'NX', bucket_number(tb), tb)
 end
-return {'ok', gone, iid, pack_candidates(cands), redis.call('EXISTS', P .. 'Dz'), name or ''}
+return {'ok', gone, iid, pack_candidates(cands), redis.call('EXISTS', dzk), name or ''}
 """
 
 #: KEYS: the fixed ones, idmap. ARGV: P, layout, siglen, digest, ext. Returns {iid, rec, tokens} or {}.
@@ -1122,7 +1125,7 @@ return {nname, name}
 #: editor's pick too, is picked no longer. O(1).
 #: Returns {the superseded pick's ext id or '', the story's name or ''}.
 PIN = _PRELUDE + r"""
-redis.call('SADD', P .. 'Dp', ARGV[5])
+redis.call('SADD', dpk, ARGV[5])
 local iid, rec = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
 if not iid then return {'', ''} end
 local root = rec_root(rec)
@@ -1130,8 +1133,8 @@ local name, canon = cluster_info(root)
 if redis.call('EXISTS', P .. 'n' .. root) == 0 or canon == iid then return {'', name} end
 local cext = rec_ext(redis.call('GET', P .. 'r' .. canon), siglen)
 local superseded = ''
-if redis.call('SISMEMBER', P .. 'Dp', cext) == 1 then
-  redis.call('SREM', P .. 'Dp', cext); superseded = cext
+if redis.call('SISMEMBER', dpk, cext) == 1 then
+  redis.call('SREM', dpk, cext); superseded = cext
 end
 set_name(root, iid, name)
 return {superseded, name}

@@ -331,6 +331,15 @@ def test_lua_reads_records_only_through_generated_names(name):
     assert numbers <= {0, 1}, f"{name} uses bare numbers {sorted(numbers - {0, 1})}: name them in layout.py"
 
 
+@pytest.mark.parametrize("name", sorted(lua.SCRIPTS))
+def test_lua_builds_no_fixed_key_name_of_its_own(name):
+    """Redis Cluster: a key the caller can name goes in KEYS. A script builds
+    from ``P`` only the keys of ids it finds on its way (``P .. 'r' .. iid``);
+    a bare ``P .. 'K'`` (a fixed key) must be one of FIXED_KEYS instead."""
+    built = re.findall(r"P \.\. '([A-Za-z]+)'(?! \.\.)", lua.SCRIPTS[name])
+    assert built == [], f"{name} builds fixed keys {built} inside: pass them in KEYS (lua.FIXED_KEYS)"
+
+
 def test_generated_lua_accessors_read_what_python_packs(redis_client):
     sig = np.arange(PARAMS.num_perm, dtype=np.uint32) * 7919
     rec = layout.pack_record(added=1_700_000_000.25, published=None, bucket=1_700_000_003_600_000,
