@@ -13,7 +13,7 @@ from dedup.editions import separate_editions
 from dedup.errors import InvalidParams
 from dedup.fingerprint import NO_WORDS, check_size, fingerprint_texts
 from dedup.index import Fingerprint, Index, MemoryIndex, Story
-from dedup.minhash import jaccard
+from dedup.minhash import jaccard, shared_values
 from dedup.normalisation import Normaliser, tokens
 from dedup.params import Params
 from dedup.refine import confirm, encode
@@ -122,12 +122,15 @@ class Deduplicator:
 
     def _confirm_all(self, fp, words, found, explain, similarity) -> list[Link]:
         links = []
-        mine = self._encoded(fp) if found else ""  # once, and kept: it comes back as a later add's candidate
-        for other in found:
+        if not found:
+            return links
+        mine = self._encoded(fp)  # once, and kept: it comes back as a later add's candidate
+        shared = shared_values(fp.signature, [other.signature for other in found])  # one numpy call, not one a pair
+        for other, same in zip(found, shared):
             theirs = self._encoded(other)
             got = confirm(
                 fp.id, mine, other.id, theirs, self.params,
-                jaccard=jaccard(fp.signature, other.signature), similarity=similarity,
+                jaccard=same / len(fp.signature), similarity=similarity,
                 explain=explain, words_a=words,
             )
             if isinstance(got, Link) and not separate_editions(got, mine, theirs, fp.published, other.published):

@@ -36,6 +36,7 @@ __all__ = [
     "signatures",
     "signature",
     "jaccard",
+    "shared_values",
     "to_datasketch",
     "from_datasketch",
 ]
@@ -294,6 +295,14 @@ def signature(text: str, num_perm: int = 128, seed: int = 1, shingle_size: int =
 def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     """Estimated Jaccard similarity: the share of equal signature slots."""
     return float(np.count_nonzero(sig_a == sig_b)) / sig_a.shape[0]
+
+
+def shared_values(sig: np.ndarray, others: list[np.ndarray]) -> list[int]:
+    """The equal signature slots of ``sig`` and each of ``others`` (their
+    :func:`jaccard` times the signature length), in one numpy call."""
+    if not others:
+        return []
+    return np.count_nonzero(np.asarray(others) == sig, axis=1).tolist()
 
 
 def to_datasketch(sig: np.ndarray, seed: int = 1):

@@ -605,13 +605,14 @@ def _figures_kept(ta: str, tb: str) -> bool:
     table) may change none; another as few as an update allows (none under
     :data:`UPDATE_MIN_WORDS` words), else the pair is another story."""
     short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-    mine = Counter(c for c in short if c >= "\U000F0000")
-    if not mine:
+    mine = _points(short)
+    figures = int(np.count_nonzero(mine >= _FIGURE_BASE))
+    if not figures:
         return True
-    n = sum((mine - Counter(c for c in long_ if c >= "\U000F0000")).values())
+    n = _extra_figures(mine, _points(long_), _FIGURE_BASE)[0]  # the short text's figures the long one lacks
     if n == 0:
         return True
-    if sum(mine.values()) > MAX_FIGURE_SHARE * len(short):
+    if figures > MAX_FIGURE_SHARE * len(short):
         return False
     return len(short) >= UPDATE_MIN_WORDS and n <= MAX_CHANGES and n * WORDS_PER_CHANGE <= len(short)
 
@@ -679,9 +680,11 @@ def _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Li
     """The shared-opening test (module docstring) for a pair that failed the others."""
     la, lb = len(ta), len(tb)
     need = params.shared_opening
-    if need is None or min(la, lb) < max(need, params.min_contained_tokens) or not _opens_alike(ta, tb):
+    if need is None or min(la, lb) < max(need, params.min_contained_tokens):
         return None
-    if not (_may_open_with(ta, tb, need) or _may_open_with(tb, ta, need)):
+    # Two necessary conditions, the one that rejects template briefs first
+    # (their openings part at the first figure, past the words both share).
+    if not (_may_open_with(ta, tb, need) or _may_open_with(tb, ta, need)) or not _opens_alike(ta, tb):
         return None
     ops = Indel.opcodes(ta, tb)
     in_a, in_b = opening_words(ops, True), opening_words(ops, False)

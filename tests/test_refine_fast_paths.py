@@ -1,0 +1,47 @@
+"""The figures guard of the order-free test against a plain reference (the
+rule with ``Counter``, as it was written first): the numpy path gives the
+same answer on every pair of encoded texts."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.refine import MAX_CHANGES, MAX_FIGURE_SHARE, UPDATE_MIN_WORDS, WORDS_PER_CHANGE, _figures_kept
+
+_FIGURES = [chr(0xF0000 + k) for k in range(6)]  # encoded figures live in the private-use planes 15-16
+_WORDS = [chr(0x4E00 + k) for k in range(8)] + _FIGURES
+
+
+def reference(ta: str, tb: str) -> bool:
+    short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
+    mine = Counter(c for c in short if c >= "\U000F0000")
+    if not mine:
+        return True
+    n = sum((mine - Counter(c for c in long_ if c >= "\U000F0000")).values())
+    if n == 0:
+        return True
+    if sum(mine.values()) > MAX_FIGURE_SHARE * len(short):
+        return False
+    return len(short) >= UPDATE_MIN_WORDS and n <= MAX_CHANGES and n * WORDS_PER_CHANGE <= len(short)
+
+
+texts = st.lists(st.sampled_from(_WORDS), max_size=400).map("".join)
+few_figures = st.lists(st.sampled_from(_WORDS[:8]), min_size=60, max_size=400).flatmap(
+    lambda w: st.lists(st.tuples(st.integers(0, len(w) - 1), st.sampled_from(_FIGURES)), max_size=12).map(
+        lambda put: "".join(dict(put).get(i, c) for i, c in enumerate(w))))
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts, texts)
+def test_figures_kept_is_the_counter_rule(ta, tb):
+    assert _figures_kept(ta, tb) == reference(ta, tb)
+
+
+@settings(max_examples=400, deadline=None)
+@given(few_figures, few_figures)
+def test_figures_kept_is_the_counter_rule_for_long_texts_with_few_figures(ta, tb):
+    """Texts long enough and with figures few enough that the change count decides."""
+    assert _figures_kept(ta, tb) == reference(ta, tb)
