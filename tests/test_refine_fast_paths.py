@@ -1,6 +1,8 @@
-"""The figures guard of the order-free test against a plain reference (the
-rule with ``Counter``, as it was written first): the numpy path gives the
-same answer on every pair of encoded texts."""
+"""Fast paths of :mod:`dedup.refine` against plain references (the rules as
+they were written first): the figures guard of the order-free test (numpy,
+not ``Counter``) and the shared-opening test's necessary condition
+(``str.strip``, not a loop a word) give the same answer on every pair of
+encoded texts."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.refine import MAX_CHANGES, MAX_FIGURE_SHARE, UPDATE_MIN_WORDS, WORDS_PER_CHANGE, _figures_kept
+from dedup.refine import MAX_CHANGES, MAX_FIGURE_SHARE, UPDATE_MIN_WORDS, WORDS_PER_CHANGE, _figures_kept, _may_open_with
 
 _FIGURES = [chr(0xF0000 + k) for k in range(6)]  # encoded figures live in the private-use planes 15-16
 _WORDS = [chr(0x4E00 + k) for k in range(8)] + _FIGURES
@@ -45,3 +47,9 @@ def test_figures_kept_is_the_counter_rule(ta, tb):
 def test_figures_kept_is_the_counter_rule_for_long_texts_with_few_figures(ta, tb):
     """Texts long enough and with figures few enough that the change count decides."""
     assert _figures_kept(ta, tb) == reference(ta, tb)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts, texts, st.integers(0, 80))
+def test_may_open_with_is_every_word_found(copy, other, need):
+    assert _may_open_with(copy, other, need) == all(w in other for w in copy[8:need])
