@@ -10,7 +10,8 @@ add (socket writes counted), the first page of the cluster
 briefs per second against distinct articles per second, through
 ``Deduplicator.add`` and through one ``POST /v1/batch`` each (the Flask app
 in-process, NDJSON as a feed posts it; wall time, and the CPU seconds of
-this process and of the redis-server); then the evaluation set
+this process and of the redis-server, and the Redis commands per article,
+``INFO commandstats``); then the evaluation set
 (``bench/evalset.py``, ``--evalset``) through ``/v1/batch`` against
 ``cluster_articles`` (what ``dedup batch`` answers) on the same records:
 the gold copies the batch path puts together that the service does not;
@@ -58,6 +59,14 @@ def redis_cpu(client) -> float:
     """CPU seconds the redis-server has used (user + system)."""
     cpu = client.info("cpu")
     return cpu["used_cpu_user"] + cpu["used_cpu_sys"]
+
+
+def redis_commands(client) -> Counter:
+    """Commands the redis-server has run, by name (``INFO commandstats``;
+    those a script runs counted one by one, the script call itself not)."""
+    got = client.info("commandstats")
+    return Counter({k.removeprefix("cmdstat_"): v["calls"] for k, v in got.items()
+                    if k not in ("cmdstat_evalsha", "cmdstat_eval", "cmdstat_info")})
 
 
 def post_batch(http, ns: str, records: list[dict]) -> list[dict]:
@@ -180,22 +189,27 @@ def main(argv: list[str] | None = None) -> dict:
         # alternate between the two, so that both see the same load from the rest of the machine
         makers = {"distinct": lambda i: story(30_000 + i), "briefs": lambda i: brief(50_000 + i)}
         spent, cpu, rcpu, lines = Counter(), Counter(), Counter(), {name: [] for name in makers}
+        commands = {name: Counter() for name in makers}
         for start in range(0, args.briefs, args.batch_chunk):
             for name, make in makers.items():
                 records = [{"id": f"{name}{i}", "text": make(i)} for i in range(start, min(args.briefs, start + args.batch_chunk))]
+                k0 = redis_commands(client)
                 r0, c0, t0 = redis_cpu(client), time.process_time(), time.perf_counter()
                 lines[name] += post_batch(http, f"batch-{name}", records)
                 spent[name] += time.perf_counter() - t0
                 cpu[name] += time.process_time() - c0
                 rcpu[name] += redis_cpu(client) - r0
+                commands[name] += redis_commands(client) - k0
         for name in makers:
             res[f"batch_{name}_per_s"] = round(args.briefs / spent[name], 1)
             res[f"batch_{name}_cpu_ms"] = {"service": round(cpu[name] / args.briefs * 1000, 3),
                                            "redis": round(rcpu[name] / args.briefs * 1000, 3)}
+            res[f"batch_{name}_redis_commands"] = {"per_article": round(sum(commands[name].values()) / args.briefs, 1),
+                                                   **{c: round(n / args.briefs, 1) for c, n in commands[name].most_common(4)}}
             res[f"batch_{name}_statuses"] = dict(Counter(x["status"] for x in lines[name]))
             res[f"batch_{name}_merged"] = sum(bool(x.get("duplicates")) for x in lines[name])
-            print(f"/v1/batch {name}: {res[f'batch_{name}_per_s']}/s, CPU ms per article {res[f'batch_{name}_cpu_ms']}",
-                  file=sys.stderr)
+            print(f"/v1/batch {name}: {res[f'batch_{name}_per_s']}/s, CPU ms per article {res[f'batch_{name}_cpu_ms']}, "
+                  f"Redis commands per article {res[f'batch_{name}_redis_commands']}", file=sys.stderr)
         res["batch_briefs_over_distinct"] = round(res["batch_briefs_per_s"] / res["batch_distinct_per_s"], 2)
         res["batch_briefs_over_distinct_cpu"] = round((cpu["distinct"] + rcpu["distinct"]) / (cpu["briefs"] + rcpu["briefs"]), 2)
         if args.evalset is not None:
