@@ -88,15 +88,24 @@ def _serve(tmp_path, workers: int, **settings: str):
         time.sleep(0.1)
 
 
-def _chunked_post(base: str, path: str, body: bytes) -> tuple[int, dict]:
-    """POST ``body`` with ``Transfer-Encoding: chunked`` (no Content-Length)."""
+def _chunked_post(base: str, path: str, body: bytes, pause_after: int | None = None) -> tuple[int, dict]:
+    """POST ``body`` with ``Transfer-Encoding: chunked`` (no Content-Length),
+    waiting a second once ``pause_after`` bytes are sent (the server has read
+    past its limit by then, and answered)."""
     import http.client
     from urllib.parse import urlsplit
 
+    def chunks():
+        paused = pause_after is None
+        for i in range(0, len(body), 65536):
+            if not paused and i >= pause_after:
+                time.sleep(1)
+                paused = True
+            yield body[i:i + 65536]
+
     conn = http.client.HTTPConnection(urlsplit(base).netloc, timeout=60)
     try:
-        conn.request("POST", path, body=iter([body[i:i + 65536] for i in range(0, len(body), 65536)]),
-                     headers={"Content-Type": "application/json"}, encode_chunked=True)
+        conn.request("POST", path, body=chunks(), headers={"Content-Type": "application/json"}, encode_chunked=True)
         resp = conn.getresponse()
         return resp.status, json.loads(resp.read())
     finally:
@@ -116,6 +125,10 @@ def test_serve_gunicorn_with_private_redis(tmp_path):
         assert (tmp_path / "r").exists()
         # a chunked body has no Content-Length: the limit holds all the same (it once stored a 30 MB title)
         status, body = _chunked_post(base, "/v1/articles", json.dumps({"id": "c", "text": text, "title": "t" * 3_000_000}).encode())
+        assert status == 413 and body["error"]["code"] == "too_large"
+        # the client is still sending when the server has refused: it reads the 413, not a broken pipe
+        big = json.dumps({"id": "c", "text": text, "title": "t" * 3_000_000}).encode()
+        status, body = _chunked_post(base, "/v1/articles", big, pause_after=2_500_000)
         assert status == 413 and body["error"]["code"] == "too_large"
         status, body = _chunked_post(base, "/v1/articles", json.dumps({"id": "c", "text": text, "url": "u" * 9000}).encode())
         assert status == 400 and "limit is 8192" in body["error"]["message"]
