@@ -213,7 +213,8 @@ class Index(Protocol):
         """:meth:`story` of each id, in one look-up (one round trip for Redis)."""
 
     def members(self, doc_id: str, start: int = 0, count: int = 50) -> Page | None:
-        """A page of the cluster holding ``doc_id``; ``None`` if not stored."""
+        """A page of the story named ``doc_id`` (its cluster id), else of the
+        one holding the article ``doc_id``; ``None`` if neither exists."""
 
     def cluster(self, doc_id: str) -> tuple[str, list[Member]] | None:
         """The story holding ``doc_id``, in one look-up: the cluster id and
@@ -502,10 +503,13 @@ class MemoryIndex:
 
     def members(self, doc_id: str, start: int = 0, count: int = 50) -> Page | None:
         with self._lock:
-            if doc_id not in self._docs:
-                return None
-            st = self._story(doc_id)
-            ms = self._clusters[self._root[doc_id]][1]
+            key = self._named.get(doc_id)  # a story's name first: it keeps it after its founder is gone
+            if key is None:
+                if doc_id not in self._docs:
+                    return None
+                key = self._root[doc_id]
+            ms = self._clusters[key][1]
+            st = self._story(ms[0])
             page = [(m, self._docs[m].published, len(self._docs[m].tokens), self._best_link(m))
                     for m in ms[start:start + count]]
             return Page(st.cluster, st.canonical, len(ms), start, page)

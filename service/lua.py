@@ -979,22 +979,27 @@ return out
 """
 
 #: KEYS: the fixed ones, idmap. ARGV: P, layout, siglen, digest, ext, start, count.
-#: One page of the cluster holding an article: {cluster name, canonical ext
+#: One page of the story named ARGV[5], else of the one holding the article ARGV[5]: {cluster name, canonical ext
 #: id, members in all, then per member of the page (insertion order): ext
 #: id, published (raw), words, best link's other ext id or '', its value or
 #: '', its about_meta}
 #: or {} when unknown. Work: O(log n + count).
 MEMBERS = _PRELUDE + r"""
-local iid, rec = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
-if not iid then return {} end
-local root = rec_root(rec)
+local root = redis.call('HGET', nk, ARGV[5])  -- a story's name first: it keeps it after its founder is gone
+local iid
+if not root then
+  local rec
+  iid, rec = resolve(KEYS[K + 1], ARGV[4], ARGV[5])
+  if not iid then return {} end
+  root = rec_root(rec)
+end
 local name, canon = cluster_info(root)
 local start, count = tonumber(ARGV[6]), tonumber(ARGV[7])
 local ck = P .. 'k' .. root
 local total, ms = redis.call('ZCARD', ck), nil
 if total == 0 then
   total, ms = 1, {}
-  if start == 0 and count > 0 then ms = {iid} end
+  if start == 0 and count > 0 then ms = {iid or root} end
 else
   ms = redis.call('ZRANGE', ck, start, start + count - 1)
 end

@@ -410,7 +410,7 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
         return got
 
     def members(self, doc_id: str, start: int = 0, count: int = 50) -> Page | None:
-        """One page of the cluster holding ``doc_id`` (one round trip, O(count))."""
+        """One page of the story named ``doc_id``, else of the cluster holding the article ``doc_id`` (one round trip, O(count))."""
         idkey, digest, ext = self._idkey(doc_id)
         out = self._script("MEMBERS", [idkey], [digest, ext, max(0, int(start)), max(0, int(count))])
         if not out:

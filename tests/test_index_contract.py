@@ -121,6 +121,24 @@ def test_readd_replaces_and_excludes_itself(index):
     assert [f.id for f in index.candidates(fp("x", a.signature))] == ["d1"]
 
 
+def test_a_page_of_members_is_found_by_the_story_name_an_add_answered(index):
+    """GET /v1/clusters/<cluster>: the name an add answers finds its story,
+    after its founder is gone and when a fresh name was given (tester: both
+    were 404, or gave the other story); an article's id still finds its own."""
+    a = fp("d0")
+    index.add(a)
+    index.add(fp("d1", a.signature))
+    index.link(link("d1", "d0"))
+    index.remove("d0")
+    page = index.members("d0")
+    assert page is not None and page.cluster == "d0" and [m[0] for m in page.members] == ["d1"]
+    index.add(fp("d0", near(fp("d7").signature, 0), tokens=[9]))  # the founder's id again, other words
+    assert index.founded("d0") == "d0~2"
+    assert [m[0] for m in index.members("d0~2").members] == ["d0"] and index.members("d0~2").cluster == "d0~2"
+    assert [m[0] for m in index.members("d0").members] == ["d1"]  # the name first: story d0, not d0's story
+    assert index.members("d1").cluster == "d0" and index.members("nope") is None
+
+
 def test_a_story_name_is_never_held_by_two_live_stories(index):
     """A founder removed while its story lives, its id added again: a fresh
     name, never a stored id; a name is free again once its story is gone."""
