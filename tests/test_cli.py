@@ -374,3 +374,15 @@ def test_a_csv_quote_left_open_is_a_broken_row_not_the_rest_of_the_file(tmp_path
     assert "row 2: broken CSV (a quote opened in this row is not closed where it should be: 2 lines" in r.output
     got = json.loads(report.read_text())
     assert got["bad_records"] == 1 and got["articles"] == 1  # c, after the broken row, is read
+
+
+@pytest.mark.parametrize("args, module, extra", [
+    (["spark", "seeds/sample.jsonl", "OUT"], "pyspark", "spark"),
+    (["eval", "seeds/eval_tiny.jsonl", "--baseline"], "datasketch", "datasketch"),
+])
+def test_a_missing_optional_dependency_is_named_with_its_extra_not_a_traceback(monkeypatch, args, module, extra):
+    """Tester: without the extra, `dedup spark` and `dedup eval --baseline` ended in a traceback."""
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed: find_spec says None, import fails
+    r = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert f"needs {module}, which is not installed: pip install 'dedup-news[{extra}]'" in r.output

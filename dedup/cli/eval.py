@@ -12,7 +12,7 @@ import click
 
 from dedup.errors import DedupError
 from dedup.evaluation.run import format_report, run_evaluation
-from dedup.cli.options import params_from_options, params_options
+from dedup.cli.options import params_from_options, params_options, require_extra
 
 __all__ = ["eval_command", "read_labelled"]
 
@@ -62,6 +62,8 @@ def eval_command(labelled, as_json, baseline, jobs, examples, **param_opts):
     and F1, the adjusted Rand index, B-cubed F1, recall per category and
     the false merges on hard negatives.
     """
+    if baseline:
+        require_extra("datasketch", "datasketch", "dedup eval --baseline")
     params = params_from_options(param_opts)
     records = read_labelled(labelled)
     if not records:

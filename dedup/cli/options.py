@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import click
 
 from dedup.errors import InvalidParams
@@ -47,3 +49,10 @@ def field_options(f):
                      help="The field (JSONL key, CSV column) holding the article's text.")(f)
     return click.option("--id-field", default="id", show_default=True,
                         help="The field holding the article's id (records without one get a hash of their text).")(f)
+
+
+def require_extra(module: str, extra: str, what: str) -> None:
+    """A one-line error naming the extra to install when ``module`` (an
+    optional dependency) is missing, before any work starts."""
+    if importlib.util.find_spec(module) is None:
+        raise click.ClickException(f"{what} needs {module}, which is not installed: pip install 'dedup-news[{extra}]'")

@@ -14,7 +14,7 @@ import sys
 import click
 
 from dedup.cli.batch import _count, _normaliser
-from dedup.cli.options import field_options, params_from_options, params_options
+from dedup.cli.options import field_options, params_from_options, params_options, require_extra
 from dedup.cli.readers import bad_record
 
 __all__ = ["spark_command"]
@@ -44,10 +44,9 @@ def spark_command(input_path, output, master, partitions, against_path, id_field
     from dedup.against import check_supported
     from dedup.errors import DedupError
 
-    try:
-        from dedup.spark.pipeline import SparkRun, run
-    except ImportError as exc:
-        raise click.ClickException(f"dedup spark needs the spark extra (pip install 'dedup-news[spark]'): {exc}")
+    require_extra("pyspark", "spark", "dedup spark")
+    from dedup.spark.pipeline import SparkRun, run
+
     params = params_from_options(param_opts)
     try:
         check_supported(params, short_in_long=True)  # before the JVM starts
