@@ -35,8 +35,13 @@ def _post(c, ns: str, doc_id: str, text: str) -> dict:
 
 
 def _cluster_of(c, ns: str, doc_id: str) -> tuple[str, list[str]]:
-    got = c.get(f"/v1/ns/{ns}/clusters/{doc_id}?limit=1000").json
-    return got["cluster"], sorted(m["id"] for m in got["members"])
+    """The article's story as a client follows it: the ``cluster`` its read
+    answers, then that cluster's page by name, which must hold the article."""
+    name = c.get(f"/v1/ns/{ns}/articles/{doc_id}").json["cluster"]
+    got = c.get(f"/v1/ns/{ns}/clusters/{name}?limit=1000").json
+    members = sorted(m["id"] for m in got["members"])
+    assert got["cluster"] == name and doc_id in members, (doc_id, name, got["cluster"], members)
+    return name, members
 
 
 def _assert_unique(c, ns: str, ids: list[str]) -> dict[str, list[str]]:
