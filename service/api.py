@@ -329,7 +329,8 @@ def _page_args() -> tuple[int, int]:
 
 @_route("GET", "/clusters/<path:cluster_id>")
 def get_cluster(cluster_id: str):
-    """A story, by its id or any member's: canonical copy, and one page of
+    """A story, by its name first (the ``cluster`` an add answers), else by a
+    member's id: canonical copy, and one page of
     members in insertion order, each with its best link (what explains its
     membership); ``next`` is the cursor of the next page (``null``: last)."""
     ns, d = _dedup()

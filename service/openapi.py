@@ -104,7 +104,7 @@ def _spec(config: Mapping) -> dict:
                 "delete": {"summary": "Forget an article everywhere", "parameters": [*common, id_param],
                            "responses": {"204": {"description": "removed"}, **_errors(401, 403, 404, 503)}}},
             "/v1/clusters/{cluster_id}": {"get": {
-                "summary": "A story, by its id or any member's: canonical copy, a page of members, each with its best link",
+                "summary": "A story, by its name (the cluster an add answers) first, else by a member's id: canonical copy, a page of members, each with its best link",
                 "parameters": [*common, {"name": "cluster_id", "in": "path", "required": True, "schema": {"type": "string"}},
                                {"name": "cursor", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 10**12},
                                 "description": "member position: the previous page's next (not with page: 400)"},
