@@ -133,7 +133,6 @@ def cluster_articles(
                                     jobs=jobs, chunk_size=chunk_size, skip=skips, bar=bar, checkpoint=checkpoint)
     clock.lap("fingerprint")
     pairs, short_in_long = all_candidates(corpus, params)
-    corpus.drop_pages()  # every signature was read: its pages leave the resident set before the workers fork
     clock.lap("candidates")
     confirmed, rejected = confirm_all(pairs, ConfirmPairs(corpus, params), jobs)
     clock.lap("refine")
