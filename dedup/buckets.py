@@ -13,6 +13,10 @@ the number of positions where they share a key. A bucket holds at most
   is emptied and from then on takes and gives no articles, even when its
   articles are removed.
 
+With ``crowd`` (LSH bands), a bucket that holds ``crowd`` articles or more
+when it is read is crowded: it gives only its newest and its oldest
+article (the rule is :data:`dedup.index.CROWD`'s).
+
 Layout (numba; one call per add): per position, an open-addressing table
 (linear probing, all positions the same power-of-two size, each at most
 :data:`_MAX_LOAD` full counting removed slots) of ``keys`` (``uint64``)
@@ -106,7 +110,7 @@ def _shared(hits, n, min_count, exclude):
 
 
 @njit(cache=True)
-def _put(keys, heads, docs, nexts, state, free, shift, doc, ks, keep, policy, min_count):
+def _put(keys, heads, docs, nexts, state, free, shift, doc, ks, keep, policy, min_count, crowd):
     """Put ``doc`` under ``ks[p]`` in each position ``p``; what it met (see :func:`_shared`), and the fullest table's fill."""
     hits = np.empty(ks.shape[0] * keep, np.int64)
     n = 0
@@ -134,6 +138,11 @@ def _put(keys, heads, docs, nexts, state, free, shift, doc, ks, keep, policy, mi
             before = last
             last = j
             j = nexts[j]
+        if crowd > 0 and size >= crowd:  # a crowded bucket gives its newest and oldest only
+            n -= size
+            hits[n] = docs[h]
+            hits[n + 1] = docs[last]
+            n += 2
         if size < keep:
             heads[p, i] = _posting(docs, nexts, free, doc, h)
         elif policy == 0:  # OLDEST: the oldest leaves (size == keep, so before is a posting)
@@ -156,18 +165,26 @@ def _put(keys, heads, docs, nexts, state, free, shift, doc, ks, keep, policy, mi
 
 
 @njit(cache=True)
-def _get(keys, heads, docs, nexts, shift, ks, keep, min_count, exclude):
+def _get(keys, heads, docs, nexts, shift, ks, keep, min_count, exclude, crowd):
     hits = np.empty(ks.shape[0] * keep, np.int64)
     n = 0
     for p in range(ks.shape[0]):
         i, found = _find(keys, heads, p, np.uint64(ks[p]), shift)
         if not found:
             continue
-        j = heads[p, i]
+        h = heads[p, i]
+        j, last, size = h, h, 0
         while j >= 0:  # _STOCK is negative
             hits[n] = docs[j]
             n += 1
+            size += 1
+            last = j
             j = nexts[j]
+        if crowd > 0 and size >= crowd:  # as in _put
+            n -= size
+            hits[n] = docs[h]
+            hits[n + 1] = docs[last]
+            n += 2
     return _shared(hits, n, min_count, exclude)
 
 
@@ -227,12 +244,15 @@ class Buckets:
         positions: keys per article.
         keep: articles a bucket holds.
         policy: :data:`OLDEST` or :data:`STOCK`, what a full bucket does with one more.
+        crowd: a bucket holding this many gives only its newest and oldest (0: off).
     """
 
-    def __init__(self, positions: int, keep: int, policy: int, slots: int = 256) -> None:
+    def __init__(self, positions: int, keep: int, policy: int, slots: int = 256, crowd: int = 0) -> None:
         if policy not in (OLDEST, STOCK) or keep < 2 or slots & (slots - 1):
             raise ValueError("policy must be OLDEST or STOCK, keep at least 2, slots a power of two")
-        self.positions, self.keep, self.policy = positions, keep, policy
+        if crowd and (policy != OLDEST or crowd < 2):
+            raise ValueError("crowd is for OLDEST buckets, and at least 2")
+        self.positions, self.keep, self.policy, self.crowd = positions, keep, policy, crowd
         self._keys = np.zeros((positions, slots), np.uint64)
         self._heads = np.full((positions, slots), _EMPTY, np.int32)
         self._docs = np.empty(1024, np.int64)
@@ -270,13 +290,13 @@ class Buckets:
         """
         self._reserve()
         d, c, self._fullest = _put(self._keys, self._heads, self._docs, self._nexts, self._state, self._free,
-                                   self._shift, doc, keys, self.keep, self.policy, min_count)
+                                   self._shift, doc, keys, self.keep, self.policy, min_count, self.crowd)
         return d.tolist(), c.tolist()
 
     def get(self, keys: np.ndarray, min_count: int = 1, exclude: int = -1) -> tuple[list[int], list[int]]:
         """:meth:`put`'s answer without the write (``exclude``: a doc left out of it)."""
         d, c = _get(self._keys, self._heads, self._docs, self._nexts, self._shift, keys, self.keep, min_count,
-                    exclude)
+                    exclude, self.crowd)
         return d.tolist(), c.tolist()
 
     def remove(self, doc: int, keys: np.ndarray) -> None:

@@ -12,6 +12,13 @@ rule both implementations follow, and the contract tests check):
   ones are dropped from that bucket on write; an article stays findable
   through its other bands' buckets), so a bucket filled by template briefs
   or boilerplate costs at most that much to read;
+* a bucket holding :data:`CROWD` entries or more is crowded (a template's
+  or a boilerplate line's band, or a hot story's) and gives only its
+  newest and its oldest entry, as batch links a bucket of more than its
+  ``max_bucket`` members as a star on its first plus a chain
+  (:func:`dedup.lsh.candidate_pairs`): a copy shares the bands of its own
+  words too, so it is still found, and a template brief no longer brings
+  every look-alike of the bucket to confirm;
 * the candidates are counted by band collisions and grouped by their
   cluster; each cluster gives its oldest candidate and the
   :data:`REPRESENTATIVES` - 1 others with most collisions; at most
@@ -50,11 +57,13 @@ from dedup.lsh import signature_band_hashes
 from dedup.params import Params
 from dedup.types import Link
 
-__all__ = ["BUCKET_KEEP", "Fingerprint", "Index", "MAX_CANDIDATES", "MAX_CONTAINED", "Member", "MemoryIndex",
+__all__ = ["BUCKET_KEEP", "CROWD", "Fingerprint", "Index", "MAX_CANDIDATES", "MAX_CONTAINED", "Member", "MemoryIndex",
            "Page", "REPRESENTATIVES", "ROW_KEEP", "SHORT_IN_LONG", "Story", "short_in_long", "sizes_fit"]
 
 #: Entries a bucket keeps (its most recent ones).
 BUCKET_KEEP = 64
+#: A band bucket holding this many entries is crowded: it gives its newest and oldest only.
+CROWD = 8
 #: Candidates per existing cluster (its oldest + the others with most band collisions).
 REPRESENTATIVES = 3
 #: Candidates per add or query, at most.
@@ -293,7 +302,7 @@ class MemoryIndex:
         self._order: dict[str, int] = {}  # id -> insertion rank (the number the buckets hold)
         self._by_rank: dict[int, str] = {}
         self._seq = 0
-        self._bands = Buckets(params.banding[0], BUCKET_KEEP, OLDEST)
+        self._bands = Buckets(params.banding[0], BUCKET_KEEP, OLDEST, crowd=CROWD)
         # short-inside-long: per MinHash position, the articles holding each value
         self._values = Buckets(params.num_perm, ROW_KEEP, STOCK)
         self._best: dict[str, tuple[int, Link]] = {}  # id -> (the other's insertion rank, link)

@@ -289,8 +289,8 @@ def lua_prelude() -> str:
     lines.append(f"local function candidate_lens(a, b, c) return struct.pack('{_lua_format(_CANDIDATE_LEN) * 3}', a, b, c) end")
     from dedup import index  # the candidate bounds, named once
 
-    lines.append(f"local BUCKET_KEEP, MAX_CANDIDATES, REPRESENTATIVES = {index.BUCKET_KEEP}, {index.MAX_CANDIDATES}, "
-                 f"{index.REPRESENTATIVES}")
+    lines.append(f"local BUCKET_KEEP, CROWD, MAX_CANDIDATES, REPRESENTATIVES = {index.BUCKET_KEEP}, {index.CROWD}, "
+                 f"{index.MAX_CANDIDATES}, {index.REPRESENTATIVES}")
     lines.append(f"local ROW_KEEP, MAX_CONTAINED, MIN_ROW_COLLISIONS = {index.ROW_KEEP}, {index.MAX_CONTAINED}, "
                  f"{index.MIN_ROW_COLLISIONS}")
     lines.append(f"local SHORT_IN_LONG, ROW_SHARE = {index.SHORT_IN_LONG!r}, {index.ROW_SHARE!r}")

@@ -350,7 +350,8 @@ end
 
 -- the bounded candidates of an article whose bands are KEYS[K+1+i]/ARGV[F+i]:
 -- every bucket read in its most recent BUCKET_KEEP entries (buckets are
--- trimmed to them on write); candidates counted by band collisions and
+-- trimmed to them on write), a crowded one (CROWD entries or more) in its
+-- oldest and newest only; candidates counted by band collisions and
 -- grouped by cluster root; per cluster its oldest candidate + the
 -- REPRESENTATIVES-1 with most collisions; at most MAX_CANDIDATES in all
 -- (most collisions first, then oldest); returned {iid, rec, tokens, ...}
@@ -497,7 +498,9 @@ local function lookup(B, F, prev, with_about, hits, words, SIL)
   for i = 1, B do
     local v = redis.call('HGET', KEYS[K + 1 + i], ARGV[F + i])
     if v then
-      for j = math.max(1, #v - BUCKET_KEEP * IID_LEN + 1), #v, IID_LEN do
+      local from, step = math.max(1, #v - BUCKET_KEEP * IID_LEN + 1), IID_LEN
+      if #v - from + 1 >= CROWD * IID_LEN then step = #v - from + 1 - IID_LEN end  -- crowded: its oldest and newest
+      for j = from, #v, step do
         local id = string.sub(v, j, j + IID_LEN - 1)
         if id ~= prev then
           local c = count[id]

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from dedup import Article, Deduplicator, Params
 from dedup.buckets import OLDEST, STOCK, Buckets
-from dedup.index import MemoryIndex
+from dedup.index import CROWD, MemoryIndex
 
 from edit_kinds import DATA, brief, build, truncate
 
@@ -24,9 +24,13 @@ _GONE = "stock"
 class PlainBuckets:
     """The reference: per position a dict key -> list of docs (oldest first) or ``"stock"``."""
 
-    def __init__(self, positions: int, keep: int, policy: int) -> None:
-        self.keep, self.policy = keep, policy
+    def __init__(self, positions: int, keep: int, policy: int, crowd: int = 0) -> None:
+        self.keep, self.policy, self.crowd = keep, policy, crowd
         self.maps: list[dict] = [{} for _ in range(positions)]
+
+    def _met(self, bucket: list[int]) -> list[int]:
+        """What a bucket gives: all of it, or a crowded one its oldest and newest."""
+        return [bucket[0], bucket[-1]] if self.crowd and len(bucket) >= self.crowd else list(bucket)
 
     @staticmethod
     def _answer(hits: list[int], min_count: int, exclude: int = -1) -> tuple[list[int], list[int]]:
@@ -42,10 +46,10 @@ class PlainBuckets:
             elif bucket == _GONE:
                 continue
             elif len(bucket) < self.keep:
-                hits += bucket
+                hits += self._met(bucket)
                 bucket.append(doc)
             elif self.policy == OLDEST:
-                hits += bucket
+                hits += self._met(bucket)
                 bucket.append(doc)
                 del bucket[0]
             else:
@@ -57,7 +61,7 @@ class PlainBuckets:
         for m, k in zip(self.maps, keys.tolist()):
             bucket = m.get(k)
             if bucket is not None and bucket != _GONE:
-                hits += bucket
+                hits += self._met(bucket)
         return self._answer(hits, min_count, exclude)
 
     def remove(self, doc, keys):
@@ -73,11 +77,14 @@ _KEY = st.sampled_from([0, 1, 2, 3, 2**32 - 1, 2**63, 2**64 - 1])
 
 
 @settings(max_examples=300, deadline=None)
-@given(policy=st.sampled_from([OLDEST, STOCK]), keep=st.integers(2, 4), min_count=st.integers(1, 3),
+@given(policy=st.sampled_from([OLDEST, STOCK]), keep=st.integers(2, 6), min_count=st.integers(1, 3),
+       crowd=st.sampled_from([0, 0, 2, 3, 4]),
        ops=st.lists(st.tuples(st.sampled_from(["put", "put", "get", "remove"]), st.lists(_KEY, min_size=3, max_size=3),
                               st.integers(0, 40)), max_size=60))
-def test_buckets_answer_as_plain_buckets(policy, keep, min_count, ops):
-    fast, plain = Buckets(3, keep, policy, slots=4), PlainBuckets(3, keep, policy)  # 4 slots: rehashes early
+def test_buckets_answer_as_plain_buckets(policy, keep, min_count, crowd, ops):
+    crowd = crowd if policy == OLDEST else 0
+    fast = Buckets(3, keep, policy, slots=4, crowd=crowd)  # 4 slots: rehashes early
+    plain = PlainBuckets(3, keep, policy, crowd)
     stored: dict[int, np.ndarray] = {}
     doc = 0
     for op, keys, pick in ops:
@@ -112,7 +119,7 @@ def test_buckets_grow_and_keep_answering():
 
 def _plain_index(params: Params) -> MemoryIndex:
     index = MemoryIndex(params)
-    index._bands = PlainBuckets(index._bands.positions, index._bands.keep, index._bands.policy)
+    index._bands = PlainBuckets(index._bands.positions, index._bands.keep, index._bands.policy, index._bands.crowd)
     index._values = PlainBuckets(index._values.positions, index._values.keep, index._values.policy)
     return index
 
@@ -152,6 +159,22 @@ def test_memory_index_answers_as_on_plain_buckets(short_in_long):
     assert all(fast.story(a.id) == plain.story(a.id) for a in arts)
     bands = plain.index._bands.maps
     assert any(len(b) == plain.index._bands.keep for m in bands for b in m.values())  # full band buckets
+    assert plain.index._bands.crowd == CROWD  # so crowded ones too
     if short_in_long:
         assert contained > 0
         assert any(b == _GONE for m in plain.index._values.maps for b in m.values())  # stock values
+
+
+def test_a_crowded_bucket_gives_its_oldest_and_newest_only():
+    b = Buckets(1, 8, OLDEST, crowd=4)
+    key = np.array([5], np.uint64)
+    for doc in range(3):
+        b.put(doc, key)
+    assert b.get(key) == ([0, 1, 2], [1, 1, 1])  # 3 < crowd: all of it
+    assert b.put(3, key) == ([0, 1, 2], [1, 1, 1])
+    assert b.get(key) == ([0, 3], [1, 1])  # 4: crowded
+    assert b.put(4, key) == ([0, 3], [1, 1])
+    with pytest.raises(ValueError):
+        Buckets(1, 8, STOCK, crowd=4)
+    with pytest.raises(ValueError):
+        Buckets(1, 8, OLDEST, crowd=1)

@@ -344,7 +344,7 @@ def test_readd_with_the_same_words_is_a_no_op(index):
 from hotload import brief, copy_of, story  # noqa: E402
 
 from dedup.cluster import canonical_index  # noqa: E402
-from dedup.index import BUCKET_KEEP, MAX_CANDIDATES, REPRESENTATIVES  # noqa: E402
+from dedup.index import BUCKET_KEEP, CROWD, MAX_CANDIDATES, REPRESENTATIVES  # noqa: E402
 
 
 @pytest.fixture
@@ -391,21 +391,43 @@ def test_a_flood_of_template_briefs_stays_bounded_and_apart(index, confirms):
 
 
 def test_candidates_are_bounded_per_story_and_in_all(index):
-    """Same-signature articles: unlinked, each is a story of its own, so at
-    most MAX_CANDIDATES, all among each bucket's most recent BUCKET_KEEP;
-    linked into one story, at most REPRESENTATIVES."""
+    """Articles each sharing one band with the query (no bucket crowded):
+    each a story of its own, so at most MAX_CANDIDATES, most collisions
+    first, then the oldest, in insertion order; linked into one story, at
+    most REPRESENTATIVES: its oldest and the others with most collisions."""
+    sig, (bands, rows) = fp("s0").signature, PARAMS.banding
+    n = 2 * MAX_CANDIDATES
+    two = near(sig, 0)
+    two[rows:2 * rows] = sig[rows:2 * rows]
+    for i in range(n):
+        index.add(fp(f"s{i}", near(sig, i % bands) if i != n - 1 else two))
+    got = [f.id for f in index.candidates(fp("q", sig))]
+    assert got == [f"s{i}" for i in range(MAX_CANDIDATES - 1)] + [f"s{n - 1}"]  # s63 shares two bands
+    for i in range(1, n):
+        index.link(link(f"s{i}", "s0"))
+    got = [f.id for f in index.candidates(fp("q", sig))]
+    assert len(got) == REPRESENTATIVES and got[0] == "s0" and got[-1] == f"s{n - 1}"
+
+
+def test_a_crowded_bucket_gives_its_oldest_and_newest(index):
+    """Same-signature articles, more than BUCKET_KEEP, each a story of its
+    own (look-alikes that every confirmation rejected): every bucket is
+    crowded, so a query meets only the oldest entry the buckets hold and
+    the newest; a copy of one in the middle that shares bands of its own
+    words too is still found."""
     sig = fp("s0").signature
     n = BUCKET_KEEP + 20
     for i in range(n):
         index.add(fp(f"s{i}", sig))
-    got = [f.id for f in index.candidates(fp("q", sig))]
-    assert len(got) == MAX_CANDIDATES
-    assert all(int(x[1:]) >= n - BUCKET_KEEP for x in got)  # the buckets' most recent entries
-    assert got == sorted(got, key=lambda x: int(x[1:]))  # insertion order
-    for i in range(1, n):
-        index.link(link(f"s{i}", "s0"))
-    got = [f.id for f in index.candidates(fp("q", sig))]
-    assert len(got) == REPRESENTATIVES and got[0] == f"s{n - BUCKET_KEEP}"  # the oldest one the buckets hold
+    assert CROWD <= BUCKET_KEEP
+    assert [f.id for f in index.candidates(fp("q", sig))] == [f"s{n - BUCKET_KEEP}", f"s{n - 1}"]
+    mixed = sig.copy()
+    _, rows = PARAMS.banding
+    mixed[rows:] = fp("own-words").signature[rows:]  # band 0 is the crowd's, the rest its own
+    index.add(fp("mid", mixed))
+    index.add(fp("mid-copy", mixed))
+    got = [f.id for f in index.candidates(fp("q2", mixed))]
+    assert got == [f"s{n + 2 - BUCKET_KEEP}", "mid", "mid-copy"]  # the crowd's oldest and newest, and the copy
 
 
 def test_cluster_ids_are_stable(index):

@@ -19,12 +19,14 @@ from dedup_service.store import RedisIndex
 PARAMS = Params()
 
 
-def _sig(seed: int, base: np.ndarray | None = None, keep: int = 0) -> np.ndarray:
-    """A random signature, or one sharing its first ``keep`` bands with ``base``."""
+def _sig(seed: int, base: np.ndarray | None = None, keep: int = 0, bands: tuple[int, ...] = ()) -> np.ndarray:
+    """A random signature, or one sharing its first ``keep`` bands (or the ``bands``) with ``base``."""
     sig = np.random.default_rng(seed).integers(0, 2**32, PARAMS.num_perm, dtype=np.uint32)
     if base is not None:
         rows = PARAMS.banding[1]
         sig[: keep * rows] = base[: keep * rows]
+        for b in bands:
+            sig[b * rows:(b + 1) * rows] = base[b * rows:(b + 1) * rows]
     return sig
 
 
@@ -141,26 +143,28 @@ def test_a_briefs_look_up_reads_each_chunk_once_in_one_round_trip(redis_client, 
     over four (ids wider apart than one bitmap range): the look-up groups
     them by cluster with one bitmap read per chunk and no record read, in
     one round trip (a record read per brief past the old single bitmap's
-    read span, before)."""
+    read span, before). Each brief shares two of the probe's bands, and no
+    bucket is crowded (dedup.index.CROWD)."""
     index = RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=1000)
-    base = _sig(7)
+    base, bands = _sig(7), PARAMS.banding[0]
     briefs = []
     for i in range(40):
         if spread and i % 10 == 0 and i:
             redis_client.hincrby(index.prefix + b"m", "s", 3 * layout.JOINED_CHUNK)
         doc_id = f"brief{i}"
-        index.add(Fingerprint(doc_id, _sig(500 + i, base, keep=2), np.arange(5, dtype=np.uint32), None, 1_000.0 + i))
+        sig = _sig(500 + i, base, bands=(i % bands, (i + 1) % bands))
+        index.add(Fingerprint(doc_id, sig, np.arange(5, dtype=np.uint32), None, 1_000.0 + i))
         index.attach(doc_id, [])
         briefs.append(doc_id)
     index.settle()
-    probe = Fingerprint("probe", _sig(999, base, keep=2), np.arange(5, dtype=np.uint32), None, 2_000.0)
+    probe = Fingerprint("probe", base, np.arange(5, dtype=np.uint32), None, 2_000.0)
     index.candidates(probe)  # the script is loaded
     before = _getranges(redis_client)
     redis_requests.n = 0
     got = index.candidates(probe)
     assert redis_requests.n == 1
     reads = _getranges(redis_client) - before  # GETRANGE calls inside the script
-    chunks = {layout.joined_chunk(_iid(index, b))[0] for b in briefs}  # every brief shares the probe's two bands
+    chunks = {layout.joined_chunk(_iid(index, b))[0] for b in briefs}  # every brief shares two of the probe's bands
     assert len(got) >= 10 and len(chunks) == (4 if spread else 1)
     assert reads == len(chunks) + len(got)  # a chunk read each, and each candidate's about value head
     for doc_id in briefs:

@@ -17,6 +17,7 @@ from redis.retry import Retry
 
 from conftest import RedisServer, redis_server_binary
 from dedup import Fingerprint, InvalidParams, Link, Params
+from dedup.index import CROWD
 from dedup_service import layout, lua
 from dedup_service.errors import NamespaceMismatch, StoreUnavailable
 from dedup_service.store import RedisIndex, StoringDeduplicator
@@ -143,9 +144,11 @@ def test_retention_with_a_real_short_window(redis_client, namespace):
 
 
 def test_concurrent_adds_of_one_story_all_find_each_other(redis_server, namespace):
-    """Each add is atomic: the k-th copy sees exactly the k-1 stored before it."""
+    """Each add is atomic: the k-th copy sees exactly the k-1 stored before it
+    (as many copies as a bucket holds before it is crowded: past that it
+    gives its oldest and newest only, dedup.index.CROWD)."""
     sig = fp("story").signature
-    n = 12
+    n = CROWD
     results: dict[str, list[str]] = {}
     barrier = threading.Barrier(n)
 
