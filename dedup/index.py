@@ -12,10 +12,9 @@ rule both implementations follow, and the contract tests check):
   ones are dropped from that bucket on write; an article stays findable
   through its other bands' buckets), so a bucket filled by template briefs
   or boilerplate costs at most that much to read;
-* a bucket holding :data:`CROWD` entries or more is crowded (a template's
-  or a boilerplate line's band, or a hot story's) and gives only its
-  newest and its oldest entry, as batch links a bucket of more than its
-  ``max_bucket`` members as a star on its first plus a chain
+* a bucket holding :data:`~dedup.lsh.CROWD` entries or more is crowded (a
+  template's or a boilerplate line's band, or a hot story's) and gives only
+  its oldest and its newest entry, the rule batch applies in input order
   (:func:`dedup.lsh.candidate_pairs`): a copy shares the bands of its own
   words too, so it is still found, and a template brief no longer brings
   every look-alike of the bucket to confirm;
@@ -53,7 +52,7 @@ import numpy as np
 from dedup.cluster import canonical_index, latest_version
 from dedup.errors import NotFound
 from dedup.buckets import OLDEST, STOCK, Buckets
-from dedup.lsh import signature_band_hashes
+from dedup.lsh import CROWD, signature_band_hashes
 from dedup.params import Params
 from dedup.types import Link
 
@@ -62,8 +61,6 @@ __all__ = ["BUCKET_KEEP", "CROWD", "Fingerprint", "Index", "MAX_CANDIDATES", "MA
 
 #: Entries a bucket keeps (its most recent ones).
 BUCKET_KEEP = 64
-#: A band bucket holding this many entries is crowded: it gives its newest and oldest only.
-CROWD = 8
 #: Candidates per existing cluster (its oldest + the others with most band collisions).
 REPRESENTATIVES = 3
 #: Candidates per add or query, at most.

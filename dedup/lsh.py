@@ -24,7 +24,15 @@ from dedup.jit import njit
 from dedup.params import Params
 from dedup.spool import read_columns
 
-__all__ = ["band_keys", "band_hashes", "candidate_pairs", "signature_band_hashes"]
+__all__ = ["CROWD", "band_keys", "band_hashes", "candidate_pairs", "signature_band_hashes"]
+
+#: A band bucket is crowded once it holds this many articles: a later one
+#: meets only its first (oldest) and its newest member, not every member
+#: (batch: :func:`candidate_pairs`; online: :class:`dedup.index.MemoryIndex`
+#: and the service's Redis index). Template briefs and a house's boilerplate
+#: fill buckets with look-alikes; a copy shares the bands of its own words
+#: too, so it is still proposed.
+CROWD = 8
 
 _MIX1 = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xBF58476D1CE4E5B9)
@@ -92,9 +100,11 @@ def _band_numbers(bands: int) -> np.ndarray:
 
 @njit(cache=True)
 def _pairs_from_runs(order, hashes_sorted, max_bucket):
-    """Pairs ``(i, j)``, ``i < j``, of equal consecutive hashes. A bucket of
-    more than ``max_bucket`` members is linked as a star on its first
-    member plus a chain, not as all its pairs."""
+    """Pairs ``(i, j)``, ``i < j``, of equal consecutive hashes, by the
+    online index's rule (:data:`CROWD`) in input order: a member with fewer
+    than ``max_bucket`` before it in its bucket pairs with each of them; a
+    later one, with the bucket's first member and the one before it (a star
+    plus a chain), not with all."""
     n = order.shape[0]
     count = 0
     i = 0
@@ -103,8 +113,8 @@ def _pairs_from_runs(order, hashes_sorted, max_bucket):
         while j < n and hashes_sorted[j] == hashes_sorted[i]:
             j += 1
         g = j - i
-        if g >= 2:
-            count += g * (g - 1) // 2 if g <= max_bucket else 2 * (g - 1)
+        k = min(g, max_bucket)
+        count += k * (k - 1) // 2 + 2 * (g - k)
         i = j
     out = np.empty((count, 2), np.int64)
     c = 0
@@ -113,34 +123,32 @@ def _pairs_from_runs(order, hashes_sorted, max_bucket):
         j = i + 1
         while j < n and hashes_sorted[j] == hashes_sorted[i]:
             j += 1
-        g = j - i
-        if g >= 2:
-            if g <= max_bucket:
-                for x in range(i, j):
-                    for y in range(x + 1, j):
-                        p, q = order[x], order[y]
-                        out[c, 0] = min(p, q)
-                        out[c, 1] = max(p, q)
-                        c += 1
+        for x in range(i + 1, j):
+            if x - i < max_bucket:
+                for y in range(i, x):
+                    p, q = order[y], order[x]
+                    out[c, 0] = min(p, q)
+                    out[c, 1] = max(p, q)
+                    c += 1
             else:
-                for x in range(i + 1, j):
-                    for p, q in ((order[i], order[x]), (order[x - 1], order[x])):
-                        out[c, 0] = min(p, q)
-                        out[c, 1] = max(p, q)
-                        c += 1
+                for p, q in ((order[i], order[x]), (order[x - 1], order[x])):
+                    out[c, 0] = min(p, q)
+                    out[c, 1] = max(p, q)
+                    c += 1
         i = j
     return out
 
 
-def candidate_pairs(sigs: np.ndarray | Sequence[np.ndarray], params: Params, max_bucket: int = 64) -> np.ndarray:
+def candidate_pairs(sigs: np.ndarray | Sequence[np.ndarray], params: Params, max_bucket: int = CROWD) -> np.ndarray:
     """Every pair of rows of ``sigs`` that shares at least one LSH band.
 
     Args:
         sigs: ``uint32[n, num_perm]`` signatures.
         params: gives ``(bands, rows)``.
-        max_bucket: buckets larger than this are linked as a star plus a
-            chain rather than all-pairs, so a thousand identical copies
-            cost 2,000 candidate pairs, not 500,000.
+        max_bucket: past this many members a bucket's later members are
+            linked as a star plus a chain rather than to every earlier one
+            (:data:`CROWD`, the online index's rule), so a thousand
+            identical copies cost ~2,000 candidate pairs, not 500,000.
 
     Returns:
         ``int64[m, 2]`` unique pairs with ``i < j``, sorted.

@@ -4,13 +4,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.lsh import band_keys, candidate_pairs
+from dedup.lsh import CROWD, band_keys, candidate_pairs
 from dedup.params import Params
 
 P = Params(num_perm=16, bands=8, rows=2)
 
 
-def reference_pairs(sigs, params):
+def reference_pairs(sigs, params, crowd=None):
+    """Every pair sharing a band; with ``crowd``, a member with ``crowd`` or
+    more before it in its bucket pairs only with the first and the one before."""
     bands, rows = params.banding
     found = set()
     for band in range(bands):
@@ -18,7 +20,9 @@ def reference_pairs(sigs, params):
         for i, s in enumerate(sigs):
             buckets.setdefault(tuple(s[band * rows:(band + 1) * rows]), []).append(i)
         for members in buckets.values():
-            found.update((a, b) for x, a in enumerate(members) for b in members[x + 1:])
+            for x, b in enumerate(members):
+                before = members[:x] if crowd is None or x < crowd else [members[0], members[x - 1]]
+                found.update((a, b) for a in before)
     return found
 
 
@@ -30,6 +34,14 @@ def test_candidate_pairs_equal_reference(rows):
     assert got == reference_pairs(sigs, P)
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2), min_size=16, max_size=16), min_size=0, max_size=40), st.integers(2, 6))
+def test_crowded_buckets_give_their_first_and_previous_member_only(rows, crowd):
+    sigs = np.array(rows, dtype=np.uint32).reshape(-1, 16)
+    got = {tuple(p) for p in candidate_pairs(sigs, P, max_bucket=crowd).tolist()}
+    assert got == reference_pairs(sigs, P, crowd)
+
+
 def test_online_band_keys_agree_with_batch_buckets():
     rng = np.random.default_rng(0)
     sigs = rng.integers(0, 5, size=(30, 16), dtype=np.uint32)
@@ -38,13 +50,13 @@ def test_online_band_keys_agree_with_batch_buckets():
         for j in range(i + 1, 30):
             if set(band_keys(sigs[i], P)) & set(band_keys(sigs[j], P)):
                 online.add((i, j))
-    assert online == {tuple(p) for p in candidate_pairs(sigs, P).tolist()}
+    assert online == {tuple(p) for p in candidate_pairs(sigs, P, max_bucket=10**6).tolist()}
 
 
 def test_huge_bucket_is_linked_as_star_and_chain_not_all_pairs():
     sigs = np.zeros((1000, 16), dtype=np.uint32)
-    pairs = candidate_pairs(sigs, P, max_bucket=64)
-    assert len(pairs) < 2000
+    pairs = candidate_pairs(sigs, P)
+    assert len(pairs) == CROWD * (CROWD - 1) // 2 + 2 * (1000 - CROWD)  # the first CROWD all pairs, then 2 each
     # still connected: every member reaches member 0
     assert {tuple(p) for p in pairs.tolist()} >= {(0, i) for i in range(1, 1000)}
 

@@ -9,8 +9,9 @@
    (normalisation, MinHash, the words refinement aligns).
 3. **Candidates**: every ``(band, band hash)`` of :func:`dedup.lsh.band_hashes`
    is a bucket; each bucket's members, in input order, become pairs by the
-   batch's own kernel (all pairs up to the batch's ``max_bucket``, a star
-   plus a chain beyond), made distinct. With ``params.short_in_long``, the
+   batch's own kernel (:data:`dedup.lsh.CROWD`'s rule: a member with fewer
+   before it pairs with each, a later one with the first and the one
+   before it), made distinct. With ``params.short_in_long``, the
    short-inside-long candidates of :func:`dedup.pairs.containment_candidates`
    too: every ``(position, MinHash value)`` is a key, each key's articles
    give their pairs by :func:`dedup.pairs.run_pairs` (runs over
