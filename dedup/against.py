@@ -9,7 +9,7 @@ articles'), their dates and the links the earlier run confirmed.
 State format (a folder; numpy ``.npy`` files, readable with ``numpy.load``,
 memory-mapped when read back):
 
-* ``manifest.json``: ``{"format": "dedup-state/1", "params": Params.to_dict(),
+* ``manifest.json``: ``{"format": "dedup-state/2", "params": Params.to_dict(),
   "boilerplate": [...], "articles": n, "links": m, "shards": [...], "links_files": [...]}``,
   written last: a folder without it is an incomplete state and is refused.
 * ``shard-NNNNN/`` (one for ``dedup batch``, one per partition for Spark),
@@ -70,7 +70,9 @@ from dedup.types import Article, Cluster
 __all__ = ["FORMAT", "LINK_DTYPE", "State", "StateError", "check_supported", "cluster_against", "links_array",
            "links_of", "load_state", "number_clusters", "story_clusters", "write_manifest", "write_shard"]
 
-FORMAT = "dedup-state/1"
+#: 2: candidates by the crowded-bucket rule (dedup.lsh.CROWD); a state of 1
+#: holds links found by another rule, so it is refused.
+FORMAT = "dedup-state/2"
 LINK_DTYPE = np.dtype([("a", "<i8"), ("b", "<i8"), ("kind", "<U9"), ("jaccard", "<f8"), ("containment_ab", "<f8"),
                        ("containment_ba", "<f8"), ("score", "<f8"), ("span", "<i8", (2,))])
 
@@ -191,7 +193,8 @@ def load_state(folder: str, params: Params, normaliser: Normaliser) -> State:
     except (OSError, ValueError) as exc:
         raise StateError(f"{folder}: not a complete saved state (cannot read manifest.json: {exc})") from None
     if manifest.get("format") != FORMAT:
-        raise StateError(f"{folder}: format {manifest.get('format')!r}, expected {FORMAT!r}")
+        raise StateError(f"{folder}: format {manifest.get('format')!r}, expected {FORMAT!r} (saved by another "
+                         "version: run the batch with --state again to save a state this version can read)")
     if manifest["params"] != params.to_dict():
         differ = sorted(k for k, v in params.to_dict().items() if manifest["params"].get(k) != v)
         raise StateError(f"{folder} was made with other parameters ({', '.join(differ)}): "

@@ -14,8 +14,8 @@ the number of positions where they share a key. A bucket holds at most
   articles are removed.
 
 With ``crowd`` (LSH bands), a bucket that holds ``crowd`` articles or more
-when it is read is crowded: it gives only its newest and its oldest
-article (the rule is :data:`dedup.index.CROWD`'s).
+when it is read (the one a look-up leaves out not counted) is crowded: it
+gives only its newest and its oldest article (:data:`dedup.lsh.CROWD`).
 
 Layout (numba; one call per add): per position, an open-addressing table
 (linear probing, all positions the same power-of-two size, each at most
@@ -172,17 +172,19 @@ def _get(keys, heads, docs, nexts, shift, ks, keep, min_count, exclude, crowd):
         i, found = _find(keys, heads, p, np.uint64(ks[p]), shift)
         if not found:
             continue
-        h = heads[p, i]
-        j, last, size = h, h, 0
+        j, newest, last, size = heads[p, i], -1, -1, 0
         while j >= 0:  # _STOCK is negative
-            hits[n] = docs[j]
-            n += 1
-            size += 1
-            last = j
+            if docs[j] != exclude:  # left out before the crowd rule: a retry meets what its first add met
+                hits[n] = docs[j]
+                n += 1
+                size += 1
+                if newest < 0:
+                    newest = j
+                last = j
             j = nexts[j]
         if crowd > 0 and size >= crowd:  # as in _put
             n -= size
-            hits[n] = docs[h]
+            hits[n] = docs[newest]
             hits[n + 1] = docs[last]
             n += 2
     return _shared(hits, n, min_count, exclude)

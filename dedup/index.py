@@ -12,12 +12,15 @@ rule both implementations follow, and the contract tests check):
   ones are dropped from that bucket on write; an article stays findable
   through its other bands' buckets), so a bucket filled by template briefs
   or boilerplate costs at most that much to read;
-* a bucket holding :data:`~dedup.lsh.CROWD` entries or more is crowded (a
-  template's or a boilerplate line's band, or a hot story's) and gives only
-  its oldest and its newest entry, the rule batch applies in input order
-  (:func:`dedup.lsh.candidate_pairs`): a copy shares the bands of its own
-  words too, so it is still found, and a template brief no longer brings
-  every look-alike of the bucket to confirm;
+* a bucket holding :data:`~dedup.lsh.CROWD` entries or more (the article's
+  own stored version not counted) is crowded (a template's or a boilerplate
+  line's band, or a hot story's) and gives only its oldest and its newest
+  entry; batch applies the same rule in input order
+  (:func:`dedup.lsh.candidate_pairs`), except that its "oldest" is the
+  bucket's first member ever, online the oldest of the BUCKET_KEEP it
+  keeps. A copy shares the bands of its own words too, so it is still
+  found, and a template brief no longer brings every look-alike of the
+  bucket to confirm;
 * the candidates are counted by band collisions and grouped by their
   cluster; each cluster gives its oldest candidate and the
   :data:`REPRESENTATIVES` - 1 others with most collisions; at most

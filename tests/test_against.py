@@ -94,7 +94,14 @@ def test_a_state_made_with_other_parameters_or_incomplete_is_refused(rows, tmp_p
     cluster_against(rows[:20], save=str(tmp_path / "a"))
     with pytest.raises(StateError, match="other parameters \\(similarity\\)"):
         cluster_against(rows[20:30], Params(similarity=0.9), previous=str(tmp_path / "a"))
-    (tmp_path / "a" / "manifest.json").unlink()
+    manifest = tmp_path / "a" / "manifest.json"
+    saved = manifest.read_text()
+    manifest.write_text(saved.replace('"dedup-state/2"', '"dedup-state/1"'))  # links found by the older rule
+    with pytest.raises(StateError, match="format 'dedup-state/1', expected 'dedup-state/2' \\(saved by another"):
+        cluster_against(rows[20:30], previous=str(tmp_path / "a"))
+    manifest.write_text(saved)
+    cluster_against(rows[20:30], previous=str(tmp_path / "a"))  # as saved: read
+    manifest.unlink()
     with pytest.raises(StateError, match="not a complete saved state"):
         cluster_against(rows[20:30], previous=str(tmp_path / "a"))
     with pytest.raises(InvalidParams, match="reuse: not supported"):

@@ -61,7 +61,7 @@ class PlainBuckets:
         for m, k in zip(self.maps, keys.tolist()):
             bucket = m.get(k)
             if bucket is not None and bucket != _GONE:
-                hits += self._met(bucket)
+                hits += self._met([d for d in bucket if d != exclude])
         return self._answer(hits, min_count, exclude)
 
     def remove(self, doc, keys):

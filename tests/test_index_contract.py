@@ -413,8 +413,8 @@ def test_a_crowded_bucket_gives_its_oldest_and_newest(index):
     """Same-signature articles, more than BUCKET_KEEP, each a story of its
     own (look-alikes that every confirmation rejected): every bucket is
     crowded, so a query meets only the oldest entry the buckets hold and
-    the newest; a copy of one in the middle that shares bands of its own
-    words too is still found."""
+    the newest; an article sharing one crowded band with them and its other
+    bands with its copy still meets its copy."""
     sig = fp("s0").signature
     n = BUCKET_KEEP + 20
     for i in range(n):
@@ -428,6 +428,48 @@ def test_a_crowded_bucket_gives_its_oldest_and_newest(index):
     index.add(fp("mid-copy", mixed))
     got = [f.id for f in index.candidates(fp("q2", mixed))]
     assert got == [f"s{n + 2 - BUCKET_KEEP}", "mid", "mid-copy"]  # the crowd's oldest and newest, and the copy
+
+
+def test_a_retry_meets_what_its_first_add_met_in_a_crowded_bucket(index):
+    """Seven look-alikes and N share band 0 (a boilerplate band); C shares
+    only that band with N. C's first add meets the crowd's oldest and its
+    newest, N; a retry (its link never stored) and a query of the stored C
+    leave C itself out before the crowd rule, so they meet N again."""
+    sig = fp("base").signature
+    for k in range(CROWD - 1):
+        index.add(fp(f"o{k}", _band0(sig, 100 + k)))
+        index.attach(f"o{k}", [])
+    n_sig = _band0(sig, 500)
+    index.add(fp("N", n_sig))
+    index.attach("N", [])
+    c = fp("C", _band0(sig, 900), tokens=np.arange(9, dtype=np.uint32))
+    assert [f.id for f in index.add(c)] == ["o0", "N"]
+    assert [f.id for f in index.add(c)] == ["o0", "N"]  # the retry: C stays pending until attached
+    assert [f.id for f in index.candidates(c)] == ["o0", "N"]
+
+
+def test_a_re_added_article_is_left_out_of_a_crowded_bucket_before_the_rule(index):
+    """X, then Y sharing only X's band 0 with it, in a bucket of CROWD: X
+    re-added with other words (still sharing band 0) meets Y, as it would if
+    X had never been there."""
+    sig = fp("base").signature
+    for k in range(CROWD - 2):
+        index.add(fp(f"o{k}", _band0(sig, 200 + k)))
+        index.attach(f"o{k}", [])
+    index.add(fp("X", _band0(sig, 300)))
+    index.attach("X", [])
+    index.add(fp("Y", _band0(sig, 301)))
+    index.attach("Y", [])
+    again = fp("X", _band0(sig, 302), tokens=np.arange(12, dtype=np.uint32))
+    assert [f.id for f in index.add(again)] == [*(f"o{k}" for k in range(CROWD - 2)), "Y"]
+
+
+def _band0(sig: np.ndarray, seed: int) -> np.ndarray:
+    """A random signature sharing only band 0 with ``sig``."""
+    _, rows = PARAMS.banding
+    other = np.random.default_rng(seed).integers(0, 2**32, sig.shape[0], dtype=np.uint32)
+    other[:rows] = sig[:rows]
+    return other
 
 
 def test_cluster_ids_are_stable(index):
