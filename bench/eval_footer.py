@@ -17,10 +17,12 @@ nothing a copy.
 Then both paths cluster it: ``cluster_articles`` (what ``dedup batch``
 answers) and the online ``Deduplicator`` fed in published order. Printed
 (and with ``--json``, written): pair precision and recall, F1, the false
-pairs by category pair, and the same for the set without footers.
+pairs by category pair, and the same for the set without footers. With
+``--declared``, both paths are told the footers (``--boilerplate``: one
+whole-line pattern each, what a user who knows their house footer passes).
 
     python bench/evalset.py --size full --out /tmp/eval_full.jsonl
-    python bench/eval_footer.py /tmp/eval_full.jsonl [--share 0.6] [--outlets 1] [--jobs 2] [--json out.json]
+    python bench/eval_footer.py /tmp/eval_full.jsonl [--share 0.6] [--outlets 1] [--declared] [--jobs 2] [--json out.json]
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import argparse
 import itertools
 import json
 import random
+import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -37,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dedup.batch import cluster_articles  # noqa: E402
 from dedup.deduplicator import Deduplicator  # noqa: E402
+from dedup.normalisation import Normaliser  # noqa: E402
 from dedup.types import Article  # noqa: E402
 
 FOOTERS = (
@@ -65,13 +69,14 @@ def with_footers(records: list[dict], share: float, outlets: int, seed: int) -> 
     return out
 
 
-def batch_pairs(records: list[dict], jobs: int) -> set[tuple[str, str]]:
-    res = cluster_articles([Article.from_dict({k: r[k] for k in FIELDS if k in r}) for r in records], jobs=jobs)
+def batch_pairs(records: list[dict], jobs: int, normaliser: Normaliser) -> set[tuple[str, str]]:
+    res = cluster_articles([Article.from_dict({k: r[k] for k in FIELDS if k in r}) for r in records], jobs=jobs,
+                           normaliser=normaliser)
     return {p for c in res.clusters for p in itertools.combinations(sorted(c.members), 2)}
 
 
-def online_pairs(records: list[dict]) -> set[tuple[str, str]]:
-    d = Deduplicator()
+def online_pairs(records: list[dict], normaliser: Normaliser) -> set[tuple[str, str]]:
+    d = Deduplicator(normaliser=normaliser)
     for r in sorted(records, key=lambda r: r.get("published") or "~"):
         d.add(Article.from_dict({k: r[k] for k in FIELDS if k in r}))
     pairs, seen = set(), set()
@@ -104,15 +109,20 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--share", type=float, default=0.6, help="share of the articles given their outlet's footer")
     ap.add_argument("--outlets", type=int, default=1, help="outlets (each its own footer, at most 3 distinct)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--declared", action="store_true", help="tell both paths the footers (--boilerplate)")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     plain = [json.loads(x) for x in args.labelled.read_text().splitlines() if x.strip()]
     footed = with_footers(plain, args.share, args.outlets, args.seed)
     res: dict = {"file": args.labelled.name, "records": len(plain), "share": args.share, "outlets": args.outlets,
-                 "seed": args.seed, "with_footer": sum(a["text"] != b["text"] for a, b in zip(plain, footed))}
+                 "seed": args.seed, "declared": args.declared,
+                 "with_footer": sum(a["text"] != b["text"] for a, b in zip(plain, footed))}
+    # a pattern sees the line without its closing full stop (dedup.normalisation._CORE)
+    normaliser = Normaliser(boilerplate=tuple(re.escape(f.rstrip(" .-")) for f in FOOTERS)) if args.declared else Normaliser()
     for name, recs in (("plain", plain), ("footers", footed)):
-        res[name] = {"batch": score(recs, batch_pairs(recs, args.jobs)), "online": score(recs, online_pairs(recs))}
+        res[name] = {"batch": score(recs, batch_pairs(recs, args.jobs, normaliser)),
+                     "online": score(recs, online_pairs(recs, normaliser))}
         for path in ("batch", "online"):
             s = res[name][path]
             print(f"{name:8} {path:7} precision {s['precision']:.4f} recall {s['recall']:.4f} F1 {s['f1']:.4f} "
