@@ -279,8 +279,9 @@ def cluster_against(
     started = time.perf_counter()
     seconds: dict[str, float] = {}
     skips = Skips(on_skip)
+    repeated = Skips(on_skip)  # ids of the earlier run: bad records, as a repeated id within one input is
     old = _Earlier(state)
-    new = fingerprint_corpus(old.filter(as_articles(articles, skips), skips), params, normaliser,
+    new = fingerprint_corpus(old.filter(as_articles(articles, skips), repeated), params, normaliser,
                              jobs=jobs, chunk_size=chunk_size, skip=skips)
     seconds["fingerprint"] = time.perf_counter() - started
     with _joined(old, new, params) as corpus:
@@ -303,6 +304,7 @@ def cluster_against(
         seconds["cluster"] = time.perf_counter() - started - sum(seconds.values())
     seconds = {k: round(v, 3) for k, v in seconds.items()} | {"total": round(time.perf_counter() - started, 3)}
     stats = {"articles": n, "new_articles": len(new), "earlier_articles": old.n, "skipped": skips.count,
+             "ids_of_the_earlier_run": repeated.count,
              "candidate_pairs": len(pairs), "earlier_candidate_pairs": int(earlier.sum()),
              "earlier_links_kept": len(kept_old), "earlier_updates_confirmed_again": len(again),
              "confirmed_pairs": len(confirmed), "rejected_pairs": dict(rejected),

@@ -88,6 +88,21 @@ def test_an_id_of_the_earlier_run_is_a_bad_record(rows, tmp_path):
     got = cluster_against([rows[3], rows[60]], previous=str(tmp_path / "a"), on_skip=lambda i, why: skipped.append((i, why)))
     assert skipped == [(rows[3]["id"], f"duplicate id {rows[3]['id']!r} (an article of the earlier run {tmp_path / 'a'})")]
     assert got.stats["new_articles"] == 1 and got.n_articles == 51
+    assert got.stats["ids_of_the_earlier_run"] == 1 and got.n_skipped == 0  # a bad record, not a skipped article
+
+
+def test_cli_counts_an_id_of_the_earlier_run_as_a_bad_record(rows, tmp_path):
+    """As a repeated id within one input is: ``bad_records``, not ``skipped_articles``."""
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text("".join(json.dumps(r) + "\n" for r in rows[:30]))
+    b.write_text("".join(json.dumps(r) + "\n" for r in [rows[3], *rows[30:40]]))
+    run = CliRunner().invoke
+    assert run(cli, ["batch", str(a), "--state", str(tmp_path / "st"), "-q"]).exit_code == 0
+    r = run(cli, ["batch", str(b), "--against", str(tmp_path / "st"), "--report", str(tmp_path / "r.json"), "-q"])
+    assert r.exit_code == 0, r.output
+    assert f"duplicate id {rows[3]['id']!r}" in r.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert (report["bad_records"], report["skipped_articles"], report["new_articles"]) == (1, 0, 10)
 
 
 def test_a_state_made_with_other_parameters_or_incomplete_is_refused(rows, tmp_path):
