@@ -25,7 +25,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["BOILERPLATE", "INLINE_BOILERPLATE", "Normaliser", "clean", "normalise", "tokens", "TOKEN_RE"]
+__all__ = ["BOILERPLATE", "INLINE_BOILERPLATE", "Normaliser", "boilerplate_file", "clean", "normalise", "tokens", "TOKEN_RE"]
 
 # Whole lines that syndication adds around a story. Each pattern must match
 # an entire line (it is anchored with fullmatch) and is case-insensitive.
@@ -365,6 +365,20 @@ class Normaliser:
         if len(stripped) * 4 < len(cleaned):
             return _figures(cleaned)
         return _figures(stripped)
+
+
+def boilerplate_file(path: str) -> Normaliser:
+    """A :class:`Normaliser` with the extra whole-line patterns of the file
+    at ``path`` (UTF-8, one regular expression a line, blank lines skipped):
+    ``dedup batch --boilerplate`` and the service's ``BOILERPLATE_FILE``.
+
+    Raises:
+        OSError, UnicodeDecodeError: the file cannot be read.
+        ValueError: a pattern does not compile (naming it).
+    """
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    return Normaliser(boilerplate=tuple(ln.strip() for ln in lines if ln.strip()))
 
 
 _DEFAULT = Normaliser()

@@ -55,6 +55,7 @@ class DedupService:
     def __init__(self, config) -> None:
         self.config = config
         self.params = cfg.params(config)
+        self.normaliser = cfg.normaliser(config)  # BOILERPLATE_FILE: the same patterns for every namespace
         self.client = redis_client(config["REDIS_URL"], float(config["REDIS_TIMEOUT"]), bool(config["REDIS_CLUSTER"]))
         self.api_keys = cfg.parse_api_keys(config["API_KEYS"])
         days = config["RETENTION_DAYS"]
@@ -101,8 +102,9 @@ class DedupService:
                     self.client, self.params, namespace=namespace, prefix=self.config["KEY_PREFIX"],
                     capacity=int(self.config["CAPACITY"]), retention=self.retention,
                     retention_by=self.config["RETENTION_BY"], store_text=bool(self.config["STORE_TEXT"]),
+                    boilerplate=self.normaliser.boilerplate,
                 )
-                d = self._dedups[namespace] = StoringDeduplicator(self.params, index)
+                d = self._dedups[namespace] = StoringDeduplicator(self.params, index, normaliser=self.normaliser)
             return d
 
     def namespaces(self) -> list[str]:

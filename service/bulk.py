@@ -39,6 +39,7 @@ from functools import lru_cache
 from dedup import Article
 from dedup.errors import DedupError
 from dedup.index import MAX_CANDIDATES, Fingerprint
+from dedup.normalisation import Normaliser
 from dedup_service.errors import StoreUnavailable
 from dedup_service.store import RedisIndex, StoringDeduplicator
 
@@ -129,7 +130,7 @@ def add_in_order(index: RedisIndex, items: Iterable[Fingerprint | Article | dict
     (Redis gone, or a concurrent writer changed what the run looked up) and
     :class:`~dedup_service.errors.NamespaceMismatch` stop it.
     """
-    d = _Given(index.params, index)
+    d = _Given(index.params, index, normaliser=Normaliser(boilerplate=index.boilerplate))  # the namespace's patterns
     got = Replayed(refused=[])
 
     def refuse(doc_id: str, e: DedupError) -> None:

@@ -14,10 +14,11 @@ import dataclasses
 from collections.abc import Mapping
 
 from dedup.errors import InvalidParams
+from dedup.normalisation import Normaliser, boilerplate_file
 from dedup.params import Params
 from dedup_service.store import valid_namespace
 
-__all__ = ["DEFAULTS", "ENV_PREFIX", "params", "parse_api_keys", "validate"]
+__all__ = ["DEFAULTS", "ENV_PREFIX", "normaliser", "params", "parse_api_keys", "validate"]
 
 ENV_PREFIX = "DEDUP"
 
@@ -38,6 +39,7 @@ DEFAULTS: dict[str, object] = {
     "SIMILARITY_MAX": 1.0,
     "API_KEYS": None,  # "key1=ns1,ns2;key2=*" or a JSON object {"key": ["ns", ...]}
     "PARAMS": None,  # optional mapping of dedup.Params overrides
+    "BOILERPLATE_FILE": None,  # extra boilerplate patterns, one a line (as `dedup batch --boilerplate`)
     "MAX_CONCURRENT": 4,  # requests at work per process (service/backpressure.py) ...
     "MAX_WAITING": 16,  # ... waiting for a turn, beyond which a request is shed (503 overloaded) ...
     "QUEUE_TIMEOUT": 1.0,  # ... and the longest wait (seconds)
@@ -107,6 +109,26 @@ def params(config: Mapping) -> Params:
         raise InvalidParams(f"PARAMS: {e.message}") from None
 
 
+def normaliser(config: Mapping) -> Normaliser:
+    """The service's :class:`Normaliser`: the default one, plus the patterns
+    of ``BOILERPLATE_FILE`` when set.
+
+    Raises:
+        InvalidParams: naming ``BOILERPLATE_FILE``: unreadable, or a pattern that does not compile.
+    """
+    path = config["BOILERPLATE_FILE"]
+    if path in (None, ""):
+        return Normaliser()
+    if not isinstance(path, str):
+        raise InvalidParams(f"BOILERPLATE_FILE={path!r}: must be the path of a file of patterns")
+    try:
+        return boilerplate_file(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidParams(f"BOILERPLATE_FILE={path!r}: cannot read it: {exc}") from None
+    except ValueError as exc:
+        raise InvalidParams(f"BOILERPLATE_FILE={path!r}: {exc}") from None
+
+
 def validate(config: Mapping) -> None:
     """Check the settings once, at app creation.
 
@@ -148,3 +170,4 @@ def validate(config: Mapping) -> None:
         raise InvalidParams(f"KEY_PREFIX={prefix!r}: must be a non-empty string without braces")
     parse_api_keys(config["API_KEYS"])
     params(config)
+    normaliser(config)

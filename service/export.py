@@ -173,8 +173,8 @@ def replay(index: RedisIndex, items: Iterable[Fingerprint | Article | dict], on_
     return add_in_order(index, items, on_refused)
 
 
-def _state(folder: str, params) -> State:
-    """A saved state made with ``params``' fingerprint parameters and the service's (default) boilerplate.
+def _state(folder: str, params, boilerplate: tuple[str, ...]) -> State:
+    """A saved state made with ``params``' fingerprint parameters and the service's boilerplate patterns.
 
     Raises:
         StateError: no manifest (an incomplete state), another format, other fingerprint parameters or boilerplate.
@@ -191,13 +191,14 @@ def _state(folder: str, params) -> State:
     differ = [f"{k} {made.get(k)} -> {ours[k]}" for k in _FINGERPRINT_PARAMS if made.get(k) != ours[k]]
     if differ:
         raise StateError(f"{folder} was made with other fingerprint parameters than the service's ({', '.join(differ)})")
-    if manifest.get("boilerplate") != list(Normaliser().boilerplate):
-        raise StateError(f"{folder} was made with --boilerplate patterns: the service normalises without them")
+    if manifest.get("boilerplate") != list(boilerplate):
+        raise StateError(f"{folder} was made with other --boilerplate patterns than the service's BOILERPLATE_FILE "
+                         f"({len(manifest.get('boilerplate') or [])} against {len(boilerplate)})")
     return State(folder, manifest)
 
 
 def state_fingerprints(folder: str, articles: Iterable[Article], params, *, order: str = "published",
-                       chunk: int = 256) -> Iterator[Fingerprint | Article]:
+                       chunk: int = 256, boilerplate: tuple[str, ...] = ()) -> Iterator[Fingerprint | Article]:
     """The articles of a saved state as :func:`replay` takes them, in
     published order (``order="published"``: by the state's dates, stably,
     undated last; the order a feed delivers them) or in the state's own
@@ -209,7 +210,9 @@ def state_fingerprints(folder: str, articles: Iterable[Article], params, *, orde
     for :func:`replay` to refuse as a POST would. Holds ``chunk`` articles
     at a time; when the input is not in published order already, the
     articles go through a temporary file first (as large as the input) and
-    8 bytes per article are held to sort them.
+    8 bytes per article are held to sort them. ``boilerplate``: the
+    service's extra patterns (the index's), which the state must have been
+    made with.
 
     Raises:
         StateError: not a usable state (see :func:`_state`), shards out of
@@ -220,8 +223,8 @@ def state_fingerprints(folder: str, articles: Iterable[Article], params, *, orde
     """
     if order not in ("published", "input"):
         raise ValueError(f"order={order!r}: must be 'published' or 'input'")
-    state = _state(folder, params)
-    normaliser = Normaliser()
+    state = _state(folder, params, boilerplate)
+    normaliser = Normaliser(boilerplate=boilerplate)
     matched = _matched(state, articles)
     if order == "published":
         dates = np.concatenate([np.asarray(read_shard(s).published) for s in state.shards] or [np.empty(0)])

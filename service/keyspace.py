@@ -152,7 +152,7 @@ __all__ = ["Keyspace", "valid_namespace"]
 
 #: The parts of the stored layout string, in order (named in a mismatch message).
 _LAYOUT_PARTS = ("version", "num_perm", "seed", "bands", "rows", "bucket_shards", "id_shards", "value_shards",
-                 "min_contained_tokens")
+                 "min_contained_tokens", "boilerplate")
 
 
 def valid_namespace(ns: object) -> bool:
@@ -185,7 +185,7 @@ class Keyspace:
 
     def __init__(self, params: Params, *, namespace: str, prefix: str, capacity: int,
                  retention: float | None, retention_by: str, clock: Callable[[], float],
-                 store_text: bool) -> None:
+                 store_text: bool, boilerplate: tuple[str, ...] = ()) -> None:
         if not valid_namespace(namespace):
             raise InvalidParams(f"namespace={namespace!r}: must be 1-64 characters of [A-Za-z0-9_.-]")
         if not (isinstance(prefix, str) and "{" not in prefix and "}" not in prefix):
@@ -198,7 +198,7 @@ class Keyspace:
             raise InvalidParams(f"retention_by={retention_by!r}: must be 'added' or 'published'")
         self.params, self.namespace = params, namespace
         self.retention, self.retention_by, self.clock = retention, retention_by, clock
-        self.store_text = bool(store_text)
+        self.store_text, self.boilerplate = bool(store_text), tuple(boilerplate)
         self.prefix = f"{prefix}{{{namespace}}}".encode()
         bands, rows = params.banding
         self._band_width = 1 if bands <= 256 else 2
@@ -212,12 +212,17 @@ class Keyspace:
         contained = params.min_contained_tokens if params.short_in_long else 0
         parts = (layout.VERSION, params.num_perm, params.seed, bands, rows, self.bucket_shards, self.id_shards,
                  self.value_shards, contained)
+        if boilerplate:  # the normaliser's extra patterns make other words and signatures: a digest of them
+            parts += ("bp" + xxhash.xxh64_hexdigest("\n".join(boilerplate).encode("utf-8"))[:12],)
         self.layout = ":".join(map(str, parts)).encode()
         self._fixed = [self.prefix + k for k in lua.FIXED_KEYS]
 
     def _mismatch(self, stored: str) -> str:
         ours = self.layout.decode()
-        diff = [f"{n} {a} -> {b}" for n, a, b in zip(_LAYOUT_PARTS, stored.split(":"), ours.split(":")) if a != b]
+        theirs, mine = stored.split(":"), ours.split(":")
+        width = max(len(theirs), len(mine))  # the boilerplate part is there only when patterns were given
+        theirs, mine = theirs + ["none"] * (width - len(theirs)), mine + ["none"] * (width - len(mine))
+        diff = [f"{n} {a} -> {b}" for n, a, b in zip(_LAYOUT_PARTS, theirs, mine) if a != b]
         return (f"namespace {self.namespace!r} was stored with layout {stored} and this index uses {ours} "
                 f"({', '.join(diff) or 'format'}); re-index it: remove its keys (prefix {self.prefix.decode()!r}) "
                 f"and add its articles again, or use another namespace")

@@ -102,6 +102,9 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
         purge_batch: at most this many expired articles removed per write.
         store_text: keep each article's original text (zlib) with its
             title, url and source (those are kept whenever given).
+        boilerplate: the extra patterns of the normaliser the fingerprints
+            are made with (``Normaliser.boilerplate``): part of the layout,
+            so a namespace is never fed words made with other patterns.
 
     Raises:
         InvalidParams: an argument out of range.
@@ -123,13 +126,14 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
         clock: Callable[[], float] = time.time,
         purge_batch: int = 32,
         store_text: bool = True,
+        boilerplate: tuple[str, ...] = (),
     ) -> None:
         if _decodes_responses(client):
             raise InvalidParams("client: needs decode_responses=False (keys and values are binary)")
         if not (isinstance(purge_batch, int) and purge_batch >= 1):
             raise InvalidParams(f"purge_batch={purge_batch!r}: must be an int >= 1")
         super().__init__(params, namespace=namespace, prefix=prefix, capacity=capacity, retention=retention,
-                         retention_by=retention_by, clock=clock, store_text=store_text)
+                         retention_by=retention_by, clock=clock, store_text=store_text, boilerplate=boilerplate)
         self.client, self.purge_batch = client, purge_batch
         self._scripts = lua.register(client)
         # Articles confirmed without a link whose pending flag is still set

@@ -20,7 +20,7 @@ from dedup.cli.readers import FORMATS, JsonLines, bad_record, count_records, det
 from dedup.errors import record_place
 from dedup.htmlreport import MAX_SHOWN, SHOWN, report_ids, write_html_report
 from dedup.jit import skip_blas_probe
-from dedup.normalisation import Normaliser
+from dedup.normalisation import Normaliser, boilerplate_file
 from dedup.report import figure_ids, name_figures
 
 __all__ = ["batch"]
@@ -351,12 +351,12 @@ def _umask() -> int:
 
 def _normaliser(boilerplate: str | None) -> Normaliser:
     """The normaliser with the extra patterns of ``--boilerplate`` (one a line)."""
+    if not boilerplate:
+        return Normaliser()
     try:
-        lines = Path(boilerplate).read_text(encoding="utf-8").splitlines() if boilerplate else []
+        return boilerplate_file(boilerplate)
     except (OSError, UnicodeDecodeError) as exc:
         raise click.BadParameter(f"cannot read {boilerplate}: {exc}", param_hint="--boilerplate") from None
-    try:
-        return Normaliser(boilerplate=tuple(ln.strip() for ln in lines if ln.strip()))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--boilerplate") from None
 

@@ -194,6 +194,7 @@ def load_command(state_path: str, input_path: str, redis_url: str, namespace: st
     try:
         read = _Read()
         articles = _articles(input_path, input_format, id_field, text_field, read)
-        _replay(ns, index, input_path, state_fingerprints(state_path, articles, index.params, order=order), read)
+        fps = state_fingerprints(state_path, articles, index.params, order=order, boilerplate=index.boilerplate)
+        _replay(ns, index, input_path, fps, read)
     except ValueError as exc:  # a reader's "cannot tell the format"
         raise click.ClickException(f"{input_path}: {exc}") from None
