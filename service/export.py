@@ -89,7 +89,8 @@ def export_lines(index: RedisIndex, generation: str | None = None, counted: Expo
     count), streamed; ``counted`` counts the decisions and articles written."""
     counted = Exported() if counted is None else counted
     yield json.dumps({"dedup_export": FORMAT_VERSION, "namespace": index.namespace, "layout": index.layout.decode(),
-                      "params": index.params.to_dict(), "generation": generation, "exported_at": time.time()}) + "\n"
+                      "params": index.params.to_dict(), "boilerplate": list(index.boilerplate),
+                      "generation": generation, "exported_at": time.time()}) + "\n"
     at: int | None = 0
     while at is not None:  # the editors' decisions first: a replay stores them before the articles
         records, at = index.decisions(at, 500)
@@ -116,14 +117,16 @@ def is_export(first_line: bytes | str) -> bool:
     return isinstance(head, dict) and "dedup_export" in head
 
 
-def read_export(lines: Iterable[str], params) -> Iterator[Fingerprint | dict]:
-    """The fingerprints of an export, checked against ``params`` (and its
-    editors' decisions, as records, before them).
+def read_export(lines: Iterable[str], params, boilerplate: tuple[str, ...] = ()) -> Iterator[Fingerprint | dict]:
+    """The fingerprints of an export, checked against ``params`` and the
+    namespace's ``boilerplate`` patterns (and its editors' decisions, as
+    records, before them).
 
     Raises:
         InvalidArticle: not an export, another format version, other
-            fingerprint parameters, a malformed line (naming it), or no
-            final count (a truncated file) or a wrong one.
+            fingerprint parameters or boilerplate patterns (the words were
+            made with them), a malformed line (naming it), or no final count
+            (a truncated file) or a wrong one.
     """
     it = iter(lines)
     head = json.loads(next(it, "null") or "null")
@@ -134,6 +137,10 @@ def read_export(lines: Iterable[str], params) -> Iterator[Fingerprint | dict]:
     if differ:
         raise InvalidArticle(f"the export was made with other fingerprint parameters ({', '.join(differ)}): "
                              "re-index from the feed dumps instead")
+    if head.get("boilerplate", []) != list(boilerplate):  # exports older than the setting had none
+        raise InvalidArticle(f"the export's words were made with other boilerplate patterns "
+                             f"({len(head.get('boilerplate') or [])} against this service's {len(boilerplate)}, "
+                             "BOILERPLATE_FILE): re-index from the feed dumps instead")
     n = 0
     for lineno, line in enumerate(it, start=2):
         try:

@@ -81,3 +81,24 @@ def test_a_reindex_fingerprints_with_the_namespaces_patterns(redis_server, names
     got = app.test_client().post("/v1/duplicates", json={"id": "b", "text": STORY}).get_json()
     assert [(d["id"], d["kind"]) for d in got["duplicates"]] == [("a", "exact")]
     app.extensions["dedup"].close()
+
+
+def test_an_export_made_with_other_patterns_is_refused_by_reindex(redis_server, namespace, tmp_path):
+    """An export keeps the words as they were made: a namespace with other patterns must not take them."""
+    from dedup.errors import InvalidArticle
+    from dedup_service.export import export_lines, read_export, replay
+
+    footed = _app(redis_server, namespace, BOILERPLATE_FILE=_footer_file(tmp_path, r"if you value independent .*"))
+    assert footed.test_client().post("/v1/articles", json={"id": "a", "text": STORY + "\n\n" + FOOTER}).status_code == 201
+    index = footed.extensions["dedup"].index(namespace)
+    lines = list(export_lines(index))
+    plain = _app(redis_server, namespace + "-plain").extensions["dedup"]
+    with pytest.raises(InvalidArticle, match="other boilerplate patterns"):
+        replay(plain.index(namespace + "-plain"), read_export(lines, plain.params, plain.normaliser.boilerplate))
+    again = _app(redis_server, namespace + "-again", BOILERPLATE_FILE=_footer_file(tmp_path, r"if you value independent .*"))
+    done = replay(again.extensions["dedup"].index(namespace + "-again"),
+                  read_export(lines, again.extensions["dedup"].params, index.boilerplate))
+    assert done.created == 1
+    for app in (footed, again):
+        app.extensions["dedup"].close()
+    plain.close()

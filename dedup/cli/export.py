@@ -105,7 +105,8 @@ def reindex_command(input_path: str, redis_url: str, namespace: str | None, inpu
     try:
         if fmt == "export":
             with open_binary(input_path) as f:
-                _replay(ns, index, input_path, read_export((ln.decode("utf-8") for ln in f), index.params), _Read())
+                fps = read_export((ln.decode("utf-8") for ln in f), index.params, index.boilerplate)
+                _replay(ns, index, input_path, fps, _Read())
         else:
             read = _Read()
             _replay(ns, index, input_path, _articles(input_path, fmt, id_field, text_field, read), read)
