@@ -490,22 +490,21 @@ local function contained(hits, prev, known, words, SIL)
   return out
 end
 
--- the ids of bucket value `v` from position `from`, oldest first, `prev`
--- (an article's own stored iid: a retry, a re-add, a query of a stored
--- text) left out before the crowd rule looks at them; a crowded bucket
--- with no `prev` in it is read in its oldest and newest only
+-- the ids bucket value `v` gives from position `from`, oldest first: all,
+-- or a crowded one's (CROWD or more) oldest and newest; `prev` (an
+-- article's own stored iid: a retry, a re-add, a query of a stored text)
+-- is left out before the rule counts them. An add (no `prev`) reads a
+-- crowded bucket's two ends only.
 local function bucket_ids(v, from, prev)
-  local n = (#v - from + 1) / IID_LEN
-  if n >= CROWD and (not prev or (string.sub(v, from, from + IID_LEN - 1) ~= prev
-                                   and string.sub(v, #v - IID_LEN + 1) ~= prev)) then
-    local got = {string.sub(v, from, from + IID_LEN - 1), string.sub(v, #v - IID_LEN + 1)}
-    if not prev or n > CROWD then return got end  -- n - 1 >= CROWD even if prev is inside
+  if not prev and #v - from + 1 >= CROWD * IID_LEN then
+    return {string.sub(v, from, from + IID_LEN - 1), string.sub(v, #v - IID_LEN + 1)}
   end
   local got = {}
   for j = from, #v, IID_LEN do
     local id = string.sub(v, j, j + IID_LEN - 1)
     if id ~= prev then got[#got + 1] = id end
   end
+  if #got >= CROWD then return {got[1], got[#got]} end
   return got
 end
 
@@ -518,9 +517,7 @@ local function lookup(B, F, prev, with_about, hits, words, SIL)
     local v = redis.call('HGET', KEYS[K + 1 + i], ARGV[F + i])
     if v then
       local from = math.max(1, #v - BUCKET_KEEP * IID_LEN + 1)
-      local met = bucket_ids(v, from, prev)
-      if #met >= CROWD then met = {met[1], met[#met]} end  -- crowded: its oldest and newest
-      for _, id in ipairs(met) do
+      for _, id in ipairs(bucket_ids(v, from, prev)) do
         local c = count[id]
         if c then count[id] = c + 1 else count[id] = 1; ids[#ids + 1] = id end
       end
