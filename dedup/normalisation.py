@@ -10,7 +10,10 @@ Guarantees (tested with hypothesis): it never raises on any ``str``, it is
 idempotent (``normalise(normalise(t)) == normalise(t)``), and boilerplate
 removal never takes more than three quarters of a text: if the patterns
 would, the text keeps its lines (a story *about* a newsletter is still a
-story, and a short brief keeps its words).
+story, and a short brief keeps its words). Lines matched by the caller's
+own patterns (``Normaliser(boilerplate=...)``: a house footer, see
+:mod:`dedup.house`) are the exception: they go even then, unless nothing
+would be left.
 
 The boilerplate list is data: pass your own patterns to :class:`Normaliser`
 to extend :data:`BOILERPLATE`.
@@ -310,6 +313,8 @@ class Normaliser:
         inline = "|".join(f"(?:{p})" for p in INLINE_BOILERPLATE + tuple(self.inline))
         try:
             object.__setattr__(self, "_bp", re.compile(lines, re.I))
+            own = "|".join(f"(?:{p})" for p in self.boilerplate)
+            object.__setattr__(self, "_own", re.compile(own, re.I) if own else None)
             object.__setattr__(self, "_byline", re.compile(BYLINE, re.I))
             object.__setattr__(self, "_head", re.compile(rf"(?:{inline})(?: |$)", re.I))
             object.__setattr__(self, "_inline", re.compile(rf"(?:{inline})", re.I))
@@ -362,9 +367,19 @@ class Normaliser:
             if nxt == stripped:
                 break
             stripped = nxt
-        if len(stripped) * 4 < len(cleaned):
-            return _figures(cleaned)
+        whole = self._own_removed(cleaned)
+        if len(stripped) * 4 < len(whole):
+            return _figures(whole)
         return _figures(stripped)
+
+    def _own_removed(self, cleaned: str) -> str:
+        """``cleaned`` without the lines the caller's own patterns match: what
+        the quarter rule keeps (your house footer goes even from a brief shorter
+        than it), unless nothing would be left."""
+        if self._own is None:
+            return cleaned
+        kept = [ln for ln in cleaned.split("\n") if not self._own.fullmatch(_CORE(ln))]
+        return "\n".join(kept) if kept else cleaned
 
 
 def boilerplate_file(path: str) -> Normaliser:

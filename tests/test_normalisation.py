@@ -94,6 +94,27 @@ def test_never_removes_more_than_three_quarters(head, body):
     assert len(normalise(text)) * 4 >= len(clean(text))
 
 
+_HOUSE = Normaliser(boilerplate=("read more from the city desk on our website",))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([
+    "Read more from the city desk on our website.", "Sign up for news!", "WASHINGTON -- ", "Putin spoke.",
+    "Ten people died.", "\n", " ", "Qtly div 12 cts",
+]), max_size=12))
+def test_idempotent_with_a_house_line(parts):
+    once = _HOUSE("".join(parts))
+    assert _HOUSE(once) == once
+
+
+def test_a_house_line_goes_even_from_a_brief_shorter_than_it():
+    footer = "Read more from the city desk on our website."
+    assert _HOUSE("Div 12 cts\n" + footer) == "Div 12 cts"
+    built_in = "Div 12 cts\nSign up for our daily markets newsletter today!"
+    assert normalise(built_in) == built_in  # a built-in pattern would take over three quarters: kept
+    assert _HOUSE(footer) == footer  # nothing would be left
+
+
 def test_inline_boilerplate_only_where_it_opens_or_closes_a_paragraph():
     fox = "Fox News Flash top headlines are here. Check out what's clicking on Foxnews.com."
     middle = "The ministry said so. " + fox + " " + BODY
