@@ -22,6 +22,7 @@ __all__ = ["cli", "main"]
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "batch": ("dedup.cli.batch", "batch", "Cluster the articles of a feed dump (JSONL, CSV, .txt folder, RSS/Atom, -)."),
     "eval": ("dedup.cli.eval", "eval_command", "Measure detection quality on a labelled JSONL set."),
+    "house": ("dedup.cli.house", "house_command", "Find an outlet's own boilerplate lines in a dump (for --boilerplate)."),
     "serve": ("dedup.cli.serve", "serve_command", "Run the HTTP service (needs the service extra)."),
     "spark": ("dedup.cli.spark", "spark_command", "Cluster a JSON Lines dump with Spark (needs the spark extra)."),
     "bench": ("dedup.cli.bench", "bench_command", "Run a benchmark from bench/ (source checkout only)."),
