@@ -19,7 +19,9 @@ answers) and the online ``Deduplicator`` fed in published order. Printed
 (and with ``--json``, written): pair precision and recall, F1, the false
 pairs by category pair, and the same for the set without footers. With
 ``--declared``, both paths are told the footers (``--boilerplate``: one
-whole-line pattern each, what a user who knows their house footer passes).
+whole-line pattern each, what a user who knows their house footer passes); with
+``--found``, the lines :func:`dedup.house.house_lines` finds in each set
+(what ``dedup house FILE > house.txt`` writes for ``--boilerplate house.txt``).
 
     python bench/evalset.py --size full --out /tmp/eval_full.jsonl
     python bench/eval_footer.py /tmp/eval_full.jsonl [--share 0.6] [--outlets 1] [--declared] [--jobs 2] [--json out.json]
@@ -40,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dedup.batch import cluster_articles  # noqa: E402
 from dedup.deduplicator import Deduplicator  # noqa: E402
+from dedup.house import house_lines  # noqa: E402
 from dedup.normalisation import Normaliser  # noqa: E402
 from dedup.types import Article  # noqa: E402
 
@@ -57,14 +60,20 @@ FOOTERS = (
 FIELDS = ("id", "text", "published")
 
 
-def with_footers(records: list[dict], share: float, outlets: int, seed: int) -> list[dict]:
-    """``records`` with an outlet's footer appended to about ``share`` of them."""
+def with_footers(records: list[dict], share: float, outlets: int, seed: int, *, top: bool = False,
+                 split: bool = False) -> list[dict]:
+    """``records`` with an outlet's footer appended to about ``share`` of them
+    (put on top with ``top``; one sentence a line with ``split``)."""
     rng = random.Random(seed)
     out = []
     for r in records:
         outlet = rng.randrange(outlets)
         if rng.random() < share:
-            r = {**r, "text": r["text"].rstrip() + "\n\n" + FOOTERS[outlet % len(FOOTERS)]}
+            house = FOOTERS[outlet % len(FOOTERS)]
+            if split:
+                house = "\n".join(re.split(r"(?<=\.) ", house))
+            text = r["text"].strip()
+            r = {**r, "text": house + "\n\n" + text if top else text + "\n\n" + house}
         out.append(r)
     return out
 
@@ -109,18 +118,27 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--share", type=float, default=0.6, help="share of the articles given their outlet's footer")
     ap.add_argument("--outlets", type=int, default=1, help="outlets (each its own footer, at most 3 distinct)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--top", action="store_true", help="put the house paragraph on top (a header), not at the bottom")
+    ap.add_argument("--split", action="store_true", help="one sentence of it a line (a footer of several lines)")
     ap.add_argument("--declared", action="store_true", help="tell both paths the footers (--boilerplate)")
+    ap.add_argument("--found", action="store_true",
+                    help="tell both paths the lines dedup.house finds in each set (what `dedup house` writes)")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     plain = [json.loads(x) for x in args.labelled.read_text().splitlines() if x.strip()]
-    footed = with_footers(plain, args.share, args.outlets, args.seed)
+    footed = with_footers(plain, args.share, args.outlets, args.seed, top=args.top, split=args.split)
     res: dict = {"file": args.labelled.name, "records": len(plain), "share": args.share, "outlets": args.outlets,
-                 "seed": args.seed, "declared": args.declared,
+                 "seed": args.seed, "top": args.top, "split": args.split, "declared": args.declared, "found": args.found,
                  "with_footer": sum(a["text"] != b["text"] for a, b in zip(plain, footed))}
     # a pattern sees the line without its closing full stop (dedup.normalisation._CORE)
     normaliser = Normaliser(boilerplate=tuple(re.escape(f.rstrip(" .-")) for f in FOOTERS)) if args.declared else Normaliser()
     for name, recs in (("plain", plain), ("footers", footed)):
+        if args.found:  # what `dedup house` finds in this very set, as a user would run it
+            lines = house_lines(r["text"] for r in recs)
+            normaliser = Normaliser(boilerplate=tuple(h.pattern for h in lines))
+            res[f"{name}_found"] = [{"articles": h.articles, "share": h.share, "line": h.text} for h in lines]
+            print(f"{name:8} dedup house found {len(lines)} lines: {[h.text[:40] for h in lines]}", file=sys.stderr)
         res[name] = {"batch": score(recs, batch_pairs(recs, args.jobs, normaliser)),
                      "online": score(recs, online_pairs(recs, normaliser))}
         for path in ("batch", "online"):
