@@ -3,24 +3,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import stat
-import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from dedup.batch import cluster_articles, write_deduped
 from dedup.cli.options import field_options, params_from_options, params_options
+from dedup.cli.outputs import check_outputs, normaliser_option, replaced, stdout
 from dedup.cli.readers import FORMATS, JsonLines, bad_record, count_records, detect_format, read_records, spool_stdin
 from dedup.errors import record_place
 from dedup.htmlreport import MAX_SHOWN, SHOWN, report_ids, write_html_report
 from dedup.jit import skip_blas_probe
-from dedup.normalisation import Normaliser, boilerplate_file
 from dedup.report import figure_ids, name_figures
 
 __all__ = ["batch"]
@@ -70,12 +65,12 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
     """Cluster the articles of a feed dump (JSONL, CSV, folder of .txt, RSS/Atom, or - for stdin)."""
     skip_blas_probe()  # ~0.5 CPU s of scipy imports that dedup's kernels never use
     params = params_from_options(param_opts)
-    normaliser = _normaliser(boilerplate)
+    normaliser = normaliser_option(boilerplate)
     stdin_copy, path = spool_stdin() if input_path == "-" else (None, input_path)  # stdin: format from the content
     if stdin_copy is None and not os.path.exists(input_path):
         raise click.BadParameter(f"{input_path} does not exist", param_hint="INPUT")
     fmt = input_format
-    _check_outputs(input_path, clusters_path, deduped_path, report_path, html_path)
+    check_outputs(input_path, clusters_path, deduped_path, report_path, html_path)
     if checkpoint_dir and (state_path or against_path):  # before _checkpoint makes its folder
         raise click.BadParameter("--checkpoint is not supported with --state or --against yet", param_hint="--checkpoint")
     if decisions_path and (state_path or against_path):
@@ -160,11 +155,11 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
             need = figure_ids(result)
             if need:
                 name_figures(result, again(need), normaliser)
-            with (_replaced(clusters_path, newline="") if to_file else _stdout()) as out:
+            with (replaced(clusters_path, newline="") if to_file else stdout()) as out:
                 result.write_clusters(out, out_format)
         written = None
         if deduped_path:
-            with (_stdout() if deduped_path == "-" else _replaced(deduped_path)) as out:
+            with (stdout() if deduped_path == "-" else replaced(deduped_path)) as out:
                 rows = ((rec.article.id, rec.raw or {}) for rec in records()
                         if rec.article is not None and rec.article.id not in skipped)
                 written = write_deduped(result, rows, out)
@@ -173,14 +168,14 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
         if html_path:
             wanted = report_ids(result, html_clusters)  # two texts per cluster shown, read again
             texts = {art.id: art for art in again(wanted)}
-            with (_stdout() if html_path == "-" else _replaced(html_path)) as out:
+            with (stdout() if html_path == "-" else replaced(html_path)) as out:
                 write_html_report(result, texts, out, facts=facts, shown=html_clusters, params=params, normaliser=normaliser)
     finally:
         if stdin_copy:
             stdin_copy.close()
     if report_path:
         report = result.report(**facts)
-        with (_stdout() if report_path == "-" else _replaced(report_path)) as out:
+        with (stdout() if report_path == "-" else replaced(report_path)) as out:
             out.write(json.dumps(report, indent=2) + "\n")
     if checkpoint is not None:
         checkpoint.remove()
@@ -286,89 +281,8 @@ def _summary(result, bad_records: int) -> str:
             f"{_count(s['duplicates'], 'duplicate')}, {bad_records} skipped, {s['seconds']['total']:.1f}s")
 
 
-def _check_outputs(input_path: str, *paths: str | None) -> None:
-    """Fail before the work, not after it: an output that is the input (it is
-    read twice), two outputs on one file, or one that cannot be written."""
-    if sum(p == "-" for p in paths) > 1:
-        raise click.BadParameter("only one output can be - (stdout)", param_hint="output")
-    named = [p for p in paths if p not in (None, "-")]
-    for i, p in enumerate(named):
-        if input_path != "-" and os.path.exists(p) and os.path.samefile(p, input_path):
-            raise click.BadParameter(f"{p} is the input: it would be overwritten while it is read", param_hint="output")
-        if any(os.path.abspath(p) == os.path.abspath(q) for q in named[:i]):
-            raise click.BadParameter(f"{p} is named for two outputs", param_hint="output")
-        if _special(p):
-            if not os.access(p, os.W_OK):
-                raise click.BadParameter(f"cannot write {p}", param_hint="output")
-            continue
-        folder = os.path.dirname(os.path.realpath(p))
-        if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or (os.path.exists(p) and not os.access(p, os.W_OK)):
-            raise click.BadParameter(f"cannot write {p}", param_hint="output")
-        try:  # the folder must take the temporary file _replaced writes (/proc, a read-only mount... do not)
-            fd, probe = tempfile.mkstemp(prefix=".dedup-probe.", dir=folder)
-            os.close(fd)
-            os.unlink(probe)
-        except OSError as exc:
-            raise click.BadParameter(f"cannot write {p}: {exc.strerror or exc}", param_hint="output") from None
-
-
-def _special(path: str) -> bool:
-    """Whether ``path`` exists and is not a regular file (a device such as
-    ``/dev/null``, a FIFO, a socket): written in place, never replaced."""
-    try:
-        return not stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
-
-
-@contextlib.contextmanager
-def _replaced(path: str, newline: str | None = None) -> Iterator:
-    """A text file written beside ``path`` and moved over it only once complete:
-    a run that fails leaves the old file (or none), never half of a new one.
-    A symlink is followed (its target is replaced, the link stays); a device
-    or FIFO is written in place."""
-    if _special(path):
-        with open(path, "w", encoding="utf-8", newline=newline) as out:
-            yield out
-        return
-    path = os.path.realpath(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as out:
-            yield out
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _normaliser(boilerplate: str | None) -> Normaliser:
-    """The normaliser with the extra patterns of ``--boilerplate`` (one a line)."""
-    if not boilerplate:
-        return Normaliser()
-    try:
-        return boilerplate_file(boilerplate)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.BadParameter(f"cannot read {boilerplate}: {exc}", param_hint="--boilerplate") from None
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--boilerplate") from None
-
-
 def _count(n: int, noun: str) -> str:
     """``1 cluster``, ``2 clusters``: the plural only when needed."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-class _stdout:
-    def __enter__(self):
-        return sys.stdout
-
-    def __exit__(self, *exc):
-        sys.stdout.flush()

@@ -13,7 +13,8 @@ import sys
 
 import click
 
-from dedup.cli.batch import _count, _normaliser
+from dedup.cli.batch import _count
+from dedup.cli.outputs import normaliser_option
 from dedup.cli.options import field_options, params_from_options, params_options, require_extra
 from dedup.cli.readers import bad_record
 
@@ -54,7 +55,7 @@ def spark_command(input_path, output, master, partitions, against_path, id_field
         raise click.BadParameter(exc.message, param_hint="--reuse") from None
     if "://" not in input_path and not any(c in input_path for c in "*?[{") and not os.path.exists(input_path):
         raise click.BadParameter(f"{input_path} does not exist", param_hint="INPUT")
-    job = SparkRun(input_path, output, params, _normaliser(boilerplate), against_path, id_field, text_field,
+    job = SparkRun(input_path, output, params, normaliser_option(boilerplate), against_path, id_field, text_field,
                    partitions, max(params.max_text_bytes * 10, 1 << 20))
     session = _session(master, driver_memory)
     try:
