@@ -135,9 +135,9 @@ def main(argv: list[str] | None = None) -> dict:
     normaliser = Normaliser(boilerplate=tuple(re.escape(f.rstrip(" .-")) for f in FOOTERS)) if args.declared else Normaliser()
     for name, recs in (("plain", plain), ("footers", footed)):
         if args.found:  # what `dedup house` finds in this very set, as a user would run it
-            lines = house_lines(r["text"] for r in recs)
+            lines = house_lines(Article(r["id"], r["text"]) for r in recs)  # no outlet named: the text rule
             normaliser = Normaliser(boilerplate=tuple(h.pattern for h in lines))
-            res[f"{name}_found"] = [{"articles": h.articles, "share": h.share, "line": h.text} for h in lines]
+            res[f"{name}_found"] = [{"articles": h.articles, "share": h.share, "line": h.text, "pattern": h.pattern} for h in lines]
             print(f"{name:8} dedup house found {len(lines)} lines: {[h.text[:40] for h in lines]}", file=sys.stderr)
         res[name] = {"batch": score(recs, batch_pairs(recs, args.jobs, normaliser)),
                      "online": score(recs, online_pairs(recs, normaliser))}

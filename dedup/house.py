@@ -11,39 +11,62 @@ patterns in batch and online, so both paths answer alike.
 
 The rule, on lines as the normaliser's patterns see them (after
 :func:`~dedup.normalisation.clean`, without closing ``.``/``-``, any case):
-a line of at least :data:`MIN_WORDS` words, among the first or last
-:data:`EDGE` lines of at least ``min_articles`` articles, is a house line
-when those articles are different stories. A wire story picked up by a
-thousand outlets also repeats its paragraphs, so "different" is measured
-by how much of each article the repeated material is: the line's *block*
-is the set of lines found in at least half of a sample of its articles
-(the line, the rest of a footer, or the rest of the story), and the line
-is a house line when, in the median sampled article, the block holds under
-``max_share`` of the words. Copies of one story are mostly their shared
-block; a footer is a small part of each story under it.
+a line of at least :data:`MIN_WORDS` words (or :data:`MIN_CHARS` characters,
+for scripts without spaces), among the first or last :data:`EDGE` lines of
+at least ``min_articles`` articles (not counting lines the normaliser
+already strips), is a house line when those articles are different
+stories. A wire story picked up by a thousand outlets also repeats its
+paragraphs, so "different" is measured by how much of each article the
+repeated material is: the line's *block* is the set of lines found in at
+least half of a sample of its articles (the line, the rest of a footer, or
+the rest of the story), and
+
+* when most sampled articles name their outlet (``source``, else the
+  ``url``'s host), the line must come from at most :data:`MAX_OUTLETS`
+  outlets (a wire story comes from many) and its block hold under
+  :data:`ONE_HOUSE_SHARE` of the median article's words (a brief may be
+  shorter than its outlet's footer);
+* otherwise the block must hold under ``max_share`` of the median article:
+  copies of one story are mostly their shared block, a footer is a small
+  part of each story under it. Without outlets this can be wrong both ways:
+  a short wire brief that many outlets ran with longer additions of their
+  own looks like a footer, and a footer longer than the briefs under it is
+  missed. Check the list.
+
+A line is listed only with a pattern that strips it in the normaliser.
 
 Example:
     >>> stories = [f"Story {i}: the council voted on road {i} and the mayor spoke for an hour about it." for i in range(30)]
     >>> footer = "Read more local news on our website and follow the desk for updates."
-    >>> [h.text for h in house_lines([s + "\\n" + footer for s in stories], min_articles=20)]
-    ['read more local news on our website and follow the desk for updates']
+    >>> [h.text for h in house_lines(Article(str(i), s + "\\n" + footer) for i, s in enumerate(stories))]
+    ['Read more local news on our website and follow the desk for updates']
 """
 
 from __future__ import annotations
 
 import re
+from array import array
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from statistics import median
+from urllib.parse import urlsplit
 
 from dedup.normalisation import Normaliser, clean
+from dedup.types import Article
 
-__all__ = ["EDGE", "MIN_WORDS", "HouseLine", "house_lines"]
+__all__ = ["EDGE", "MAX_OUTLETS", "MIN_CHARS", "MIN_WORDS", "ONE_HOUSE_SHARE", "HouseLine", "house_lines"]
 
 #: A house line is among an article's first or last this many lines ...
 EDGE = 3
-#: ... and holds at least this many words (shorter lines are left to the built-in lists).
+#: ... and holds at least this many words (shorter lines are left to the built-in lists) ...
 MIN_WORDS = 5
+#: ... or this many characters (Thai, Lao, Khmer, Burmese: no spaces between words).
+MIN_CHARS = 30
+#: With outlets named: a line from more outlets than this is not one house's ...
+MAX_OUTLETS = 3
+#: ... and its block may hold up to this share of the median article.
+ONE_HOUSE_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -51,93 +74,131 @@ class HouseLine:
     """A line found on many different stories.
 
     Attributes:
-        text: the line as the boilerplate patterns see it (lower case).
+        text: the line as the boilerplate patterns see it (as first seen).
         articles: how many articles carry it at an edge.
         share: the median share of a sampled article's words in the line's block.
-        pattern: a whole-line pattern that matches exactly this line
-            (for :class:`~dedup.normalisation.Normaliser`'s ``boilerplate``).
+        outlets: how many outlets the sampled articles that name one come from
+            (0: none named).
+        pattern: a whole-line pattern that strips this line in
+            :class:`~dedup.normalisation.Normaliser` (its ``boilerplate``).
     """
 
     text: str
     articles: int
     share: float
-
-    @property
-    def pattern(self) -> str:
-        return re.escape(self.text).replace("\\ ", " ")  # a space needs no escape outside verbose mode
+    outlets: int
+    pattern: str
 
 
-def _lines(text: str) -> list[tuple[str, int, str]]:
-    """``(line as the patterns see it, lower case; its word count; the line)`` of each non-empty line."""
-    out = []
-    for ln in clean(text).split("\n"):
-        core = ln.strip(" .-").lower()
-        if core:
-            out.append((core, len(core.split()), ln))
-    return out
+def _core(line: str) -> str:
+    return line.strip(" .-")
+
+
+def _outlet(art: Article) -> str | None:
+    if art.source:
+        return art.source.strip().lower() or None
+    if art.url:
+        try:
+            return urlsplit(art.url).hostname or None
+        except ValueError:
+            return None
+    return None
 
 
 _FILLER = ("The council voted on Tuesday to close the bridge for repairs, and the mayor said the work would take "
            "a month and cost less than the city had feared when the cracks were found.")
 
 
-def _stripped(normaliser: Normaliser, line: str) -> bool:
-    """Whether ``normaliser`` already takes ``line`` off the end of a story (a line
-    pattern, an inline sentence): tried under a filler paragraph, so that the
-    quarter rule does not keep it."""
-    return normaliser(_FILLER + "\n" + line) == normaliser(_FILLER)
+def _pattern(normaliser: Normaliser, line: str) -> str | None:
+    """A whole-line pattern that takes ``line`` off the end of a story in
+    ``normaliser`` extended with it (``None``: none does, or ``normaliser``
+    already strips it). The line itself, else what the normaliser leaves of
+    it (an inline sentence it already cuts off the end)."""
+    bare = normaliser(_FILLER)
+    left = normaliser(_FILLER + "\n" + line)
+    if left == bare:
+        return None  # already stripped: not news
+    for core in (_core(line), _core(left[len(bare):].strip("\n"))):
+        if not core:
+            continue
+        pattern = re.escape(core).replace("\\ ", " ")  # a space needs no escape outside verbose mode
+        extended = Normaliser(boilerplate=normaliser.boilerplate + (pattern,), inline=normaliser.inline,
+                              strip_datelines=normaliser.strip_datelines)
+        if extended(_FILLER + "\n" + line) == extended(_FILLER):
+            return pattern
+    return None
 
 
-def house_lines(texts: Iterable[str], *, min_articles: int = 20, max_share: float = 0.5, sample: int = 64,
+def house_lines(articles: Iterable[Article], *, min_articles: int = 20, max_share: float = 0.5, sample: int = 64,
                 normaliser: Normaliser | None = None) -> list[HouseLine]:
-    """The house lines of ``texts`` (the rule in the module docstring).
+    """The house lines of ``articles`` (the rule in the module docstring).
 
     Args:
-        texts: raw article texts (a sample of a feed is enough: house lines
-            are frequent by definition).
+        articles: a sample of a feed (house lines are frequent by definition).
         min_articles: articles that must carry a line at an edge.
-        max_share: the median block share under which the articles are
-            different stories.
+        max_share: without outlets, the median block share under which the
+            articles are different stories.
         sample: articles per candidate line looked at for its block,
             spread over all that carry it.
-        normaliser: lines its patterns already strip are not reported
-            (default: the built-in lists).
+        normaliser: lines its patterns already strip are neither counted nor
+            listed (default: the built-in lists).
 
     Returns:
         The house lines, most frequent first.
+
+    Memory: two 8-byte hashes and a word count per line of each article read.
     """
     if min_articles < 2 or not 0 < max_share < 1 or sample < 2:
         raise ValueError("need min_articles >= 2, 0 < max_share < 1 and sample >= 2")
     strip = normaliser or Normaliser()
-    docs: list[list[tuple[str, int]]] = []  # (line as the patterns see it, words) of each article
-    where: dict[str, list[int]] = {}
-    seen_as: dict[str, str] = {}  # a line as it was first seen, for the normaliser's test
-    for text in texts:
-        lines = _lines(text)
-        n = len(docs)
-        docs.append([(c, w) for c, w, _ in lines])
-        if len(lines) < 2:  # a one-line article has no footer apart from its story
+    known = strip._bp.fullmatch  # noqa: SLF001 - the normaliser's own whole-line patterns, built-in and given
+    hashes: list[array] = []  # per article: the hash of each line as the patterns see it (lower case)
+    words: list[array] = []  # per article: the words of each line
+    outlets: list[str | None] = []
+    first: dict[int, int | list[int]] = {}  # line hash -> the article carrying it at an edge, or all of them
+    seen_as: dict[int, str] = {}  # a line carried by two articles or more, as first seen
+    for art in articles:
+        n = len(hashes)
+        lines = [ln for ln in clean(art.text).split("\n") if _core(ln)]
+        cores = [_core(ln) for ln in lines]
+        hs = array("q", (hash(c.lower()) for c in cores))
+        hashes.append(hs)
+        words.append(array("i", (len(c.split()) for c in cores)))
+        outlets.append(_outlet(art))
+        body = [k for k, c in enumerate(cores) if not known(c)]  # built-in or given boilerplate is not an edge
+        if len(body) < 2:  # a one-line article has no footer apart from its story
             continue
-        edge = lines[:EDGE] + lines[max(EDGE, len(lines) - EDGE):]
-        for core, words, line in edge:
-            if words < MIN_WORDS:
+        for k in {*body[:EDGE], *body[-EDGE:]}:
+            c = cores[k]
+            if words[n][k] < MIN_WORDS and len(c) < MIN_CHARS:
                 continue
-            seen_as.setdefault(core, line)
-            hits = where.setdefault(core, [])
-            if not hits or hits[-1] != n:  # once per article
+            h = hs[k]
+            hits = first.get(h)
+            if hits is None:
+                first[h] = n
+            elif isinstance(hits, int):
+                if hits != n:
+                    first[h] = [hits, n]
+                    seen_as[h] = lines[k]
+            elif hits[-1] != n:
                 hits.append(n)
     found = []
-    for core, hits in where.items():
-        if len(hits) < min_articles or _stripped(strip, seen_as[core]):
+    for h, hits in first.items():
+        if isinstance(hits, int) or len(hits) < min_articles:
             continue
         step = max(1, len(hits) // sample)
-        picked = [dict(docs[i]) for i in hits[::step][:sample]]
-        seen: dict[str, int] = {}
-        for d in picked:
-            for c in d:
-                seen[c] = seen.get(c, 0) + 1
-        block = {c for c, k in seen.items() if 2 * k >= len(picked)}
-        share = median(sum(w for c, w in d.items() if c in block) / sum(d.values()) for d in picked)
-        if share < max_share:
-            found.append(HouseLine(core, len(hits), round(share, 3)))
-    return sorted(found, key=lambda h: (-h.articles, h.text))
+        picked = hits[::step][:sample]
+        docs = [dict(zip(hashes[i], words[i])) for i in picked]
+        counts = Counter(x for d in docs for x in d)
+        block = {x for x, k in counts.items() if 2 * k >= len(docs)}
+        share = median(sum(w for x, w in d.items() if x in block) / max(sum(d.values()), 1) for d in docs)
+        named = Counter(outlets[i] for i in picked if outlets[i] is not None)
+        if 2 * sum(named.values()) >= len(picked):  # most name their outlet: one house's line, or a wire's
+            if len(named) > MAX_OUTLETS or share >= ONE_HOUSE_SHARE:
+                continue
+        elif share >= max_share:
+            continue
+        pattern = _pattern(strip, seen_as[h])
+        if pattern is not None:
+            found.append(HouseLine(_core(seen_as[h]), len(hits), round(share, 3), len(named), pattern))
+    return sorted(found, key=lambda x: (-x.articles, x.text.lower()))
