@@ -26,19 +26,25 @@ the rest of the story), and
   outlets (a wire story comes from many) and its block hold under
   :data:`ONE_HOUSE_SHARE` of the median article's words (a brief may be
   shorter than its outlet's footer);
-* otherwise the block must hold under ``max_share`` of the median article:
-  copies of one story are mostly their shared block, a footer is a small
-  part of each story under it. Without outlets this can be wrong both ways:
+* otherwise the block must hold under ``max_share`` of the median article
+  (copies of one story are mostly their shared block, a footer is a small
+  part of each story under it), and the articles' words outside the block
+  must be unlike (Jaccard of each of its first ``sample`` articles with the
+  next, median, under :data:`COPY_JACCARD`): edited copies of one story
+  share few whole lines but most words. Without outlets this can be wrong both ways:
   a short wire brief that many outlets ran with longer additions of their
   own looks like a footer, and a footer longer than the briefs under it is
   missed. Check the list.
 
-A line is listed only with a pattern that strips it in the normaliser.
+A line a quarter of whose words are figures is never listed (a template
+brief's figures are what tell it from the next), and a line is listed only
+with a pattern that strips it in the normaliser.
 
 Example:
     >>> stories = [f"Story {i}: the council voted on road {i} and the mayor spoke for an hour about it." for i in range(30)]
     >>> footer = "Read more local news on our website and follow the desk for updates."
-    >>> [h.text for h in house_lines(Article(str(i), s + "\\n" + footer) for i, s in enumerate(stories))]
+    >>> [h.text for h in house_lines(Article(str(i), s + "\\n" + footer, source="Example Daily")
+    ...                              for i, s in enumerate(stories))]
     ['Read more local news on our website and follow the desk for updates']
 """
 
@@ -55,7 +61,7 @@ from urllib.parse import urlsplit
 from dedup.normalisation import Normaliser, clean
 from dedup.types import Article
 
-__all__ = ["EDGE", "MAX_OUTLETS", "MIN_CHARS", "MIN_WORDS", "ONE_HOUSE_SHARE", "HouseLine", "house_lines"]
+__all__ = ["COPY_JACCARD", "EDGE", "MAX_OUTLETS", "MIN_CHARS", "MIN_WORDS", "ONE_HOUSE_SHARE", "HouseLine", "house_lines"]
 
 #: A house line is among an article's first or last this many lines ...
 EDGE = 3
@@ -105,19 +111,42 @@ def _outlet(art: Article) -> str | None:
     return None
 
 
+#: Without outlets: articles whose words are this alike (Jaccard, median of neighbours in the
+#: sample) are copies of one story, however edited, whatever lines they share.
+COPY_JACCARD = 0.3
+_WORD = re.compile(r"\w+")
+
+
+_NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten hundred thousand million billion".split())
+
+
+def _figures_line(line: str) -> bool:
+    """A line of which a quarter of the words or more are figures."""
+    ws = _WORD.findall(line.lower())
+    return 4 * sum(any(c.isdigit() for c in w) or w in _NUMBER_WORDS for w in ws) >= max(len(ws), 1)
+
+
+def _alike(texts: list[str], block: set[int]) -> float:
+    """Median Jaccard of each text's words outside the ``block`` lines with the next text's."""
+    words = [set(_WORD.findall(" ".join(ln for ln in clean(t).lower().split("\n") if hash(_core(ln)) not in block)))
+             for t in texts]
+    got = [len(a & b) / len(a | b) for a, b in zip(words, words[1:]) if a or b]
+    return median(got) if got else 0.0
+
+
 _FILLER = ("The council voted on Tuesday to close the bridge for repairs, and the mayor said the work would take "
            "a month and cost less than the city had feared when the cracks were found.")
 
 
 def _pattern(normaliser: Normaliser, line: str) -> str | None:
     """A whole-line pattern that takes ``line`` off the end of a story in
-    ``normaliser`` extended with it (``None``: none does, or ``normaliser``
-    already strips it). The line itself, else what the normaliser leaves of
-    it (an inline sentence it already cuts off the end)."""
+    ``normaliser`` extended with it (``None``: none does). The line itself,
+    else what the normaliser leaves of it (an inline sentence it already cuts
+    off the end). A line the normaliser strips only where it ends a
+    paragraph is listed too: as a pattern it goes wherever it stands, and even
+    from a brief shorter than it."""
     bare = normaliser(_FILLER)
     left = normaliser(_FILLER + "\n" + line)
-    if left == bare:
-        return None  # already stripped: not news
     for core in (_core(line), _core(left[len(bare):].strip("\n"))):
         if not core:
             continue
@@ -146,7 +175,8 @@ def house_lines(articles: Iterable[Article], *, min_articles: int = 20, max_shar
     Returns:
         The house lines, most frequent first.
 
-    Memory: two 8-byte hashes and a word count per line of each article read.
+    Memory: an 8-byte hash and a word count per line of each article read,
+    and the texts of the first ``sample`` articles carrying each repeated edge line.
     """
     if min_articles < 2 or not 0 < max_share < 1 or sample < 2:
         raise ValueError("need min_articles >= 2, 0 < max_share < 1 and sample >= 2")
@@ -155,6 +185,7 @@ def house_lines(articles: Iterable[Article], *, min_articles: int = 20, max_shar
     hashes: list[array] = []  # per article: the hash of each line as the patterns see it (lower case)
     words: list[array] = []  # per article: the words of each line
     outlets: list[str | None] = []
+    texts: dict[int, list[str]] = {}  # line hash -> the texts of its first `sample` carriers (references)
     first: dict[int, int | list[int]] = {}  # line hash -> the article carrying it at an edge, or all of them
     seen_as: dict[int, str] = {}  # a line carried by two articles or more, as first seen
     for art in articles:
@@ -176,12 +207,16 @@ def house_lines(articles: Iterable[Article], *, min_articles: int = 20, max_shar
             hits = first.get(h)
             if hits is None:
                 first[h] = n
+                texts[h] = [art.text]
             elif isinstance(hits, int):
                 if hits != n:
                     first[h] = [hits, n]
                     seen_as[h] = lines[k]
+                    texts[h].append(art.text)
             elif hits[-1] != n:
                 hits.append(n)
+                if len(texts[h]) < sample:
+                    texts[h].append(art.text)
     found = []
     for h, hits in first.items():
         if isinstance(hits, int) or len(hits) < min_articles:
@@ -196,8 +231,10 @@ def house_lines(articles: Iterable[Article], *, min_articles: int = 20, max_shar
         if 2 * sum(named.values()) >= len(picked):  # most name their outlet: one house's line, or a wire's
             if len(named) > MAX_OUTLETS or share >= ONE_HOUSE_SHARE:
                 continue
-        elif share >= max_share:
-            continue
+        elif share >= max_share or _alike(texts[h], block) >= COPY_JACCARD:
+            continue  # the block is most of each article, or the rest of them are one story's words
+        if _figures_line(seen_as[h]):
+            continue  # a template brief's figures line ("Qtly div five cts vs five cts prior"): what tells briefs apart
         pattern = _pattern(strip, seen_as[h])
         if pattern is not None:
             found.append(HouseLine(_core(seen_as[h]), len(hits), round(share, 3), len(named), pattern))

@@ -18,10 +18,6 @@ FOOTER = ("Our coverage of this region is supported by readers like you and we t
           "Read more stories from the newsroom on our website and follow the desk for the latest updates through "
           "the day. The views of contributors are their own and do not reflect the position of the publisher.")
 COMPANIES = "Acme Birch Cobalt Delta Ember Fulton Granite Harbor".split()
-WORDS = ("council mayor bridge river vote budget school road police fire court market harbour station park "
-         "rail tax hospital union strike election museum festival").split()
-
-
 def brief(i: int, company: str) -> str:
     """One dividend brief of a template: another company, other figures."""
     return (f"{company} Corp said its board declared a quarterly dividend of {10 + 3 * i} cents a share, "
@@ -32,9 +28,14 @@ def arts(texts, outlet=None):
     return [Article(f"t{i}", t, source=outlet) for i, t in enumerate(texts)]
 
 
+def word(rng: random.Random) -> str:
+    """A made-up word: stories made of them share few words, as different stories do."""
+    return "".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(rng.randint(1, 4)))
+
+
 def story(rng: random.Random, n: int, paragraphs: int = 4) -> list[str]:
     """A made-up story of ``paragraphs`` paragraphs of 25 words, all its own."""
-    return [f"Story {n} paragraph {p}: " + " ".join(rng.choice(WORDS) for _ in range(25)) + "."
+    return [f"Story {n} paragraph {p}: " + " ".join(word(rng) for _ in range(25)) + "."
             for p in range(paragraphs)]
 
 
@@ -77,15 +78,32 @@ def test_a_story_picked_up_a_thousand_times_gives_no_house_line():
         ps[0] = f"CITY {k} (Wire) - " + ps[0]
         i, j = rng.sample(range(1, len(ps)), 2)
         ps[i], ps[j] = ps[j], ps[i]
-        ps.insert(rng.randrange(1, len(ps) + 1), f"Local note {k}: " + " ".join(rng.choice(WORDS) for _ in range(20)))
+        ps.insert(rng.randrange(1, len(ps) + 1), f"Local note {k}: " + " ".join(word(rng) for _ in range(20)))
         texts.append("\n".join(ps[: len(ps) - rng.randrange(3)]))
     texts += ["\n".join(story(rng, n)) for n in range(1, 60)]
     assert house_lines(arts(texts), min_articles=20) == []
 
 
+def test_copies_edited_on_most_lines_share_a_few_whole_lines_but_are_one_story():
+    rng = random.Random(8)
+    paragraphs = story(rng, 0, paragraphs=10)
+    texts = []
+    for k in range(100):  # the last line kept whole, every other line with a word or two changed
+        ps = [" ".join(word(rng) if rng.random() < 0.08 else w for w in p.split()) for p in paragraphs[:-1]]
+        texts.append("\n".join(ps + paragraphs[-1:]))
+    texts += ["\n".join(story(rng, n)) for n in range(1, 60)]
+    assert house_lines(arts(texts)) == []
+
+
+def test_a_template_briefs_figures_line_is_never_listed():
+    rng = random.Random(9)
+    texts = ["\n".join(story(rng, n, paragraphs=2)) + "\nQtly div five cts vs five cts prior" for n in range(40)]
+    assert house_lines(arts(texts)) == []
+
+
 def test_lines_the_normaliser_strips_or_too_few_articles_are_not_listed():
     rng = random.Random(4)
-    credit = "The Associated Press contributed to this report."
+    credit = "Copyright 2024 The Associated Press. All rights reserved."  # a built-in whole line
     texts = ["\n".join(story(rng, n)) + "\n" + FOOTER + "\n" + credit for n in range(19)]
     assert house_lines(arts(texts), min_articles=20) == []  # 19 articles
     found = house_lines(arts(texts), min_articles=19)
@@ -137,14 +155,12 @@ def test_a_wire_brief_many_outlets_ran_with_longer_additions_is_not_a_house_line
     wire = ["The central bank raised its main interest rate by a quarter point on Thursday, to 5.25 pct.",
             "It was the third increase this year, and the governor said more could follow if prices kept rising.",
             "Markets had expected the move after inflation figures last week came in above forecasts again."]
-    copies = [Article(f"c{k}", "\n".join(wire + [f"Local {k}.{j}: " + " ".join(rng.choice(WORDS) for _ in range(22))
+    copies = [Article(f"c{k}", "\n".join(wire + [f"Local {k}.{j}: " + " ".join(word(rng) for _ in range(22))
                                              for j in range(3)]), source=f"outlet{k}") for k in range(60)]
     others = [Article(f"o{n}", "\n".join(story(rng, n)), source=f"outlet{n % 60}") for n in range(200)]
     assert house_lines(copies + others) == []
     # named by their url instead: the same
     assert house_lines([Article(a.id, a.text, url=f"https://{a.source}.example/x") for a in copies + others]) == []
-    # without outlets the rule cannot tell (documented): the brief looks like a footer
-    assert house_lines(Article(a.id, a.text) for a in copies + others)
 
 
 def test_one_outlets_footer_longer_than_its_briefs_is_found_when_outlets_are_named():
