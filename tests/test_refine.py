@@ -166,16 +166,28 @@ def test_a_shared_lead_paragraph_or_a_lead_quoted_further_down_is_not_a_copy():
     assert check(roundup, SEED[2]) == Verdict.TOO_DIFFERENT
 
 
-def test_figure_word_lookup_equals_isin():
-    """The low-bits filter plus binary search of ``_is_figure_word`` is ``np.isin`` on any ids."""
-    from dedup.refine import _figure_ids, _is_figure_word
+def _plain_code_points(ids: np.ndarray) -> np.ndarray:
+    """The reference: code_points' rule in plain numpy (np.isin for the figure words)."""
+    from dedup.refine import _figure_ids
+
+    ids = ids.astype(np.uint64)
+    figure = ((ids & NUMERIC_BIT) != 0) | np.isin(ids, _figure_ids().astype(np.uint64))
+    cp = np.where(figure, 0xF0000 + ids % 0x20000, ids % 0xEF800)
+    return np.where(~figure & (cp >= 0xD800), cp + 0x800, cp).astype(np.uint32)
+
+
+def test_code_points_equal_the_plain_rule():
+    """The compiled kernel (low-bits filter plus binary search of the figure words) is the plain rule on any ids."""
+    from dedup.refine import _figure_ids
 
     known = _figure_ids()
     ids = np.random.RandomState(1).randint(0, 2**32, 200_000, dtype=np.uint64).astype(np.uint32)
     ids[::7] = known[np.arange(len(ids[::7])) % len(known)]
     ids[1::11] = (known[np.arange(len(ids[1::11])) % len(known)] & np.uint32(0xFFFF)) | np.uint32(0x10000)  # same low bits
-    assert (_is_figure_word(ids) == np.isin(ids, known)).all()
-    assert _is_figure_word(known).all() and _is_figure_word(ids[:0]).shape == (0,)
+    ids[2::13] = np.uint32(0xD800) + ids[2::13] % np.uint32(0x800)  # would land on a surrogate
+    assert np.array_equal(code_points(ids), _plain_code_points(ids))
+    assert (code_points(known) >= 0xF0000).all() and code_points(ids[:0]).shape == (0,)
+    assert np.array_equal(code_points(ids[::3]), _plain_code_points(ids[::3]))  # a strided view
 
 
 def _codes(text: str) -> str:
