@@ -61,9 +61,10 @@ FIELDS = ("id", "text", "published")
 
 
 def with_footers(records: list[dict], share: float, outlets: int, seed: int, *, top: bool = False,
-                 split: bool = False) -> list[dict]:
+                 split: bool = False, named: bool = False) -> list[dict]:
     """``records`` with an outlet's footer appended to about ``share`` of them
-    (put on top with ``top``; one sentence a line with ``split``)."""
+    (put on top with ``top``; one sentence a line with ``split``; each
+    record's outlet as its ``source`` with ``named``)."""
     rng = random.Random(seed)
     out = []
     for r in records:
@@ -74,7 +75,7 @@ def with_footers(records: list[dict], share: float, outlets: int, seed: int, *, 
                 house = "\n".join(re.split(r"(?<=\.) ", house))
             text = r["text"].strip()
             r = {**r, "text": house + "\n\n" + text if top else text + "\n\n" + house}
-        out.append(r)
+        out.append({**r, "source": f"outlet{outlet}"} if named else r)
     return out
 
 
@@ -123,19 +124,24 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--declared", action="store_true", help="tell both paths the footers (--boilerplate)")
     ap.add_argument("--found", action="store_true",
                     help="tell both paths the lines dedup.house finds in each set (what `dedup house` writes)")
+    ap.add_argument("--named", action="store_true",
+                    help="every record names its outlet (source): dedup.house judges by outlets, not by the text rule")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     plain = [json.loads(x) for x in args.labelled.read_text().splitlines() if x.strip()]
-    footed = with_footers(plain, args.share, args.outlets, args.seed, top=args.top, split=args.split)
+    footed = with_footers(plain, args.share, args.outlets, args.seed, top=args.top, split=args.split, named=args.named)
+    if args.named:
+        plain = with_footers(plain, 0.0, args.outlets, args.seed, named=True)
     res: dict = {"file": args.labelled.name, "records": len(plain), "share": args.share, "outlets": args.outlets,
                  "seed": args.seed, "top": args.top, "split": args.split, "declared": args.declared, "found": args.found,
+                 "named": args.named,
                  "with_footer": sum(a["text"] != b["text"] for a, b in zip(plain, footed))}
     # a pattern sees the line without its closing full stop (dedup.normalisation._CORE)
     normaliser = Normaliser(boilerplate=tuple(re.escape(f.rstrip(" .-")) for f in FOOTERS)) if args.declared else Normaliser()
     for name, recs in (("plain", plain), ("footers", footed)):
         if args.found:  # what `dedup house` finds in this very set, as a user would run it
-            lines = house_lines(Article(r["id"], r["text"]) for r in recs)  # no outlet named: the text rule
+            lines = house_lines(Article(r["id"], r["text"], source=r.get("source")) for r in recs)  # --named: outlets
             normaliser = Normaliser(boilerplate=tuple(h.pattern for h in lines))
             res[f"{name}_found"] = [{"articles": h.articles, "share": h.share, "line": h.text, "pattern": h.pattern} for h in lines]
             print(f"{name:8} dedup house found {len(lines)} lines: {[h.text[:40] for h in lines]}", file=sys.stderr)

@@ -6,7 +6,7 @@ one per outlet. The normaliser strips the boilerplate it knows, not a
 house's own, and two short items under one footer then share most of their
 words. :func:`house_lines` finds such lines in a sample of a feed, so that
 they can be given to :class:`~dedup.normalisation.Normaliser` (``dedup
-batch --boilerplate FILE``, the service's ``BOILERPLATE_FILE``): the same
+batch --boilerplate FILE``, the service's ``DEDUP_BOILERPLATE_FILE``): the same
 patterns in batch and online, so both paths answer alike.
 
 The rule, on lines as the normaliser's patterns see them (after
@@ -25,7 +25,9 @@ the rest of the story), and
   ``url``'s host), the line must come from at most :data:`MAX_OUTLETS`
   outlets (a wire story comes from many) and its block hold under
   :data:`ONE_HOUSE_SHARE` of the median article's words (a brief may be
-  shorter than its outlet's footer);
+  shorter than its outlet's footer); a block of over ``max_share`` must
+  also be at most :data:`EDGE` lines in the median article (a footer, not
+  the paragraphs of a story one outlet ran in many versions);
 * otherwise the block must hold under ``max_share`` of the median article
   (copies of one story are mostly their shared block, a footer is a small
   part of each story under it), and the articles' words outside the block
@@ -231,6 +233,8 @@ def house_lines(articles: Iterable[Article], *, min_articles: int = 20, max_shar
         if 2 * sum(named.values()) >= len(picked):  # most name their outlet: one house's line, or a wire's
             if len(named) > MAX_OUTLETS or share >= ONE_HOUSE_SHARE:
                 continue
+            if share >= max_share and median(sum(x in block for x in d) for d in docs) > EDGE:
+                continue  # most of each article, in more lines than a footer: one outlet's versions of a story
         elif share >= max_share or _alike(texts[h], block) >= COPY_JACCARD:
             continue  # the block is most of each article, or the rest of them are one story's words
         if _figures_line(seen_as[h]):

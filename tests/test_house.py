@@ -128,7 +128,7 @@ def test_dedup_house_writes_patterns_that_keep_briefs_apart_in_dedup_batch(tmp_p
     r = CliRunner().invoke(cli, ["house", str(dump), "--out", str(out)], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert "line 34" in r.stderr and "skipped" in r.stderr  # the bad record is named, the rest is read
-    assert "1 house line(s) in 33 article(s) read" in r.stderr and "no article names its outlet" in r.stderr
+    assert "1 house line(s) in 33 article(s) read" in r.stderr and "33 of 33 articles name no outlet" in r.stderr
     assert out.read_text(encoding="utf-8").splitlines() == [re.escape(FOOTER.rstrip(".")).replace("\\ ", " ")]
     assert clusters("--boilerplate", str(out)) == []
     again = tmp_path / "again.txt"  # an earlier list is kept at the head of the new one
@@ -148,6 +148,10 @@ def test_dedup_house_output_checks(tmp_path):
     assert r.exit_code == 0 and stale.read_text(encoding="utf-8") == ""  # nothing found: the file says so
     r = CliRunner().invoke(cli, ["house", "-"], input=dump.read_text(encoding="utf-8"))
     assert r.exit_code == 0 and "in 1 article(s) read" in r.stderr
+    r = CliRunner().invoke(cli, ["house", str(dump), "--max-share", "nan"])
+    assert r.exit_code == 2 and "nan is not a share" in r.stderr
+    r = CliRunner().invoke(cli, ["house", "-"], input="junk\n")
+    assert r.exit_code == 2 and "stdin: cannot tell the format" in r.stderr
 
 
 def test_a_wire_brief_many_outlets_ran_with_longer_additions_is_not_a_house_line():
@@ -176,7 +180,8 @@ def test_found_patterns_strip_their_line_in_any_script():
     for footer in ("İstanbul haberleri için İnternet sitemizi ziyaret edin ve bizi takip edin.",
                    "Читайте больше новостей на нашем сайте и подписывайтесь на наш канал.",
                    "อ่านข่าวเพิ่มเติมได้ที่เว็บไซต์ของเราและติดตามเราได้ทุกวัน",
-                   "Read more from our newsroom on our website [link] (c) 100% *free*?"):
+                   "Read more from our newsroom on our website [link] (c) 100% *free*?",
+                   "Support our newsroom by subscribing today and read every story first. Click here to get the Fox News app."):
         texts = ["\n".join(story(rng, n)) + "\n" + footer for n in range(25)]
         found = house_lines(arts(texts))
         assert len(found) == 1, footer
@@ -190,3 +195,44 @@ def test_dedup_house_on_input_with_nothing_readable_fails(tmp_path):
     r = CliRunner().invoke(cli, ["house", str(bad)])
     assert r.exit_code == 1
     assert "no article could be read" in r.stderr and "line 2" in r.stderr
+
+
+def test_one_outlets_many_versions_of_a_story_give_no_house_line_and_stay_one_story():
+    """Updates of one story (a new lead, a paragraph inserted, the end cut), all from one named outlet."""
+    rng = random.Random(10)
+    paragraphs = story(rng, 0, paragraphs=8)
+    versions = []
+    for k in range(50):
+        ps = [f"Update {k}: " + " ".join(word(rng) for _ in range(20))] + list(paragraphs)
+        ps.insert(rng.randrange(2, 8), f"Added {k}: " + " ".join(word(rng) for _ in range(20)))
+        versions.append("\n".join(ps[: len(ps) - rng.randrange(3)]))
+    texts = versions + ["\n".join(story(rng, n)) for n in range(1, 101)]
+    named = [Article(f"t{i}", t, source="Reuters") for i, t in enumerate(texts)]
+    assert house_lines(named) == []
+    assert house_lines(arts(texts)) == []
+    assert house_lines(Article(a.id, a.text, source=f"o{i % 50}") for i, a in enumerate(named)) == []
+
+
+def test_a_block_over_max_share_is_a_story_without_outlets_and_over_one_house_share_with_them():
+    rng = random.Random(11)
+    texts = ["\n".join(story(rng, n, paragraphs=1)) + "\n" + FOOTER for n in range(30)]  # the footer: ~0.65 of each
+    assert house_lines(arts(texts)) == []
+    [found] = house_lines(arts(texts), max_share=0.7)
+    assert found.text == FOOTER.rstrip(".") and 0.5 < found.share < 0.7
+    tiny = [f"Item {n} {word(rng)}.\n" + FOOTER + " " + FOOTER for n in range(30)]  # the footer: over 0.9 of each
+    assert house_lines(arts(tiny, outlet="Daily Example")) == []
+    assert [h.outlets for h in house_lines(arts(texts, outlet="Daily Example"))] == [1]
+
+
+def test_only_long_lines_at_an_edge_count_and_the_most_frequent_comes_first():
+    rng = random.Random(12)
+    middle = "This line repeats in the middle of every story and nowhere near its edges at all."
+    short = "More at our site"  # 4 words, 16 characters
+    texts = []
+    for n in range(40):
+        ps = story(rng, n, paragraphs=6)
+        ps.insert(3, middle)
+        texts.append("\n".join(ps + [short, FOOTER] + (["Second house line of this outlet is here."] if n < 25 else [])))
+    found = house_lines(arts(texts))
+    assert [(h.text, h.articles) for h in found] == [(FOOTER.rstrip("."), 40),
+                                                       ("Second house line of this outlet is here", 25)]

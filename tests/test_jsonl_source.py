@@ -139,3 +139,10 @@ def test_a_long_first_line_does_not_make_every_range_long(tmp_path, monkeypatch)
     assert len(ranges) > 5 and max(ranges[1:]) < 4096 + 200  # one line past the cut at most
     _, seen, texts = _via_source(path, 500)  # the long line is over _via_source's record limit
     assert seen[0][1].startswith("record is") and [row[0] for row, _ in texts] == [f"s{k}" for k in range(300)]
+
+
+def test_a_json_string_line_is_reported_as_read_records_reports_it(tmp_path):
+    path = _write(tmp_path / "s.jsonl", [b'"a plain string, not a reason"', b'{"id": "a", "text": "hello there world"}'])
+    _, seen, _ = _via_source(path, 500)
+    assert seen == _via_reader(path)[0]
+    assert seen[0][1] == "expected a JSON object, got str"

@@ -126,3 +126,11 @@ def test_a_gzip_file_cut_short_keeps_its_complete_lines_and_says_where_it_ends(t
     assert got[-1].article is None and "ends early" in got[-1].error
     good = [r.article.id for r in got if r.article is not None]
     assert good and good == [f"d{i}" for i in range(len(good))]  # every complete line before the cut, in order
+
+
+def test_a_json_string_line_is_a_bad_record_not_its_own_reason(tmp_path):
+    f = tmp_path / "s.jsonl"
+    f.write_text('"field text is fine, nothing wrong here"\n{"id": "a", "text": "hello there world"}\n')
+    recs = list(read_records(f))
+    assert recs[0].article is None and recs[0].error == "expected a JSON object, got str"
+    assert recs[1].article.id == "a"

@@ -98,7 +98,7 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
             yield from read_records(path, fmt, id_field=id_field, text_field=text_field, encoding=encoding,
                                     max_record_bytes=max_record_bytes, places=places if first else None)
         except ValueError as exc:
-            raise click.UsageError(str(exc)) from None
+            raise click.UsageError(str(exc).replace(path, "stdin") if stdin_copy else str(exc)) from None
         except OSError as exc:
             raise click.ClickException(f"cannot read {input_path}: {exc.strerror or exc}") from None
 

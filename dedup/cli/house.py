@@ -2,7 +2,7 @@
 
 A thin click layer over :func:`dedup.house.house_lines`. It writes one
 whole-line pattern a line, the file that ``dedup batch --boilerplate`` and
-the service's ``BOILERPLATE_FILE`` read, and lists what it found (how many
+the service's ``DEDUP_BOILERPLATE_FILE`` read, and lists what it found (how many
 articles carry each line) on stderr for a person to check.
 """
 
@@ -24,6 +24,10 @@ __all__ = ["house_command"]
 _RECORD_PER_TEXT_BYTES, _MIN_RECORD_BYTES = 10, 1 << 20  # a record is read up to the size dedup batch reads
 
 
+def _not_a_number(param):
+    raise click.BadParameter("nan is not a share", param=param)  # FloatRange lets NaN through
+
+
 @click.command("house")
 @click.argument("input_path", metavar="INPUT")
 @click.option("--out", "out_path", default="-", help="Write the patterns here (default: stdout).")
@@ -32,6 +36,7 @@ _RECORD_PER_TEXT_BYTES, _MIN_RECORD_BYTES = 10, 1 << 20  # a record is read up t
 @click.option("--min-articles", type=click.IntRange(min=2), default=20, show_default=True,
               help="Articles that must carry a line at their top or bottom.")
 @click.option("--max-share", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.5, show_default=True,
+              callback=lambda ctx, param, v: v if v == v else _not_a_number(param),
               help="When the articles name no outlet (source, url): a line is a house line when, in the median article "
                    "carrying it, it and the lines that go with it hold under this share of the words.")
 @click.option("--boilerplate", type=click.Path(exists=True, dir_okay=False),
@@ -44,7 +49,7 @@ def house_command(input_path, out_path, limit, min_articles, max_share, boilerpl
     """Find the lines an outlet puts on many different stories in INPUT ('-': stdin).
 
     Writes them as patterns for `dedup batch --boilerplate` (and the
-    service's BOILERPLATE_FILE), after those of --boilerplate: two briefs
+    service's DEDUP_BOILERPLATE_FILE), after those of --boilerplate: two briefs
     under one house footer are otherwise mostly the same words. Check the
     list it prints before using it.
     """
@@ -70,7 +75,7 @@ def house_command(input_path, out_path, limit, min_articles, max_share, boilerpl
                 if counts["records"] - counts["bad"] >= limit:
                     return
         except ValueError as exc:
-            raise click.UsageError(str(exc)) from None
+            raise click.UsageError(str(exc).replace(path, "stdin") if stdin_copy else str(exc)) from None
         except OSError as exc:
             raise click.ClickException(f"cannot read {input_path}: {exc.strerror or exc}") from None
 
@@ -90,6 +95,7 @@ def house_command(input_path, out_path, limit, min_articles, max_share, boilerpl
         where = f", {h.outlets} outlet(s)" if h.outlets else ""
         click.echo(f"dedup: {h.articles} articles{where} ({h.share:.0%} of their words with it): {h.text[:100]}", err=True)
     click.echo(f"dedup: {len(found)} house line(s) in {read} article(s) read", err=True)
-    if not counts["named"]:
-        click.echo("dedup: warning: no article names its outlet (source or url): a wire brief that many outlets ran "
-                   "with longer additions of their own can look like a footer; check each line", err=True)
+    if 2 * counts["named"] < read:  # the text rule judged (some) lines: it can be wrong both ways
+        click.echo(f"dedup: warning: {read - counts['named']} of {read} articles name no outlet (source or url): a wire "
+                   "brief that many outlets ran with longer additions of their own can look like a footer; check each "
+                   "line", err=True)

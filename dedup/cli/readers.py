@@ -183,19 +183,24 @@ def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Itera
             if raw is None:
                 continue
             loc = f"line {n}"
-            yield Record(loc, error=raw) if isinstance(raw, str) else _make(raw, loc, ids, id_field, text_field)
+            yield Record(loc, error=raw) if isinstance(raw, _Unreadable) else _make(raw, loc, ids, id_field, text_field)
+
+
+class _Unreadable(str):
+    """Why a line could not be read (a JSON string value is a plain ``str``)."""
 
 
 class _LineReader:
-    """One JSON Lines line to its value: ``None`` for a blank line, a ``str``
-    (the reason) for one that cannot be read, else what the JSON holds."""
+    """One JSON Lines line to its value: ``None`` for a blank line, an
+    :class:`_Unreadable` (the reason) for one that cannot be read, else what
+    the JSON holds."""
 
     def __init__(self, max_line: int, encoding: str) -> None:
         self.max_line, self.encoding, self.utf8 = max_line, encoding, _is_utf8(encoding)
 
     def __call__(self, line: bytes, first: bool):
         if len(line) > self.max_line:
-            return f"record is {len(line)} bytes, over the {self.max_line}-byte limit"
+            return _Unreadable(f"record is {len(line)} bytes, over the {self.max_line}-byte limit")
         if not line.strip():
             return None
         try:
@@ -203,11 +208,11 @@ class _LineReader:
                 return _json_loads(line, first, True)
             return _json_loads(line.decode(self.encoding), first, False)
         except UnicodeDecodeError as exc:
-            return _not_utf8(exc, self.encoding)
+            return _Unreadable(_not_utf8(exc, self.encoding))
         except json.JSONDecodeError as exc:
-            return f"broken JSON: {exc.msg.removesuffix(' at')} (character {exc.pos + 1})"
+            return _Unreadable(f"broken JSON: {exc.msg.removesuffix(' at')} (character {exc.pos + 1})")
         except (ValueError, RecursionError) as exc:  # e.g. an integer over Python's digit limit
-            return f"unreadable JSON ({exc})"
+            return _Unreadable(f"unreadable JSON ({exc})")
 
 
 class JsonLines:
@@ -320,8 +325,8 @@ class _Lines:
             raw = read(line, n == 1 and self.start == 0)
             if raw is None:
                 continue
-            if isinstance(raw, str):
-                entries.append((n, raw, None, None, None, at, len(line)))
+            if isinstance(raw, _Unreadable):
+                entries.append((n, str(raw), None, None, None, at, len(line)))
                 continue
             named = _named(raw, id_field)
             try:
