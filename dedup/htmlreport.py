@@ -33,8 +33,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
 from dedup.fingerprint import fingerprint_texts
 from dedup.minhash import jaccard
 from dedup.normalisation import Normaliser, tokens
@@ -44,6 +42,8 @@ from dedup.refine import confirm
 from dedup.types import Article, Cluster, Link
 
 if TYPE_CHECKING:
+    from jinja2 import Environment
+
     from dedup.batch import BatchResult
 
 __all__ = ["MAX_SHOWN", "SHOWN", "explain_pair", "report_ids", "write_html_report"]
@@ -136,6 +136,8 @@ def _rest_lines(clusters: list[Cluster], skip: set) -> Iterator[str]:
 
 
 def _environment() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape  # only a run that writes a report pays for it
+
     env = Environment(loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["kinds"] = lambda c: sorted({p.kind for p in c.pairs})
