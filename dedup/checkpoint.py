@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -62,8 +61,12 @@ class Checkpoint:
         resume: take the chunks already saved; without it a folder that
             holds a checkpoint is refused (it would be overwritten).
 
+    Only its own files are ever written or deleted: a folder that holds
+    other files and no checkpoint is refused.
+
     Raises:
-        CheckpointError: a checkpoint of another run, or one present without ``resume``.
+        CheckpointError: a checkpoint of another run, or one present without
+            ``resume``, or a folder of other files.
     """
 
     def __init__(self, folder: str | os.PathLike, identity: dict, resume: bool) -> None:
@@ -86,6 +89,9 @@ class Checkpoint:
             while self._path(self.done).exists():
                 self.done += 1
         else:
+            if self.folder.exists() and (not self.folder.is_dir() or any(self.folder.iterdir())):
+                raise CheckpointError(f"{self.folder} is not an empty folder and holds no checkpoint: "
+                                      "give --checkpoint a new or empty folder")
             self.folder.mkdir(parents=True, exist_ok=True)
             self._atomic(manifest, json.dumps(self.identity, indent=1).encode())
 
@@ -140,8 +146,17 @@ class Checkpoint:
             yield chunk, got
 
     def remove(self) -> None:
-        """Delete the folder (the run finished: nothing to resume)."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """Delete the checkpoint's own files (the run finished: nothing to
+        resume), then the folder if nothing else is in it."""
+        for f in self.folder.glob("chunk-*.npz"):
+            f.unlink(missing_ok=True)
+        for f in self.folder.glob(".*.tmp"):
+            f.unlink(missing_ok=True)
+        (self.folder / "manifest.json").unlink(missing_ok=True)
+        try:
+            self.folder.rmdir()
+        except OSError:  # someone put a file there meanwhile: it stays, with the folder
+            pass
 
 
 def run_identity(input_path: str, **options) -> dict:

@@ -88,3 +88,33 @@ def test_a_checkpoint_of_another_run_is_refused(tmp_path):
     assert r.exit_code == 2 and "checkpoint of another run" in r.output
     r = CliRunner().invoke(cli, ["batch", "-", "--quiet", "--checkpoint", str(tmp_path / "new")], input=a.read_text())
     assert r.exit_code == 2 and "stdin cannot be read again" in r.output
+
+
+def test_a_folder_of_other_files_is_refused_and_only_the_checkpoints_own_files_are_ever_removed(tmp_path):
+    from click.testing import CliRunner
+
+    from dedup.cli import cli
+
+    dump = tmp_path / "a.jsonl"
+    dump.write_text(json.dumps({"id": "1", "text": "Storms closed schools across the region on Friday."}) + "\n")
+    mine = tmp_path / "mine"
+    (mine / "sub").mkdir(parents=True)
+    (mine / "notes.txt").write_text("important")
+    r = CliRunner().invoke(cli, ["batch", str(dump), "--quiet", "--checkpoint", str(mine)])
+    assert r.exit_code == 2 and "not an empty folder and holds no checkpoint" in r.output
+    assert (mine / "notes.txt").read_text() == "important" and (mine / "sub").is_dir()
+    a_file = tmp_path / "a_file"
+    a_file.write_text("keep")
+    r = CliRunner().invoke(cli, ["batch", str(dump), "--quiet", "--checkpoint", str(a_file)])
+    assert r.exit_code == 2 and a_file.read_text() == "keep"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = CliRunner().invoke(cli, ["batch", str(dump), "--quiet", "--checkpoint", str(empty)])
+    assert r.exit_code == 0 and not empty.exists()  # an empty folder holds nothing to lose
+
+    from dedup.checkpoint import Checkpoint, run_identity
+
+    ck = Checkpoint(tmp_path / "ck", run_identity(str(dump), x=1), resume=False)
+    (tmp_path / "ck" / "later.txt").write_text("a file put there during the run")
+    ck.remove()
+    assert [p.name for p in (tmp_path / "ck").iterdir()] == ["later.txt"]
