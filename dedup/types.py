@@ -10,7 +10,7 @@ from typing import Literal, get_args
 
 from dedup.errors import InvalidArticle
 
-__all__ = ["KINDS", "Article", "Cluster", "Kind", "Link", "Passage", "parse_published", "content_id"]
+__all__ = ["KINDS", "Article", "Cluster", "Kind", "Link", "Passage", "parse_published", "content_id", "json_type"]
 
 #: What a link says about a pair. Append new kinds at the end only: a kind's
 #: position in :data:`KINDS` is stored (3 bits of the service's link value).
@@ -74,6 +74,17 @@ def parse_published(value: object) -> float | None:
     return dt.timestamp()
 
 
+
+def json_type(value) -> str:
+    """The JSON name of a parsed value's type (``null``, ``string``, ``array`` ...), for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+
 @dataclass(frozen=True, slots=True)
 class Article:
     """One news article. Only ``id`` and ``text`` are required.
@@ -97,7 +108,7 @@ class Article:
             InvalidArticle: missing/empty text, or a field of the wrong type.
         """
         if not isinstance(d, dict):
-            raise InvalidArticle(f"expected a JSON object, got {type(d).__name__}")
+            raise InvalidArticle(f"expected a JSON object, got {json_type(d)}")
         text = d.get(text_field)
         if text is None:
             raise InvalidArticle(f"missing field {text_field!r}")

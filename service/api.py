@@ -24,6 +24,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, stream_
 from werkzeug.exceptions import ClientDisconnected
 
 from dedup import Article, Match
+from dedup.types import json_type
 from dedup.errors import DedupError, InvalidArticle, NotFound, TooLarge
 from dedup.offsets import add_char_offsets
 from dedup_service.errors import (
@@ -164,7 +165,7 @@ def parse_article(d: object) -> Article:
         InvalidArticle, UnknownField, TooLarge.
     """
     if not isinstance(d, dict):
-        raise InvalidArticle(f"expected a JSON object, got {type(d).__name__}")
+        raise InvalidArticle(f"expected a JSON object, got {json_type(d)}")
     unknown = sorted(set(d) - ARTICLE_FIELDS)
     if unknown:
         raise UnknownField(f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(ARTICLE_FIELDS))}")

@@ -142,7 +142,7 @@ def test_a_long_first_line_does_not_make_every_range_long(tmp_path, monkeypatch)
 
 
 def test_a_json_string_line_is_reported_as_read_records_reports_it(tmp_path):
-    path = _write(tmp_path / "s.jsonl", [b'"a plain string, not a reason"', b'{"id": "a", "text": "hello there world"}'])
+    path = _write(tmp_path / "s.jsonl", [b'"a plain string, not a reason"', b"null", b"", b'{"id": "a", "text": "hello there world"}'])
     _, seen, _ = _via_source(path, 500)
     assert seen == _via_reader(path)[0]
-    assert seen[0][1] == "expected a JSON object, got str"
+    assert seen[0][1] == "expected a JSON object, got string" and seen[1][1] == "expected a JSON object, got null"

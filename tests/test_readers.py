@@ -132,5 +132,15 @@ def test_a_json_string_line_is_a_bad_record_not_its_own_reason(tmp_path):
     f = tmp_path / "s.jsonl"
     f.write_text('"field text is fine, nothing wrong here"\n{"id": "a", "text": "hello there world"}\n')
     recs = list(read_records(f))
-    assert recs[0].article is None and recs[0].error == "expected a JSON object, got str"
+    assert recs[0].article is None and recs[0].error == "expected a JSON object, got string"
     assert recs[1].article.id == "a"
+
+
+def test_a_null_line_is_a_bad_record_and_a_blank_one_is_nothing(tmp_path):
+    f = tmp_path / "n.jsonl"
+    f.write_text('null\n\n  \n[1]\n42\n{"id": "a", "text": "hello there world"}\n')
+    recs = list(read_records(f))
+    assert [(r.locator, r.error) for r in recs[:3]] == [("line 1", "expected a JSON object, got null"),
+                                                       ("line 4", "expected a JSON object, got array"),
+                                                       ("line 5", "expected a JSON object, got number")]
+    assert recs[3].article.id == "a" and len(recs) == 4

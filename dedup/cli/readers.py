@@ -180,7 +180,7 @@ def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Itera
                 yield Record(f"line {n}", error=_CUT_SHORT)
                 return
             raw = read(line, n == 1)
-            if raw is None:
+            if raw is _BLANK:
                 continue
             loc = f"line {n}"
             yield Record(loc, error=raw) if isinstance(raw, _Unreadable) else _make(raw, loc, ids, id_field, text_field)
@@ -190,8 +190,12 @@ class _Unreadable(str):
     """Why a line could not be read (a JSON string value is a plain ``str``)."""
 
 
+#: What :class:`_LineReader` gives for a blank line (``None`` is a JSON ``null``, a bad record).
+_BLANK = object()
+
+
 class _LineReader:
-    """One JSON Lines line to its value: ``None`` for a blank line, an
+    """One JSON Lines line to its value: :data:`_BLANK` for a blank line, an
     :class:`_Unreadable` (the reason) for one that cannot be read, else what
     the JSON holds."""
 
@@ -202,7 +206,7 @@ class _LineReader:
         if len(line) > self.max_line:
             return _Unreadable(f"record is {len(line)} bytes, over the {self.max_line}-byte limit")
         if not line.strip():
-            return None
+            return _BLANK
         try:
             if self.utf8:
                 return _json_loads(line, first, True)
@@ -323,7 +327,7 @@ class _Lines:
         for n, line in enumerate(io.BytesIO(data), start=1):
             at, pos = start + pos, pos + len(line)
             raw = read(line, n == 1 and self.start == 0)
-            if raw is None:
+            if raw is _BLANK:
                 continue
             if isinstance(raw, _Unreadable):
                 entries.append((n, str(raw), None, None, None, at, len(line)))
