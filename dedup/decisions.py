@@ -48,7 +48,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dedup.errors import DecisionConflict, InvalidArticle, InvalidDecision
-from dedup.types import _checked_id
+from dedup.types import json_type, _checked_id
 
 __all__ = ["KINDS", "MAX_SPLIT", "Decisions", "allowed_links", "decision_key", "parse_decision"]
 
@@ -79,7 +79,7 @@ def parse_decision(raw: object) -> dict:
         articles. DecisionConflict: a split whose ``from`` is in its ``ids``.
     """
     if not isinstance(raw, dict):
-        raise InvalidDecision(f"a decision is a JSON object, got {type(raw).__name__}")
+        raise InvalidDecision(f"a decision is a JSON object, got {json_type(raw)}")
     kind = raw.get("decision")
     if kind not in KINDS:
         raise InvalidDecision(f"decision={kind!r}: must be one of {', '.join(KINDS)}")

@@ -26,8 +26,10 @@ the rest of the story), and
   outlets (a wire story comes from many) and its block hold under
   :data:`ONE_HOUSE_SHARE` of the median article's words (a brief may be
   shorter than its outlet's footer); a block of over ``max_share`` must
-  also be at most :data:`EDGE` lines in the median article (a footer, not
-  the paragraphs of a story one outlet ran in many versions);
+  also stay within the first and last :data:`EDGE` lines of most of its
+  articles (a header or a footer, not the paragraphs of a story that one
+  outlet ran in many versions; a story of at most twice :data:`EDGE`
+  paragraphs cannot be told this way);
 * otherwise the block must hold under ``max_share`` of the median article
   (copies of one story are mostly their shared block, a footer is a small
   part of each story under it), and the articles' words outside the block
@@ -63,7 +65,7 @@ from urllib.parse import urlsplit
 from dedup.normalisation import Normaliser, clean
 from dedup.types import Article
 
-__all__ = ["COPY_JACCARD", "EDGE", "MAX_OUTLETS", "MIN_CHARS", "MIN_WORDS", "ONE_HOUSE_SHARE", "HouseLine", "house_lines"]
+__all__ = ["COPY_JACCARD", "EDGE", "MAX_OUTLETS", "MIN_CHARS", "MIN_WORDS", "ONE_HOUSE_SHARE", "HouseLine", "house_lines", "outlet"]
 
 #: A house line is among an article's first or last this many lines ...
 EDGE = 3
@@ -102,7 +104,8 @@ def _core(line: str) -> str:
     return line.strip(" .-")
 
 
-def _outlet(art: Article) -> str | None:
+def outlet(art: Article) -> str | None:
+    """The outlet an article names: its ``source`` (lower case), else its ``url``'s host; ``None``: none."""
     if art.source:
         return art.source.strip().lower() or None
     if art.url:
@@ -134,6 +137,15 @@ def _alike(texts: list[str], block: set[int]) -> float:
              for t in texts]
     got = [len(a & b) / len(a | b) for a, b in zip(words, words[1:]) if a or b]
     return median(got) if got else 0.0
+
+
+def _inside(hs: array, ws: array, builtin: set[int], block: set[int]) -> bool:
+    """Whether a line of ``block`` with :data:`MIN_WORDS` words or more lies
+    inside an article (not among the first or last :data:`EDGE` lines that
+    the normaliser's patterns leave): a story's paragraph, not a header's
+    or a footer's."""
+    body = [k for k in range(len(hs)) if hs[k] not in builtin]
+    return any(hs[k] in block and ws[k] >= MIN_WORDS for k in body[EDGE:-EDGE])
 
 
 _FILLER = ("The council voted on Tuesday to close the bridge for repairs, and the mayor said the work would take "
@@ -190,6 +202,7 @@ def house_lines(articles: Iterable[Article], *, min_articles: int = 20, max_shar
     texts: dict[int, list[str]] = {}  # line hash -> the texts of its first `sample` carriers (references)
     first: dict[int, int | list[int]] = {}  # line hash -> the article carrying it at an edge, or all of them
     seen_as: dict[int, str] = {}  # a line carried by two articles or more, as first seen
+    builtin: set[int] = set()  # lines the normaliser's patterns already strip
     for art in articles:
         n = len(hashes)
         lines = [ln for ln in clean(art.text).split("\n") if _core(ln)]
@@ -197,8 +210,10 @@ def house_lines(articles: Iterable[Article], *, min_articles: int = 20, max_shar
         hs = array("q", (hash(c.lower()) for c in cores))
         hashes.append(hs)
         words.append(array("i", (len(c.split()) for c in cores)))
-        outlets.append(_outlet(art))
+        outlets.append(outlet(art))
         body = [k for k, c in enumerate(cores) if not known(c)]  # built-in or given boilerplate is not an edge
+        if len(body) < len(cores):
+            builtin.update(hs[k] for k in set(range(len(cores))).difference(body))
         if len(body) < 2:  # a one-line article has no footer apart from its story
             continue
         for k in {*body[:EDGE], *body[-EDGE:]}:
@@ -233,8 +248,8 @@ def house_lines(articles: Iterable[Article], *, min_articles: int = 20, max_shar
         if 2 * sum(named.values()) >= len(picked):  # most name their outlet: one house's line, or a wire's
             if len(named) > MAX_OUTLETS or share >= ONE_HOUSE_SHARE:
                 continue
-            if share >= max_share and median(sum(x in block for x in d) for d in docs) > EDGE:
-                continue  # most of each article, in more lines than a footer: one outlet's versions of a story
+            if share >= max_share and 2 * sum(_inside(hashes[i], words[i], builtin, block) for i in picked) > len(picked):
+                continue  # most of each article, and inside it: one outlet's versions of a story, not a footer
         elif share >= max_share or _alike(texts[h], block) >= COPY_JACCARD:
             continue  # the block is most of each article, or the rest of them are one story's words
         if _figures_line(seen_as[h]):

@@ -68,7 +68,7 @@ def parse_published(value: object) -> float | None:
         except ValueError:
             raise InvalidArticle(f"published: {value!r} is not an ISO 8601 date") from None
     else:
-        raise InvalidArticle(f"published: expected an ISO 8601 string, got {type(value).__name__}")
+        raise InvalidArticle(f"published: expected an ISO 8601 string, got {json_type(value)}")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.timestamp()
@@ -83,7 +83,10 @@ def json_type(value) -> str:
         return "boolean"
     if isinstance(value, (int, float)):
         return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+    for kind, name in ((str, "string"), (list, "array"), (dict, "object")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
 
 @dataclass(frozen=True, slots=True)
 class Article:
@@ -113,7 +116,7 @@ class Article:
         if text is None:
             raise InvalidArticle(f"missing field {text_field!r}")
         if not isinstance(text, str):
-            raise InvalidArticle(f"field {text_field!r} must be a string, got {type(text).__name__}")
+            raise InvalidArticle(f"field {text_field!r} must be a string, got {json_type(text)}")
         if not text.strip():
             raise InvalidArticle(f"field {text_field!r} is empty")
         raw_id = d.get(id_field)
@@ -122,12 +125,12 @@ class Article:
         elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
             art_id = _checked_id(raw_id, id_field)
         else:
-            raise InvalidArticle(f"field {id_field!r} must be a string or integer, got {type(raw_id).__name__}")
+            raise InvalidArticle(f"field {id_field!r} must be a string or integer, got {json_type(raw_id)}")
         opt = {}
         for name in ("title", "url", "source", "published"):
             v = d.get(name)
             if v is not None and not isinstance(v, str):
-                raise InvalidArticle(f"field {name!r} must be a string, got {type(v).__name__}")
+                raise InvalidArticle(f"field {name!r} must be a string, got {json_type(v)}")
             limit = MAX_FIELD_CHARS.get(name)  # published has its own check, its format
             if v is not None and limit is not None and len(v) > limit:
                 raise InvalidArticle(f"field {name!r} is {len(v)} characters; the limit is {limit}")

@@ -80,7 +80,7 @@ def test_a_bad_record_among_many_is_skipped_and_reported_not_fatal():
     bad = [{"id": "notext"}, {"id": "num", "text": 12}, 42, Article("weird", 12), {"text": "   "}]
     res = cluster_articles(SEED[:2] + bad + SEED[2:], on_skip=lambda i, why: seen.append((i, why)))
     assert [c.members for c in res.clusters] == [("2", "3")] and res.n_articles == 5
-    assert seen == [("notext", "missing field 'text'"), ("num", "field 'text' must be a string, got int"),
+    assert seen == [("notext", "missing field 'text'"), ("num", "field 'text' must be a string, got number"),
                     ("item 5", "expected an Article or a mapping, got int"),
                     ("weird", "text must be a string, got int"), ("item 7", "field 'text' is empty")]
     assert res.n_skipped == 5 and res.skipped == seen

@@ -236,3 +236,14 @@ def test_only_long_lines_at_an_edge_count_and_the_most_frequent_comes_first():
     found = house_lines(arts(texts))
     assert [(h.text, h.articles) for h in found] == [(FOOTER.rstrip("."), 40),
                                                        ("Second house line of this outlet is here", 25)]
+
+
+def test_one_outlets_header_and_footer_on_short_briefs_are_found_beside_other_constant_lines():
+    footer = [f"Footer line {k} of the Daily Example: read more on our website and follow our desk today." for k in range(3)]
+    header = "The Daily Example morning briefing for readers across the whole region and beyond"
+    for extra_top, extra_bottom in (([header], []), ([], ["Advertisement"]), (["Share this story"], ["All rights reserved."])):
+        briefs = [Article(f"b{i}", "\n".join(extra_top + [f"{c} Corp {i} said its board declared a dividend of "
+                                                          f"{10 + i} cents."] + footer + extra_bottom),
+                          source="Daily Example") for i, c in enumerate(COMPANIES * 4)]
+        found = {h.text for h in house_lines(briefs)}
+        assert {f.rstrip(".") for f in footer} <= found, (extra_top, extra_bottom)

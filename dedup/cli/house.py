@@ -16,7 +16,7 @@ from dedup.cli.options import field_options
 from dedup.cli.outputs import check_outputs, normaliser_option, replaced, stdout
 from dedup.cli.readers import FORMATS, bad_record, read_records, spool_stdin
 from dedup.errors import record_place
-from dedup.house import house_lines
+from dedup.house import house_lines, outlet
 from dedup.params import Params
 
 __all__ = ["house_command"]
@@ -70,7 +70,7 @@ def house_command(input_path, out_path, limit, min_articles, max_share, boilerpl
                     counts["bad"] += 1
                     click.echo(bad_record(input_path, record_place(rec.locator, rec.id), rec.error), err=True)
                     continue
-                counts["named"] += bool(rec.article.source or rec.article.url)
+                counts["named"] += outlet(rec.article) is not None
                 yield rec.article
                 if counts["records"] - counts["bad"] >= limit:
                     return
