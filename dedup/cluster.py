@@ -21,8 +21,9 @@ Canonical copy: the earliest ``published``; ties (or no dates) go to the
 most complete text (most words), then to the first in input order.
 Articles without a date come after every dated one.
 
-Latest version: members joined by ``exact`` or ``near`` links carry the
-same figures and are one *version*; a copy cut short (the shorter side of
+Latest version: members joined by ``exact``, ``near`` or ``reused`` links
+(the same passages in another order: the order-free test refuses changed
+figures) carry the same figures and are one *version*; a copy cut short (the shorter side of
 ``contained`` links), alone in its version and contained in one version
 only, keeps that version's figures and joins it (cut before a changed
 figure, it is in the original's and the update's alike, and joins neither); ``update`` links (the same story with
@@ -45,7 +46,7 @@ __all__ = ["SAME_FIGURES", "GuardedUnionFind", "UnionFind", "canonical_index", "
 
 _SAME_LENGTH = 0.9  # a near link between texts this close in length is symmetric
 #: Links that say two texts carry the same figures (one version).
-SAME_FIGURES = ("exact", "near")
+SAME_FIGURES = ("exact", "near", "reused")
 
 
 class UnionFind:

@@ -116,5 +116,8 @@ def test_latest_version_is_the_first_copy_of_the_version_published_last():
     assert latest_version("o", links[1:2] + links[3:], when) == "o"  # no update: the canonical copy
     u2 = [*links, L(a="v", b="u", kind="update"), L(a="w", b="v", kind="near")]
     assert latest_version("o", u2, {**when, "v": (5.0, 4), "w": (6.0, 5)}) == "v"
+    reordered = [L(a="o", b="u", kind="update"), L(a="o", b="r", kind="reused"), L(a="r", b="u", kind="update")]
+    assert latest_version("o", reordered, {**when, "r": (9.0, 4)}) == "u"  # r: o's passages moved, o's figures
+    assert latest_version("o", reordered, {**when, "r": (None, 4)}) == "u"  # undated: the same
     undated = {"o": (None, 0), "u": (None, 1)}
     assert latest_version("o", links[:1], undated) == "u"  # ties: the later in input order

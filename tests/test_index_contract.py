@@ -617,6 +617,16 @@ def test_the_story_names_its_latest_version(index):
     assert index.story("o").latest == "u"
 
 
+def test_a_copy_with_paragraphs_moved_is_the_originals_version_not_the_latest(index):
+    """A ``reused`` link (the same passages in another order, no figure changed) joins a version
+    as ``exact`` and ``near`` do: the reordered copy, published after the update, is not its latest."""
+    for i, p in (("o", 1.0), ("u", 2.0), ("r", 3.0)):
+        index.add(fp(i, published=p))
+    index.attach("u", [link("u", "o", kind="update")])
+    assert index.attach("r", [link("r", "o", kind="reused")])[0].latest == "u"
+    assert [index.story(i).latest for i in "our"] == ["u"] * 3
+
+
 def test_latest_version_through_the_deduplicator(index):
     story = ("The storm killed 12 people on Monday and left 4,000 homes without power across the region, "
              "officials said, as rescue teams searched flooded villages for the missing. ") * 4
