@@ -144,3 +144,33 @@ def test_a_null_line_is_a_bad_record_and_a_blank_one_is_nothing(tmp_path):
                                                        ("line 4", "expected a JSON object, got array"),
                                                        ("line 5", "expected a JSON object, got number")]
     assert recs[3].article.id == "a" and len(recs) == 4
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_json_lines_in_utf16_or_utf32_are_read_with_their_encoding(tmp_path, encoding):
+    f = tmp_path / "u.jsonl"
+    rows = [{"id": "a", "text": "Überschwemmung in der Stadt am Montag"}, {"id": "b", "text": "second story here"}]
+    f.write_bytes(("\n".join(json.dumps(r, ensure_ascii=False) for r in rows[:1]) + "\n\nnull\n"
+                   + json.dumps(rows[1]) + "\n").encode(encoding))
+    recs = list(read_records(f, encoding=encoding))
+    assert [(r.locator, r.article.text if r.article else r.error) for r in recs] == [
+        ("line 1", rows[0]["text"]), ("line 3", "expected a JSON object, got null"), ("line 4", rows[1]["text"])]
+
+
+def test_a_utf16_file_read_as_utf8_names_the_encoding_to_pass(tmp_path):
+    f = tmp_path / "u.jsonl"
+    f.write_text(json.dumps({"id": "a", "text": "one story"}) + "\n", encoding="utf-16")
+    assert "pass --encoding utf-16" in list(read_records(f))[0].error
+
+
+def test_dedup_batch_clusters_a_utf16_dump_given_its_encoding(tmp_path):
+    from click.testing import CliRunner
+
+    from dedup.cli import cli
+
+    f = tmp_path / "u.jsonl"
+    story = "Storms closed schools across the region on Friday, officials said, and more rain is due."
+    f.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in (("a", story), ("b", "LONDON - " + story))),
+                 encoding="utf-16")
+    r = CliRunner().invoke(cli, ["batch", str(f), "-q", "--encoding", "utf-16"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["members"] == ["a", "b"]

@@ -12,7 +12,8 @@ import click
 from dedup.batch import cluster_articles, write_deduped
 from dedup.cli.options import field_options, params_from_options, params_options
 from dedup.cli.outputs import check_outputs, normaliser_option, replaced, stdout
-from dedup.cli.readers import FORMATS, JsonLines, bad_record, count_records, detect_format, read_records, spool_stdin
+from dedup.cli.readers import (FORMATS, JsonLines, bad_record, count_records, detect_format, line_bytes, read_records,
+                               spool_stdin)
 from dedup.errors import record_place
 from dedup.htmlreport import MAX_SHOWN, SHOWN, report_ids, write_html_report
 from dedup.jit import skip_blas_probe
@@ -42,7 +43,7 @@ _MIN_RECORD_BYTES = 1 << 20
 @click.option("--input-format", type=click.Choice(["auto", *FORMATS]), default="auto", show_default=True,
               help="auto: from the name (.jsonl .ndjson .json .csv .txt .xml .rss .atom, also .gz/.zst), else from the "
                    "first bytes; a folder is read as .txt files.")
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of JSONL, CSV and .txt input (e.g. cp1252).")
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of JSONL, CSV and .txt input (e.g. cp1252, utf-16).")
 @field_options
 @click.option("--boilerplate", type=click.Path(exists=True, dir_okay=False),
               help="File of extra boilerplate patterns, one regular expression per line.")
@@ -211,7 +212,7 @@ def _is_jsonl(path: str, fmt: str, encoding: str) -> bool:
 
     try:
         codecs.lookup(encoding)
-        return (detect_format(path) if fmt == "auto" else fmt) == "jsonl"
+        return line_bytes(encoding) and (detect_format(path) if fmt == "auto" else fmt) == "jsonl"
     except (ValueError, LookupError, OSError):
         return False
 

@@ -171,7 +171,38 @@ def _make(raw, locator: str, ids: _Ids, id_field: str, text_field: str) -> Recor
     return Record(locator, got, raw=raw, id=got.id)
 
 
+def line_bytes(encoding: str) -> bool:
+    """Whether a line break is the byte ``\n`` in ``encoding`` (so lines can be cut
+    in bytes before decoding): true of UTF-8 and the 8-bit encodings, not of UTF-16/32."""
+    return "\n".encode(encoding) == b"\n"
+
+
+def _utf8_lines(fh, encoding: str) -> Iterator[bytes]:
+    """The lines of a file in an encoding whose line break is not one byte
+    (UTF-16, UTF-32), decoded and written again as UTF-8; a line that does
+    not decode ends the input with :class:`UnicodeDecodeError`'s reason."""
+    text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+    while True:
+        try:
+            line = text.readline()
+        except UnicodeDecodeError as exc:
+            yield _Unreadable(_not_utf8(exc, encoding) + ": nothing from here on could be read")
+            return
+        if not line:
+            return
+        yield line.encode("utf-8", "surrogatepass")
+
+
 def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterator[Record]:
+    if not line_bytes(encoding):  # UTF-16/32: lines cut after decoding, read as UTF-8
+        read = _LineReader(max_line, "utf-8")
+        with open_binary(path) as fh:
+            for n, line in enumerate(_utf8_lines(fh, encoding), start=1):
+                raw = line if isinstance(line, _Unreadable) else read(line, n == 1)
+                if raw is not _BLANK:
+                    yield (Record(f"line {n}", error=raw) if isinstance(raw, _Unreadable)
+                           else _make(raw, f"line {n}", ids, id_field, text_field))
+        return
     read = _LineReader(max_line, encoding)
     with open_binary(path) as fh:
         n = 0
@@ -501,6 +532,8 @@ def _delimiter(header: str) -> str:
 
 
 def _not_utf8(exc: UnicodeDecodeError, encoding: str) -> str:
+    if _is_utf8(encoding) and bytes(exc.object[:2]) in (b"\xff\xfe", b"\xfe\xff"):
+        return f"not valid UTF-8 ({exc.reason} at byte {exc.start}); it starts as UTF-16 does: pass --encoding utf-16"
     return _undecodable(f"{exc.reason} at byte {exc.start}", encoding)
 
 
