@@ -21,7 +21,8 @@ _OPTIONS = [
     click.option("--num-perm", type=int, default=None, help="MinHash permutations."),
     click.option("--min-contained-tokens", type=int, default=None, help="Shortest text (words) that may be declared contained."),
     click.option("--reuse", type=float, default=None,
-                 help="Also look for reworded copies (batch only, off by default): share of reused sentences, (0-1]."),
+                 help="Also look for reworded copies by their reused sentences, (0-1] (batch only; off by default: "
+                      "copies with paragraphs moved are found without it, as 'reused' links)."),
 ]
 _NAMES = ("similarity", "containment", "lsh_threshold", "shingle_size", "num_perm", "min_contained_tokens", "reuse")
 
