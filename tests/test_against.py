@@ -103,6 +103,8 @@ def test_cli_counts_an_id_of_the_earlier_run_as_a_bad_record(rows, tmp_path):
     assert f"duplicate id {rows[3]['id']!r}" in r.output
     report = json.loads((tmp_path / "r.json").read_text())
     assert (report["bad_records"], report["skipped_articles"], report["new_articles"]) == (1, 0, 10)
+    again = run(cli, ["batch", str(a), "--against", str(tmp_path / "st"), "-q"])  # the same input again: nothing new
+    assert again.exit_code == 1 and "no new article in" in again.output and "30 records" in again.output
 
 
 def test_a_state_made_with_other_parameters_or_incomplete_is_refused(rows, tmp_path):
