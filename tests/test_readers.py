@@ -174,3 +174,14 @@ def test_dedup_batch_clusters_a_utf16_dump_given_its_encoding(tmp_path):
                  encoding="utf-16")
     r = CliRunner().invoke(cli, ["batch", str(f), "-q", "--encoding", "utf-16"])
     assert r.exit_code == 0 and json.loads(r.stdout)["members"] == ["a", "b"]
+
+
+def test_a_string_left_open_at_the_end_of_a_line_and_a_cut_feed_say_what_is_wrong(tmp_path):
+    f = tmp_path / "b.jsonl"
+    f.write_text('{"id": 1, "text": "unterminated\n{"id": 2, "text": "fine here"}\n')
+    recs = list(read_records(f))
+    assert recs[0].error.startswith("broken JSON: a string is not closed when the line ends") and recs[1].article.id == "2"
+    rss = tmp_path / "cut.rss"
+    rss.write_text("<rss><channel><item><title>a</ti")
+    [rec] = list(read_records(rss))
+    assert rec.error.startswith("missing field 'text' (the feed is not well-formed XML")

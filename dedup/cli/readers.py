@@ -245,6 +245,8 @@ class _LineReader:
         except UnicodeDecodeError as exc:
             return _Unreadable(_not_utf8(exc, self.encoding))
         except json.JSONDecodeError as exc:
+            if exc.msg == "Invalid control character at" and exc.pos >= len(exc.doc.rstrip("\r\n")):
+                return _Unreadable(f"broken JSON: a string is not closed when the line ends (character {exc.pos + 1})")
             return _Unreadable(f"broken JSON: {exc.msg.removesuffix(' at')} (character {exc.pos + 1})")
         except (ValueError, RecursionError) as exc:  # e.g. an integer over Python's digit limit
             return _Unreadable(f"unreadable JSON ({exc})")
@@ -585,7 +587,10 @@ def _rss(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterato
             "source": feed.feed.get("title"),
             "published": time.strftime("%Y-%m-%dT%H:%M:%SZ", stamp) if stamp else None,
         }
-        yield _make(raw, f"entry {n}", ids, id_field, text_field)
+        rec = _make(raw, f"entry {n}", ids, id_field, text_field)
+        if rec.error and feed.bozo:  # an entry cut short by broken XML: say so, not only what it lacks
+            rec = replace(rec, error=f"{rec.error} (the feed is not well-formed XML: {feed.get('bozo_exception')})")
+        yield rec
 
 
 _READERS = {"jsonl": _jsonl, "csv": _csv, "txt": _txt, "rss": _rss}
