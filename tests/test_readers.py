@@ -185,3 +185,30 @@ def test_a_string_left_open_at_the_end_of_a_line_and_a_cut_feed_say_what_is_wron
     rss.write_text("<rss><channel><item><title>a</ti")
     [rec] = list(read_records(rss))
     assert rec.error.startswith("missing field 'text' (the feed is not well-formed XML")
+
+
+def test_a_zstd_file_cut_short_or_broken_is_reported_and_its_frames_are_all_read(tmp_path):
+    import zstandard
+
+    from click.testing import CliRunner
+
+    from dedup.cli import cli
+
+    lines = "".join(json.dumps({"id": f"d{i}", "text": f"story number {i} " * 40}) + "\n" for i in range(200)).encode()
+    packed = zstandard.ZstdCompressor().compress(lines)
+    cut = tmp_path / "cut.jsonl.zst"
+    cut.write_bytes(packed[: len(packed) - 3])  # no silent end: the last frame is not finished
+    got = list(read_records(cut))
+    assert got[-1].article is None and "ends early" in got[-1].error
+    two = tmp_path / "two.jsonl.zst"
+    two.write_bytes(packed + zstandard.ZstdCompressor().compress(lines.replace(b'"d', b'"e')))
+    assert len([r for r in read_records(two) if r.article is not None]) == 400
+    broken = tmp_path / "broken.zst"  # no suffix to read the format from: it is sniffed
+    broken.write_bytes(b"\x28\xb5\x2f\xfd" + b"junk" * 4)
+    for command in ("batch", "house"):
+        r = CliRunner().invoke(cli, [command, str(broken)])
+        assert r.exit_code == 2 and "compressed input cannot be read" in r.output and "Traceback" not in r.output
+    gz = tmp_path / "broken.gz"
+    gz.write_bytes(b"\x1f\x8b\x08\x00junk")
+    r = CliRunner().invoke(cli, ["batch", str(gz)])
+    assert r.exit_code == 2 and "compressed input cannot be read" in r.output

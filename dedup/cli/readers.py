@@ -80,10 +80,52 @@ def open_binary(path: str | os.PathLike) -> io.BufferedIOBase:
         fh.close()  # GzipFile(fileobj=...) would not close it
         return gzip.open(path, "rb")
     if magic == _ZSTD:
+        return io.BufferedReader(_Zstd(fh))
+    return fh
+
+
+class _Zstd(io.RawIOBase):
+    """A zstd stream (one frame after another) whose decoding errors, and an
+    end inside a frame, are ``EOFError``, as gzip's cut input is: every reader
+    then reports a broken or cut zstd file as a cut one, never in silence."""
+
+    _CHUNK = 1 << 16
+
+    def __init__(self, fh) -> None:
         import zstandard
 
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(fh, closefd=True))
-    return fh
+        self._fh, self._zstd, self._out, self._at = fh, zstandard, b"", 0
+        self._obj = zstandard.ZstdDecompressor().decompressobj()
+        self._started = False  # inside a frame: bytes given to the current decompressor
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        while self._at == len(self._out):
+            self._out, self._at = b"", 0
+            data = self._fh.read(self._CHUNK)
+            if not data:
+                if self._started and not self._obj.eof:
+                    raise EOFError("zstd: the input ends inside a frame")
+                return 0
+            try:
+                while data:
+                    self._started = True
+                    self._out += self._obj.decompress(data)
+                    data = self._obj.unused_data if self._obj.eof else b""
+                    if self._obj.eof:  # the next frame, if any, in a decompressor of its own
+                        self._obj, self._started = self._zstd.ZstdDecompressor().decompressobj(), bool(data)
+            except self._zstd.ZstdError as exc:
+                raise EOFError(f"zstd: {exc}") from None
+        n = min(len(buf), len(self._out) - self._at)
+        buf[:n] = memoryview(self._out)[self._at : self._at + n]
+        self._at += n
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
 
 
 def detect_format(path: str | os.PathLike) -> str:
@@ -104,8 +146,11 @@ def sniff_format(path: str | os.PathLike) -> str:
     Raises:
         ValueError: none of these (naming ``--input-format``).
     """
-    with open_binary(path) as fh:
-        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    try:
+        with open_binary(path) as fh:
+            head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise ValueError(f"{path}: the compressed input cannot be read ({exc or 'it ends early'})") from None
     if head[:1] == b"{" or not head:  # nothing at all: no records, whatever the format ("no article could be read")
         return "jsonl"
     if head[:1] == b"<":
