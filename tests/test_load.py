@@ -200,3 +200,21 @@ def test_a_state_that_does_not_fit_is_refused_in_one_line(feed, state, namespace
     r = CliRunner().invoke(cli, ["load", str(state), str(path), "--namespace", namespace],
                            env={**cli_env, "DEDUP_PARAMS": '{"num_perm": 64}'})
     assert r.exit_code == 1 and "other fingerprint parameters" in r.output, r.output
+
+
+def test_reindex_and_load_read_a_feed_dump_in_its_encoding(app, namespace, cli_env, tmp_path):
+    rows = [{"id": "a", "text": "Caf\u00e9 owners on the seafront said trade fell by a third after the storm."},
+            {"id": "b", "text": "PARIS - Caf\u00e9 owners on the seafront said trade fell by a third after the storm."}]
+    dump = tmp_path / "cp.jsonl"
+    dump.write_bytes("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("cp1252"))
+    r = CliRunner().invoke(cli, ["reindex", str(dump), "-n", namespace], env=cli_env)
+    assert r.exit_code == 1 and "pass --encoding cp1252" in r.output  # read as UTF-8: refused, saying how
+    r = CliRunner().invoke(cli, ["reindex", str(dump), "-n", namespace, "--encoding", "cp1252"], env=cli_env)
+    assert r.exit_code == 0 and "2 stored" in r.output, r.output
+    got = app.test_client().get(f"/v1/ns/{namespace}/articles/b?text=true").get_json()
+    assert got["text"] == rows[1]["text"] and [d["id"] for d in got["duplicates"]] == ["a"]
+    state = tmp_path / "state"
+    assert CliRunner().invoke(cli, ["batch", str(dump), "--encoding", "cp1252", "--state", str(state), "-q"]).exit_code == 0
+    r = CliRunner().invoke(cli, ["load", str(state), str(dump), "-n", namespace + "-l", "--encoding", "cp1252"],
+                           env=cli_env)
+    assert r.exit_code == 0 and "2 stored" in r.output, r.output

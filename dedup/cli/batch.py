@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from dedup.batch import cluster_articles, write_deduped
-from dedup.cli.options import field_options, params_from_options, params_options
+from dedup.cli.options import encoding_option, field_options, params_from_options, params_options
 from dedup.cli.outputs import check_outputs, normaliser_option, replaced, stdout
 from dedup.cli.readers import (FORMATS, JsonLines, bad_record, count_records, detect_format, line_bytes, read_records,
                                spool_stdin)
@@ -43,7 +43,7 @@ _MIN_RECORD_BYTES = 1 << 20
 @click.option("--input-format", type=click.Choice(["auto", *FORMATS]), default="auto", show_default=True,
               help="auto: from the name (.jsonl .ndjson .json .csv .txt .xml .rss .atom, also .gz/.zst), else from the "
                    "first bytes; a folder is read as .txt files.")
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of JSONL, CSV and .txt input (e.g. cp1252, utf-16).")
+@encoding_option
 @field_options
 @click.option("--boilerplate", type=click.Path(exists=True, dir_okay=False),
               help="File of extra boilerplate patterns, one regular expression per line.")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import click
 
-from dedup.cli.options import field_options
+from dedup.cli.options import encoding_option, field_options
 from dedup.cli.readers import FORMATS, bad_record, open_binary
 from dedup.errors import record_place
 
@@ -85,8 +85,9 @@ def export_command(redis_url: str, namespace: str | None, output: str) -> None:
 @click.option("--input-format", type=click.Choice(["auto", "export", *FORMATS]), default="auto", show_default=True,
               help="export (a `dedup export` file) or a feed dump's format; auto: an export when its first line says so.")
 @field_options
+@encoding_option
 def reindex_command(input_path: str, redis_url: str, namespace: str | None, input_format: str, id_field: str,
-                    text_field: str) -> None:
+                    text_field: str, encoding: str) -> None:
     """Rebuild a namespace from a `dedup export` file or a feed dump (articles already stored are kept)."""
     from dedup_service.export import is_export, read_export
 
@@ -109,7 +110,7 @@ def reindex_command(input_path: str, redis_url: str, namespace: str | None, inpu
                 _replay(ns, index, input_path, fps, _Read())
         else:
             read = _Read()
-            _replay(ns, index, input_path, _articles(input_path, fmt, id_field, text_field, read), read)
+            _replay(ns, index, input_path, _articles(input_path, fmt, id_field, text_field, read, encoding), read)
     except ValueError as exc:  # a reader's "cannot tell the format", a malformed export
         raise click.ClickException(f"{input_path}: {exc}") from None
 
@@ -124,12 +125,14 @@ class _Read:
     places: dict[str, str] = field(default_factory=dict)  # a feed dump's ids -> their records' locators
 
 
-def _articles(input_path: str, fmt: str, id_field: str, text_field: str, read: _Read | None = None):
+def _articles(input_path: str, fmt: str, id_field: str, text_field: str, read: _Read | None = None,
+              encoding: str = "utf-8"):
     """The articles of a feed dump; a bad record is reported in one line, counted in ``read`` and skipped."""
     from dedup.cli.readers import read_records
 
     read = _Read() if read is None else read
-    for rec in read_records(input_path, fmt, id_field=id_field, text_field=text_field, places=read.places):
+    for rec in read_records(input_path, fmt, id_field=id_field, text_field=text_field, places=read.places,
+                            encoding=encoding):
         if rec.article is None:
             read.unreadable += 1
             click.echo(bad_record(input_path, record_place(rec.locator, rec.id), rec.error), err=True)
@@ -175,10 +178,11 @@ def _replay(ns: str, index, input_path: str, items, read: _Read) -> None:
 @click.option("--input-format", type=click.Choice(["auto", *FORMATS]), default="auto", show_default=True,
               help="The input's format, as the run read it.")
 @field_options
+@encoding_option
 @click.option("--order", type=click.Choice(["published", "input"]), default="published", show_default=True,
               help="Add the articles by published date (undated last) or in input order.")
 def load_command(state_path: str, input_path: str, redis_url: str, namespace: str | None, input_format: str,
-                 id_field: str, text_field: str, order: str) -> None:
+                 id_field: str, text_field: str, encoding: str, order: str) -> None:
     """Load a batch or Spark run's saved state (dedup batch --state, OUTPUT/state) into a namespace.
 
     INPUT is the input that run read (the state keeps signatures and words,
@@ -194,7 +198,7 @@ def load_command(state_path: str, input_path: str, redis_url: str, namespace: st
     index = service.index(ns)
     try:
         read = _Read()
-        articles = _articles(input_path, input_format, id_field, text_field, read)
+        articles = _articles(input_path, input_format, id_field, text_field, read, encoding)
         fps = state_fingerprints(state_path, articles, index.params, order=order, boilerplate=index.boilerplate)
         _replay(ns, index, input_path, fps, read)
     except ValueError as exc:  # a reader's "cannot tell the format"

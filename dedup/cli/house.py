@@ -12,7 +12,7 @@ import os
 
 import click
 
-from dedup.cli.options import field_options
+from dedup.cli.options import encoding_option, field_options
 from dedup.cli.outputs import check_outputs, normaliser_option, replaced, stdout
 from dedup.cli.readers import FORMATS, bad_record, read_records, spool_stdin
 from dedup.errors import record_place
@@ -42,7 +42,7 @@ def _not_a_number(param):
 @click.option("--boilerplate", type=click.Path(exists=True, dir_okay=False),
               help="Patterns already known (an earlier output): written first, their lines not listed again.")
 @click.option("--input-format", type=click.Choice(["auto", *FORMATS]), default="auto", show_default=True)
-@click.option("--encoding", default="utf-8", show_default=True)
+@encoding_option
 @field_options
 def house_command(input_path, out_path, limit, min_articles, max_share, boilerplate, input_format, encoding,
                   id_field, text_field):

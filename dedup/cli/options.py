@@ -52,6 +52,11 @@ def field_options(f):
                         help="The field holding the article's id (records without one get a hash of their text).")(f)
 
 
+#: ``--encoding``: the text encoding of a feed dump (every command that reads one).
+encoding_option = click.option("--encoding", default="utf-8", show_default=True,
+                               help="Text encoding of JSONL, CSV and .txt input (e.g. cp1252, utf-16).")
+
+
 def require_extra(module: str, extra: str, what: str) -> None:
     """A one-line error naming the extra to install when ``module`` (an
     optional dependency) is missing, before any work starts."""
