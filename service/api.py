@@ -228,12 +228,12 @@ def _described(index, body: dict) -> dict:
 def _answer(d: StoringDeduplicator, article: Article, store: bool, opts: dict) -> tuple[dict, Match]:
     """The answer about one article (``store``: add it, else only look it up);
     a look-up names an update's changed figures by their words (one more
-    round trip, only then; an add keeps to its two round trips, and names them
-    with ``explain``); with ``explain``, its passages in characters too (:func:`_with_chars`)."""
+    round trip, only then); an add keeps to its two round trips and names its
+    own side from its text (both with ``explain``); with ``explain``, its
+    passages in characters too (:func:`_with_chars`)."""
     with d.index.noting():
         match = d.add(article, **opts) if store else d.query(article, **opts)
-        if not store:
-            match = dataclasses.replace(match, duplicates=d.figures_named(match.id, match.duplicates, article.text))
+        match = dataclasses.replace(match, duplicates=d.figures_named(match.id, match.duplicates, article.text, read=not store))
         return _with_chars(d, article, _described(d.index, match.to_dict()), opts["explain"]), match
 
 

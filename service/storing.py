@@ -64,21 +64,22 @@ class StoringDeduplicator(Deduplicator):
             named[id(link)] = dataclasses.replace(link, changed=tuple((x, name_offsets(y, theirs)) for x, y in link.changed))
         return [named.get(id(link), link) for link in links]
 
-    def figures_named(self, me: str, links: list[Link], text: str | None = None) -> list[Link]:
+    def figures_named(self, me: str, links: list[Link], text: str | None = None, *, read: bool = True) -> list[Link]:
         """An answer's ``links`` (those of ``me``) with each ``update``'s
         changed figures that were confirmed without words (``#49``, a word
         offset: an add or look-up without ``explain``) named by their words:
         ``me``'s from ``text`` (else its stored text), the other side's from
         its stored text, read in one round trip, only when an answer holds
-        such a figure. A stored text names its side only when its words are
+        such a figure (not with ``read`` false: an add's answer, which keeps
+        to its two round trips, names ``me``'s side only). A stored text names its side only when its words are
         the ones it was stored with: the link's two containments are the
         shared words over each side's length, so both sides' word counts
         must give the same number of shared words; else offsets stay."""
         ups = [k for k, link in enumerate(links) if link.kind == "update" and _unnamed(link.changed)]
-        if not ups or (text is None and not self.index.store_text):
+        if not ups or (text is None and not (read and self.index.store_text)):
             return links
         other = {k: links[k].b if links[k].a == me else links[k].a for k in ups}
-        stored = [*other.values(), *([me] if text is None else [])] if self.index.store_text else []
+        stored = [*other.values(), *([me] if text is None else [])] if read and self.index.store_text else []
         texts = self.index.texts(stored) if stored else {}
         mine = self._words(texts[me] if text is None else text)
         out = list(links)

@@ -164,8 +164,8 @@ def test_an_update_names_its_changed_figures_by_their_words_without_explain(clie
     redis_requests.n = 0
     r = client.post("/v1/articles", json={"id": "b", "text": _UPDATED.replace("340", "350")})
     (dup,) = r.json["duplicates"]
-    assert dup["kind"] == "update" and dup["changed"][0][0].startswith("#")
-    assert redis_requests.n == 2  # ADD, ATTACH
+    assert dup["kind"] == "update" and dup["changed"][0][0] == "350" and dup["changed"][0][1].startswith("#")
+    assert redis_requests.n == 2  # ADD, ATTACH: its own side named from its text, the stored side's offset kept
     r = client.post("/v1/articles?explain=true", json={"id": "b2", "text": _UPDATED.replace("340", "360")})
     assert [d["changed"] for d in r.json["duplicates"] if d["id"] == "a"] == [[["360", "340"]]]
     q = client.post("/v1/duplicates", json={"id": "q", "text": _UPDATED.replace("57", "58")}).json
@@ -174,7 +174,8 @@ def test_an_update_names_its_changed_figures_by_their_words_without_explain(clie
     assert client.get("/v1/articles/b").json["duplicates"][0]["changed"] == [["350", "340"]]  # read back
     batch = client.post("/v1/batch", data=json.dumps({"id": "c", "text": _UPDATED.replace("1200", "1300")}) + "\n",
                         content_type="application/x-ndjson")
-    assert json.loads(batch.get_data())["duplicates"][0]["changed"][0][0].startswith("#")  # an add: two round trips
+    changed = json.loads(batch.get_data())["duplicates"][0]["changed"]
+    assert changed[0][0] == "1300" and changed[0][1].startswith("#")  # an add: two round trips
     redis_requests.n = 0
     r = client.post("/v1/articles", json={"id": "d", "text": "Breaking: " + _UPDATED})  # no figure changed
     assert r.json["duplicates"][0]["kind"] != "update" and redis_requests.n == 2  # no text read
