@@ -116,3 +116,12 @@ def test_committed_sample_runs_in_ci():
     assert out["ours"]["pairwise"]["f1"] >= out["baseline"]["pairwise"]["f1"]
     for group in ("semeval_same_story", "template_brief", "independent_answer"):
         assert out["ours"]["false_merges"].get(group, {"count": 0})["count"] == 0, group
+
+
+def test_a_track_with_no_pair_to_score_shows_a_dash_not_a_perfect_score(labelled):
+    r = CliRunner().invoke(eval_command, [str(labelled)])
+    assert r.exit_code == 0, r.output
+    rows = {" ".join(ln.split()[:2]): ln.split()[-1] for ln in r.output.splitlines() if ln.startswith("  negative ")}
+    assert rows == {"negative precision": "-", "negative recall": "-", "negative f1": "-"}  # no gold, none predicted
+    assert any(ln.split()[:2] == ["syndicated", "recall"] and ln.split()[-1] == "1.0000" for ln in
+               (x.strip() for x in r.output.splitlines()))

@@ -125,8 +125,10 @@ def format_report(report: Mapping, *, examples: int = 3, name: str = "") -> str:
     if ours["tracks"]:
         lines += ["", row("track: pairwise P / R / F1", systems)]
         for t, tr in ours["tracks"].items():
-            for key in ("precision", "recall", "f1"):
-                lines.append(row(f"  {t} {key}", [report[s]["tracks"][t]["pairwise"][key] for s in systems]))
+            for key, count in (("precision", "predicted_pairs"), ("recall", "gold_pairs"), ("f1", None)):
+                pw = [report[s]["tracks"][t]["pairwise"] for s in systems]  # "-": no pair to score (none predicted, none gold)
+                lines.append(row(f"  {t} {key}", ["-" if count and not x[count] or not count and not x["gold_pairs"]
+                                                  else x[key] for x in pw]))
     negative = set(ours.get("negative_categories", []))
     cols = [f"{s}:{k}" for s in systems for k in ("pairs", "copies")]
     lines += ["", row("recall by category (gold pairs)", cols)]
