@@ -21,9 +21,11 @@ Canonical copy: the earliest ``published``; ties (or no dates) go to the
 most complete text (most words), then to the first in input order.
 Articles without a date come after every dated one.
 
-Latest version: members joined by ``exact``, ``near`` or ``reused`` links
-(the same passages in another order: the order-free test refuses changed
-figures) carry the same figures and are one *version*; a copy cut short (the shorter side of
+Latest version: members joined by ``exact`` or ``near`` links carry the
+same figures and are one *version*; a copy with its passages moved (the
+later side of a ``reused`` link), alone in its version and reused from one
+version only, joins it (reused from two, it may carry either's figures, and
+joins neither); a copy cut short (the shorter side of
 ``contained`` links), alone in its version and contained in one version
 only, keeps that version's figures and joins it (cut before a changed
 figure, it is in the original's and the update's alike, and joins neither); ``update`` links (the same story with
@@ -41,12 +43,15 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-__all__ = ["SAME_FIGURES", "GuardedUnionFind", "UnionFind", "canonical_index", "cluster_links", "latest_version",
+__all__ = ["SAME_FIGURES", "VERSION_JOINS", "GuardedUnionFind", "UnionFind", "canonical_index", "cluster_links", "latest_version",
            "online_links"]
 
 _SAME_LENGTH = 0.9  # a near link between texts this close in length is symmetric
 #: Links that say two texts carry the same figures (one version).
-SAME_FIGURES = ("exact", "near", "reused")
+SAME_FIGURES = ("exact", "near")
+#: Links along which an article alone in its version joins its partner's (one version only in
+#: batch; the best link online and in the Redis scripts).
+VERSION_JOINS = (*SAME_FIGURES, "reused")
 
 
 class UnionFind:
@@ -310,21 +315,27 @@ def canonical_index(members: Sequence[int], published: Sequence[float | None], l
     return min(members, key=key)
 
 
-def _join_cut_copies(uf: UnionFind, at: dict, links: list) -> None:
-    """A copy cut short joins the one version it is contained in (module docstring): the shorter
-    side of each ``contained`` link (the one more contained in the other), when it is alone in its
-    version and every text it is contained in is in one version."""
+def _join_alone(uf: UnionFind, at: dict, links: list, cut_copies: bool, key) -> None:
+    """A member alone in its version joins the one version it copies (module docstring): a copy
+    with its passages moved (the later side of a ``reused`` link, by ``key``) and, with
+    ``cut_copies``, a copy cut short (the shorter side of a ``contained`` link, the one more
+    contained in the other), when every text it is reused from or contained in is in one version."""
     inside: dict[object, set[int]] = {}
     for lk in links:
-        if lk.kind == "contained":
+        if lk.kind == "reused":
+            copy, of = (lk.a, lk.b) if key(lk.a) > key(lk.b) else (lk.b, lk.a)
+            inside.setdefault(copy, set()).add(uf.find(at[of]))
+        elif lk.kind == "contained" and cut_copies:
             short, long_ = (lk.a, lk.b) if lk.containment_ab >= lk.containment_ba else (lk.b, lk.a)
             inside.setdefault(short, set()).add(uf.find(at[long_]))
     sizes = defaultdict(int)
     for i in range(len(at)):
         sizes[uf.find(i)] += 1
     joins = [(at[m], roots.pop()) for m, roots in inside.items() if len(roots) == 1 and sizes[uf.find(at[m])] == 1]
+    joining = {uf.find(i) for i, _ in joins}
     for i, root in joins:
-        uf.union(i, root)
+        if root not in joining:  # no chain: a copy of a copy that joins a version stays where it is
+            uf.union(i, root)
 
 
 def latest_version(canonical, links: Iterable, when: dict, *, cut_copies: bool = True) -> object:
@@ -334,7 +345,8 @@ def latest_version(canonical, links: Iterable, when: dict, *, cut_copies: bool =
         canonical: the canonical member (a position or an id, like the links' ``a``/``b``).
         links: the cluster's links (``a``, ``b``, ``kind``, ``containment_ab``, ``containment_ba``).
         when: ``{member: (published or None, input order)}`` for every member on a link.
-        cut_copies: let a copy cut short join its version. An index passes ``False``: over
+        cut_copies: let a copy cut short join its version (a copy with its passages moved
+            always may). An index passes ``False``: over
             each article's best link only, a cut copy is a side of an update only when
             that is its best link, and the Redis scripts keep versions without this step.
     """
@@ -348,11 +360,11 @@ def latest_version(canonical, links: Iterable, when: dict, *, cut_copies: bool =
     for lk in links:  # the same figures: one version
         if lk.kind in SAME_FIGURES:
             uf.union(at[lk.a], at[lk.b])
-    if cut_copies:
-        _join_cut_copies(uf, at, links)
 
     def key(m) -> tuple[float, int]:
         return (math.inf if when[m][0] is None else when[m][0], when[m][1])
+
+    _join_alone(uf, at, links, cut_copies, key)
 
     first: dict[int, object] = {}
     for m in members:

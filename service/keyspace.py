@@ -112,7 +112,7 @@ key                type    holds
 Latest versions (:func:`dedup.cluster.latest_version`, the rule batch and
 ``MemoryIndex`` apply to a cluster's best links) are kept as articles are
 linked, never recomputed per request: an article whose best link is
-``exact``/``near``/``reused`` joins its partner's version (``P v``), one whose best
+``exact``/``near``/``reused`` (and that is alone in its version) joins its partner's version (``P v``), one whose best
 link is an ``update`` lists both versions' first copies in ``P u``, so a
 story's latest is the later of ``P u``'s last entry and its canonical
 copy's version's first copy (O(log n)). Streams of adds give the same

@@ -75,7 +75,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from dedup.cluster import SAME_FIGURES
+from dedup.cluster import VERSION_JOINS
 from dedup.types import KINDS, Link, Passage
 
 __all__ = [
@@ -307,8 +307,8 @@ def lua_prelude() -> str:
         f"local function link_kind(v) return bit.band(bit.rshift(string.byte(v, 1), {_KIND_SHIFT}), {_KIND_MASK}) end",
         "local " + ", ".join(f"KIND_{k.upper()}" for k in _SAME_OR_UPDATE) + " = "
         + ", ".join(str(KINDS.index(k)) for k in _SAME_OR_UPDATE),
-        "local function same_figures(kind) return " + " or ".join(f"kind == KIND_{k.upper()}" for k in SAME_FIGURES)
-        + " end  -- dedup.cluster.SAME_FIGURES: one version",
+        "local function joins_version(kind) return " + " or ".join(f"kind == KIND_{k.upper()}" for k in VERSION_JOINS)
+        + " end  -- dedup.cluster.VERSION_JOINS: an article alone in its version joins its best match's",
     ]
     return "\n".join(lines) + "\n"
 
@@ -322,7 +322,7 @@ def _lua_bytes(b: bytes) -> str:
 #: this; with its count it is not a multiple of :data:`IID` bytes long (how it is told apart).
 ROW_STOCK = b"\xff"
 _COUNT = ">I"
-_SAME_OR_UPDATE = (*SAME_FIGURES, "update")
+_SAME_OR_UPDATE = (*VERSION_JOINS, "update")
 
 
 def pack_version(first: bytes, count: int) -> bytes:

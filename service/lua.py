@@ -357,14 +357,14 @@ end
 -- (most collisions first, then oldest); returned {iid, rec, tokens, ...}
 -- in insertion order (with_about: and the about_meta of each, else '')
 -- a's best link to b (kind index `kind`) in versions (dedup.cluster.latest_version):
--- same figures (exact, near, reused), a alone in its version joins b's (first copy and count
+-- exact, near or reused (dedup.cluster.VERSION_JOINS), a alone in its version joins b's (first copy and count
 -- kept in P v, and in P u when listed); update, both versions' first
 -- copies are listed in P u <root>. O(1).
 local function version_link(ia, ib, kind, root)
   local ra = redis.call('GET', P .. 'r' .. ia)
   local rb = redis.call('GET', P .. 'r' .. ib)
   local uk = P .. 'u' .. root
-  if same_figures(kind) then
+  if joins_version(kind) then
     if rec_version(ra) ~= ia or redis.call('EXISTS', P .. 'v' .. ia) == 1 then return end  -- not alone: stays
     local vr = rec_version(rb)
     local vk = P .. 'v' .. vr

@@ -119,5 +119,12 @@ def test_latest_version_is_the_first_copy_of_the_version_published_last():
     reordered = [L(a="o", b="u", kind="update"), L(a="o", b="r", kind="reused"), L(a="r", b="u", kind="update")]
     assert latest_version("o", reordered, {**when, "r": (9.0, 4)}) == "u"  # r: o's passages moved, o's figures
     assert latest_version("o", reordered, {**when, "r": (None, 4)}) == "u"  # undated: the same
+    # c reuses passages of both o and u (a brief cut after the update): it may carry either's figures and
+    # joins neither, so it never merges o's version with u's (which would hide the update)
+    both = [L(a="o", b="u", kind="update"), L(a="o", b="c", kind="reused"), L(a="u", b="c", kind="reused")]
+    assert latest_version("o", both, {**when, "c": (9.0, 4)}) == "u"
+    # r (dated between o and u) reuses both: r would join o's version and u r's; a copy of a copy that
+    # joins stays apart, so the update is never folded into the original's version
+    assert latest_version("o", both, {"o": (1.0, 0), "c": (2.0, 1), "u": (3.0, 2)}) == "u"
     undated = {"o": (None, 0), "u": (None, 1)}
     assert latest_version("o", links[:1], undated) == "u"  # ties: the later in input order
