@@ -212,3 +212,27 @@ def test_a_zstd_file_cut_short_or_broken_is_reported_and_its_frames_are_all_read
     gz.write_bytes(b"\x1f\x8b\x08\x00junk")
     r = CliRunner().invoke(cli, ["batch", str(gz)])
     assert r.exit_code == 2 and "compressed input cannot be read" in r.output
+
+
+def test_a_utf16_line_that_does_not_decode_costs_that_line_only(tmp_path):
+    f = tmp_path / "u.jsonl"
+    good = [json.dumps({"id": f"d{i}", "text": f"story number {i} " * 20}) for i in range(300)]
+    data = b"".join((g + "\n").encode("utf-16-le") for g in good[:99])
+    data += '{"id": "bad", "text": "'.encode("utf-16-le") + b"\x00\xd8" + '"}\n'.encode("utf-16-le")  # a lone surrogate
+    data += b"".join((g + "\n").encode("utf-16-le") for g in good[100:])
+    f.write_bytes(b"\xff\xfe" + data)
+    recs = list(read_records(f, encoding="utf-16"))
+    assert [r.locator for r in recs if r.article is None] == ["line 100"] and "not valid utf-16" in recs[99].error
+    assert len([r for r in recs if r.article is not None]) == 299
+    f.write_bytes(data)  # no byte order mark: the encoding to pass is named
+    assert "utf-16-le" in list(read_records(f, encoding="utf-16"))[0].error
+
+
+def test_a_zstd_file_with_a_broken_tail_gives_every_line_before_it(tmp_path):
+    import zstandard
+
+    lines = "".join(json.dumps({"id": f"d{i}", "text": f"story number {i} " * 40}) + "\n" for i in range(3000)).encode()
+    f = tmp_path / "tail.jsonl.zst"
+    f.write_bytes(zstandard.ZstdCompressor().compress(lines) + b"garbage!")
+    got = list(read_records(f))
+    assert len([r for r in got if r.article is not None]) == 3000 and "ends early" in got[-1].error

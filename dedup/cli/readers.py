@@ -10,6 +10,7 @@ fatal; :func:`bad_record` is the one format of every such message.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -87,37 +88,49 @@ def open_binary(path: str | os.PathLike) -> io.BufferedIOBase:
 class _Zstd(io.RawIOBase):
     """A zstd stream (one frame after another) whose decoding errors, and an
     end inside a frame, are ``EOFError``, as gzip's cut input is: every reader
-    then reports a broken or cut zstd file as a cut one, never in silence."""
+    then reports a broken or cut zstd file as a cut one, never in silence,
+    after every byte decoded before the fault."""
 
     _CHUNK = 1 << 16
 
     def __init__(self, fh) -> None:
         import zstandard
 
-        self._fh, self._zstd, self._out, self._at = fh, zstandard, b"", 0
-        self._obj = zstandard.ZstdDecompressor().decompressobj()
-        self._started = False  # inside a frame: bytes given to the current decompressor
+        self._fh, self._error_type = fh, zstandard.ZstdError
+        self._dctx = zstandard.ZstdDecompressor()
+        self._obj, self._started = self._dctx.decompressobj(), False  # started: inside a frame
+        self._out, self._at, self._fault = b"", 0, None
 
     def readable(self) -> bool:
         return True
 
+    def _fill(self) -> bool:
+        """Decode the next chunk into ``_out`` (a fault is kept for after what
+        was decoded); false at the end of the input."""
+        data, parts = self._fh.read(self._CHUNK), []
+        if not data:
+            if self._started and not self._obj.eof:
+                self._fault = "the input ends inside a frame"
+            return False
+        try:
+            while data:
+                self._started = True
+                parts.append(self._obj.decompress(data))
+                if not self._obj.eof:
+                    break
+                data = self._obj.unused_data  # the next frame, in a decompressor of its own
+                self._obj, self._started = self._dctx.decompressobj(), False
+        except self._error_type as exc:
+            self._fault = str(exc)
+        self._out, self._at = b"".join(parts), 0
+        return True
+
     def readinto(self, buf) -> int:
         while self._at == len(self._out):
-            self._out, self._at = b"", 0
-            data = self._fh.read(self._CHUNK)
-            if not data:
-                if self._started and not self._obj.eof:
-                    raise EOFError("zstd: the input ends inside a frame")
+            if self._fault is not None:
+                raise EOFError(f"zstd: {self._fault}")
+            if not self._fill() and self._fault is None:
                 return 0
-            try:
-                while data:
-                    self._started = True
-                    self._out += self._obj.decompress(data)
-                    data = self._obj.unused_data if self._obj.eof else b""
-                    if self._obj.eof:  # the next frame, if any, in a decompressor of its own
-                        self._obj, self._started = self._zstd.ZstdDecompressor().decompressobj(), bool(data)
-            except self._zstd.ZstdError as exc:
-                raise EOFError(f"zstd: {exc}") from None
         n = min(len(buf), len(self._out) - self._at)
         buf[:n] = memoryview(self._out)[self._at : self._at + n]
         self._at += n
@@ -222,20 +235,29 @@ def line_bytes(encoding: str) -> bool:
     return "\n".encode(encoding) == b"\n"
 
 
-def _utf8_lines(fh, encoding: str) -> Iterator[bytes]:
+#: What an undecodable stretch of a UTF-16/32 line becomes (a noncharacter): the line is then reported.
+_UNDECODED_MARK = "\U0010ffff"
+codecs.register_error("dedup-mark", lambda exc: (_UNDECODED_MARK, exc.end))
+
+
+def _utf8_lines(fh, encoding: str) -> Iterator[bytes | _Unreadable]:
     """The lines of a file in an encoding whose line break is not one byte
-    (UTF-16, UTF-32), decoded and written again as UTF-8; a line that does
-    not decode ends the input with :class:`UnicodeDecodeError`'s reason."""
-    text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+    (UTF-16, UTF-32), decoded and written again as UTF-8; a line holding
+    bytes that do not decode is an :class:`_Unreadable` (the others are read)."""
+    text = io.TextIOWrapper(fh, encoding=encoding, errors="dedup-mark", newline="")
     while True:
         try:
             line = text.readline()
-        except UnicodeDecodeError as exc:
-            yield _Unreadable(_not_utf8(exc, encoding) + ": nothing from here on could be read")
+        except UnicodeError as exc:  # e.g. UTF-16 without a byte order mark
+            hint = "; without a byte order mark, pass --encoding utf-16-le or utf-16-be" if "BOM" in str(exc) else ""
+            yield _Unreadable(f"not valid {encoding} ({exc}){hint}: nothing from here on could be read")
             return
         if not line:
             return
-        yield line.encode("utf-8", "surrogatepass")
+        if _UNDECODED_MARK in line:
+            yield _Unreadable(f"not valid {encoding} (character {line.index(_UNDECODED_MARK) + 1} of the line)")
+        else:
+            yield line.encode("utf-8", "surrogatepass")
 
 
 def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterator[Record]:
