@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -52,6 +53,10 @@ def _ids_digest(articles) -> str:
     return h.hexdigest()
 
 
+#: The mark of a folder the checkpoint made (removed with it once the run succeeds).
+_MADE = ".made-by-dedup"
+
+
 class Checkpoint:
     """A run's checkpoint folder.
 
@@ -61,8 +66,10 @@ class Checkpoint:
         resume: take the chunks already saved; without it a folder that
             holds a checkpoint is refused (it would be overwritten).
 
-    Only its own files are ever written or deleted: a folder that holds
-    other files and no checkpoint is refused.
+    Only its own files are ever written or deleted (``manifest.json``,
+    ``chunk-NNNNNNNN.npz``, their ``.NAME.tmp``, and ``.made-by-dedup`` in a
+    folder it made), and the folder only when it made it: a folder that holds other files and no checkpoint is
+    refused.
 
     Raises:
         CheckpointError: a checkpoint of another run, or one present without
@@ -73,7 +80,7 @@ class Checkpoint:
         self.folder = Path(folder)
         self.identity = json.loads(json.dumps(identity))
         manifest = self.folder / "manifest.json"
-        self.done = 0
+        self.done, self.made = 0, False  # made: the folder is this run's (only then is it removed)
         if manifest.exists():
             if not resume:
                 raise CheckpointError(f"{self.folder} holds a checkpoint: pass --resume to go on from it, "
@@ -88,11 +95,15 @@ class Checkpoint:
                                       "remove it, or rerun with the same input and options")
             while self._path(self.done).exists():
                 self.done += 1
+            self.made = (self.folder / _MADE).exists()
         else:
             if self.folder.exists() and (not self.folder.is_dir() or any(self.folder.iterdir())):
                 raise CheckpointError(f"{self.folder} is not an empty folder and holds no checkpoint: "
                                       "give --checkpoint a new or empty folder")
+            self.made = not self.folder.exists()
             self.folder.mkdir(parents=True, exist_ok=True)
+            if self.made:  # so that a resumed run, too, knows the folder is the checkpoint's own
+                (self.folder / _MADE).touch()
             self._atomic(manifest, json.dumps(self.identity, indent=1).encode())
 
     def _path(self, k: int) -> Path:
@@ -147,16 +158,20 @@ class Checkpoint:
 
     def remove(self) -> None:
         """Delete the checkpoint's own files (the run finished: nothing to
-        resume), then the folder if nothing else is in it."""
-        for f in self.folder.glob("chunk-*.npz"):
-            f.unlink(missing_ok=True)
-        for f in self.folder.glob(".*.tmp"):
-            f.unlink(missing_ok=True)
-        (self.folder / "manifest.json").unlink(missing_ok=True)
+        resume), then the folder if this run made it and nothing else is in it."""
+        own = re.compile(r"\.?(?:chunk-\d{8}\.npz|manifest\.json)(?:\.tmp)?|\.made-by-dedup")
         try:
-            self.folder.rmdir()
-        except OSError:  # someone put a file there meanwhile: it stays, with the folder
-            pass
+            names = [p.name for p in self.folder.iterdir()]
+        except OSError:  # gone, or no longer a folder: nothing of ours to delete
+            return
+        for name in names:
+            if name == _MADE or own.fullmatch(name) and name.startswith(".") == name.endswith(".tmp"):
+                (self.folder / name).unlink(missing_ok=True)
+        if self.made:
+            try:
+                self.folder.rmdir()
+            except OSError:  # someone put a file there meanwhile: it stays, with the folder
+                pass
 
 
 def run_identity(input_path: str, **options) -> dict:

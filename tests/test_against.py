@@ -105,6 +105,12 @@ def test_cli_counts_an_id_of_the_earlier_run_as_a_bad_record(rows, tmp_path):
     assert (report["bad_records"], report["skipped_articles"], report["new_articles"]) == (1, 0, 10)
     again = run(cli, ["batch", str(a), "--against", str(tmp_path / "st"), "-q"])  # the same input again: nothing new
     assert again.exit_code == 1 and "no new article in" in again.output and "30 records" in again.output
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    r = run(cli, ["batch", str(empty), "--against", str(tmp_path / "st"), "-q"])
+    assert r.exit_code == 1 and "no new article in" in r.output and "0 records" in r.output
+    r = run(cli, ["batch", str(empty), "--state", str(tmp_path / "first"), "-q"])  # a first run: nothing read
+    assert r.exit_code == 1 and "no article could be read" in r.output
 
 
 def test_a_state_made_with_other_parameters_or_incomplete_is_refused(rows, tmp_path):

@@ -146,14 +146,14 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
                                       on_skip=on_skip, checkpoint=checkpoint, decisions=decisions)
             if source is not None:
                 warn_no_id()
-        if (state_path or against_path) and result.stats.get("new_articles") == 0 and counts["records"]:
-            raise click.ClickException(
-                f"no new article in {input_path}: its {_count(counts['records'], 'record')} were bad or already in "
-                f"{against_path or state_path} (an earlier run of the same input?)")
         if result.n_articles == 0:
             raise click.ClickException(
                 f"no article could be read from {input_path} ({_count(counts['records'], 'record')}, "
                 f"{counts['bad_records']} bad); check --input-format, --encoding, --text-field")
+        if against_path and result.stats.get("new_articles") == 0:
+            raise click.ClickException(
+                f"no new article in {input_path}: its {_count(counts['records'], 'record')} were bad or already in "
+                f"{against_path} (an earlier run of the same input?)")
         if clusters_path or not (deduped_path or report_path or html_path):
             to_file = clusters_path not in (None, "-")
             # updates' changed figures by their words (their articles read again, only when there are updates)

@@ -110,11 +110,17 @@ def test_a_folder_of_other_files_is_refused_and_only_the_checkpoints_own_files_a
     empty = tmp_path / "empty"
     empty.mkdir()
     r = CliRunner().invoke(cli, ["batch", str(dump), "--quiet", "--checkpoint", str(empty)])
-    assert r.exit_code == 0 and not empty.exists()  # an empty folder holds nothing to lose
+    assert r.exit_code == 0 and empty.is_dir() and not any(empty.iterdir())  # the user's folder: emptied, kept
+    new = tmp_path / "new"
+    r = CliRunner().invoke(cli, ["batch", str(dump), "--quiet", "--checkpoint", str(new)])
+    assert r.exit_code == 0 and not new.exists()  # the run's own folder goes with its files
 
     from dedup.checkpoint import Checkpoint, run_identity
 
     ck = Checkpoint(tmp_path / "ck", run_identity(str(dump), x=1), resume=False)
-    (tmp_path / "ck" / "later.txt").write_text("a file put there during the run")
+    for name in ("later.txt", "chunk-my-backup.npz", ".draft.tmp", "manifest.json.tmp", ".chunk-00000001.npz"):
+        (tmp_path / "ck" / name).write_text("a file put there during the run")
+    (tmp_path / "ck" / ".chunk-00000003.npz.tmp").write_text("a temporary chunk of the run")
     ck.remove()
-    assert [p.name for p in (tmp_path / "ck").iterdir()] == ["later.txt"]
+    assert sorted(p.name for p in (tmp_path / "ck").iterdir()) == sorted(
+        [".chunk-00000001.npz", ".draft.tmp", "chunk-my-backup.npz", "later.txt", "manifest.json.tmp"])
