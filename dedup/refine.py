@@ -585,7 +585,7 @@ def confirm(
         kind = "contained"
     else:
         return (_reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a, words_b)
-                or _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a) or Verdict.TOO_DIFFERENT)
+                or _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a, words_b) or Verdict.TOO_DIFFERENT)
     ops = Indel.opcodes(ta, tb) if (params.figures_guard or explain or kind == "contained") else None
     if kind == "contained" and not _lead_aligned(ops, la <= lb, short):
         # Most of the shorter text lies in the longer, but not its lead: a
@@ -683,7 +683,7 @@ def _may_open_with(copy: str, other: str, need: int) -> bool:
     return not copy[_HEAD_SLACK:need].strip(other)  # in C: empty when every word is one of other's, else ends at a miss
 
 
-def _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Link | None:
+def _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a, words_b=None) -> Link | None:
     """The shared-opening test (module docstring) for a pair that failed the others."""
     la, lb = len(ta), len(tb)
     need = params.shared_opening
@@ -698,10 +698,15 @@ def _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a) -> Li
     share, words = max((in_a / la, in_a), (in_b / lb, in_b))
     if share < OPENING_SHARE or words < need:
         return None
+    kind, changed = "reused", ()
     if params.figures_guard:
-        changes = figure_changes(ta, tb, ops)
+        # Only a figure changed in the opening the copy took counts: after it, the copy's words are its own.
+        side = 0 if in_a / la >= in_b / lb else 1
+        changes = [c for c in figure_changes(ta, tb, ops) if c[side] and max(c[side]) < words + _HEAD_SLACK]
         if changes and not is_update(changes, ta, tb):
             return None
+        if changes:  # an item cut from a later version (or the later version cut from this one)
+            kind, changed = "update", _changed(changes, words_a, words_b)
     lcs = sum(op.src_end - op.src_start for op in ops if op.tag == "equal")
     found = passages(ops, words_a) if explain else ()
-    return Link(a_id, b_id, "reused", jaccard, lcs / la, lcs / lb, share, found)
+    return Link(a_id, b_id, kind, jaccard, lcs / la, lcs / lb, share, found, None, changed)

@@ -153,6 +153,21 @@ def test_a_copy_that_opens_with_the_others_first_paragraphs_is_reused():
     assert confirm("a", words(copy), "b", words(SEED[2]), P.with_(shared_opening=None), jaccard=0.0) == Verdict.TOO_DIFFERENT
 
 
+def test_a_copy_that_opens_with_a_later_versions_first_paragraphs_is_an_update():
+    """A figure changed inside the shared opening makes it an item cut from the
+    other version (``update``, the figure named); one changed only in the
+    copy's own text further down does not."""
+    w = SEED[2].split()
+    story = " ".join(w[:70] + ["within", "48", "hours"] + w[70:])  # past the 60 words the opening needs
+    lead = story.split()[:90]
+    copy = " ".join(lead).replace("48 hours", "72 hours") + "\n\n" + SEED[0]
+    got = confirm("a", words(copy), "b", words(story), P, jaccard=0.0,
+                  words_a=tokens(normalise(copy)), words_b=tokens(normalise(story)))
+    assert isinstance(got, Link) and got.kind == "update" and got.changed == (("72", "48"),)
+    same = confirm("a", words(" ".join(lead) + "\n\n" + SEED[0]), "b", words(story), P, jaccard=0.0)
+    assert isinstance(same, Link) and same.kind == "reused" and same.changed == ()
+
+
 def test_a_shared_lead_paragraph_or_a_lead_quoted_further_down_is_not_a_copy():
     # Under 60 words shared at the start is a lead paragraph or two that
     # two texts have in common (a news roundup opens with a story's first
