@@ -256,9 +256,11 @@ def moved_figure_changes(a: str, b: str, done: Sequence[tuple[list[int], list[in
     words before it *and* after it (``the toll rose to 41 on Tuesday after
     rescuers`` / ``the toll rose to 45 on Tuesday after rescuers``), or
     after the same ``2 * _CONTEXT`` words or before them, wherever the two
-    sentences lie. Three words on one side are not enough: in Chinese, where
-    a character is a word, ``美元的`` ("dollars'") follows many figures. A
-    figure dropped with its sentence has no counterpart and never counts.
+    sentences lie, or else between words most of which are the same place by
+    place (:func:`_near_context`: a word beside the figure changed too). Three
+    words on one side are not enough: in Chinese, where a character is a word,
+    ``美元的`` ("dollars'") follows many figures. A figure dropped with its
+    sentence has no counterpart and never counts.
 
     Returns:
         ``(offsets in a, offsets in b)`` per change, as :func:`figure_changes`:
@@ -278,8 +280,11 @@ def moved_figure_changes(a: str, b: str, done: Sequence[tuple[list[int], list[in
         for key in _contexts(b, *run):
             theirs.setdefault(key, run)
     out, used = [], set()
+    runs_b = list(_figure_runs(b, fb, set(skip_b)))
     for i0, i1 in _figure_runs(a, fa, set(skip_a)):
         run = next((theirs[key] for key in _contexts(a, i0, i1) if key in theirs and theirs[key] not in used), None)
+        if run is None:
+            run = _near_context(a, i0, i1, b, [r for r in runs_b if r not in used])
         if run is None:
             continue
         used.add(run)
@@ -290,6 +295,26 @@ def moved_figure_changes(a: str, b: str, done: Sequence[tuple[list[int], list[in
         if x or y:
             out.append((x, y))
     return out
+
+
+#: Words compared on each side of a figure run by :func:`_near_context`, how many must be equal, and the share.
+_NEAR_SIDE, _NEAR_MIN, _NEAR_SHARE = 6, 8, 0.85
+
+
+def _near_context(a: str, i0: int, i1: int, b: str, runs: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The run of ``runs`` in ``b`` whose :data:`_NEAR_SIDE` words before and
+    after hold, position by position, the same words as around ``a[i0:i1]``
+    in at least :data:`_NEAR_MIN` places and :data:`_NEAR_SHARE` of those
+    both texts have (a figure changed with a word beside it, ``12 people`` ->
+    ``15 persons``, in a moved paragraph); the best such run, else ``None``."""
+    best, best_n = None, 0
+    for j0, j1 in runs:
+        k_before, k_after = min(_NEAR_SIDE, i0, j0), min(_NEAR_SIDE, len(a) - i1, len(b) - j1)
+        same = sum(a[i0 - d] == b[j0 - d] for d in range(1, k_before + 1))
+        same += sum(a[i1 + d] == b[j1 + d] for d in range(k_after))
+        if same >= _NEAR_MIN and same >= _NEAR_SHARE * (k_before + k_after) and same > best_n:
+            best, best_n = (j0, j1), same
+    return best
 
 
 def _figure_runs(t: str, seeds: list[int], skip: set[int]):

@@ -253,3 +253,38 @@ def test_the_shared_opening_precheck_never_changes_a_verdict(monkeypatch):
     monkeypatch.setattr(refine, "_may_open_with", lambda *args: True)
     assert [confirm("a", encoded[a], "b", encoded[b], P, jaccard=0.1) for a, b in pairs] == fast
     assert sum(isinstance(v, Link) and v.kind == "reused" for v in fast) >= 10  # the test reaches the rule
+
+
+_STORM = ("The storm killed 12 people on Monday and left 4,000 homes without power across the northern region, "
+          "officials said on Tuesday morning.",
+          "Rescue teams searched flooded villages along the river for the missing while army helicopters dropped "
+          "food and water to families stranded on rooftops.",
+          "The regional governor said the damage to roads and bridges would take months to repair and asked the "
+          "national government for emergency funds.",
+          "Forecasters warned that more heavy rain was expected later in the week and urged residents of low lying "
+          "areas to move to higher ground before nightfall.")
+
+
+def test_a_figure_changed_with_a_word_beside_it_in_a_moved_paragraph_is_an_update():
+    """``12 people`` -> ``15 persons`` in a paragraph that moved: no three words on both sides of
+    the figure are the same, but most of the words around it are, place by place."""
+    original = "\n\n".join(_STORM)
+    moved = "\n\n".join([_STORM[2], _STORM[3], _STORM[0].replace("12 people", "15 persons"), _STORM[1]])
+    got = confirm("a", words(original), "b", words(moved), P, jaccard=0.4,
+                  words_a=tokens(normalise(original)), words_b=tokens(normalise(moved)))
+    assert isinstance(got, Link) and got.kind == "update" and got.changed == (("12", "15"),)
+
+
+def test_a_results_table_cut_or_missing_a_line_keeps_its_figures():
+    """Lines of one template (``Oper net loss X mln vs profit Y mln``) around different figures are
+    not one figure changed: a copy missing a line and a copy cut short stay copies, no figure changed."""
+    lines = ["Oper shr loss 2.51 dlrs vs profit 94 cts", "Oper net loss 27.2 mln vs profit 10.3 mln",
+             "Revs 464.2 mln vs 504.6 mln", "Nine mths", "Oper shr loss 1.33 dlrs vs profit 2.57 dlrs",
+             "Oper net loss 14.4 mln vs profit 28.2 mln", "Revs 1.41 billion vs 1.55 billion",
+             "NOTE: the quarter and nine months exclude a loss of 41.1 mln dlrs, or 3.79 dlrs per share, and a loss "
+             "of 41.8 mln dlrs, or 3.87 dlrs per share, respectively, from discontinued real estate operations.",
+             "The 1986 quarter and nine months include a loss of 126,000 dlrs, or one cent per share, and a gain of "
+             "304,000 dlrs, or three cts per share, respectively, from discontinued operations."]
+    cut, missing = "\n\n".join(lines[:-1]), "\n\n".join(lines[:5] + lines[6:])
+    got = confirm("a", words(cut), "b", words(missing), P, jaccard=0.5)
+    assert isinstance(got, Link) and got.kind in ("near", "contained") and got.changed == ()
