@@ -159,7 +159,7 @@ class Checkpoint:
     def remove(self) -> None:
         """Delete the checkpoint's own files (the run finished: nothing to
         resume), then the folder if this run made it and nothing else is in it."""
-        own = re.compile(r"\.?(?:chunk-\d{8}\.npz|manifest\.json)(?:\.tmp)?|\.made-by-dedup")
+        own = re.compile(r"\.?(?:chunk-\d{8}\.npz|manifest\.json)(?:\.tmp)?")  # a temporary name starts with "."
         try:
             names = [p.name for p in self.folder.iterdir()]
         except OSError:  # gone, or no longer a folder: nothing of ours to delete

@@ -211,9 +211,9 @@ def house_lines(articles: Iterable[Article], *, min_articles: int = 20, max_shar
         hashes.append(hs)
         words.append(array("i", (len(c.split()) for c in cores)))
         outlets.append(outlet(art))
-        body = [k for k, c in enumerate(cores) if not known(c)]  # built-in or given boilerplate is not an edge
-        if len(body) < len(cores):
-            builtin.update(hs[k] for k in set(range(len(cores))).difference(body))
+        stripped = [known(c) is not None for c in cores]  # built-in or given boilerplate is not an edge
+        body = [k for k, gone in enumerate(stripped) if not gone]
+        builtin.update(hs[k] for k, gone in enumerate(stripped) if gone)
         if len(body) < 2:  # a one-line article has no footer apart from its story
             continue
         for k in {*body[:EDGE], *body[-EDGE:]}:

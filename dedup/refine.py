@@ -275,12 +275,12 @@ def moved_figure_changes(a: str, b: str, done: Sequence[tuple[list[int], list[in
     fb, only_b = _figures_only_here(b, a, skip_b, skip_a) if only_a else ([], Counter())
     if not only_b:
         return []
+    runs_b = list(_figure_runs(b, fb, set(skip_b)))
     theirs: dict[tuple, tuple[int, int]] = {}
-    for run in _figure_runs(b, fb, set(skip_b)):
+    for run in runs_b:
         for key in _contexts(b, *run):
             theirs.setdefault(key, run)
     out, used = [], set()
-    runs_b = list(_figure_runs(b, fb, set(skip_b)))
     for i0, i1 in _figure_runs(a, fa, set(skip_a)):
         run = next((theirs[key] for key in _contexts(a, i0, i1) if key in theirs and theirs[key] not in used), None)
         if run is None:

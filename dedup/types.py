@@ -74,7 +74,6 @@ def parse_published(value: object) -> float | None:
     return dt.timestamp()
 
 
-
 def json_type(value) -> str:
     """The JSON name of a parsed value's type (``null``, ``string``, ``array`` ...), for error messages."""
     if value is None:
@@ -87,6 +86,7 @@ def json_type(value) -> str:
         if isinstance(value, kind):
             return name
     return type(value).__name__
+
 
 @dataclass(frozen=True, slots=True)
 class Article:

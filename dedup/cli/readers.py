@@ -73,6 +73,10 @@ def _named(raw, id_field: str) -> str | None:
     return None if got in (None, "") else str(got)
 
 
+#: What reading a compressed input that is cut or broken raises (zstd's errors are made EOFError by :class:`_Zstd`).
+_BROKEN_STREAM = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
 def open_binary(path: str | os.PathLike) -> io.BufferedIOBase:
     """Open a file for reading bytes, decompressing gzip or zstd if needed."""
     fh = open(path, "rb")
@@ -162,7 +166,7 @@ def sniff_format(path: str | os.PathLike) -> str:
     try:
         with open_binary(path) as fh:
             head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+    except _BROKEN_STREAM as exc:
         raise ValueError(f"{path}: the compressed input cannot be read ({exc or 'it ends early'})") from None
     if head[:1] == b"{" or not head:  # nothing at all: no records, whatever the format ("no article could be read")
         return "jsonl"
@@ -261,23 +265,14 @@ def _utf8_lines(fh, encoding: str) -> Iterator[bytes | _Unreadable]:
 
 
 def _jsonl(path, ids, id_field, text_field, max_line, encoding="utf-8") -> Iterator[Record]:
-    if not line_bytes(encoding):  # UTF-16/32: lines cut after decoding, read as UTF-8
-        read = _LineReader(max_line, "utf-8")
-        with open_binary(path) as fh:
-            for n, line in enumerate(_utf8_lines(fh, encoding), start=1):
-                raw = line if isinstance(line, _Unreadable) else read(line, n == 1)
-                if raw is not _BLANK:
-                    yield (Record(f"line {n}", error=raw) if isinstance(raw, _Unreadable)
-                           else _make(raw, f"line {n}", ids, id_field, text_field))
-        return
-    read = _LineReader(max_line, encoding)
+    by_bytes = line_bytes(encoding)  # else UTF-16/32: lines cut after decoding, then read as UTF-8
+    read = _LineReader(max_line, encoding if by_bytes else "utf-8")
     with open_binary(path) as fh:
-        n = 0
-        for n, line in enumerate(_complete(fh), start=1):
+        for n, line in enumerate(_complete(fh if by_bytes else _utf8_lines(fh, encoding)), start=1):
             if line is _CUT:
                 yield Record(f"line {n}", error=_CUT_SHORT)
                 return
-            raw = read(line, n == 1)
+            raw = line if isinstance(line, _Unreadable) else read(line, n == 1)
             if raw is _BLANK:
                 continue
             loc = f"line {n}"
@@ -500,7 +495,7 @@ def _complete(fh) -> Iterator:
             yield next(it)
         except StopIteration:
             return
-        except (EOFError, zlib.error, gzip.BadGzipFile):
+        except _BROKEN_STREAM:
             yield _CUT
             return
 

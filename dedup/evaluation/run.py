@@ -124,11 +124,10 @@ def format_report(report: Mapping, *, examples: int = 3, name: str = "") -> str:
         lines.append(row(label, [get(report[s]) for s in systems]))
     if ours["tracks"]:
         lines += ["", row("track: pairwise P / R / F1", systems)]
-        for t, tr in ours["tracks"].items():
-            for key, count in (("precision", "predicted_pairs"), ("recall", "gold_pairs"), ("f1", None)):
-                pw = [report[s]["tracks"][t]["pairwise"] for s in systems]  # "-": no pair to score (none predicted, none gold)
-                lines.append(row(f"  {t} {key}", ["-" if count and not x[count] or not count and not x["gold_pairs"]
-                                                  else x[key] for x in pw]))
+        for t in ours["tracks"]:
+            pw = [report[s]["tracks"][t]["pairwise"] for s in systems]
+            for key, count in (("precision", "predicted_pairs"), ("recall", "gold_pairs"), ("f1", "gold_pairs")):
+                lines.append(row(f"  {t} {key}", ["-" if not x[count] else x[key] for x in pw]))  # "-": no pair to score
     negative = set(ours.get("negative_categories", []))
     cols = [f"{s}:{k}" for s in systems for k in ("pairs", "copies")]
     lines += ["", row("recall by category (gold pairs)", cols)]
