@@ -236,3 +236,16 @@ def test_a_zstd_file_with_a_broken_tail_gives_every_line_before_it(tmp_path):
     f.write_bytes(zstandard.ZstdCompressor().compress(lines) + b"garbage!")
     got = list(read_records(f))
     assert len([r for r in got if r.article is not None]) == 3000 and "ends early" in got[-1].error
+
+
+def test_a_utf16_gzip_cut_short_keeps_its_complete_lines_and_says_where_it_ends(tmp_path):
+    import gzip as gz
+
+    lines = "".join(json.dumps({"id": f"d{i}", "text": f"story number {i} " * 30}) + "\n" for i in range(300))
+    packed = gz.compress(lines.encode("utf-16"))
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    got = list(read_records(cut, encoding="utf-16"))
+    assert got[-1].article is None and "ends early" in got[-1].error
+    good = [r.article.id for r in got if r.article is not None]
+    assert good and good == [f"d{i}" for i in range(len(good))]
