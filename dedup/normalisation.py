@@ -140,10 +140,11 @@ _CURRENCY_M = tuple(re.compile(re.escape(c) + r" ?\d+(?:\.\d+)? ?(?:m|mn|k)\b") 
 _UNIT_NAME = {"%": "pct", "pct": "pct", "per cent": "pct", "percent": "pct", "bn": "billion",
               "bln": "billion", "billion": "billion", "mln": "million", "mn": "million", "million": "million",
               "trillion": "trillion"}
-# One pure literal per spelling: ``re`` finds a literal as fast as ``str.find``.
-# One scan per spelling that is not already the canonical name ("5 pct", "5 million" are left
-# alone, and so is the rare glued "5pct"): each scan costs about 1.5 us on a 3 KB story.
-_UNITS = tuple((u, re.compile(re.escape(u) + ("" if u == "%" else r"\b"))) for u, name in _UNIT_NAME.items() if u != name)
+# Every spelling that is not already the canonical name ("5 pct", "5 million" are left alone,
+# and so is the rare glued "5pct"), in ONE scan: an alternation of literals, which ``re`` scans
+# for their first characters. One ``in`` test per spelling cost more (about 15 us on a 3 KB story
+# against 10): ``str.find`` is slow for a short needle whose first letter is common.
+_UNITS = re.compile("|".join(re.escape(u) + ("" if u == "%" else r"\b") for u, name in _UNIT_NAME.items() if u != name))
 
 
 def _currency_m(m: re.Match) -> str:
@@ -166,15 +167,13 @@ def _figures(text: str) -> str:
     sign, ``10 mln``, ``10 mn`` -> ``10 million``; ``$50k`` -> ``$50 thousand``;
     ``1,000`` -> ``1000`` (a comma before exactly three digits). Whole-text
     regexes that start with a literal (the fast path of ``re``), each run
-    only when its word occurs; a Python call per figure found, none per word."""
+    only when its sign occurs, and one scan for all the unit spellings; a
+    Python call per figure found, none per word."""
     if "," in text:
         text = _THOUSANDS.sub("", text)
     if "$" in text:
         text = _CURRENCY_M[0].sub(_currency_m, text)
-    for unit, pat in _UNITS:
-        if unit in text:  # cheaper than the regex scan when absent, as most are
-            text = pat.sub(_unit, text)
-    return text
+    return _UNITS.sub(_unit, text)
 #: Han ideographs and Kana: scripts written without spaces. Each character
 #: is made a word of its own (spaces put around it), so a 5-word shingle is
 #: five characters and the alignment runs character by character. Hangul is
