@@ -201,12 +201,20 @@ def test_bench_runs_the_repository_scripts():
     assert run("bench", "nope").exit_code == 2
 
 
-def test_default_run_with_progress_bar_as_the_readme_shows():
+def test_default_run_with_progress_bar_as_the_readme_shows(monkeypatch):
+    monkeypatch.setattr("dedup.cli.batch._terminal", lambda: True)  # stderr a terminal, as in the README
     r = run("batch", SAMPLE)  # no --quiet: the progress bar and summary go to stderr
     assert r.exit_code == 0, r.output
     assert clusters_of(r.stdout) == [["2", "3"]]
     assert "fingerprinting" in r.stderr and "5/5" in r.stderr  # the bar has a total, hence an ETA
     assert "5 articles, 1 cluster, 1 duplicate," in r.stderr  # the plural only when needed
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal():
+    r = run("batch", SAMPLE)  # CliRunner's stderr is not a terminal: a log file, a CI job
+    assert r.exit_code == 0, r.output
+    assert "fingerprinting" not in r.stderr and "articles/s" not in r.stderr
+    assert "5 articles, 1 cluster, 1 duplicate," in r.stderr  # the summary line stays
 
 
 def test_json_that_python_cannot_read_is_a_bad_record_not_a_crash(tmp_path):

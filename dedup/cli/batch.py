@@ -48,7 +48,8 @@ _MIN_RECORD_BYTES = 1 << 20
 @click.option("--boilerplate", type=click.Path(exists=True, dir_okay=False),
               help="File of extra boilerplate patterns, one regular expression per line.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True, help="Worker processes (0 = all cores).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress bar and no summary line (the bar shows only when stderr is a terminal).")
 @click.option("--strict", is_flag=True, help="Stop with exit code 1 at the first bad record.")
 @click.option("--checkpoint", "checkpoint_dir", type=click.Path(file_okay=False),
               help="Save fingerprinted chunks in this folder as they are made (removed once the run succeeds).")
@@ -141,8 +142,9 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
         if state_path or against_path:
             result = _against(articles(), params, jobs, normaliser, on_skip, against_path, state_path)
         else:
-            result = cluster_articles(articles() if source is None else source, params, jobs=jobs, progress=not quiet,
-                                      normaliser=normaliser, total=None if quiet else count_records(path, fmt),
+            bar = not quiet and _terminal()  # a log file gets the summary line, not the bar's redraws
+            result = cluster_articles(articles() if source is None else source, params, jobs=jobs, progress=bar,
+                                      normaliser=normaliser, total=count_records(path, fmt) if bar else None,
                                       on_skip=on_skip, checkpoint=checkpoint, decisions=decisions)
             if source is not None:
                 warn_no_id()
@@ -186,6 +188,11 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
         checkpoint.remove()
     if not quiet:
         click.echo(_summary(result, counts["bad_records"]), err=True)
+
+
+def _terminal() -> bool:
+    """Whether stderr is a terminal (where a progress bar can redraw itself)."""
+    return click.get_text_stream("stderr").isatty()
 
 
 class _Input(JsonLines):
