@@ -369,19 +369,21 @@ def _extra_figures(ca, cb, base):  # pragma: no cover - compiled
 def _figures_only_here(a: str, b: str, skip_a: list[int], skip_b: list[int]) -> tuple[list[int], Counter]:
     """The offsets of ``a``'s figures whose value ``b`` holds fewer times (leaving
     out the offsets ``skip_a`` / ``skip_b``), and how many of each value are
-    extra (numpy first: most pairs have none, and no word is looped over)."""
-    ca, cb = _points(a), _points(b)
-    ma, mb = ca >= _FIGURE_BASE, cb >= _FIGURE_BASE
-    ma[skip_a], mb[skip_b] = False, False
-    va, na = np.unique(ca[ma], return_counts=True)
-    vb, nb = np.unique(cb[mb], return_counts=True)
-    at = np.minimum(np.searchsorted(vb, va), max(len(vb) - 1, 0))
-    extra = na - (np.where(vb[at] == va, nb[at], 0) if len(vb) else 0)
-    if not (extra > 0).any():
-        return [], Counter()
-    keep = va[extra > 0]
-    where = np.flatnonzero(ma & np.isin(ca, keep)).tolist()
-    return where, Counter({chr(v): int(e) for v, e in zip(va.tolist(), extra.tolist()) if e > 0})
+    extra (numpy finds the figures, a text's few dozen at most; no word is looped over)."""
+    ia = np.flatnonzero(_points(a) >= _FIGURE_BASE).tolist()
+    ib = np.flatnonzero(_points(b) >= _FIGURE_BASE).tolist()
+    if skip_a:
+        gone = set(skip_a)
+        ia = [i for i in ia if i not in gone]
+    if skip_b:
+        gone = set(skip_b)
+        ib = [i for i in ib if i not in gone]
+    extra = Counter(a[i] for i in ia)
+    extra.subtract(b[i] for i in ib)
+    extra = +extra  # the values ``a`` holds more often
+    if not extra:
+        return [], extra
+    return [i for i in ia if a[i] in extra], extra
 
 
 def _take(counts: Counter, c: str) -> bool:
@@ -416,6 +418,11 @@ def _changed(changes, words_a, words_b) -> tuple[tuple[str, str], ...]:
 
     return tuple((say(words_a, x), say(words_b, y)) for x, y in changes)
 
+
+#: The MinHash estimate from which :func:`confirm` aligns a pair at once (most such pairs are
+#: copies, and the figures guard needs their alignment) instead of first testing the LCS alone
+#: (which gives up early on a pair that cannot pass). The verdict is the same either way.
+_ALIGN_FIRST = 0.4
 
 _H1, _H2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9)
 
@@ -601,7 +608,14 @@ def confirm(
     need = math.ceil(sim_cut * (la + lb) / 2 - 1e-9)
     if may_contain:
         need = min(need, math.ceil(params.containment * short - 1e-9))
-    lcs = LCSseq.similarity(ta, tb, score_cutoff=max(need, 1))
+    ops = None
+    if jaccard >= _ALIGN_FIRST and (params.figures_guard or explain):
+        # Likely a copy, whose alignment the figures guard needs anyway: the LCS is its
+        # aligned words, and the separate LCS pass (~10 us on 460 words) is saved.
+        ops = Indel.opcodes(ta, tb)
+        lcs = sum(op.src_end - op.src_start for op in ops if op.tag == "equal")
+    else:
+        lcs = LCSseq.similarity(ta, tb, score_cutoff=max(need, 1))
     score = 2 * lcs / (la + lb)
     c_ab, c_ba = lcs / la, lcs / lb
     if score >= sim_cut:
@@ -611,7 +625,8 @@ def confirm(
     else:
         return (_reused(a_id, ta, b_id, tb, params, jaccard, explain, words_a, words_b)
                 or _shared_opening(a_id, ta, b_id, tb, params, jaccard, explain, words_a, words_b) or Verdict.TOO_DIFFERENT)
-    ops = Indel.opcodes(ta, tb) if (params.figures_guard or explain or kind == "contained") else None
+    if ops is None and (params.figures_guard or explain or kind == "contained"):
+        ops = Indel.opcodes(ta, tb)
     if kind == "contained" and not _lead_aligned(ops, la <= lb, short):
         # Most of the shorter text lies in the longer, but not its lead: a
         # follow-up that repeats the story's background under a new lead.

@@ -53,3 +53,40 @@ def test_figures_kept_is_the_counter_rule_for_long_texts_with_few_figures(ta, tb
 @given(texts, texts, st.integers(0, 80))
 def test_may_open_with_is_every_word_found(copy, other, need):
     assert _may_open_with(copy, other, need) == all(w in other for w in copy[8:need])
+
+
+@settings(max_examples=300, deadline=None)
+@given(few_figures, st.lists(st.tuples(st.integers(0, 399), st.sampled_from(_WORDS)), max_size=30),
+       st.floats(0, 1))
+def test_aligning_first_gives_the_verdict_of_the_lcs_test_first(ta, edits, jaccard):
+    """:func:`confirm` aligns a likely copy at once (``_ALIGN_FIRST``) instead of testing its
+    LCS first: on every pair, and whatever the estimate says, the answer is the same."""
+    import dedup.refine as refine
+    from dedup.params import Params
+
+    tb = "".join(dict(edits).get(i, c) for i, c in enumerate(ta))
+    answers = []
+    for first in (0.0, 2.0):  # always align first; never
+        old, refine._ALIGN_FIRST = refine._ALIGN_FIRST, first
+        try:
+            answers.append(refine.confirm("a", ta, "b", tb, Params(), jaccard=jaccard))
+        finally:
+            refine._ALIGN_FIRST = old
+    assert answers[0] == answers[1]
+
+
+def _figures_only_here_reference(a: str, b: str, skip_a: list[int], skip_b: list[int]):
+    """The values ``a`` holds more often than ``b`` (skipped offsets left out), by a loop a word."""
+    fa = [i for i in range(len(a)) if a[i] >= "\U000F0000" and i not in skip_a]
+    extra = Counter(a[i] for i in fa) - Counter(b[j] for j in range(len(b)) if b[j] >= "\U000F0000" and j not in skip_b)
+    return [i for i in fa if a[i] in extra], extra
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts, texts, st.data())
+def test_figures_only_here_is_the_counter_rule(ta, tb, data):
+    from dedup.refine import _figures_only_here
+
+    skip_a = data.draw(st.lists(st.integers(0, max(len(ta) - 1, 0)), max_size=5)) if ta else []
+    skip_b = data.draw(st.lists(st.integers(0, max(len(tb) - 1, 0)), max_size=5)) if tb else []
+    assert _figures_only_here(ta, tb, skip_a, skip_b) == _figures_only_here_reference(ta, tb, skip_a, skip_b)
