@@ -369,7 +369,7 @@ def _extra_figures(ca, cb, base):  # pragma: no cover - compiled
 def _figures_only_here(a: str, b: str, skip_a: list[int], skip_b: list[int]) -> tuple[list[int], Counter]:
     """The offsets of ``a``'s figures whose value ``b`` holds fewer times (leaving
     out the offsets ``skip_a`` / ``skip_b``), and how many of each value are
-    extra (numpy finds the figures, a text's few dozen at most; no word is looped over)."""
+    extra (numpy finds the figures; only they are looped over, not the words)."""
     ia = np.flatnonzero(_points(a) >= _FIGURE_BASE).tolist()
     ib = np.flatnonzero(_points(b) >= _FIGURE_BASE).tolist()
     if skip_a:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -192,7 +193,7 @@ def batch(input_path, clusters_path, deduped_path, report_path, html_path, html_
 
 def _terminal() -> bool:
     """Whether stderr is a terminal (where a progress bar can redraw itself)."""
-    return click.get_text_stream("stderr").isatty()
+    return sys.stderr is not None and sys.stderr.isatty()  # the stream tqdm draws on
 
 
 class _Input(JsonLines):
