@@ -45,6 +45,8 @@ and clusters; it never decides what is a duplicate (that is
 
 from __future__ import annotations
 
+import bisect
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -52,12 +54,12 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from dedup.cluster import canonical_index, latest_version
 from dedup.errors import NotFound
 from dedup.buckets import OLDEST, STOCK, Buckets
 from dedup.lsh import CROWD, signature_band_hashes
 from dedup.params import Params
 from dedup.types import Link
+from dedup.versions import Versions
 
 __all__ = ["BUCKET_KEEP", "CROWD", "Fingerprint", "Index", "MAX_CANDIDATES", "MAX_CONTAINED", "Member", "MemoryIndex",
            "Page", "REPRESENTATIVES", "ROW_KEEP", "SHORT_IN_LONG", "Story", "short_in_long", "sizes_fit"]
@@ -309,6 +311,9 @@ class MemoryIndex:
         self._pending: set[str] = set()
         self._root: dict[str, int] = {}  # id -> cluster key (its founder's insertion rank)
         self._clusters: dict[int, tuple[str, list[str]]] = {}  # key -> (name, members in insertion order)
+        # Kept as members come and go, so that an add to a story of 1,000 copies reads none of them:
+        self._canon: dict[int, str] = {}  # key -> the canonical member (dedup.cluster.canonical_index)
+        self._versions = Versions(self._first_key, self._order.__getitem__)  # latest versions, as the Redis scripts
         self._named: dict[str, int] = {}  # name -> cluster key, for every live cluster
         self._given: dict[str, int] = {}  # held name -> fresh names counted under it while its story lives
 
@@ -369,6 +374,9 @@ class MemoryIndex:
             if old is not None and old.same_content(fp):
                 if old.published != fp.published:
                     self._docs[fp.id] = Fingerprint(old.id, old.signature, old.tokens, fp.published, old.added)
+                    key = self._root[fp.id]  # O(cluster), only when a date moves
+                    self._recanon(key)
+                    self._versions.moved(fp.id, key, self._clusters[key][1])
                 if fp.id not in self._pending:
                     return None
                 found = self._lookup(fp, self._met(fp, keys), rows, None)
@@ -392,6 +400,8 @@ class MemoryIndex:
             self._by_rank[seq] = fp.id
             self._root[fp.id] = seq
             self._clusters[seq] = (name, [fp.id])
+            self._canon[seq] = fp.id
+            self._versions.start(fp.id)
             self._named[name] = seq
             self._seq += 1
             if found:
@@ -444,10 +454,27 @@ class MemoryIndex:
             self._pending.discard(doc_id)
             key = self._root.pop(doc_id)
             members = self._clusters[key][1]
+            self._versions.leave(doc_id, key, members)
             members.remove(doc_id)
             if not members:  # the cluster keeps its key and name while a member lives
                 self._unname(self._clusters.pop(key)[0])
+                del self._canon[key]
+            elif self._canon[key] == doc_id:  # O(cluster), only when the canonical copy leaves
+                self._recanon(key)
             return True
+
+    def _canon_key(self, doc_id: str) -> tuple[float, int, int]:
+        """:func:`dedup.cluster.canonical_index`'s order: earliest date, then most words, then first added."""
+        d = self._docs[doc_id]
+        return (math.inf if d.published is None else d.published, -len(d.tokens), self._order[doc_id])
+
+    def _first_key(self, doc_id: str) -> tuple[float, int]:
+        """A version's first copy: earliest date, then first added (:func:`dedup.cluster.latest_version`)."""
+        p = self._docs[doc_id].published
+        return (math.inf if p is None else p, self._order[doc_id])
+
+    def _recanon(self, key: int) -> None:
+        self._canon[key] = min(self._clusters[key][1], key=self._canon_key)
 
     def _merge(self, ka: int, kb: int) -> int:
         if ka == kb:
@@ -458,16 +485,20 @@ class MemoryIndex:
         self._unname(dropped)
         for m in moved:
             self._root[m] = keep
-        self._clusters[keep] = (name, sorted(members + moved, key=self._order.__getitem__))
+        if len(moved) <= 8:  # an article joining a story: placed, not the story sorted again
+            for m in moved:
+                bisect.insort(members, m, key=self._order.__getitem__)
+        else:
+            self._clusters[keep] = (name, sorted(members + moved, key=self._order.__getitem__))
+        self._canon[keep] = min(self._canon[keep], self._canon.pop(drop), key=self._canon_key)
+        self._versions.merge(keep, drop)
         return keep
 
     def _story(self, doc_id: str) -> Story:
-        name, members = self._clusters[self._root[doc_id]]
-        docs = [self._docs[m] for m in members]
-        canon = members[canonical_index(range(len(docs)), [d.published for d in docs], [len(d.tokens) for d in docs])]
-        links = [lk for lk in map(self._best_link, members) if lk is not None]
-        latest = latest_version(canon, links, {d.id: (d.published, self._order[d.id]) for d in docs},
-                                cut_copies=False)  # as the Redis scripts
+        key = self._root[doc_id]
+        name, members = self._clusters[key]
+        canon = self._canon[key]
+        latest = self._versions.latest(key, canon)
         best = self._best_link(doc_id)
         partner = None if best is not None else canon if canon != doc_id else next((m for m in members if m != doc_id), None)
         return Story(name, canon, best, latest, partner)
@@ -488,6 +519,8 @@ class MemoryIndex:
                 self._best[doc_id] = (self._order[kept[0].b], kept[0])
             for lk in kept:
                 self._merge(self._root[doc_id], self._root[lk.b])
+            if kept:
+                self._versions.link(doc_id, kept[0].b, kept[0].kind, self._root[doc_id])
             self._pending.discard(doc_id)
             return self._story(doc_id), kept
 

@@ -641,8 +641,8 @@ def test_latest_version_through_the_deduplicator(index):
 @pytest.mark.parametrize("seed", [7, 8, 9])
 def test_redis_answers_as_memory_on_a_random_stream(redis_client, namespace, seed):
     """The two indexes side by side on one random stream of long texts,
-    briefs sharing single values with them, copies, links of every kind
-    and retries with another date: the same candidates (short-inside-long ones included), clusters,
+    briefs sharing single values with them, copies, links of every kind,
+    retries with another date and removals: the same candidates (short-inside-long ones included), clusters,
     canonical copies and latest versions after every step."""
     rng = np.random.default_rng(seed)
     mem = MemoryIndex(PARAMS)
@@ -667,7 +667,7 @@ def test_redis_answers_as_memory_on_a_random_stream(redis_client, namespace, see
         assert ids[0] == ids[1], step
         stored.append(f.id)
         if ids[0]:
-            kinds = rng.choice(["exact", "near", "update", "contained"], len(ids[0]))
+            kinds = rng.choice(["exact", "near", "update", "contained", "reused"], len(ids[0]))
             links = [link(f.id, b, kind=str(k)) for b, k in zip(ids[0], kinds)][: rng.integers(0, 3)]
             a, b = mem.attach(f.id, links), red.attach(f.id, links)
             assert a == b, step
@@ -675,6 +675,9 @@ def test_redis_answers_as_memory_on_a_random_stream(redis_client, namespace, see
             old = fps[str(rng.choice(stored))]
             again = fp(old.id, old.signature, tokens=old.tokens, published=float(rng.integers(0, 50)))
             assert mem.add(again) == red.add(again), step  # None: linked
+        if rng.random() < 0.08 and len(stored) > 5:  # a removal: canonical copies, first copies, listed versions move
+            gone = str(stored.pop(int(rng.integers(len(stored)))))
+            assert mem.remove(gone) and red.remove(gone), step
         for x in rng.choice(stored, 3):
             assert mem.story(str(x)) == red.story(str(x)), (step, x)
     for x in stored:
