@@ -16,6 +16,11 @@ Clustering rule (union-find, three stages):
    stories that are not copies of each other, in different places, is a
    compilation (a roundup, a live blog, a digest) and merges nothing. This
    is the guard against chaining unrelated stories through one long text.
+   Its mirror, first: a text contained in texts of *different* stories
+   (after stages 1 and 2) is what they share, not a copy of one of them (a
+   brief that is mostly a house footer, a stock paragraph), and joins none
+   of them; a brief cut from one story is contained in that story's copies,
+   which are one story by then.
 
 Canonical copy: the earliest ``published``; ties (or no dates) go to the
 most complete text (most words), then to the first in input order.
@@ -186,20 +191,25 @@ def cluster_links(
         for x in g[1:]:
             uf.union(g[0], x)
     contains: dict[int, list[tuple[int, tuple[int, int] | None]]] = defaultdict(list)
+    inside: dict[int, list[int]] = defaultdict(list)  # the containers of a contained text
+    linked: dict[int, list[int]] = defaultdict(list)  # every text's confirmed partners
     shorter: dict[int, list[tuple[tuple, int]]] = defaultdict(list)  # near links of a shorter text
     for link in links:  # stage 1, and the links stages 2 and 3 decide on
         i, j, kind = link[0], link[1], link[2]
         span = link[3] if len(link) > 3 else None
         score = link[4] if len(link) > 4 else 0.0
         touched.update((i, j))
+        linked[i].append(j)
+        linked[j].append(i)
         small, big = (i, j) if (lengths[i], i) < (lengths[j], j) else (j, i)
         if _contained_like(kind, lengths[small], lengths[big]):
             contains[big].append((small, span))
+            inside[small].append(big)
         elif kind == "exact" or lengths[small] >= _SAME_LENGTH * lengths[big]:
             uf.union(i, j)
         else:
             shorter[small].append(((score, lengths[big], -big), big))
-    ambiguous = _join_shorter_texts(uf, shorter)
+    ambiguous = _join_shorter_texts(uf, shorter) | _inside_one_story(uf, inside, contains, linked)
     dropped = _absorb_contained(uf, contains, lengths) | ambiguous
     if refused is not None and apart:
         refused += uf.refused
@@ -219,6 +229,37 @@ def _join_shorter_texts(uf: UnionFind, shorter: dict[int, list[tuple[tuple, int]
         for _, big in keep:
             uf.union(small, big)
         ambiguous.update((min(small, big), max(small, big)) for _, big in partners if (_, big) not in keep)
+    return ambiguous
+
+
+def _inside_one_story(uf: UnionFind, inside: dict[int, list[int]],
+                      contains: dict[int, list[tuple[int, tuple[int, int] | None]]],
+                      linked: dict[int, list[int]]) -> set[tuple[int, int]]:
+    """Before stage 3: a text contained in texts of *unrelated* stories is what those
+    stories share (a brief that is mostly a house footer, a stock paragraph), not a copy
+    of one of them: it joins none of them (the mirror of the compilation guard), so it
+    cannot chain them. Its containers are related when stages 1 and 2 made them one
+    story or confirmed links join them, directly or through one another (a brief inside
+    a story and inside that story's cut copy, or inside a heavily edited copy whose near
+    links stage 2 left ambiguous). Returns the links it does not follow (taken out of
+    ``contains``)."""
+    ambiguous: set[tuple[int, int]] = set()
+    for small, containers in inside.items():
+        if len({uf.find(big) for big in containers}) < 2:
+            continue
+        at = {big: k for k, big in enumerate(containers)}
+        related = UnionFind(len(containers))
+        first: dict[int, int] = {}
+        for big, k in at.items():
+            related.union(k, first.setdefault(uf.find(big), k))
+            for other in linked[big]:
+                if other in at:
+                    related.union(k, at[other])
+        if len({related.find(k) for k in range(len(containers))}) < 2:
+            continue
+        for big in containers:
+            contains[big] = [(s, sp) for s, sp in contains[big] if s != small]
+            ambiguous.add((min(small, big), max(small, big)))
     return ambiguous
 
 
@@ -265,17 +306,18 @@ def online_links(links: Sequence, length: int, others: dict) -> tuple[list, list
     Returns:
         ``(kept, dropped)``: the links to merge on, and those the guards
         refuse: a shorter new text whose near partners lie in different
-        stories keeps only its best one (stage 2); a new text containing
+        stories keeps only its best one (stage 2); a new text contained in
+        texts of different stories joins none of them; a new text containing
         stories of different clusters in different places is a compilation
         and merges none of them (stage 3). Ties in length count the new
         article as the longer (it comes last in input order, as in batch).
     """
-    kept, shorter, contains = [], [], []
+    kept, shorter, contains, inside = [], [], [], []
     for link in links:
         words, _ = others[link.b]
         new_is_small = length < words
         if _contained_like(link.kind, min(length, words), max(length, words)):
-            (contains if not new_is_small else kept).append(link)
+            (contains if not new_is_small else inside).append(link)
         elif link.kind == "exact" or min(length, words) >= _SAME_LENGTH * max(length, words) or not new_is_small:
             kept.append(link)
         else:
@@ -286,6 +328,10 @@ def online_links(links: Sequence, length: int, others: dict) -> tuple[list, list
         dropped += [x for x in shorter if x is not best]
         shorter = [best]
     kept += shorter
+    if len({others[x.b][1] for x in inside}) > 1:  # inside texts of different stories: it joins none
+        dropped += inside
+    else:
+        kept += inside
     if contains:
         own = {others[x.b][1] for x in kept}  # the story the new text joins anyway
         spans: dict = {}

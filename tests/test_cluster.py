@@ -128,3 +128,27 @@ def test_latest_version_is_the_first_copy_of_the_version_published_last():
     assert latest_version("o", both, {"o": (1.0, 0), "c": (2.0, 1), "u": (3.0, 2)}) == "u"
     undated = {"o": (None, 0), "u": (None, 1)}
     assert latest_version("o", links[:1], undated) == "u"  # ties: the later in input order
+
+
+def test_a_text_inside_unrelated_stories_joins_none_of_them():
+    # 3 (a brief that is mostly a house footer) lies inside stories 0, 1 and 2, which share nothing else
+    links = [(3, 0, "contained"), (3, 1, "contained"), (3, 2, "contained")]
+    groups, dropped = cluster_links(4, links, [300, 320, 340, 58])
+    assert groups == [] and dropped == {(0, 3), (1, 3), (2, 3)}
+
+
+def test_a_text_inside_related_containers_joins_them():
+    # 3 lies inside 0 and 1, which are one story by a confirmed link between them: a near link
+    # between texts of about the same length, or one containing the other
+    for between, lengths in (((0, 1, "near"), [300, 290, 58]), ((1, 0, "contained"), [300, 200, 58])):
+        groups, dropped = cluster_links(3, [(2, 0, "contained"), (2, 1, "contained"), between], lengths)
+        assert groups == [[0, 1, 2]] and not dropped, between
+
+
+def test_a_text_inside_a_heavily_edited_story_joins_all_its_copies():
+    # 3 lies inside 0, 1 and 2; 2 (shorter) is near 0 and 1, which stage 2 cannot tell apart
+    # (it joins 0, its best): the links through 2 still make the containers one story
+    links = [(3, 0, "contained"), (3, 1, "contained"), (3, 2, "contained"), (2, 0, "near", None, 0.9),
+             (2, 1, "near", None, 0.8)]
+    groups, _ = cluster_links(4, links, [300, 200, 150, 58])
+    assert groups == [[0, 1, 2, 3]]

@@ -90,6 +90,24 @@ def test_online_agrees_with_batch_on_a_shorter_text_between_two_stories_and_a_ro
     assert agreement(records) >= 0.99
 
 
+def test_a_brief_that_is_mostly_a_house_footer_chains_no_stories():
+    """A new user's case: half the stories end with one 50-word house footer, and a one-sentence
+    brief carries it too. The brief lies, by 93%, inside every story with the footer; it must not
+    chain them into one cluster, in batch or online (the brief last)."""
+    rng = random.Random(3)
+    vocab = [f"w{k}" for k in range(5000)]
+    footer = " ".join(rng.choice(vocab) for _ in range(50))
+    records = []
+    for k in range(12):
+        body = " ".join(rng.choice(vocab) for _ in range(300))
+        records.append({"id": f"s{k}", "text": body + "\n\n" + (footer if k % 2 == 0 else "")})
+    records.append({"id": "brief", "text": "Council approves cycle lane.\n\n" + footer})
+    assert cluster_articles(records).clusters == []
+    d = Deduplicator()
+    assert [d.add(Article.from_dict(r)).duplicates for r in records][-1] == []
+    assert len({d.story(r["id"])[0] for r in records}) == len(records)
+
+
 # -- the HTTP service on Redis against the in-memory Deduplicator ------------------------------------------
 @pytest.fixture
 def service(redis_server, namespace):
