@@ -179,8 +179,9 @@ def name_figures(
             continue
         pairs = []
         for p in c.pairs:
-            if _unnamed(p.changed) and p.a in words and p.b in words:
-                p = replace(p, changed=tuple((_say(x, words[p.a]), _say(y, words[p.b])) for x, y in p.changed))
+            if _unnamed(p.changed) and (p.a in words or p.b in words):  # a side not read keeps its offsets
+                wa, wb = words.get(p.a), words.get(p.b)
+                p = replace(p, changed=tuple((_say(x, wa) if wa else x, _say(y, wb) if wb else y) for x, y in p.changed))
                 named += 1
             pairs.append(p)
         result.clusters[n] = replace(c, pairs=tuple(pairs))

@@ -200,3 +200,21 @@ def test_a_saved_update_between_two_editions_is_refused_against_it(tmp_path, mon
     monkeypatch.undo()
     second = cluster_against([later], previous=str(tmp_path / "old"))
     assert second.clusters == [] and second.stats["earlier_updates_confirmed_again"] == 1
+
+
+def test_an_update_across_the_two_runs_names_the_new_sides_figures(tmp_path):
+    """The state keeps the earlier articles' word ids, not their words: an update linking an
+    earlier article to a new one names the new side's changed figures (the earlier side's stay
+    word offsets, ``#8``); one run over both names both."""
+    story = ("The storm killed 12 people on Monday and left 4,000 homes without power across the region, "
+             "officials said, as rescue teams searched flooded villages for the missing. ") * 4
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text(json.dumps({"id": "o", "text": story, "published": "2024-01-01T00:00:00Z"}) + "\n")
+    b.write_text(json.dumps({"id": "u", "text": story.replace("12 people", "15 people", 1),
+                             "published": "2024-01-02T00:00:00Z"}) + "\n")
+    run = CliRunner().invoke
+    assert run(cli, ["batch", str(a), "--state", str(tmp_path / "st"), "-q"]).exit_code == 0
+    r = run(cli, ["batch", str(b), "--against", str(tmp_path / "st"), "-q"])
+    assert r.exit_code == 0, r.output
+    changed = json.loads(r.stdout.splitlines()[0])["pairs"][0]["changed"]
+    assert changed[0][0].startswith("#") and changed[0][1] == "15", changed
