@@ -103,6 +103,14 @@ class Article:
     source: str | None = None
     published: str | None = None
 
+    def __post_init__(self) -> None:
+        # Only the types (one check each): an article built in code must fail here, with the
+        # reason, not later as a TypeError deep in the pipeline; from_dict checks the rest.
+        if not isinstance(self.id, str):
+            raise InvalidArticle(f"id must be a string, got {json_type(self.id)}")
+        if not isinstance(self.text, str):
+            raise InvalidArticle(f"text must be a string, got {json_type(self.text)}")
+
     @classmethod
     def from_dict(cls, d: dict, *, id_field: str = "id", text_field: str = "text") -> "Article":
         """Validate a mapping (JSON object, CSV row) into an ``Article``.

@@ -283,7 +283,8 @@ def test_clusters_dash_is_stdout(tmp_path):
 
 def test_unwritable_output_fails_before_the_work(tmp_path):
     r = run("batch", SAMPLE, "-q", "--clusters", tmp_path / "missing-dir" / "c.jsonl")
-    assert r.exit_code == 2 and "cannot write" in r.stderr and "Traceback" not in r.stderr
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+    assert "cannot write" in r.stderr and "its folder does not exist" in r.stderr  # the reason, not only the path
 
 
 def test_a_fifo_output_is_written_in_place_not_replaced(tmp_path):

@@ -88,3 +88,18 @@ def test_the_story_names_its_latest_version_online_as_in_batch():
     from dedup.batch import cluster_articles
 
     assert cluster_articles(arts).clusters[0].latest == "u"
+
+
+def test_an_article_built_with_the_wrong_types_is_refused_with_the_reason():
+    """A new user's finding: ``Article("x", None)`` failed later as a bare TypeError and
+    ``Article(None, text)`` was stored under the id None."""
+    import pytest
+
+    from dedup.errors import InvalidArticle
+
+    with pytest.raises(InvalidArticle, match="text must be a string, got null"):
+        Article("x", None)
+    with pytest.raises(InvalidArticle, match="id must be a string, got null"):
+        Article(None, "Putin signed treaties on Friday.")
+    with pytest.raises(InvalidArticle, match="id must be a string, got number"):
+        Article(7, "Putin signed treaties on Friday.")

@@ -31,11 +31,14 @@ def check_outputs(input_path: str, *paths: str | None) -> None:
             raise click.BadParameter(f"{p} is named for two outputs", param_hint="output")
         if _special(p):
             if not os.access(p, os.W_OK):
-                raise click.BadParameter(f"cannot write {p}", param_hint="output")
+                raise click.BadParameter(f"cannot write {p}: it is not writable", param_hint="output")
             continue
         folder = os.path.dirname(os.path.realpath(p))
-        if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or (os.path.exists(p) and not os.access(p, os.W_OK)):
-            raise click.BadParameter(f"cannot write {p}", param_hint="output")
+        why = ("its folder does not exist" if not os.path.isdir(folder)
+               else "its folder is not writable" if not os.access(folder, os.W_OK)
+               else "it is not writable" if os.path.exists(p) and not os.access(p, os.W_OK) else None)
+        if why:
+            raise click.BadParameter(f"cannot write {p}: {why}", param_hint="output")
         try:  # the folder must take the temporary file _replaced writes (/proc, a read-only mount... do not)
             fd, probe = tempfile.mkstemp(prefix=".dedup-probe.", dir=folder)
             os.close(fd)
