@@ -68,8 +68,10 @@ def as_articles(items: Iterable[Article | Mapping], skip: Callable[[str, str], N
         else:
             skip(f"item {n}", f"expected an Article or a mapping, got {type(item).__name__}")
             continue
-        if not isinstance(article.text, str):
-            skip(str(article.id), f"text must be a string, got {type(article.text).__name__}")
+        try:
+            article.check()
+        except InvalidArticle as exc:
+            skip(str(article.id), exc.message)
             continue
         yield article
 

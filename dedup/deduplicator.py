@@ -90,8 +90,9 @@ class Deduplicator:
 
         Raises:
             TooLarge: text over ``params.max_text_bytes``.
-            InvalidArticle: no words left after normalisation.
+            InvalidArticle: an id or text that is not a string, or no words left after normalisation.
         """
+        article.check()
         got = fingerprint_texts([article.text], self.params, self.normaliser)
         if got.rejected:
             raise got.rejected[0][1]

@@ -103,13 +103,13 @@ class Article:
     source: str | None = None
     published: str | None = None
 
-    def __post_init__(self) -> None:
-        # Only the types (one check each): an article built in code must fail here, with the
-        # reason, not later as a TypeError deep in the pipeline; from_dict checks the rest.
-        if not isinstance(self.id, str):
-            raise InvalidArticle(f"id must be a string, got {json_type(self.id)}")
+    def check(self) -> None:
+        """Raise :class:`InvalidArticle` unless ``id`` and ``text`` are strings (an
+        article built in code; :meth:`from_dict` checks a mapping more fully)."""
         if not isinstance(self.text, str):
-            raise InvalidArticle(f"text must be a string, got {json_type(self.text)}")
+            raise InvalidArticle(f"text must be a string, got {type(self.text).__name__}")
+        if not isinstance(self.id, str):
+            raise InvalidArticle(f"id must be a string, got {type(self.id).__name__}")
 
     @classmethod
     def from_dict(cls, d: dict, *, id_field: str = "id", text_field: str = "text") -> "Article":

@@ -91,15 +91,13 @@ def test_the_story_names_its_latest_version_online_as_in_batch():
 
 
 def test_an_article_built_with_the_wrong_types_is_refused_with_the_reason():
-    """A new user's finding: ``Article("x", None)`` failed later as a bare TypeError and
+    """A new user's finding: ``add(Article("x", None))`` failed as a bare TypeError and
     ``Article(None, text)`` was stored under the id None."""
-    import pytest
-
-    from dedup.errors import InvalidArticle
-
-    with pytest.raises(InvalidArticle, match="text must be a string, got null"):
-        Article("x", None)
-    with pytest.raises(InvalidArticle, match="id must be a string, got null"):
-        Article(None, "Putin signed treaties on Friday.")
-    with pytest.raises(InvalidArticle, match="id must be a string, got number"):
-        Article(7, "Putin signed treaties on Friday.")
+    d = Deduplicator()
+    with pytest.raises(InvalidArticle, match="text must be a string, got NoneType"):
+        d.add(Article("x", None))
+    with pytest.raises(InvalidArticle, match="id must be a string, got NoneType"):
+        d.add(Article(None, "Putin signed treaties on Friday to annex four regions of Ukraine."))
+    with pytest.raises(InvalidArticle, match="id must be a string, got int"):
+        d.query(Article(7, "Putin signed treaties on Friday to annex four regions of Ukraine."))
+    assert len(d) == 0
