@@ -28,7 +28,7 @@ from dedup.errors import DedupError
 from dedup_service import config as cfg
 from dedup_service.backpressure import Gate
 from dedup_service.errors import RETRY_AFTER_SECONDS, StoreUnavailable, http_error_code
-from dedup_service.store import RedisIndex, StoringDeduplicator
+from dedup_service.store import RedisIndex, StoringDeduplicator, written_namespaces
 
 __all__ = ["DedupService", "create_app", "redis_client"]
 
@@ -135,11 +135,12 @@ def _install_metrics(app: Flask, service: DedupService) -> None:
     class IndexSize:
         def collect(self):
             gauge = GaugeMetricFamily("dedup_index_articles", "Stored articles per namespace", labels=["namespace"])
-            for ns in service.namespaces():
-                try:
+            try:  # every namespace written to, by any worker: the same series whichever worker answers
+                names = written_namespaces(service.client, service.config["KEY_PREFIX"])
+                for ns in names:
                     gauge.add_metric([ns], len(service.index(ns)))
-                except StoreUnavailable:
-                    pass
+            except StoreUnavailable:
+                pass
             yield gauge
 
     registry.register(IndexSize())

@@ -107,6 +107,9 @@ key                type    holds
                            and splits; stale entries are checked on read)
 ``P Dp``           set     external ids picked as their story's canonical
                            copy (read by the scripts' canonical rule)
+``<prefix>:namespaces``  set  the namespaces ever written to (outside every
+                           namespace's slot; one SADD per process and
+                           namespace, on its first write), for ``/metrics``
 =================  ======  ==================================================
 
 Latest versions (:func:`dedup.cluster.latest_version`, the rule batch and
@@ -174,6 +177,11 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
+def registry_key(prefix: str) -> bytes:
+    """The set of the namespaces written to under ``prefix`` (module docstring)."""
+    return f"{prefix}:namespaces".encode()
+
+
 class Keyspace:
     """The keys and values of one namespace (see the module's table): its
     prefix, its shard counts and layout string (fixed by ``params`` and
@@ -200,6 +208,7 @@ class Keyspace:
         self.retention, self.retention_by, self.clock = retention, retention_by, clock
         self.store_text, self.boilerplate = bool(store_text), tuple(boilerplate)
         self.prefix = f"{prefix}{{{namespace}}}".encode()
+        self.registry = registry_key(prefix)
         bands, rows = params.banding
         self._band_width = 1 if bands <= 256 else 2
         self.bucket_shards = min(1 << 24, _pow2_at_least(capacity * bands / 64))

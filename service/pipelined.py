@@ -66,6 +66,7 @@ class PipelinedAdds:
         status (``b"ok"`` for a new article), the ids of the candidates that
         add found (as :meth:`add` returns them), and how many links the
         attach kept, for the caller to check against what it confirmed."""
+        self._list_namespace()
         calls = []
         for fp, links in items:
             calls.append(("ADD", *self._add_args("add", fp)))

@@ -33,11 +33,11 @@ from dedup.types import Link
 from dedup_service import layout, lua
 from dedup_service.decisions import _DECIDING, DecisionStore
 from dedup_service.errors import NamespaceMismatch, StoreUnavailable
-from dedup_service.keyspace import Keyspace, valid_namespace
+from dedup_service.keyspace import Keyspace, registry_key, valid_namespace
 from dedup_service.pipelined import PipelinedAdds
 from dedup_service.storing import ArticleFingerprint, StoringDeduplicator  # re-exported: the app imports them from here
 
-__all__ = ["ArticleFingerprint", "RedisIndex", "StoringDeduplicator", "valid_namespace"]
+__all__ = ["ArticleFingerprint", "RedisIndex", "StoringDeduplicator", "valid_namespace", "written_namespaces"]
 
 
 def _decodes_responses(client) -> bool:
@@ -82,6 +82,15 @@ SETTLE_MAX = 64
 
 #: The about values this request's replies carried, by (prefix, id): see :meth:`RedisIndex.noting`.
 _SEEN: ContextVar[dict | None] = ContextVar("dedup_seen_about", default=None)
+
+
+def written_namespaces(client: redis.Redis, prefix: str) -> list[str]:
+    """The namespaces written to under ``prefix`` by any process (one SMEMBERS)."""
+    try:
+        got = client.smembers(registry_key(prefix))
+    except (redis.ConnectionError, redis.TimeoutError) as e:
+        raise StoreUnavailable(f"redis unavailable: {e}") from None
+    return sorted(m.decode() for m in got)
 
 
 class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
@@ -141,6 +150,14 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
         self._unsettled: deque[bytes] = deque()
         # .done: this thread's last add that stored a pending article; .named: (id, the fresh name of its story)
         self._last_add = threading.local()
+        self._registered = False  # listed in the registry (``registry_key``) by this process
+
+    def _list_namespace(self) -> None:
+        """List the namespace as written to, once per process: every worker's ``/metrics`` then names it."""
+        if not self._registered:
+            with self._translated():
+                self.client.sadd(self.registry, self.namespace)
+            self._registered = True
 
     # -- plumbing: the one place Redis's exceptions become the project's -----
     @contextmanager
@@ -218,6 +235,7 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
         and no write but a changed ``published`` when it was stored and
         linked with the same words; the candidates again when it is still
         pending)."""
+        self._list_namespace()
         self._last_add.done = self._last_add.named = None
         settle = self._take_unsettled()
         try:

@@ -295,3 +295,23 @@ def test_a_deleted_articles_partners_still_name_a_duplicate(client):
     client.delete("/v1/articles/c")
     assert client.get("/v1/articles/b").json["duplicates"] == []  # alone now
     client.delete("/v1/articles/b")
+
+
+def test_every_worker_reports_the_namespaces_any_worker_wrote(redis_server, namespace):
+    """A new user's finding: ``dedup_index_articles`` listed only the namespaces the answering
+    worker had served (it changed from scrape to scrape), and a made-up ``X-Dedup-Namespace``
+    on any GET added a series. Two apps stand for two gunicorn workers on one Redis."""
+    import re
+    import uuid
+
+    from dedup_service.app import create_app
+
+    conf = {"TESTING": True, "REDIS_URL": redis_server.url, "DEFAULT_NAMESPACE": namespace,
+            "KEY_PREFIX": "m" + uuid.uuid4().hex[:8]}  # a registry of this test's own
+    writer, reader = create_app(dict(conf)).test_client(), create_app(dict(conf)).test_client()
+    post(writer, {"id": "m", "text": story(15)})
+    assert reader.get("/v1/articles/m", headers={"X-Dedup-Namespace": "made-up"}).status_code == 404
+    text = reader.get("/metrics").get_data(as_text=True)
+    series = dict(re.findall(r'dedup_index_articles\{namespace="([^"]+)"\} (\S+)', text))
+    assert series == {namespace: "1.0"}
+    writer.delete("/v1/articles/m")
