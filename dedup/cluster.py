@@ -232,19 +232,32 @@ def _join_shorter_texts(uf: UnionFind, shorter: dict[int, list[tuple[tuple, int]
     return ambiguous
 
 
+def _compilation(uf: UnionFind, smalls: list[tuple[int, tuple[int, int] | None]]) -> bool:
+    """Whether a container holds texts of different stories in different places (stage 3's test)."""
+    spans: dict[int, tuple[int, int] | None] = {}
+    for small, span in smalls:
+        root = uf.find(small)
+        old = spans.get(root, span)
+        spans[root] = None if old is None or span is None else (min(old[0], span[0]), max(old[1], span[1]))
+    return len(spans) > 1 and not _one_place(spans)
+
+
 def _inside_one_story(uf: UnionFind, inside: dict[int, list[int]],
                       contains: dict[int, list[tuple[int, tuple[int, int] | None]]],
                       linked: dict[int, list[int]]) -> set[tuple[int, int]]:
     """Before stage 3: a text contained in texts of *unrelated* stories is what those
     stories share (a brief that is mostly a house footer, a stock paragraph), not a copy
     of one of them: it joins none of them (the mirror of the compilation guard), so it
-    cannot chain them. Its containers are related when stages 1 and 2 made them one
-    story or confirmed links join them, directly or through one another (a brief inside
-    a story and inside that story's cut copy, or inside a heavily edited copy whose near
-    links stage 2 left ambiguous). Returns the links it does not follow (taken out of
-    ``contains``)."""
+    cannot chain them. Compilations (a digest of briefs: stage 3 merges nothing through
+    them) do not count. The other containers are related when stages 1 and 2 made them
+    one story, when a confirmed link joins them, or when a text that is no compilation
+    contains both (two cut copies of one long story), directly or through one another.
+    Returns the links it does not follow (taken out of ``contains``)."""
     ambiguous: set[tuple[int, int]] = set()
-    for small, containers in inside.items():
+    held = {big: {s for s, _ in smalls} for big, smalls in contains.items()}  # before any is taken out
+    digests = {big for big, smalls in contains.items() if _compilation(uf, smalls)}
+    for small, every in inside.items():
+        containers = [big for big in every if big not in digests]
         if len({uf.find(big) for big in containers}) < 2:
             continue
         at = {big: k for k, big in enumerate(containers)}
@@ -255,6 +268,10 @@ def _inside_one_story(uf: UnionFind, inside: dict[int, list[int]],
             for other in linked[big]:
                 if other in at:
                     related.union(k, at[other])
+            for up in inside.get(big, ()):  # a text containing this container, and others of them
+                if up not in digests:
+                    for other in held[up] & at.keys():
+                        related.union(k, at[other])
         if len({related.find(k) for k in range(len(containers))}) < 2:
             continue
         for big in containers:

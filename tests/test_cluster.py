@@ -152,3 +152,21 @@ def test_a_text_inside_a_heavily_edited_story_joins_all_its_copies():
              (2, 1, "near", None, 0.8)]
     groups, _ = cluster_links(4, links, [300, 200, 150, 58])
     assert groups == [[0, 1, 2, 3]]
+
+
+def test_a_brief_in_its_story_and_in_a_digest_joins_its_story():
+    # 0 and 1 are stories, 2 and 3 their briefs (each inside its story), 4 a digest of the two
+    # briefs: the digest is a compilation, so it neither merges them nor makes them ambiguous
+    links = [(2, 0, "contained", (0, 60)), (3, 1, "contained", (0, 60)),
+             (2, 4, "contained", (0, 60)), (3, 4, "contained", (60, 120))]
+    groups, dropped = cluster_links(5, links, [300, 310, 60, 60, 120])
+    assert sorted(groups) == [[0, 2], [1, 3]] and dropped == {(2, 4), (3, 4)}
+
+
+def test_a_brief_in_two_cut_copies_of_one_story_joins_them():
+    # 3 (the lede) lies inside 1 and 2, two copies of story 0 cut short at different places;
+    # 3 inside 0 itself was not proposed: 0 contains both containers, so they are one story
+    links = [(1, 0, "contained", (0, 300)), (2, 0, "contained", (0, 320)),
+             (3, 1, "contained", (0, 60)), (3, 2, "contained", (0, 60))]
+    groups, dropped = cluster_links(4, links, [600, 300, 320, 60])
+    assert groups == [[0, 1, 2, 3]] and not dropped
