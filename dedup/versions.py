@@ -13,7 +13,8 @@ same latest version (see :func:`dedup.cluster.latest_version` for the rule):
   among its story's *updated* versions;
 * a story's latest version is its canonical copy while none is listed, else
   the later of the canonical's version's first copy and the last-published
-  listed first copy (:meth:`Versions.latest`).
+  listed first copy (:meth:`Versions.latest`), each listed copy ranked by
+  its date when it was listed, as the scripts' sorted set ranks it.
 
 Adds and joins are O(1). A version's first copy leaving, or a date moving,
 looks at the story's members (O(story)), as in Redis; the last-published
@@ -39,8 +40,10 @@ class Versions:
         self._when, self._rank = when, rank
         self._of: dict[str, int] = {}  # article -> its version (the rank of the article that started it)
         self._shared: dict[int, list] = {}  # version ever of two or more -> [first copy, members]
-        self._listed: dict[object, dict[str, None]] = {}  # story key -> first copies of updated versions
-        self._top: dict[object, str] = {}  # story key -> the last-published of those
+        # story key -> first copies of updated versions, each with its date when listed (as a
+        # sorted set's score: a listed copy's date moving rescores it only as Redis does)
+        self._listed: dict[object, dict[str, float]] = {}
+        self._top: dict[object, str] = {}  # story key -> the last-published of those, by that score
 
     def start(self, doc_id: str) -> None:
         """``doc_id`` is new: a version of its own."""
@@ -102,9 +105,6 @@ class Versions:
             new = got[0] = min((m for m in members if self._of.get(m) == vr), key=self._when)
         if self._unlist(story, old):
             self._list(story, new)
-        listed = self._listed.get(story)
-        if listed:  # the dates order the listed copies
-            self._top[story] = max(listed, key=self._when)
 
     def merge(self, keep: object, drop: object) -> None:
         """Story ``drop`` joins story ``keep``: its listed copies move."""
@@ -112,8 +112,9 @@ class Versions:
         if gone is None:
             return
         top = self._top.pop(drop)
-        self._listed.setdefault(keep, {}).update(gone)
-        if keep not in self._top or self._when(top) > self._when(self._top[keep]):
+        listed = self._listed.setdefault(keep, {})
+        listed.update(gone)
+        if keep not in self._top or self._scored(listed, top) > self._scored(listed, self._top[keep]):
             self._top[keep] = top
 
     def latest(self, story: object, canonical: str) -> str:
@@ -123,10 +124,17 @@ class Versions:
             return canonical
         return max(self.first(canonical), top, key=self._when)
 
+    def _scored(self, listed: dict[str, float], doc_id: str) -> tuple[float, int]:
+        return listed[doc_id], self._rank(doc_id)
+
     def _list(self, story: object, doc_id: str) -> None:
-        self._listed.setdefault(story, {})[doc_id] = None
+        """List (or rescore, at its date now) ``doc_id``: ``ZADD``."""
+        listed = self._listed.setdefault(story, {})
+        listed[doc_id] = self._when(doc_id)[0]
         top = self._top.get(story)
-        if top is None or self._when(doc_id) > self._when(top):
+        if top is None or top == doc_id:
+            self._top[story] = max(listed, key=lambda m: self._scored(listed, m)) if top == doc_id else doc_id
+        elif self._scored(listed, doc_id) > self._scored(listed, top):
             self._top[story] = doc_id
 
     def _unlist(self, story: object, doc_id: str) -> bool:
@@ -137,5 +145,5 @@ class Versions:
         if not listed:
             del self._listed[story], self._top[story]
         elif self._top[story] == doc_id:  # O(listed copies), only when the last-published leaves
-            self._top[story] = max(listed, key=self._when)
+            self._top[story] = max(listed, key=lambda m: self._scored(listed, m))
         return True

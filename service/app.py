@@ -86,6 +86,9 @@ class DedupService:
                 "redis restarted empty or was flushed: generation %s replaced by %s; the articles stored before "
                 "are gone from every namespace: rebuild them with `dedup reindex` (from `dedup export` files or "
                 "the feed dumps)", known, got["id"])
+            with self._lock:  # the registry of written namespaces went too: each lists itself again
+                for d in self._dedups.values():
+                    d.index.listed = False
         self._generation = got
         return got
 

@@ -88,7 +88,7 @@ def written_namespaces(client: redis.Redis, prefix: str) -> list[str]:
     """The namespaces written to under ``prefix`` by any process (one SMEMBERS)."""
     try:
         got = client.smembers(registry_key(prefix))
-    except (redis.ConnectionError, redis.TimeoutError) as e:
+    except redis.RedisError as e:  # down, a cluster without a quorum, a wrong type: no series, not a 500
         raise StoreUnavailable(f"redis unavailable: {e}") from None
     return sorted(m.decode() for m in got)
 
@@ -150,14 +150,14 @@ class RedisIndex(Keyspace, DecisionStore, PipelinedAdds):
         self._unsettled: deque[bytes] = deque()
         # .done: this thread's last add that stored a pending article; .named: (id, the fresh name of its story)
         self._last_add = threading.local()
-        self._registered = False  # listed in the registry (``registry_key``) by this process
+        self.listed = False  # listed in the registry (``registry_key``) by this process; the app clears it on a flush
 
     def _list_namespace(self) -> None:
         """List the namespace as written to, once per process: every worker's ``/metrics`` then names it."""
-        if not self._registered:
+        if not self.listed:
             with self._translated():
                 self.client.sadd(self.registry, self.namespace)
-            self._registered = True
+            self.listed = True
 
     # -- plumbing: the one place Redis's exceptions become the project's -----
     @contextmanager

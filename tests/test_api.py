@@ -311,7 +311,19 @@ def test_every_worker_reports_the_namespaces_any_worker_wrote(redis_server, name
     writer, reader = create_app(dict(conf)).test_client(), create_app(dict(conf)).test_client()
     post(writer, {"id": "m", "text": story(15)})
     assert reader.get("/v1/articles/m", headers={"X-Dedup-Namespace": "made-up"}).status_code == 404
-    text = reader.get("/metrics").get_data(as_text=True)
-    series = dict(re.findall(r'dedup_index_articles\{namespace="([^"]+)"\} (\S+)', text))
-    assert series == {namespace: "1.0"}
+    def series():
+        text = reader.get("/metrics").get_data(as_text=True)
+        return dict(re.findall(r'dedup_index_articles\{namespace="([^"]+)"\} (\S+)', text))
+
+    assert series() == {namespace: "1.0"}
+    # Redis flushed (here: the registry and the generation marker gone): the writer notices the new
+    # generation, and its next write lists the namespace again
+    service = writer.application.extensions["dedup"]
+    index = service.index(namespace)
+    index.client.delete(index.registry, index._generation_key())
+    assert series() == {}
+    service.generation()
+    post(writer, {"id": "n", "text": story(16)})
+    assert series() == {namespace: "2.0"}
     writer.delete("/v1/articles/m")
+    writer.delete("/v1/articles/n")

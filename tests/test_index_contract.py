@@ -729,3 +729,27 @@ def test_a_copy_cut_short_is_not_the_latest_version(index, old, new):
     assert [lk.kind for lk in got[1].duplicates] == ["update"] and got[2].duplicates[0].kind in ("contained", "update")
     assert [m.latest for m in got] == ["wire", "update1", "update1"]
     assert cluster_articles(arts, PARAMS).clusters[0].latest == "update1"
+
+
+def test_a_relinked_update_side_whose_date_moves_ranks_as_in_redis(redis_client, namespace):
+    """The reviewer's case: c is listed as an update's side, then links near to o (joining o's
+    version, still listed), then is added again with a date. Redis ranks the listed copies by
+    the score they were listed with; so must memory."""
+    mem, red = MemoryIndex(PARAMS), RedisIndex(redis_client, PARAMS, namespace=namespace, capacity=1000)
+    sig = lambda i: np.random.default_rng(sum(map(ord, i))).integers(0, 2**32, PARAMS.num_perm, dtype=np.uint32)  # noqa: E731
+    made = {i: Fingerprint(i, sig(i), np.arange(n, dtype=np.uint32), p, 1000.0)
+            for i, p, n in (("o", 0.0, 30), ("u", 5.0, 40), ("c", None, 40))}
+    for ix in (mem, red):
+        for f in made.values():
+            ix.add(f)
+        ix.attach("c", [Link("c", "u", "update", .5, .9, .8, .85)])
+        ix.link(Link("c", "o", "near", .5, .9, .8, .85))
+    assert mem.story("o") == red.story("o")
+    again = Fingerprint("c", made["c"].signature, made["c"].tokens, 4.0, 1000.0)
+    mem.add(again)
+    red.add(again)
+    try:
+        assert mem.story("o") == red.story("o")
+    finally:
+        for x in made:
+            red.remove(x)
