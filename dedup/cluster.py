@@ -232,11 +232,14 @@ def _join_shorter_texts(uf: UnionFind, shorter: dict[int, list[tuple[tuple, int]
     return ambiguous
 
 
-def _compilation(uf: UnionFind, smalls: list[tuple[int, tuple[int, int] | None]]) -> bool:
-    """Whether a container holds texts of different stories in different places (stage 3's test)."""
+def _compilation(uf: UnionFind, smalls: list[tuple[int, tuple[int, int] | None]], own: int | None = None) -> bool:
+    """Whether a container holds texts of different stories in different places (stage 3's
+    test), leaving out those already in its own story ``own``."""
     spans: dict[int, tuple[int, int] | None] = {}
     for small, span in smalls:
         root = uf.find(small)
+        if root == own:
+            continue
         old = spans.get(root, span)
         spans[root] = None if old is None or span is None else (min(old[0], span[0]), max(old[1], span[1]))
     return len(spans) > 1 and not _one_place(spans)
@@ -287,15 +290,7 @@ def _absorb_contained(
     unless they are compilations; returns the compilations' links."""
     dropped: set[tuple[int, int]] = set()
     for big in sorted(contains, key=lambda x: (lengths[x], x)):
-        own = uf.find(big)
-        spans: dict[int, tuple[int, int] | None] = {}
-        for small, span in contains[big]:
-            root = uf.find(small)
-            if root == own:
-                continue
-            old = spans.get(root, span)
-            spans[root] = None if old is None or span is None else (min(old[0], span[0]), max(old[1], span[1]))
-        if len(spans) <= 1 or _one_place(spans):
+        if not _compilation(uf, contains[big], uf.find(big)):
             for small, _ in contains[big]:
                 uf.union(big, small)
         else:
