@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from dedup.cluster import VERSION_JOINS
+
 __all__ = ["Versions"]
 
 
@@ -56,8 +58,6 @@ class Versions:
 
     def link(self, a: str, b: str, kind: str, story: object) -> None:
         """``a``'s best link to ``b`` (both in the story ``story``, after any merge)."""
-        from dedup.cluster import VERSION_JOINS
-
         if kind in VERSION_JOINS:
             va = self._of[a]
             if va != self._rank(a) or va in self._shared:  # not alone in its version: it stays
@@ -127,15 +127,18 @@ class Versions:
     def _scored(self, listed: dict[str, float], doc_id: str) -> tuple[float, int]:
         return listed[doc_id], self._rank(doc_id)
 
+    def _last(self, listed: dict[str, float]) -> str:
+        return max(listed, key=lambda m: self._scored(listed, m))
+
     def _list(self, story: object, doc_id: str) -> None:
         """List (or rescore, at its date now) ``doc_id``: ``ZADD``."""
         listed = self._listed.setdefault(story, {})
         listed[doc_id] = self._when(doc_id)[0]
         top = self._top.get(story)
-        if top is None or top == doc_id:
-            self._top[story] = max(listed, key=lambda m: self._scored(listed, m)) if top == doc_id else doc_id
-        elif self._scored(listed, doc_id) > self._scored(listed, top):
+        if top is None or self._scored(listed, doc_id) > self._scored(listed, top):
             self._top[story] = doc_id
+        elif top == doc_id:  # the last-published, rescored earlier: O(listed copies)
+            self._top[story] = self._last(listed)
 
     def _unlist(self, story: object, doc_id: str) -> bool:
         listed = self._listed.get(story)
@@ -145,5 +148,5 @@ class Versions:
         if not listed:
             del self._listed[story], self._top[story]
         elif self._top[story] == doc_id:  # O(listed copies), only when the last-published leaves
-            self._top[story] = max(listed, key=lambda m: self._scored(listed, m))
+            self._top[story] = self._last(listed)
         return True
